@@ -1,0 +1,66 @@
+/**
+ * The error registry: every error the API, the WebSocket gateway and the wire
+ * protocol can return, one entry each, grouped by area. Servers throw by code;
+ * clients switch on code. Codes are part of the public contract: never rename.
+ */
+export const ERRORS = {
+  // General
+  VALIDATION_FAILED: { status: 400, message: 'The request is not valid' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send JSON with Content-Type: application/json' },
+  FLOOD_WAIT: { status: 429, message: 'Too many requests; retry later' },
+  INTERNAL: { status: 500, message: 'Something went wrong on our side' },
+  DEPENDENCY_UNAVAILABLE: { status: 503, message: 'A service we depend on is unavailable; retry later' },
+  NOT_READY: { status: 503, message: 'The server is starting or shutting down' },
+
+  // Identity
+  UNAUTHORIZED: { status: 401, message: 'Sign in to continue' },
+  TOKEN_INVALID: { status: 401, message: 'The token is invalid or expired' },
+  TOKEN_REUSED: { status: 401, message: 'This refresh token was already used; the session was signed out' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Wrong login or password' },
+  TOTP_REQUIRED: { status: 401, message: 'Enter the code from your authenticator app' },
+  TOTP_INVALID: { status: 401, message: 'The code is wrong or was already used' },
+  ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled' },
+  FORBIDDEN: { status: 403, message: 'You are not allowed to do this' },
+  USERNAME_TAKEN: { status: 409, message: 'This username is taken' },
+  EMAIL_TAKEN: { status: 409, message: 'This email is already registered' },
+  TWO_FACTOR_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on' },
+  TWO_FACTOR_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on' },
+  TWO_FACTOR_SETUP_REQUIRED: { status: 409, message: 'Start two-factor setup first' },
+  USER_NOT_FOUND: { status: 404, message: 'No such user' },
+  SESSION_NOT_FOUND: { status: 404, message: 'No such session' },
+
+  // Messaging
+  CHAT_NOT_FOUND: { status: 404, message: 'No such chat' },
+  MESSAGE_NOT_FOUND: { status: 404, message: 'No such message' },
+  MEMBER_NOT_FOUND: { status: 404, message: 'No such member in this chat' },
+  CHAT_WRITE_FORBIDDEN: { status: 403, message: 'You cannot post in this chat' },
+  CHAT_ADMIN_REQUIRED: { status: 403, message: 'Only the owner or an admin can do this' },
+  MESSAGE_AUTHOR_REQUIRED: { status: 403, message: 'Only the sender can edit this message' },
+  CLIENT_MSG_ID_CONFLICT: { status: 409, message: 'This clientMsgId was already used for a different message' },
+
+  // Real time
+  CURSOR_INVALID: { status: 400, message: 'The cursor is invalid or too old; refetch history and sync from null' },
+  AUTH_REQUIRED: { status: 401, message: 'Authenticate first' },
+  FRAME_TOO_LARGE: { status: 413, message: 'The frame is too large' },
+} as const satisfies Record<string, { readonly status: number; readonly message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface ErrorPayload {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Seconds to wait, on FLOOD_WAIT and DEPENDENCY_UNAVAILABLE. */
+  readonly retryAfter?: number;
+  /** The offending field, on VALIDATION_FAILED. */
+  readonly field?: string;
+}
+
+export interface ErrorBody {
+  readonly error: ErrorPayload;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}

@@ -1,0 +1,57 @@
+import type { Registry } from 'prom-client';
+import type { Bus } from '../platform/bus/bus.js';
+import type { Config } from '../platform/config/config.js';
+import type { SecretBox } from '../platform/crypto/secret-box.js';
+import type { Database, ModuleMigrations } from '../platform/db/database.js';
+import type { HealthCheck } from '../platform/health/health.js';
+import type { HttpServer } from '../platform/http/http-server.js';
+import type { KeyValueStore } from '../platform/kv/key-value-store.js';
+import type { Logger } from '../platform/logging/logger.js';
+import type { DependencyPolicy } from '../platform/resilience/dependency-policy.js';
+import type { RoleName } from '../roles.js';
+import type { ServiceMap } from './service-map.js';
+
+/** What a module gets to work with: interfaces only, chosen at start-up. */
+export interface ModuleContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly db: Database;
+  readonly kv: KeyValueStore;
+  readonly bus: Bus;
+  readonly secrets: SecretBox;
+  readonly http: HttpServer;
+  readonly roles: ReadonlySet<RoleName>;
+  /** Tells the local outbox relay that a transaction with events committed. */
+  readonly outboxCommitted: () => void;
+  /** A policy for a new external dependency, shown in /health and /metrics. */
+  readonly policyFor: (dependency: string) => DependencyPolicy;
+  /** Another module's public interface; it must be listed in `dependsOn`. */
+  service<K extends keyof ServiceMap>(name: K): ServiceMap[K];
+  /** Whether the process is draining (for listeners that poll it). */
+  readonly isDraining: () => boolean;
+}
+
+/** What a module opens when this process runs a role. */
+export interface RoleListener {
+  /** Called before the HTTP port opens: register routes, bind ports, start loops. */
+  open(): Promise<void>;
+  /** Stop accepting new work and finish what is in flight. */
+  close?(): Promise<void>;
+}
+
+export interface ModuleInstance<Api = unknown> {
+  /** The module's public interface, registered under its name. */
+  readonly api?: Api;
+  readonly listeners?: Partial<Record<RoleName, RoleListener>>;
+  readonly checks?: readonly HealthCheck[];
+  /** Releases what init acquired (timers, subscriptions). */
+  stop?(): Promise<void>;
+}
+
+export interface KaifModule {
+  readonly name: keyof ServiceMap | 'ops';
+  readonly migrations?: ModuleMigrations;
+  readonly dependsOn?: readonly (keyof ServiceMap)[];
+  init(context: ModuleContext): Promise<ModuleInstance>;
+}

@@ -1,0 +1,117 @@
+import type { CheckResult } from '../health/health.js';
+import { type Bus, type BusHandler, type BusPayload, type DurableHandler, subjectMatches } from './bus.js';
+
+interface StoredEvent {
+  readonly subject: string;
+  readonly id: string;
+  readonly body: string;
+}
+
+interface Subscription {
+  readonly pattern: string;
+  readonly exact: boolean;
+  readonly handler: BusHandler;
+}
+
+const DUPLICATE_WINDOW = 100_000;
+const REDELIVERY_DELAY_MS = 200;
+
+/**
+ * In-process bus for the one-process shape. Payloads are serialized to JSON
+ * and delivered on a later tick, as a network bus would. Single-node only.
+ */
+export function createMemoryBus(): Bus {
+  const exact = new Map<string, Set<Subscription>>();
+  const wildcard = new Set<Subscription>();
+  const stream: StoredEvent[] = [];
+  const seenIds = new Set<string>();
+  const wakeConsumers = new Set<() => void>();
+  let closed = false;
+
+  const deliver = (subject: string, body: string) => {
+    const targets = [...(exact.get(subject) ?? []), ...[...wildcard].filter((sub) => subjectMatches(sub.pattern, subject))];
+    if (targets.length === 0) return;
+    setImmediate(() => {
+      for (const target of targets) target.handler(JSON.parse(body) as BusPayload, subject);
+    });
+  };
+
+  return {
+    kind: 'memory',
+    name: 'bus',
+    essential: false,
+    async check(): Promise<CheckResult> {
+      return { status: 'up', detail: 'in-process' };
+    },
+    publish(subject, payload) {
+      if (!closed) deliver(subject, JSON.stringify(payload));
+    },
+    subscribe(pattern, handler) {
+      const subscription: Subscription = { pattern, exact: !/[*>]/.test(pattern), handler };
+      if (subscription.exact) {
+        let set = exact.get(pattern);
+        if (!set) exact.set(pattern, (set = new Set()));
+        set.add(subscription);
+      } else {
+        wildcard.add(subscription);
+      }
+      return () => {
+        if (subscription.exact) {
+          const set = exact.get(pattern);
+          set?.delete(subscription);
+          if (set?.size === 0) exact.delete(pattern);
+        } else {
+          wildcard.delete(subscription);
+        }
+      };
+    },
+    async publishDurable(subject, id, payload) {
+      if (closed) throw new Error('bus is closed');
+      if (seenIds.has(id)) return;
+      seenIds.add(id);
+      if (seenIds.size > DUPLICATE_WINDOW) seenIds.delete(seenIds.values().next().value as string);
+      const body = JSON.stringify(payload);
+      stream.push({ subject, id, body });
+      deliver(subject, body);
+      for (const wake of wakeConsumers) wake();
+    },
+    async consume(_consumer, filterSubject, handler: DurableHandler) {
+      let position = 0;
+      let running = false;
+      let stopped = false;
+      const pump = async () => {
+        if (running || stopped) return;
+        running = true;
+        try {
+          while (!stopped && position < stream.length) {
+            const event = stream[position]!;
+            if (subjectMatches(filterSubject, event.subject)) {
+              try {
+                await handler(JSON.parse(event.body) as BusPayload, event.subject);
+              } catch {
+                setTimeout(() => void pump(), REDELIVERY_DELAY_MS).unref();
+                return;
+              }
+            }
+            position++;
+          }
+        } finally {
+          running = false;
+        }
+      };
+      const wake = () => void pump();
+      wakeConsumers.add(wake);
+      void pump();
+      return () => {
+        stopped = true;
+        wakeConsumers.delete(wake);
+      };
+    },
+    async close() {
+      closed = true;
+      exact.clear();
+      wildcard.clear();
+      wakeConsumers.clear();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const result = loadConfig({});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.PORT).toBe(3000);
+    expect(result.config.TCP_PORT).toBe(8081);
+    expect(result.config.UDP_PORT).toBe(8082);
+    expect(result.config.KAIF_DATA_DIR).toBe('./data');
+    expect(result.config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('converts numeric strings and accepts port 0', () => {
+    const result = loadConfig({ PORT: '0', TCP_PORT: '9000' });
+    expect(result.ok && result.config.PORT === 0 && result.config.TCP_PORT === 9000).toBe(true);
+  });
+
+  it('reports every bad variable at once, each by name', () => {
+    const result = loadConfig({ PORT: 'abc', UDP_PORT: '70000', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const text = result.errors.join('\n');
+    for (const name of ['PORT', 'UDP_PORT', 'DATABASE_URL', 'LOG_LEVEL']) {
+      expect(text).toMatch(new RegExp(`^CONFIG ERROR: ${name} `, 'm'));
+    }
+  });
+
+  it('never echoes a secret it rejects', () => {
+    const result = loadConfig({ KAIF_SECRET_KEY: 'hunter2-is-not-a-key' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.join('\n')).toContain('KAIF_SECRET_KEY');
+    expect(result.errors.join('\n')).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,113 @@
+import { availableParallelism } from 'node:os';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const Port = (fallback: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description, errorMessage: 'must be a port number from 0 to 65535' });
+
+const Url = (schemes: readonly string[], description: string) =>
+  Type.Optional(
+    Type.String({
+      pattern: `^(${schemes.join('|')})://`,
+      description,
+      errorMessage: `must be a ${schemes.join(' or ')}:// URL`,
+    }),
+  );
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every environment variable Kaif Lake reads, with its default. This schema is
+ * the single source for validation, for the typed config and for the README
+ * table (`kaif config`). Empty strings count as unset.
+ */
+export const ConfigSchema = Type.Object({
+  PORT: Port(3000, 'HTTP API and WebSocket port (0 = any free port)'),
+  TCP_PORT: Port(8081, 'CosmicProto TCP port (0 = any free port)'),
+  UDP_PORT: Port(8082, 'CosmicProto UDP port (0 = any free port)'),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Address every listener binds' }),
+  KAIF_DATA_DIR: Type.String({
+    minLength: 1,
+    default: './data',
+    description: 'Embedded database, blobs and generated keys',
+  }),
+  DATABASE_URL: Url(['postgres', 'postgresql'], 'PostgreSQL; unset = embedded PGlite in KAIF_DATA_DIR'),
+  REDIS_URL: Url(['redis', 'rediss'], 'Redis for presence, rate limits and caches; unset = in-process'),
+  KAIF_REDIS_PREFIX: Type.String({
+    pattern: '^[A-Za-z0-9_:.-]{1,64}$',
+    default: 'kaif:',
+    description: 'Prefix of every Redis key, so deployments can share one Redis',
+  }),
+  NATS_URL: Url(['nats', 'tls'], 'NATS with JetStream for fan-out and durable events; unset = in-process'),
+  LOG_LEVEL: Type.Union(
+    LOG_LEVELS.map((level) => Type.Literal(level)),
+    { default: 'info', description: 'pino log level', errorMessage: `must be one of ${LOG_LEVELS.join(', ')}` },
+  ),
+  KAIF_SECRET_KEY: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=)*$',
+      description:
+        'At-rest encryption keys as `kid:base64(32 bytes)`, comma-separated, first = current; unset = generated once in KAIF_DATA_DIR',
+    }),
+  ),
+  KAIF_ALLOWED_ORIGINS: Type.Optional(
+    Type.String({ description: 'Comma-separated browser origins allowed on /ws; unset = the server’s own origin' }),
+  ),
+  KAIF_WORKERS: Type.Integer({
+    errorMessage: 'must be a whole number from 1 to 256',
+    minimum: 1,
+    maximum: 256,
+    default: availableParallelism(),
+    description: 'Worker processes sharing the realtime/wire ports (default: number of cores)',
+  }),
+  KAIF_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest HTTP body in bytes' }),
+  KAIF_DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 10, description: 'PostgreSQL pool size' }),
+  KAIF_SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 8000,
+    description: 'How long a graceful shutdown may drain before closing',
+  }),
+  KAIF_ACCESS_TOKEN_TTL: Type.Integer({
+    minimum: 30,
+    maximum: 900,
+    default: 900,
+    description: 'Access token lifetime in seconds (at most 15 minutes)',
+  }),
+  KAIF_RATE_LIMIT_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 600,
+    description: 'API requests per minute per user (or per IP when signed out)',
+  }),
+  KAIF_WEB_DIR: Type.Optional(Type.String({ description: 'Built web client to serve at /; unset = apps/web/dist' })),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly errors: readonly string[] };
+
+/** Validates the environment and reports every bad variable at once. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+  }
+  const withDefaults = Value.Default(ConfigSchema, raw);
+  const converted = Value.Convert(ConfigSchema, withDefaults);
+  const errors = [...Value.Errors(ConfigSchema, converted)].map((error) => {
+    const name = error.path.replace(/^\//, '');
+    const given = raw[name] === undefined ? '' : ` (got ${JSON.stringify(redactIfSecret(name, raw[name]))})`;
+    const hint = (error.schema as { errorMessage?: string }).errorMessage ?? describe(error.message);
+    return `CONFIG ERROR: ${name} ${hint}${given}`;
+  });
+  if (errors.length > 0) return { ok: false, errors: [...new Set(errors)] };
+  return { ok: true, config: converted as Config };
+}
+
+function redactIfSecret(name: string, value: unknown): unknown {
+  return /SECRET|PASSWORD|TOKEN|KEY/.test(name) ? '<redacted>' : value;
+}
+
+function describe(message: string): string {
+  return message.replace(/^Expected /, 'must be ').toLowerCase();
+}

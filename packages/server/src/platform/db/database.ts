@@ -1,0 +1,31 @@
+import type { Kysely, Migration } from 'kysely';
+import type { HealthCheck } from '../health/health.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** A module's migrations, applied in name order inside the module's own schema. */
+export interface ModuleMigrations {
+  readonly schema: string;
+  readonly migrations: Readonly<Record<string, Migration>>;
+}
+
+/**
+ * The source of truth. Both implementations speak the same SQL (PostgreSQL 15
+ * and older features only), run the same migrations and answer the same
+ * Kysely queries.
+ *
+ * Guarantees: a transaction either commits entirely or not at all; a call
+ * that returns after commit is durable (PGlite fsyncs its data directory,
+ * PostgreSQL its WAL). Embedded PGlite has one connection, so transactions
+ * are serialized; PostgreSQL runs them concurrently from a pool.
+ */
+export interface Database extends HealthCheck {
+  readonly kind: DatabaseKind;
+  /** A typed view for a module whose tables are named `schema.table`. */
+  kysely<Tables>(): Kysely<Tables>;
+  /** Applies every pending migration of the given modules, under one lock. */
+  migrate(modules: readonly ModuleMigrations[]): Promise<void>;
+  /** LISTEN on a channel; the callback runs for each NOTIFY after its commit. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,116 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Gauge, Registry } from 'prom-client';
+import { Gauge as GaugeMetric } from 'prom-client';
+import type { Logger } from '../logging/logger.js';
+import type { CheckResult } from '../health/health.js';
+import type { DependencyPolicy } from '../resilience/dependency-policy.js';
+import type { Database, ModuleMigrations } from './database.js';
+import { migrateModules } from './migrate.js';
+import { ResilientDialect } from './resilient-dialect.js';
+
+export interface PostgresOptions {
+  readonly url: string;
+  readonly poolSize: number;
+  readonly policy: DependencyPolicy;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  /** Server-side limit for one statement, so an abandoned query does not run on. */
+  readonly statementTimeoutMs?: number;
+}
+
+// bigint (int8) columns are counters and sequence numbers that fit in 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** PostgreSQL for the scale-out shape: a pool, every query behind the policy. */
+export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    application_name: 'kaif',
+  });
+  // An idle client whose server went away emits here; without a listener the
+  // process would crash. The pool replaces it on the next checkout.
+  pool.on('error', (error) => options.logger.warn({ err: error.message }, 'postgres idle connection lost'));
+  registerPoolMetrics(pool, options.registry);
+  const kysely = new Kysely<unknown>({
+    dialect: new ResilientDialect(new PostgresDialect({ pool }), options.policy),
+  });
+  return {
+    kind: 'postgres',
+    name: 'database',
+    essential: true,
+    kysely: <Tables>() => kysely as unknown as Kysely<Tables>,
+    migrate: (modules: readonly ModuleMigrations[]) => migrateModules(kysely, modules),
+    async check(): Promise<CheckResult> {
+      await sql`select 1`.execute(kysely);
+      return { status: 'up', detail: `postgres pool ${pool.totalCount - pool.idleCount}/${options.poolSize} busy` };
+    },
+    async listen(channel, onNotify) {
+      return listenWithReconnect(pool, channel, onNotify, options.logger);
+    },
+    async close() {
+      await kysely.destroy();
+    },
+  };
+}
+
+function registerPoolMetrics(pool: pg.Pool, registry: Registry): void {
+  const gauge: Gauge<'state'> = new GaugeMetric({
+    name: 'kaif_db_pool_connections',
+    help: 'PostgreSQL pool connections by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      gauge.set({ state: 'total' }, pool.totalCount);
+      gauge.set({ state: 'idle' }, pool.idleCount);
+      gauge.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+}
+
+/**
+ * LISTEN holds one pooled connection. When it drops (the server restarted or
+ * killed it), it is re-established after a pause; notifications missed
+ * meanwhile are covered by the listener's own polling.
+ */
+async function listenWithReconnect(
+  pool: pg.Pool,
+  channel: string,
+  onNotify: () => void,
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  let client: pg.PoolClient | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const attach = async () => {
+    try {
+      const next = await pool.connect();
+      next.on('notification', (message) => {
+        if (message.channel === channel) onNotify();
+      });
+      next.on('error', () => {
+        next.release(true);
+        if (client === next) client = undefined;
+        if (!stopped) retry = setTimeout(() => void attach(), 1000);
+      });
+      await next.query(`listen ${pg.escapeIdentifier(channel)}`);
+      client = next;
+    } catch (error) {
+      logger.warn({ err: (error as Error).message, channel }, 'postgres listen failed; retrying');
+      if (!stopped) retry = setTimeout(() => void attach(), 1000);
+    }
+  };
+  await attach();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    if (client) {
+      await client.query(`unlisten ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
+      client.release();
+    }
+  };
+}

@@ -1,0 +1,91 @@
+import type {
+  CompiledQuery,
+  DatabaseConnection,
+  Dialect,
+  Driver,
+  Kysely,
+  QueryResult,
+  TransactionSettings,
+} from 'kysely';
+import type { DependencyPolicy } from '../resilience/dependency-policy.js';
+
+/**
+ * Wraps a dialect so that taking a connection and running each statement go
+ * through the database's dependency policy. Taking a connection is retried
+ * (nothing has happened yet); statements are not, since one inside a
+ * transaction cannot be replayed on its own.
+ */
+export class ResilientDialect implements Dialect {
+  constructor(
+    private readonly inner: Dialect,
+    private readonly policy: DependencyPolicy,
+  ) {}
+  createAdapter() {
+    return this.inner.createAdapter();
+  }
+  createDriver(): Driver {
+    return new ResilientDriver(this.inner.createDriver(), this.policy);
+  }
+  createQueryCompiler() {
+    return this.inner.createQueryCompiler();
+  }
+  createIntrospector(db: Kysely<unknown>) {
+    return this.inner.createIntrospector(db);
+  }
+}
+
+class ResilientDriver implements Driver {
+  private readonly wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>();
+
+  constructor(
+    private readonly inner: Driver,
+    private readonly policy: DependencyPolicy,
+  ) {}
+
+  init(): Promise<void> {
+    return this.policy.execute(() => this.inner.init(), { idempotent: true });
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await this.policy.execute(() => this.inner.acquireConnection(), { idempotent: true });
+    let wrapped = this.wrapped.get(connection);
+    if (!wrapped) {
+      wrapped = new ResilientConnection(connection, this.policy);
+      this.wrapped.set(connection, wrapped);
+    }
+    return wrapped;
+  }
+
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return this.inner.beginTransaction(unwrap(connection), settings);
+  }
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.inner.commitTransaction(unwrap(connection));
+  }
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.inner.rollbackTransaction(unwrap(connection));
+  }
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.inner.releaseConnection(unwrap(connection));
+  }
+  destroy(): Promise<void> {
+    return this.inner.destroy();
+  }
+}
+
+class ResilientConnection implements DatabaseConnection {
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly policy: DependencyPolicy,
+  ) {}
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.policy.execute(() => this.inner.executeQuery<R>(query));
+  }
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+function unwrap(connection: DatabaseConnection): DatabaseConnection {
+  return connection instanceof ResilientConnection ? connection.inner : connection;
+}

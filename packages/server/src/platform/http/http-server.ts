@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import { Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../logging/logger.js';
+import { KaifError } from './kaif-error.js';
+
+export type HttpServer = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface HttpServerOptions {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly bodyLimit: number;
+  readonly version: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Fastify with the house conventions: `x-request-id` on every response
+ * (echoed when the client sent a sane one), one error shape, coded 404s, a
+ * body limit, request metrics and the OpenAPI document built from the route
+ * schemas.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit,
+    // One line per request is written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: true,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('principal', undefined);
+
+  const duration = new Histogram({
+    name: 'kaif_http_request_duration_seconds',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [options.registry],
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const level = reply.statusCode >= 500 ? 'error' : 'info';
+    request.log[level](
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        userId: request.principal?.userId,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError | KaifError, request, reply) => {
+    const kaif = toKaifError(error);
+    if (kaif.status >= 500 && !(error instanceof KaifError)) {
+      request.log.error({ err: error }, 'unhandled error');
+    }
+    if (kaif.retryAfter !== undefined) reply.header('retry-after', String(kaif.retryAfter));
+    return reply.status(kaif.status).send({ error: kaif.toPayload() });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send({ error: new KaifError('ROUTE_NOT_FOUND', `No endpoint ${request.method} ${request.url.split('?')[0]}`).toPayload() }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Kaif Lake API', version: options.version },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}
+
+function toKaifError(error: FastifyError | KaifError): KaifError {
+  if (error instanceof KaifError) return error;
+  if (error.validation && error.validation.length > 0) {
+    const first = error.validation[0]!;
+    const missing = (first.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const path = [error.validationContext, ...first.instancePath.split('/').filter(Boolean), ...(missing ? [missing] : [])]
+      .filter(Boolean)
+      .join('.');
+    const field = path.replace(/^(body|querystring|params|headers)\.?/, '') || (error.validationContext ?? 'body');
+    return new KaifError('VALIDATION_FAILED', `${field} ${first.message ?? 'is invalid'}`, { field });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new KaifError('PAYLOAD_TOO_LARGE');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new KaifError('UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new KaifError('VALIDATION_FAILED', 'body must be a JSON object', { field: 'body' });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new KaifError('VALIDATION_FAILED', 'body is not valid JSON', { field: 'body' });
+  }
+  if (error.statusCode === 400 || (error as { type?: string }).type === 'entity.parse.failed' || error instanceof SyntaxError) {
+    return new KaifError('VALIDATION_FAILED', 'body is not valid JSON', { field: 'body' });
+  }
+  if (error.statusCode === 413) return new KaifError('PAYLOAD_TOO_LARGE');
+  if (error.statusCode === 415) return new KaifError('UNSUPPORTED_MEDIA_TYPE');
+  return new KaifError('INTERNAL');
+}

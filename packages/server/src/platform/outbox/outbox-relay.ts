@@ -1,0 +1,178 @@
+import { type Kysely, sql } from 'kysely';
+import { Gauge, type Registry } from 'prom-client';
+import type { Bus, BusPayload } from '../bus/bus.js';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logging/logger.js';
+import type { EventEnvelope } from './outbox.js';
+import type { PlatformTables } from './outbox-tables.js';
+
+/** Same lock on every node: one relay publishes at a time, in outbox order. */
+const RELAY_LOCK_ID = 7_311_246;
+const KEEP_PUBLISHED_MS = 24 * 3600 * 1000;
+const CLEANUP_EVERY_MS = 10 * 60 * 1000;
+
+export interface OutboxRelayOptions {
+  readonly batchSize?: number;
+  /** Fallback poll when no notification arrives. */
+  readonly pollMs?: number;
+  /** Backoff after the bus refused an event. */
+  readonly retryMs?: number;
+  /** Test seam: runs after publishing a batch, before marking it published. */
+  readonly afterPublish?: () => Promise<void>;
+}
+
+/**
+ * Moves committed outbox rows to the bus, oldest first, then marks them
+ * published. At least once: a crash between publishing and marking
+ * republishes the batch, which the bus deduplicates by event id within its
+ * window and consumers deduplicate with their inbox.
+ *
+ * A singleton per cluster at any instant: each batch runs under a
+ * transaction-scoped advisory lock, so relays on several worker nodes take
+ * turns instead of reordering events.
+ */
+export class OutboxRelay {
+  private readonly db: Kysely<PlatformTables>;
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  private readonly retryMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private lastCleanup = Date.now();
+  private stopped = true;
+  private stopListening: (() => Promise<void>) | undefined;
+  private readonly lag: Gauge;
+
+  constructor(
+    private readonly database: Database,
+    private readonly bus: Bus,
+    private readonly logger: Logger,
+    registry: Registry,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    this.db = database.kysely<PlatformTables>();
+    this.batchSize = options.batchSize ?? 500;
+    this.pollMs = options.pollMs ?? 1000;
+    this.retryMs = options.retryMs ?? 1000;
+    const db = this.db;
+    this.lag = new Gauge({
+      name: 'kaif_outbox_lag_seconds',
+      help: 'Age of the oldest event not yet published to the bus',
+      registers: [registry],
+      async collect() {
+        const row = await db
+          .selectFrom('platform.outbox')
+          .select(sql<number>`coalesce(extract(epoch from now() - min(created_at)), 0)`.as('lag'))
+          .where('published_at', 'is', null)
+          .executeTakeFirst()
+          .catch(() => undefined);
+        this.set(Number(row?.lag ?? 0));
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.stopListening = await this.database.listen('kaif_outbox', () => this.nudge());
+    this.nudge();
+  }
+
+  /** Asks for a pass soon; passes never overlap. */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.running = this.pass().finally(() => {
+      this.running = undefined;
+      if (this.stopped) return;
+      if (this.again) {
+        this.again = false;
+        this.nudge();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.stopListening?.();
+    this.lag.remove();
+  }
+
+  /** Publishes every pending event; returns how many it published. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { published, failed } = await this.relayBatch();
+      total += published;
+      if (failed) throw new Error('the bus refused an outbox event');
+      if (published < this.batchSize) return total;
+    }
+  }
+
+  /** Published events are kept a day for inspection, then deleted. */
+  private async cleanUp(): Promise<void> {
+    this.lastCleanup = Date.now();
+    await this.db
+      .deleteFrom('platform.outbox')
+      .where('published_at', '<', new Date(Date.now() - KEEP_PUBLISHED_MS))
+      .execute();
+  }
+
+  private async pass(): Promise<void> {
+    let delay = this.pollMs;
+    try {
+      const { published, failed } = await this.relayBatch();
+      if (failed) delay = this.retryMs;
+      else if (published === this.batchSize) delay = 0;
+      if (Date.now() - this.lastCleanup > CLEANUP_EVERY_MS) await this.cleanUp();
+    } catch (error) {
+      delay = this.retryMs;
+      this.logger.warn({ err: (error as Error).message }, 'outbox relay could not publish; will retry');
+    }
+    if (!this.stopped) {
+      this.timer = setTimeout(() => this.nudge(), delay);
+      this.timer.unref();
+    }
+  }
+
+  private relayBatch(): Promise<{ readonly published: number; readonly failed: boolean }> {
+    return this.db.transaction().execute(async (trx) => {
+      const lock = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK_ID}) as locked`.execute(trx);
+      if (!lock.rows[0]?.locked) return { published: 0, failed: false };
+      const rows = await trx
+        .selectFrom('platform.outbox')
+        .select(['id', 'event_id', 'subject', 'payload'])
+        .where('published_at', 'is', null)
+        .orderBy('id')
+        .limit(this.batchSize)
+        .execute();
+      const published: number[] = [];
+      let failure: unknown;
+      for (const row of rows) {
+        const envelope: EventEnvelope = { eventId: row.event_id, body: row.payload as BusPayload };
+        try {
+          await this.bus.publishDurable(row.subject, row.event_id, envelope as unknown as BusPayload);
+        } catch (error) {
+          failure = error;
+          break;
+        }
+        published.push(row.id);
+      }
+      await this.options.afterPublish?.();
+      if (published.length > 0) {
+        await trx.updateTable('platform.outbox').set({ published_at: new Date() }).where('id', 'in', published).execute();
+      }
+      if (failure) {
+        // What went out stays marked; the rest waits for the next pass.
+        this.logger.warn({ err: (failure as Error).message }, 'bus refused an outbox event; backing off');
+      }
+      return { published: published.length, failed: failure !== undefined };
+    });
+  }
+}

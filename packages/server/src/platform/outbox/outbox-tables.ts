@@ -1,0 +1,49 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+import type { ModuleMigrations } from '../db/database.js';
+
+export interface OutboxTable {
+  id: import('kysely').Generated<number>;
+  event_id: string;
+  subject: string;
+  payload: unknown;
+  created_at: import('kysely').Generated<Date>;
+  published_at: Date | null;
+}
+
+export interface InboxTable {
+  consumer: string;
+  event_id: string;
+  processed_at: import('kysely').Generated<Date>;
+}
+
+export interface PlatformTables {
+  'platform.outbox': OutboxTable;
+  'platform.inbox': InboxTable;
+}
+
+const createOutbox: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create table platform.outbox (
+        id bigserial primary key,
+        event_id uuid not null unique,
+        subject text not null,
+        payload jsonb not null,
+        created_at timestamptz not null default now(),
+        published_at timestamptz
+      )`.execute(db);
+    await sql`create index outbox_unpublished on platform.outbox (id) where published_at is null`.execute(db);
+    await sql`
+      create table platform.inbox (
+        consumer text not null,
+        event_id uuid not null,
+        processed_at timestamptz not null default now(),
+        primary key (consumer, event_id)
+      )`.execute(db);
+  },
+};
+
+export const platformMigrations: ModuleMigrations = {
+  schema: 'platform',
+  migrations: { '0001_outbox': createOutbox },
+};

@@ -1,0 +1,184 @@
+import { fileURLToPath } from 'node:url';
+import type { Registry } from 'prom-client';
+import type { KaifModule, ModuleContext, ModuleInstance } from './modules/module.js';
+import type { ServiceMap } from './modules/service-map.js';
+import { type AdapterOverrides, type Adapters, openAdapters } from './platform/adapters.js';
+import type { Config } from './platform/config/config.js';
+import type { HealthCheck } from './platform/health/health.js';
+import { type HttpServer, createHttpServer } from './platform/http/http-server.js';
+import { type Readiness, registerOperationsRoutes } from './platform/http/operations-routes.js';
+import { registerWebClient } from './platform/http/web-client.js';
+import { type Logger, createLogger } from './platform/logging/logger.js';
+import { createMetricsRegistry } from './platform/metrics/metrics.js';
+import { OutboxRelay, type OutboxRelayOptions } from './platform/outbox/outbox-relay.js';
+import { platformMigrations } from './platform/outbox/outbox-tables.js';
+import { ALL_ROLES, type RoleName } from './roles.js';
+
+export const VERSION = '0.1.0';
+
+export interface StartOptions {
+  readonly config: Config;
+  readonly roles?: ReadonlySet<RoleName>;
+  readonly logger?: Logger;
+  readonly modules: readonly KaifModule[];
+  readonly adapters?: AdapterOverrides;
+  readonly relay?: OutboxRelayOptions;
+}
+
+export interface RunningServer {
+  readonly http: HttpServer;
+  /** Base URL of the HTTP port, e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  readonly ports: Readonly<Record<string, number>>;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly adapters: Adapters;
+  readonly relay: OutboxRelay | undefined;
+  service<K extends keyof ServiceMap>(name: K): ServiceMap[K];
+  /** Graceful: stop accepting, drain, close adapters. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../apps/web/dist', import.meta.url));
+
+/**
+ * Starts every module and the listeners of the given roles. Either the whole
+ * server starts or, on any failure, everything opened so far is closed and
+ * the error is rethrown: nothing is half-started.
+ */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options;
+  const roles = options.roles ?? new Set(ALL_ROLES);
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const registry = createMetricsRegistry({ service: 'kaif' });
+  const startedAt = new Date();
+  let readiness: Readiness = 'starting';
+  const cleanups: (() => Promise<void>)[] = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'shutdown step failed'));
+    }
+  };
+
+  try {
+    const adapters = await openAdapters(config, logger, registry, options.adapters);
+    cleanups.push(() => adapters.close());
+    const modules = orderByDependencies(options.modules);
+    await adapters.db.migrate([platformMigrations, ...modules.flatMap((module) => module.migrations ?? [])]);
+
+    const http = await createHttpServer({ logger, registry, bodyLimit: config.KAIF_BODY_LIMIT, version: VERSION });
+    const checks: HealthCheck[] = [adapters.db, adapters.kv, adapters.bus];
+    registerOperationsRoutes(http, {
+      registry,
+      checks: () => checks,
+      breakers: () => adapters.policies,
+      readiness: () => readiness,
+      roles: [...roles],
+      startedAt,
+    });
+
+    const relay = roles.has('worker')
+      ? new OutboxRelay(adapters.db, adapters.bus, logger.child({ component: 'outbox' }), registry, options.relay)
+      : undefined;
+    const services = new Map<string, unknown>();
+    const ports: Record<string, number> = {};
+    const context: ModuleContext = {
+      config,
+      logger,
+      registry,
+      db: adapters.db,
+      kv: adapters.kv,
+      bus: adapters.bus,
+      secrets: adapters.secrets,
+      http,
+      roles,
+      outboxCommitted: () => relay?.nudge(),
+      policyFor: adapters.policyFor,
+      isDraining: () => readiness === 'draining',
+      service: <K extends keyof ServiceMap>(name: K) => {
+        const service = services.get(name);
+        if (!service) throw new Error(`module ${String(name)} is not running in this process`);
+        return service as ServiceMap[K];
+      },
+    };
+
+    const instances: ModuleInstance[] = [];
+    for (const module of modules) {
+      const instance = await module.init({ ...context, logger: logger.child({ module: module.name }) });
+      instances.push(instance);
+      if (instance.api) services.set(module.name, instance.api);
+      checks.push(...(instance.checks ?? []));
+      if (instance.stop) cleanups.push(() => instance.stop!());
+    }
+
+    if (relay) {
+      await relay.start();
+      cleanups.push(() => relay.stop());
+    }
+    for (const role of ALL_ROLES.filter((name) => roles.has(name))) {
+      for (const instance of instances) {
+        const listener = instance.listeners?.[role];
+        if (!listener) continue;
+        await listener.open();
+        if (listener.close) cleanups.push(() => listener.close!());
+      }
+    }
+    if (roles.has('api')) {
+      const webDir = config.KAIF_WEB_DIR ?? DEFAULT_WEB_DIR;
+      if (!(await registerWebClient(http, webDir))) logger.warn({ webDir }, 'web client not built; serving the API only');
+    }
+
+    // Closed first on shutdown once listeners have let go of their sockets:
+    // stops accepting and waits for requests in flight.
+    cleanups.push(() => http.close());
+    await http.listen({ port: config.PORT, host: config.HOST });
+    const address = http.server.address();
+    ports.http = typeof address === 'object' && address ? address.port : config.PORT;
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+    readiness = 'ready';
+    logger.info({ roles: [...roles], ports }, 'kaif started');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      http,
+      url: `http://${host.includes(':') ? `[${host}]` : host}:${ports.http}`,
+      ports,
+      logger,
+      registry,
+      adapters,
+      relay,
+      service: context.service,
+      stop() {
+        stopping ??= (async () => {
+          readiness = 'draining';
+          logger.info('draining');
+          await runCleanups();
+          logger.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+}
+
+function orderByDependencies(modules: readonly KaifModule[]): KaifModule[] {
+  const byName = new Map(modules.map((module) => [module.name, module]));
+  const ordered: KaifModule[] = [];
+  const visiting = new Set<string>();
+  const visit = (module: KaifModule) => {
+    if (ordered.includes(module)) return;
+    if (visiting.has(module.name)) throw new Error(`module dependency cycle at ${module.name}`);
+    visiting.add(module.name);
+    for (const dependency of module.dependsOn ?? []) {
+      const required = byName.get(dependency);
+      if (!required) throw new Error(`module ${module.name} needs ${dependency}, which is not loaded`);
+      visit(required);
+    }
+    ordered.push(module);
+  };
+  for (const module of modules) visit(module);
+  return ordered;
+}

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestServer, startTestServer } from '../support/test-server.js';
+
+describe('HTTP conventions', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers an unknown route with a coded 404 and a request id', async () => {
+    const response = await fetch(`${server.url}/api/v1/nothing-here`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await response.json()).toEqual({
+      error: { code: 'ROUTE_NOT_FOUND', message: 'No endpoint GET /api/v1/nothing-here' },
+    });
+  });
+
+  it('echoes the client’s x-request-id', async () => {
+    const response = await fetch(`${server.url}/ready`, { headers: { 'x-request-id': 'trace-abc.123' } });
+    expect(response.headers.get('x-request-id')).toBe('trace-abc.123');
+  });
+
+  it('replaces an x-request-id that is not a sane token', async () => {
+    const response = await fetch(`${server.url}/ready`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(response.headers.get('x-request-id')).not.toBe('bad id with spaces');
+  });
+
+  it('reports ready, healthy and the roles it runs', async () => {
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
+    const body = (await health.json()) as { status: string; checks: Record<string, { status: string }>; roles: string[] };
+    expect(body.status).toBe('healthy');
+    expect(Object.keys(body.checks)).toEqual(expect.arrayContaining(['database', 'kv', 'bus']));
+    expect(body.roles).toEqual(['api', 'realtime', 'wire', 'worker']);
+  });
+
+  it('exposes Prometheus metrics including the HTTP histogram', async () => {
+    await fetch(`${server.url}/ready`);
+    const response = await fetch(`${server.url}/metrics`);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toContain('kaif_http_request_duration_seconds_bucket');
+    expect(text).toContain('kaif_process_cpu_seconds_total');
+  });
+
+  it('publishes the OpenAPI document and the explorer', async () => {
+    const document = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as { openapi: string };
+    expect(document.openapi).toMatch(/^3\./);
+    const docs = await fetch(`${server.url}/api/docs/`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+  });
+
+  it('writes one structured log line per request with its request id', async () => {
+    await fetch(`${server.url}/ready`, { headers: { 'x-request-id': 'log-check-1' } });
+    const line = server.logs.find((entry) => entry.reqId === 'log-check-1');
+    expect(line).toMatchObject({ msg: 'request', route: '/ready', status: 200, method: 'GET' });
+  });
+});
