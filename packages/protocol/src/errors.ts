@@ -44,6 +44,11 @@ export const ERRORS = {
   CURSOR_INVALID: { status: 400, message: 'The cursor is invalid or too old; refetch history and sync from null' },
   AUTH_REQUIRED: { status: 401, message: 'Authenticate first' },
   FRAME_TOO_LARGE: { status: 413, message: 'The frame is too large' },
+
+  // CosmicProto wire
+  MALFORMED_PACKET: { status: 400, message: 'The packet is not valid JSON or MessagePack' },
+  PACKET_TOO_LARGE: { status: 413, message: 'The packet is too large' },
+  UNKNOWN_PACKET_TYPE: { status: 400, message: 'Unknown packet_type' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

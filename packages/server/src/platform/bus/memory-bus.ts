@@ -49,8 +49,8 @@ export function createMemoryBus(): Bus {
     subscribe(pattern, handler) {
       const subscription: Subscription = { pattern, exact: !/[*>]/.test(pattern), handler };
       if (subscription.exact) {
-        let set = exact.get(pattern);
-        if (!set) exact.set(pattern, (set = new Set()));
+        const set = exact.get(pattern) ?? new Set<Subscription>();
+        exact.set(pattern, set);
         set.add(subscription);
       } else {
         wildcard.add(subscription);

@@ -1,0 +1,123 @@
+import type { ChatId, MessageId, UserId } from '@kaif/protocol';
+
+export type ChatType = 'direct' | 'group' | 'channel';
+export type ChatRole = 'owner' | 'admin' | 'member';
+
+/** API.md `message`, plus `forwardedFrom` for forwarded copies. */
+export interface Message {
+  readonly id: MessageId;
+  readonly chatId: ChatId;
+  readonly seq: number;
+  readonly senderId: UserId;
+  readonly text: string | null;
+  readonly replyToId: MessageId | null;
+  readonly clientMsgId: string;
+  readonly createdAt: string;
+  readonly editedAt: string | null;
+  readonly deleted: boolean;
+  readonly forwardedFrom: { readonly chatId: ChatId; readonly messageId: MessageId; readonly senderId: UserId } | null;
+}
+
+export type ChatEventType =
+  | 'message.new'
+  | 'message.edited'
+  | 'message.deleted'
+  | 'chat.read'
+  | 'chat.member'
+  | 'chat.updated';
+
+/**
+ * One entry of a chat's log. `seq` is per chat, gap-free, assigned in the
+ * transaction that stored the change. `data` is the message for message.*
+ * events, `{userId, seq}` for chat.read (visible to that user only), `{userId,
+ * change: 'joined'|'left'|'removed'|'role', role}` for chat.member,
+ * `{title, description}` for chat.updated.
+ */
+export interface ChatEvent {
+  readonly chatId: ChatId;
+  readonly seq: number;
+  readonly type: ChatEventType;
+  readonly at: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A chat event as the outbox relays it on `chatEventSubject(chatId)`.
+ * `audience` says who may see it; the feed positions let a gateway
+ * advance a cursor without a database read (see MessagingApi.followEvent).
+ */
+export interface LiveChatEvent extends ChatEvent {
+  readonly chatType: ChatType;
+  /** Only these users see it (e.g. chat.read); absent = every member. */
+  readonly onlyFor?: readonly UserId[];
+  /** Per-user feed positions for direct and group chats (fan-out on write). */
+  readonly positions?: Readonly<Record<string, number>>;
+}
+
+export const chatEventSubject = (chatId: ChatId) => `kaif.ev.chat.${chatId}`;
+
+/** A page of the per-user change feed. */
+export interface FeedPage {
+  readonly events: readonly ChatEvent[];
+  /** Resume from here; opaque to clients. */
+  readonly cursor: string;
+  /** More events are waiting after `cursor`. */
+  readonly hasMore: boolean;
+}
+
+/** Where a live event stands relative to a cursor. */
+export type FollowResult =
+  | { readonly kind: 'next'; readonly cursor: string }
+  | { readonly kind: 'seen' }
+  | { readonly kind: 'gap' }
+  | { readonly kind: 'not-visible' };
+
+export interface SendInput {
+  readonly chatId: ChatId;
+  readonly clientMsgId: string;
+  readonly text: string;
+  readonly replyToId?: MessageId | null;
+}
+
+/** The messaging module's public interface. Every method checks membership. */
+export interface MessagingApi {
+  /**
+   * Stores a message and its event in one transaction and resolves only after
+   * commit. The same (chat, sender, clientMsgId) returns the first message
+   * with `created: false`. Throws CHAT_NOT_FOUND, CHAT_WRITE_FORBIDDEN,
+   * VALIDATION_FAILED.
+   */
+  sendMessage(userId: UserId, input: SendInput): Promise<{ readonly message: Message; readonly created: boolean }>;
+  /** Newest first with `before`, oldest first with `after`; limit ≤ 100. */
+  listMessages(
+    userId: UserId,
+    chatId: ChatId,
+    page: { readonly before?: number; readonly after?: number; readonly limit?: number },
+  ): Promise<readonly Message[]>;
+  /** Moves the read marker forward (never back). */
+  markRead(userId: UserId, chatId: ChatId, seq: number): Promise<void>;
+  isMember(userId: UserId, chatId: ChatId): Promise<boolean>;
+  /** Every chat the user belongs to: what a gateway subscribes to. */
+  chatIdsOf(userId: UserId): Promise<readonly ChatId[]>;
+  /** Members of a chat (for typing/presence fan-out); channels may be large. */
+  memberIdsOf(chatId: ChatId): Promise<readonly UserId[]>;
+  /**
+   * The change feed: every event after `cursor` (null = from now: an empty
+   * page with the current cursor) in the user's chats, in order per chat,
+   * without duplicates. Throws CURSOR_INVALID for a malformed or too old
+   * cursor.
+   */
+  changesSince(userId: UserId, cursor: string | null, limit?: number): Promise<FeedPage>;
+  /**
+   * Pure, no I/O: whether a live event is the next one for this user after
+   * `cursor` (and the cursor after it), already covered by it, shows a gap
+   * (call changesSince), or is not for this user.
+   */
+  followEvent(userId: UserId, cursor: string, event: LiveChatEvent): FollowResult;
+}
+
+declare module '../service-map.js' {
+  interface ServiceMap {
+    messaging: MessagingApi;
+  }
+}
