@@ -39,6 +39,9 @@ export const ERRORS = {
   CHAT_ADMIN_REQUIRED: { status: 403, message: 'Only the owner or an admin can do this' },
   MESSAGE_AUTHOR_REQUIRED: { status: 403, message: 'Only the sender can edit this message' },
   CLIENT_MSG_ID_CONFLICT: { status: 409, message: 'This clientMsgId was already used for a different message' },
+  CHAT_TYPE_MISMATCH: { status: 400, message: 'This action does not apply to this kind of chat' },
+  CHAT_MEMBER_LIMIT: { status: 403, message: 'This group is full; use a channel for larger audiences' },
+  CHAT_OWNER_REQUIRED: { status: 403, message: 'Only the owner can do this' },
 
   // Real time
   CURSOR_INVALID: { status: 400, message: 'The cursor is invalid or too old; refetch history and sync from null' },
@@ -49,6 +52,8 @@ export const ERRORS = {
   MALFORMED_PACKET: { status: 400, message: 'The packet is not valid JSON or MessagePack' },
   PACKET_TOO_LARGE: { status: 413, message: 'The packet is too large' },
   UNKNOWN_PACKET_TYPE: { status: 400, message: 'Unknown packet_type' },
+  TCP_REQUIRED: { status: 400, message: 'Send this packet over TCP; UDP carries only Ping, Status and Typing' },
+  ALREADY_AUTHENTICATED: { status: 409, message: 'This connection is already authenticated' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

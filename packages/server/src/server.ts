@@ -95,6 +95,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       outboxCommitted: () => relay?.nudge(),
       policyFor: adapters.policyFor,
       isDraining: () => readiness === 'draining',
+      announcePort: (name, port) => {
+        ports[name] = port;
+      },
       service: <K extends keyof ServiceMap>(name: K) => {
         const service = services.get(name);
         if (!service) throw new Error(`module ${String(name)} is not running in this process`);

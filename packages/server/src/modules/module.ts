@@ -30,6 +30,8 @@ export interface ModuleContext {
   service<K extends keyof ServiceMap>(name: K): ServiceMap[K];
   /** Whether the process is draining (for listeners that poll it). */
   readonly isDraining: () => boolean;
+  /** Records a port a listener bound (port 0 = any free port), so `RunningServer.ports` reports it. */
+  readonly announcePort: (name: string, port: number) => void;
 }
 
 /** What a module opens when this process runs a role. */

@@ -52,6 +52,12 @@ export interface LiveChatEvent extends ChatEvent {
   readonly onlyFor?: readonly UserId[];
   /** Per-user feed positions for direct and group chats (fan-out on write). */
   readonly positions?: Readonly<Record<string, number>>;
+  /**
+   * Channels only: the seq of the channel's previous event seen by every
+   * subscriber (0 if none), so a follower can tell that the seqs skipped
+   * in between were events for other users, not a gap.
+   */
+  readonly previousSeq?: number;
 }
 
 export const chatEventSubject = (chatId: ChatId) => `kaif.ev.chat.${chatId}`;

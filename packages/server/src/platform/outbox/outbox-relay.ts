@@ -8,6 +8,7 @@ import type { PlatformTables } from './outbox-tables.js';
 
 /** Same lock on every node: one relay publishes at a time, in outbox order. */
 const RELAY_LOCK_ID = 7_311_246;
+const LAG_METRIC = 'kaif_outbox_lag_seconds';
 const KEEP_PUBLISHED_MS = 24 * 3600 * 1000;
 const CLEANUP_EVERY_MS = 10 * 60 * 1000;
 
@@ -42,13 +43,12 @@ export class OutboxRelay {
   private lastCleanup = Date.now();
   private stopped = true;
   private stopListening: (() => Promise<void>) | undefined;
-  private readonly lag: Gauge;
 
   constructor(
     private readonly database: Database,
     private readonly bus: Bus,
     private readonly logger: Logger,
-    registry: Registry,
+    private readonly registry: Registry,
     private readonly options: OutboxRelayOptions = {},
   ) {
     this.db = database.kysely<PlatformTables>();
@@ -56,8 +56,8 @@ export class OutboxRelay {
     this.pollMs = options.pollMs ?? 1000;
     this.retryMs = options.retryMs ?? 1000;
     const db = this.db;
-    this.lag = new Gauge({
-      name: 'kaif_outbox_lag_seconds',
+    new Gauge({
+      name: LAG_METRIC,
       help: 'Age of the oldest event not yet published to the bus',
       registers: [registry],
       async collect() {
@@ -101,7 +101,7 @@ export class OutboxRelay {
     clearTimeout(this.timer);
     await this.running;
     await this.stopListening?.();
-    this.lag.remove();
+    this.registry.removeSingleMetric(LAG_METRIC);
   }
 
   /** Publishes every pending event; returns how many it published. */

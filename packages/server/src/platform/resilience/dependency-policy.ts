@@ -153,7 +153,9 @@ export function createDependencyPolicy(
       const stop = metrics.duration.startTimer({ dependency: name });
       const policy = callOptions.idempotent ? retrying : once;
       try {
-        const result = await policy.execute(({ signal }) => call(signal));
+        // A fresh signal per call: cockatiel otherwise hangs every concurrent
+        // call's listener on one shared never-aborted signal.
+        const result = await policy.execute(({ signal }) => call(signal), new AbortController().signal);
         stop({ outcome: 'ok' });
         return result;
       } catch (error) {

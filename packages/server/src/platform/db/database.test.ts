@@ -1,0 +1,136 @@
+import { type Kysely, sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adapterDeps } from '../../../../../test/support/adapter-fixtures.js';
+import { createScratchDatabase, engineAvailable } from '../../../../../test/support/engines.js';
+import type { Database, ModuleMigrations } from './database.js';
+import { openPgliteDatabase } from './pglite-database.js';
+import { openPostgresDatabase } from './postgres-database.js';
+
+const IMPLEMENTATIONS: { name: string; open: () => Promise<{ db: Database; dispose: () => Promise<void> }> }[] = [
+  {
+    name: 'pglite',
+    open: async () => {
+      const db = await openPgliteDatabase({ dataDir: undefined });
+      return { db, dispose: () => db.close() };
+    },
+  },
+  ...(engineAvailable('postgres')
+    ? [
+        {
+          name: 'postgres',
+          open: async () => {
+            const scratch = await createScratchDatabase();
+            const db = await openPostgresDatabase({ url: scratch.url, poolSize: 5, ...adapterDeps('postgres') });
+            return {
+              db,
+              dispose: async () => {
+                await db.close();
+                await scratch.drop();
+              },
+            };
+          },
+        },
+      ]
+    : []),
+];
+
+interface Tables {
+  'sample.counters': { id: string; value: number };
+}
+
+const sampleModule: ModuleMigrations = {
+  schema: 'sample',
+  migrations: {
+    '0001_counters': {
+      async up(db: Kysely<unknown>) {
+        await sql`create table sample.counters (id text primary key, value bigint not null)`.execute(db);
+      },
+    },
+  },
+};
+
+for (const implementation of IMPLEMENTATIONS) {
+  describe(`database contract: ${implementation.name}`, async () => {
+    const { db, dispose } = await implementation.open();
+    afterAll(dispose);
+    const kysely = db.kysely<Tables>();
+
+    it('applies a module’s migrations in its own schema, once, even when asked concurrently', async () => {
+      await Promise.all([db.migrate([sampleModule]), db.migrate([sampleModule])]);
+      await db.migrate([sampleModule]);
+      const tables = await sql<{ table_schema: string }>`
+        select table_schema from information_schema.tables where table_name = 'counters'`.execute(kysely);
+      expect(tables.rows.map((row) => row.table_schema)).toEqual(['sample']);
+    });
+
+    it('returns bigint columns as numbers', async () => {
+      await kysely.insertInto('sample.counters').values({ id: 'big', value: 2 ** 40 }).execute();
+      const row = await kysely.selectFrom('sample.counters').selectAll().where('id', '=', 'big').executeTakeFirstOrThrow();
+      expect(row.value).toBe(2 ** 40);
+    });
+
+    it('commits a transaction entirely or not at all', async () => {
+      await kysely.transaction().execute(async (trx) => {
+        await trx.insertInto('sample.counters').values({ id: 'kept', value: 1 }).execute();
+      });
+      await expect(
+        kysely.transaction().execute(async (trx) => {
+          await trx.insertInto('sample.counters').values({ id: 'lost', value: 1 }).execute();
+          await trx.insertInto('sample.counters').values({ id: 'kept', value: 2 }).execute();
+        }),
+      ).rejects.toThrow();
+      const ids = (await kysely.selectFrom('sample.counters').select('id').execute()).map((row) => row.id);
+      expect(ids).toContain('kept');
+      expect(ids).not.toContain('lost');
+    });
+
+    it('serializes concurrent increments of one row without losing any', async () => {
+      await kysely.insertInto('sample.counters').values({ id: 'race', value: 0 }).execute();
+      await Promise.all(
+        Array.from({ length: 30 }, () =>
+          kysely.transaction().execute(async (trx) => {
+            await trx
+              .updateTable('sample.counters')
+              .set((eb) => ({ value: eb('value', '+', 1) }))
+              .where('id', '=', 'race')
+              .execute();
+          }),
+        ),
+      );
+      const row = await kysely.selectFrom('sample.counters').select('value').where('id', '=', 'race').executeTakeFirstOrThrow();
+      expect(row.value).toBe(30);
+    });
+
+    it('notifies listeners after commit, not before', async () => {
+      let notified = 0;
+      const unlisten = await db.listen('sample_channel', () => notified++);
+      await kysely.transaction().execute(async (trx) => {
+        await sql`select pg_notify('sample_channel', '')`.execute(trx);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(notified).toBe(0);
+      });
+      const deadline = Date.now() + 3000;
+      while (notified === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(notified).toBe(1);
+      await unlisten();
+    });
+
+    it('reports itself up', async () => {
+      expect((await db.check()).status).toBe('up');
+    });
+  });
+}
+
+describe.runIf(engineAvailable('postgres'))('postgres adapter when the server is unreachable', () => {
+  it('fails fast with DEPENDENCY_UNAVAILABLE once its breaker opens', async () => {
+    const deps = adapterDeps('postgres', { breakAfter: 2, halfOpenAfterMs: 60_000, maxAttempts: 1, timeoutMs: 2000 });
+    const db = await openPostgresDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 2, ...deps });
+    const kysely = db.kysely<Tables>();
+    for (let attempt = 0; attempt < 2; attempt++) await expect(sql`select 1`.execute(kysely)).rejects.toThrow();
+    const started = Date.now();
+    await expect(sql`select 1`.execute(kysely)).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(deps.policy.state).toBe('open');
+    await db.close();
+  });
+});
