@@ -27,7 +27,14 @@ const IMPLEMENTATIONS: { name: string; open: () => Promise<Engines> }[] = [
     open: async () => {
       const db = await openPgliteDatabase({ dataDir: undefined });
       const bus = createMemoryBus();
-      return { db, bus, dispose: async () => (await bus.close(), await db.close()) };
+      return {
+        db,
+        bus,
+        dispose: async () => {
+          await bus.close();
+          await db.close();
+        },
+      };
     },
   },
   ...(engineAvailable('postgres') && engineAvailable('nats')
@@ -69,7 +76,9 @@ for (const implementation of IMPLEMENTATIONS) {
         schema: 'sample',
         migrations: {
           '0001_applied': {
-            up: (db: Kysely<unknown>) => sql`create table sample.applied (event_id uuid primary key, n int)`.execute(db),
+            async up(db: Kysely<unknown>) {
+              await sql`create table sample.applied (event_id uuid primary key, n int)`.execute(db);
+            },
           },
         },
       },
