@@ -62,3 +62,32 @@ describe('HTTP conventions', () => {
     expect(line).toMatchObject({ msg: 'request', route: '/ready', status: 200, method: 'GET' });
   });
 });
+
+describe('API flood control', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { KAIF_RATE_LIMIT_PER_MINUTE: '3' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers 429 FLOOD_WAIT with retryAfter and Retry-After once an IP exceeds its limit', async () => {
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let attempt = 0; attempt < 16; attempt++) {
+      last = await fetch(`${server.url}/api/v1/does-not-matter`);
+      statuses.push(last.status);
+    }
+    expect(statuses.slice(0, 15).every((status) => status === 404)).toBe(true);
+    expect(last!.status).toBe(429);
+    const body = (await last!.json()) as { error: { code: string; retryAfter: number } };
+    expect(body.error.code).toBe('FLOOD_WAIT');
+    expect(body.error.retryAfter).toBeGreaterThan(0);
+    expect(Number(last!.headers.get('retry-after'))).toBe(body.error.retryAfter);
+  });
+
+  it('never limits the operations endpoints', async () => {
+    for (let attempt = 0; attempt < 20; attempt++) expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+  });
+});

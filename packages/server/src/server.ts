@@ -7,6 +7,7 @@ import type { Config } from './platform/config/config.js';
 import type { HealthCheck } from './platform/health/health.js';
 import { type HttpServer, createHttpServer } from './platform/http/http-server.js';
 import { type Readiness, registerOperationsRoutes } from './platform/http/operations-routes.js';
+import { registerApiRateLimit } from './platform/http/rate-limit.js';
 import { registerWebClient } from './platform/http/web-client.js';
 import { type Logger, createLogger } from './platform/logging/logger.js';
 import { createMetricsRegistry } from './platform/metrics/metrics.js';
@@ -114,6 +115,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (instance.stop) cleanups.push(() => instance.stop!());
     }
 
+    registerApiRateLimit(http, adapters.kv, { perMinute: config.KAIF_RATE_LIMIT_PER_MINUTE });
     if (relay) {
       await relay.start();
       cleanups.push(() => relay.stop());
