@@ -9,6 +9,7 @@ import type { Database } from './db/database.js';
 import { openPgliteDatabase } from './db/pglite-database.js';
 import { openPostgresDatabase } from './db/postgres-database.js';
 import type { KeyValueStore } from './kv/key-value-store.js';
+import { createDegradingKeyValueStore } from './kv/degrading-key-value-store.js';
 import { createMemoryKeyValueStore } from './kv/memory-key-value-store.js';
 import { openRedisKeyValueStore } from './kv/redis-key-value-store.js';
 import type { Logger } from './logging/logger.js';
@@ -65,7 +66,15 @@ export async function openAdapters(
         : await openPgliteDatabase({ dataDir: join(dataDir, 'pglite') }));
     if (!overrides.db) opened.push(db);
     const kv = config.REDIS_URL
-      ? await openRedisKeyValueStore(config.REDIS_URL, { policy: policyFor('redis'), logger, keyPrefix: config.KAIF_REDIS_PREFIX })
+      ? createDegradingKeyValueStore(
+          await openRedisKeyValueStore(config.REDIS_URL, {
+            policy: policyFor('redis'),
+            logger,
+            keyPrefix: config.KAIF_REDIS_PREFIX,
+          }),
+          createMemoryKeyValueStore(),
+          logger,
+        )
       : createMemoryKeyValueStore();
     opened.push(kv);
     const bus = config.NATS_URL
