@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { grantAdmin } from './modules/identity/accounts/grant-admin.js';
+import type { IdentityTables } from './modules/identity/identity-tables.js';
 import { MODULES } from './modules/index.js';
 import { type Config, ConfigSchema, loadConfig } from './platform/config/config.js';
 import { createLogger } from './platform/logging/logger.js';
@@ -16,6 +18,7 @@ const USAGE = `kaif — Kaif Lake messaging platform
   kaif migrate                apply database migrations and exit
   kaif roles                  list the roles and what each opens
   kaif config                 list every environment variable and its default
+  kaif admin grant <username> make an account a global admin
 `;
 
 function configOrExit(): Config {
@@ -90,7 +93,28 @@ const config: Command = async () => {
   return 0;
 };
 
-export const COMMANDS: Record<string, Command> = { start, migrate, roles, config };
+const admin: Command = async ([action, username]) => {
+  if (action !== 'grant' || !username) {
+    process.stderr.write('usage: kaif admin grant <username>\n');
+    return 64;
+  }
+  const config = configOrExit();
+  const logger = createLogger(config.LOG_LEVEL);
+  const adapters = await openAdapters(config, logger, createMetricsRegistry({}));
+  try {
+    await adapters.db.migrate([platformMigrations, ...MODULES.flatMap((module) => module.migrations ?? [])]);
+    if (!(await grantAdmin(adapters.db.kysely<IdentityTables>(), username))) {
+      process.stderr.write(`kaif: no user named ${username}\n`);
+      return 1;
+    }
+    process.stdout.write(`${username} is now an admin (their next token refresh carries the role)\n`);
+    return 0;
+  } finally {
+    await adapters.close();
+  }
+};
+
+export const COMMANDS: Record<string, Command> = { start, migrate, roles, config, admin };
 
 const [name, ...rest] = process.argv.slice(2);
 const command = name ? COMMANDS[name] : undefined;

@@ -67,7 +67,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const modules = orderByDependencies(options.modules);
     await adapters.db.migrate([platformMigrations, ...modules.flatMap((module) => module.migrations ?? [])]);
 
-    const http = await createHttpServer({ logger, registry, bodyLimit: config.KAIF_BODY_LIMIT, version: VERSION });
+    const http = await createHttpServer({ logger, registry, bodyLimit: config.KAIF_BODY_LIMIT,
+      version: VERSION,
+      trustProxy: config.KAIF_TRUST_PROXY,
+    });
     const checks: HealthCheck[] = [adapters.db, adapters.kv, adapters.bus];
     registerOperationsRoutes(http, {
       registry,
@@ -141,7 +144,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ports.http = typeof address === 'object' && address ? address.port : config.PORT;
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
     readiness = 'ready';
-    logger.info({ roles: [...roles], ports }, 'kaif started');
+    // HTTP first: operators and scripts read the API port from this line.
+    logger.info({ roles: [...roles], ports: { http: ports.http, ...ports } }, 'kaif started');
 
     let stopping: Promise<void> | undefined;
     return {

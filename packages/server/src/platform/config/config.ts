@@ -78,6 +78,10 @@ export const ConfigSchema = Type.Object({
     default: 600,
     description: 'API requests per minute per user (or per IP when signed out)',
   }),
+  KAIF_TRUST_PROXY: Type.Boolean({
+    default: false,
+    description: 'Take the client IP from X-Forwarded-For (only behind a proxy that sets it)',
+  }),
   KAIF_WEB_DIR: Type.Optional(Type.String({ description: 'Built web client to serve at /; unset = apps/web/dist' })),
 });
 

@@ -11,9 +11,8 @@ import type { DependencyPolicy } from '../resilience/dependency-policy.js';
 
 /**
  * Wraps a dialect so that taking a connection and running each statement go
- * through the database's dependency policy. Taking a connection is retried
- * (nothing has happened yet); statements are not, since one inside a
- * transaction cannot be replayed on its own.
+ * through the database's dependency policy. Statements are not retried,
+ * since one inside a transaction cannot be replayed on its own.
  */
 export class ResilientDialect implements Dialect {
   constructor(
@@ -47,7 +46,9 @@ class ResilientDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await this.policy.execute(() => this.inner.acquireConnection(), { idempotent: true });
+    // The pool's own connection timeout bounds the wait; a refused or broken
+    // connection still counts against the breaker.
+    const connection = await this.policy.execute(() => this.inner.acquireConnection(), { untimed: true });
     let wrapped = this.wrapped.get(connection);
     if (!wrapped) {
       wrapped = new ResilientConnection(connection, this.policy);

@@ -20,6 +20,7 @@ export interface HttpServerOptions {
   readonly registry: Registry;
   readonly bodyLimit: number;
   readonly version: string;
+  readonly trustProxy: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -36,7 +37,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     bodyLimit: options.bodyLimit,
     // One line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: true,
+    // Off unless a proxy in front sets X-Forwarded-For: otherwise any
+    // client could pick its own IP and dodge per-IP flood limits.
+    trustProxy: options.trustProxy,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -9,8 +9,6 @@ import type { PlatformTables } from './outbox-tables.js';
 /** Same lock on every node: one relay publishes at a time, in outbox order. */
 const RELAY_LOCK_ID = 7_311_246;
 const LAG_METRIC = 'kaif_outbox_lag_seconds';
-const KEEP_PUBLISHED_MS = 24 * 3600 * 1000;
-const CLEANUP_EVERY_MS = 10 * 60 * 1000;
 
 export interface OutboxRelayOptions {
   readonly batchSize?: number;
@@ -18,13 +16,13 @@ export interface OutboxRelayOptions {
   readonly pollMs?: number;
   /** Backoff after the bus refused an event. */
   readonly retryMs?: number;
-  /** Test seam: runs after publishing a batch, before marking it published. */
+  /** Test seam: runs after publishing a batch, before deleting it. */
   readonly afterPublish?: () => Promise<void>;
 }
 
 /**
- * Moves committed outbox rows to the bus, oldest first, then marks them
- * published. At least once: a crash between publishing and marking
+ * Moves committed outbox rows to the bus, oldest first, then deletes them.
+ * At least once: a crash between publishing and deleting
  * republishes the batch, which the bus deduplicates by event id within its
  * window and consumers deduplicate with their inbox.
  *
@@ -40,7 +38,6 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
-  private lastCleanup = Date.now();
   private stopped = true;
   private stopListening: (() => Promise<void>) | undefined;
 
@@ -64,7 +61,6 @@ export class OutboxRelay {
         const row = await db
           .selectFrom('platform.outbox')
           .select(sql<number>`coalesce(extract(epoch from now() - min(created_at)), 0)`.as('lag'))
-          .where('published_at', 'is', null)
           .executeTakeFirst()
           .catch(() => undefined);
         this.set(Number(row?.lag ?? 0));
@@ -115,14 +111,6 @@ export class OutboxRelay {
     }
   }
 
-  /** Published events are kept a day for inspection, then deleted. */
-  private async cleanUp(): Promise<void> {
-    this.lastCleanup = Date.now();
-    await this.db
-      .deleteFrom('platform.outbox')
-      .where('published_at', '<', new Date(Date.now() - KEEP_PUBLISHED_MS))
-      .execute();
-  }
 
   private async pass(): Promise<void> {
     let delay = this.pollMs;
@@ -130,7 +118,6 @@ export class OutboxRelay {
       const { published, failed } = await this.relayBatch();
       if (failed) delay = this.retryMs;
       else if (published === this.batchSize) delay = 0;
-      if (Date.now() - this.lastCleanup > CLEANUP_EVERY_MS) await this.cleanUp();
     } catch (error) {
       delay = this.retryMs;
       this.logger.warn({ err: (error as Error).message }, 'outbox relay could not publish; will retry');
@@ -148,7 +135,6 @@ export class OutboxRelay {
       const rows = await trx
         .selectFrom('platform.outbox')
         .select(['id', 'event_id', 'subject', 'payload'])
-        .where('published_at', 'is', null)
         .orderBy('id')
         .limit(this.batchSize)
         .execute();
@@ -165,8 +151,10 @@ export class OutboxRelay {
         published.push(row.id);
       }
       await this.options.afterPublish?.();
+      // Deleted, not marked: the bus has the event now, and a deleted
+      // message's text must not linger here.
       if (published.length > 0) {
-        await trx.updateTable('platform.outbox').set({ published_at: new Date() }).where('id', 'in', published).execute();
+        await trx.deleteFrom('platform.outbox').where('id', 'in', published).execute();
       }
       if (failure) {
         // What went out stays marked; the rest waits for the next pass.

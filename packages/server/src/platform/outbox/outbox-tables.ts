@@ -7,7 +7,6 @@ export interface OutboxTable {
   subject: string;
   payload: unknown;
   created_at: import('kysely').Generated<Date>;
-  published_at: Date | null;
 }
 
 export interface InboxTable {
@@ -29,10 +28,8 @@ const createOutbox: Migration = {
         event_id uuid not null unique,
         subject text not null,
         payload jsonb not null,
-        created_at timestamptz not null default now(),
-        published_at timestamptz
+        created_at timestamptz not null default now()
       )`.execute(db);
-    await sql`create index outbox_unpublished on platform.outbox (id) where published_at is null`.execute(db);
     await sql`
       create table platform.inbox (
         consumer text not null,

@@ -38,7 +38,6 @@ export async function enqueueEvents(
         event_id: randomUUID(),
         subject: event.subject,
         payload: JSON.stringify(event.payload),
-        published_at: null,
       })),
     )
     .execute();

@@ -46,6 +46,11 @@ export const DEFAULT_POLICY: DependencyPolicyOptions = {
 export interface CallOptions {
   /** Only idempotent calls are retried (reads, upserts keyed by id). */
   readonly idempotent?: boolean;
+  /**
+   * For waits on a local resource with its own deadline (a pool checkout):
+   * no per-attempt timeout, so a busy pool is not mistaken for an outage.
+   */
+  readonly untimed?: boolean;
 }
 
 /**
@@ -124,6 +129,7 @@ export function createDependencyPolicy(
   const limiter = bulkhead(settings.concurrency, settings.queue);
   const perAttemptTimeout = timeout(settings.timeoutMs, TimeoutStrategy.Aggressive);
   const once = wrap(limiter, breaker, perAttemptTimeout);
+  const untimed = wrap(limiter, breaker);
   const retrying = wrap(
     retry(handleWhen((error) => !(error instanceof BrokenCircuitError) && !(error instanceof BulkheadRejectedError) && !(error instanceof KaifError) && !isClientSideError(error)), {
       maxAttempts: settings.maxAttempts - 1,
@@ -151,7 +157,7 @@ export function createDependencyPolicy(
     },
     async execute(call, callOptions = {}) {
       const stop = metrics.duration.startTimer({ dependency: name });
-      const policy = callOptions.idempotent ? retrying : once;
+      const policy = callOptions.untimed ? untimed : callOptions.idempotent ? retrying : once;
       try {
         // A fresh signal per call: cockatiel otherwise hangs every concurrent
         // call's listener on one shared never-aborted signal.

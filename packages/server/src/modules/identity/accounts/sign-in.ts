@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthResult, LoginRequest, RegisterRequest, SessionId, UserId } from '@kaif/protocol';
+import { KaifError } from '../../../platform/http/kaif-error.js';
+import type { FloodControl } from '../credentials/flood-control.js';
+import type { PasswordHasher } from '../credentials/password-hasher.js';
+import { assertAcceptablePassword } from '../credentials/password-policy.js';
+import type { IdentityDb } from '../identity-tables.js';
+import type { IdentityTransaction, SessionStore } from '../sessions/session-store.js';
+import type { TokenIssuer } from '../tokens/token-issuer.js';
+import type { TwoFactorService } from '../two-factor/two-factor-service.js';
+import { toPublicUser } from './user-directory.js';
+
+/** Where a sign-in comes from, recorded on its session. */
+export interface ClientInfo {
+  readonly name: string;
+  readonly ip: string;
+}
+
+/**
+ * Registration and password sign-in. Passwords are the only credential
+ * today; an OIDC sign-in would be a second way to reach `startSession`
+ * (see README, "Seam for OIDC").
+ */
+export class SignIn {
+  constructor(
+    private readonly db: IdentityDb,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionStore,
+    private readonly issuer: TokenIssuer,
+    private readonly twoFactor: TwoFactorService,
+    private readonly flood: FloodControl,
+  ) {}
+
+  async register(request: RegisterRequest, client: ClientInfo): Promise<AuthResult> {
+    await this.flood.attempt('register-ip', client.ip);
+    assertAcceptablePassword(request.password, request);
+    await this.assertAvailable(request.username, request.email);
+    const passwordHash = await this.hasher.hash(request.password);
+    const id = randomUUID();
+    try {
+      return await this.sessions.transact(async (trx) => {
+        await trx
+          .insertInto('identity.users')
+          .values({
+            id,
+            username: request.username,
+            email: request.email,
+            display_name: request.displayName?.trim() || request.username,
+            role: 'user',
+            password_hash: passwordHash,
+            disabled_at: null,
+          })
+          .execute();
+        // The first account ever claims the single first_admin row; a concurrent
+        // second registration waits on that row and finds it taken.
+        const first = await trx
+          .insertInto('identity.first_admin')
+          .values({ user_id: id })
+          .onConflict((conflict) => conflict.doNothing())
+          .returning('user_id')
+          .executeTakeFirst();
+        if (first) await trx.updateTable('identity.users').set({ role: 'admin' }).where('id', '=', id).execute();
+        return this.startSession(trx, id, client);
+      });
+    } catch (error) {
+      throw uniqueViolation(error) ?? error;
+    }
+  }
+
+  async login(request: LoginRequest, client: ClientInfo): Promise<AuthResult> {
+    const login = request.login.trim().toLowerCase();
+    const user = await this.db
+      .selectFrom('identity.users')
+      .select(['id', 'password_hash', 'disabled_at'])
+      .where((eb) => eb.or([eb('username_key', '=', login), eb('email_key', '=', login)]))
+      .executeTakeFirst();
+    // Unknown logins are counted under their own name, so they hit the same
+    // limit at the same point as real accounts.
+    const accountKey = user ? `user:${user.id}` : `login:${login}`;
+    await this.flood.attempt('login-ip', client.ip);
+    await this.flood.attempt('login-account', accountKey);
+    const passwordMatches = user
+      ? await this.hasher.verify(user.password_hash, request.password)
+      : await this.hasher.verifyNobody(request.password);
+    if (!user || !passwordMatches) throw new KaifError('INVALID_CREDENTIALS');
+    await this.flood.refund('login-ip', client.ip);
+    if (user.disabled_at) {
+      await this.flood.refund('login-account', accountKey);
+      throw new KaifError('ACCOUNT_DISABLED');
+    }
+    const needsCode = await this.twoFactor.isEnabled(user.id);
+    if (needsCode && !request.totp) {
+      await this.flood.refund('login-account', accountKey);
+      throw new KaifError('TOTP_REQUIRED');
+    }
+    const result = await this.sessions.transact(async (trx) => {
+      if (needsCode) await this.twoFactor.assertCode(trx, user.id, request.totp!);
+      return this.startSession(trx, user.id, client);
+    });
+    await this.flood.reset('login-account', accountKey);
+    return result;
+  }
+
+  private async startSession(trx: IdentityTransaction, userId: string, client: ClientInfo): Promise<AuthResult> {
+    const user = await trx
+      .selectFrom('identity.users')
+      .select(['id', 'username', 'display_name', 'created_at', 'role'])
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
+    const sessionId: SessionId = await this.sessions.create(trx, userId, client);
+    const pair = await this.issuer.issue(trx, { userId: userId as UserId, sessionId, role: user.role });
+    return { user: toPublicUser(user), ...pair };
+  }
+
+  private async assertAvailable(username: string, email: string): Promise<void> {
+    const taken = await this.db
+      .selectFrom('identity.users')
+      .select(['username_key', 'email_key'])
+      .where((eb) => eb.or([eb('username_key', '=', username.toLowerCase()), eb('email_key', '=', email.toLowerCase())]))
+      .execute();
+    if (taken.some((row) => row.username_key === username.toLowerCase())) throw new KaifError('USERNAME_TAKEN');
+    if (taken.length > 0) throw new KaifError('EMAIL_TAKEN');
+  }
+}
+
+/** A registration that lost a race for the same username or email. */
+function uniqueViolation(error: unknown): KaifError | undefined {
+  const { code, constraint, message } = (error ?? {}) as { code?: string; constraint?: string; message?: string };
+  if (code !== '23505') return undefined;
+  const where = `${constraint ?? ''} ${message ?? ''}`;
+  if (where.includes('username')) return new KaifError('USERNAME_TAKEN');
+  if (where.includes('email')) return new KaifError('EMAIL_TAKEN');
+  return undefined;
+}

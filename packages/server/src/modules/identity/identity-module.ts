@@ -1,0 +1,106 @@
+import { KaifError } from '../../platform/http/kaif-error.js';
+import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
+import { AccountSettings } from './accounts/account-settings.js';
+import { SignIn } from './accounts/sign-in.js';
+import { UserDirectory } from './accounts/user-directory.js';
+import type { IdentityApi } from './api.js';
+import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from './credentials/flood-control.js';
+import { createPasswordHasher } from './credentials/password-hasher.js';
+import type { IdentityServices } from './identity-services.js';
+import { type IdentityTables, identityMigrations } from './identity-tables.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerJwksRoute } from './routes/jwks-route.js';
+import { registerSessionRoutes } from './routes/session-routes.js';
+import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
+import { registerUserRoutes } from './routes/user-routes.js';
+import { RefreshRotation } from './sessions/refresh-rotation.js';
+import { SessionStore } from './sessions/session-store.js';
+import { AccessTokens } from './tokens/access-tokens.js';
+import { SigningKeyRing } from './tokens/signing-keys.js';
+import { TokenIssuer } from './tokens/token-issuer.js';
+import { TwoFactorService } from './two-factor/two-factor-service.js';
+
+export interface IdentityModuleOptions {
+  /** Tests tighten limits to reach them quickly; production uses the defaults. */
+  readonly floodLimits?: Partial<FloodLimits>;
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * Accounts, sessions, tokens, 2FA and roles. The bearer hook is installed in
+ * init, so every route of every role sees `request.principal`; the routes
+ * open with the api role.
+ */
+export function createIdentityModule(options: IdentityModuleOptions = {}): KaifModule {
+  return {
+    name: 'identity',
+    migrations: identityMigrations,
+    async init(ctx: ModuleContext): Promise<ModuleInstance<IdentityApi>> {
+      const services = await buildServices(ctx, { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits });
+      ctx.http.addHook('onRequest', async (request) => {
+        const header = request.headers.authorization;
+        if (header === undefined || request.routeOptions.config.ignoresBearer) return;
+        if (!/^bearer\b/i.test(header)) return;
+        const token = BEARER.exec(header)?.[1];
+        if (!token) throw new KaifError('TOKEN_INVALID');
+        request.principal = await services.api.authenticate(token);
+      });
+      return {
+        api: services.api,
+        listeners: {
+          api: {
+            async open() {
+              registerAuthRoutes(ctx.http, services);
+              registerSessionRoutes(ctx.http, services);
+              registerTwoFactorRoutes(ctx.http, services);
+              registerUserRoutes(ctx.http, services);
+              registerAdminRoutes(ctx.http, services);
+              registerJwksRoute(ctx.http, services);
+            },
+          },
+        },
+      };
+    },
+  };
+}
+
+export const identityModule = createIdentityModule();
+
+async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<IdentityServices> {
+  const db = ctx.db.kysely<IdentityTables>();
+  const keys = new SigningKeyRing(db, ctx.secrets, ctx.config.KAIF_ACCESS_TOKEN_TTL);
+  await keys.ensureKey();
+  const accessTokens = new AccessTokens(keys, ctx.config.KAIF_ACCESS_TOKEN_TTL);
+  const issuer = new TokenIssuer(accessTokens);
+  const hasher = await createPasswordHasher();
+  const flood = new FloodControl(ctx.kv, limits);
+  const sessions = new SessionStore(db, ctx.kv, ctx.logger, ctx.outboxCommitted);
+  const users = new UserDirectory(db);
+  const twoFactor = new TwoFactorService(db, ctx.secrets, sessions, flood);
+
+  const api: IdentityApi = {
+    async authenticate(accessToken) {
+      const principal = await accessTokens.verify(accessToken);
+      if (!(await sessions.isLive(principal.userId, principal.sessionId))) throw new KaifError('TOKEN_INVALID');
+      await sessions.touch(principal.sessionId).catch((error: unknown) => {
+        ctx.logger.warn({ err: (error as Error).message }, 'could not record session activity');
+      });
+      return principal;
+    },
+    getUser: (id) => users.getUser(id),
+    getUsers: (ids) => users.getUsers(ids),
+  };
+
+  return {
+    api,
+    signIn: new SignIn(db, hasher, sessions, issuer, twoFactor, flood),
+    rotation: new RefreshRotation(sessions, issuer),
+    sessions,
+    users,
+    settings: new AccountSettings(db, hasher, sessions, flood),
+    twoFactor,
+    keys,
+  };
+}

@@ -1,0 +1,154 @@
+import { type Generated, type Kysely, type Migration, sql } from 'kysely';
+import type { ModuleMigrations } from '../../platform/db/database.js';
+import type { GlobalRole } from '../../platform/http/principal.js';
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  /** lower(username), generated: the case-insensitive unique key. */
+  username_key: Generated<string>;
+  email: string;
+  email_key: Generated<string>;
+  display_name: string;
+  role: GlobalRole;
+  password_hash: string;
+  disabled_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+/** One row, claimed by the first account ever registered: it becomes admin. */
+export interface FirstAdminTable {
+  singleton: Generated<boolean>;
+  user_id: string;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  client_name: string;
+  ip: string;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+/** One row per refresh token ever issued; the session is the token family. */
+export interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  public_jwk: string;
+  /** PKCS#8 PEM sealed by ctx.secrets with AAD = kid. */
+  private_key_sealed: string;
+  created_at: Generated<Date>;
+  /** When it stopped signing; it still verifies for one token lifetime after. */
+  retired_at: Date | null;
+}
+
+export interface TwoFactorTable {
+  user_id: string;
+  /** Sealed with AAD = user id; set by setup, cleared by enable. */
+  pending_secret_sealed: string | null;
+  secret_sealed: string | null;
+  enabled_at: Date | null;
+  /** The last TOTP time-step accepted: each step works once (RFC 6238 §5.2). */
+  last_used_step: number | null;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  used_at: Date | null;
+}
+
+export interface IdentityTables {
+  'identity.users': UsersTable;
+  'identity.first_admin': FirstAdminTable;
+  'identity.sessions': SessionsTable;
+  'identity.refresh_tokens': RefreshTokensTable;
+  'identity.signing_keys': SigningKeysTable;
+  'identity.two_factor': TwoFactorTable;
+  'identity.recovery_codes': RecoveryCodesTable;
+}
+
+export type IdentityDb = Kysely<IdentityTables>;
+
+const createIdentity: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create table identity.users (
+        id uuid primary key,
+        username text not null,
+        username_key text generated always as (lower(username)) stored unique,
+        email text not null,
+        email_key text generated always as (lower(email)) stored unique,
+        display_name text not null,
+        role text not null check (role in ('user', 'admin')),
+        password_hash text not null,
+        disabled_at timestamptz,
+        created_at timestamptz not null default now()
+      )`.execute(db);
+    await sql`create index users_username_prefix on identity.users (username_key text_pattern_ops)`.execute(db);
+    await sql`
+      create table identity.first_admin (
+        singleton boolean primary key default true check (singleton),
+        user_id uuid not null references identity.users (id)
+      )`.execute(db);
+    await sql`
+      create table identity.sessions (
+        id uuid primary key,
+        user_id uuid not null references identity.users (id),
+        client_name text not null,
+        ip text not null,
+        created_at timestamptz not null default now(),
+        last_seen_at timestamptz not null default now(),
+        revoked_at timestamptz,
+        revoked_reason text
+      )`.execute(db);
+    await sql`create index sessions_live_by_user on identity.sessions (user_id) where revoked_at is null`.execute(db);
+    await sql`
+      create table identity.refresh_tokens (
+        token_hash text primary key,
+        session_id uuid not null references identity.sessions (id),
+        created_at timestamptz not null default now(),
+        expires_at timestamptz not null,
+        used_at timestamptz
+      )`.execute(db);
+    await sql`create index refresh_tokens_by_session on identity.refresh_tokens (session_id)`.execute(db);
+    await sql`
+      create table identity.signing_keys (
+        kid text primary key,
+        public_jwk text not null,
+        private_key_sealed text not null,
+        created_at timestamptz not null default now(),
+        retired_at timestamptz
+      )`.execute(db);
+    await sql`
+      create table identity.two_factor (
+        user_id uuid primary key references identity.users (id),
+        pending_secret_sealed text,
+        secret_sealed text,
+        enabled_at timestamptz,
+        last_used_step bigint
+      )`.execute(db);
+    await sql`
+      create table identity.recovery_codes (
+        user_id uuid not null references identity.users (id),
+        code_hash text not null,
+        used_at timestamptz,
+        primary key (user_id, code_hash)
+      )`.execute(db);
+  },
+};
+
+export const identityMigrations: ModuleMigrations = {
+  schema: 'identity',
+  migrations: { '0001_identity': createIdentity },
+};

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { HISTORY_MAX_LIMIT, MESSAGE_MAX_CHARS } from '@kaif/protocol';
+import { sql } from 'kysely';
+import { KaifError } from '../../platform/http/kaif-error.js';
+import type { Message, SendInput } from './api.js';
+import { accessOf, canPost, isAdminRole, membersOf, roleIn } from './chat-access.js';
+import { type LockedChat, type MessagingTransaction, appendEvents, audienceOf, lockChat } from './event-log.js';
+import type { MessagingDeps } from './messaging-deps.js';
+import { MESSAGE_COLUMNS, isUuid, toMessage } from './views.js';
+
+const DEFAULT_PAGE = 50;
+
+/** Rolls a send back when its clientMsgId turned out to be taken: no seq is used up. */
+class AlreadySent extends Error {}
+
+export interface HistoryPage {
+  readonly before?: number;
+  readonly after?: number;
+  readonly limit?: number;
+}
+
+function checkText(text: string): void {
+  const length = [...text].length;
+  if (length < 1 || length > MESSAGE_MAX_CHARS || !text.trim()) {
+    throw new KaifError('VALIDATION_FAILED', `text must hold 1 to ${MESSAGE_MAX_CHARS} characters`, { field: 'text' });
+  }
+}
+
+/** Messages: sending (idempotent by clientMsgId), history, edits, deletes, forwards, read markers. */
+export class MessageService {
+  constructor(private readonly deps: MessagingDeps) {}
+
+  send(userId: string, input: SendInput): Promise<{ readonly message: Message; readonly created: boolean }> {
+    return this.sendInto(userId, input, null);
+  }
+
+  /**
+   * Idempotent on (chat, sender, clientMsgId). The first look for an earlier
+   * send happens before the chat lock (a retry costs one read); the insert
+   * after the lock ignores a conflict, and a loser rolls back, so a retry
+   * racing its original never uses up a seq or stores anything twice.
+   */
+  private async sendInto(
+    userId: string,
+    input: SendInput,
+    forwardedFrom: Message['forwardedFrom'],
+  ): Promise<{ readonly message: Message; readonly created: boolean }> {
+    checkText(input.text);
+    if (input.clientMsgId.length < 1 || input.clientMsgId.length > 64) {
+      throw new KaifError('VALIDATION_FAILED', 'clientMsgId must hold 1 to 64 characters', { field: 'clientMsgId' });
+    }
+    const access = await accessOf(this.deps.db, userId, input.chatId);
+    if (!canPost(access.chat.type, access.role)) throw new KaifError('CHAT_WRITE_FORBIDDEN');
+    const earlier = await this.findSent(input.chatId, userId, input.clientMsgId);
+    if (earlier) return { message: earlier, created: false };
+    const replyToId = input.replyToId ?? null;
+    if (replyToId !== null) await this.checkReplyTarget(input.chatId, replyToId);
+
+    const at = new Date();
+    try {
+      const message = await this.deps.db.transaction().execute(async (trx) => {
+        const chat = await lockChat(trx, input.chatId);
+        if (!chat) throw new KaifError('CHAT_NOT_FOUND');
+        const audience = await this.audienceIfPoster(trx, chat, userId);
+        const message: Message = {
+          id: randomUUID() as Message['id'],
+          chatId: input.chatId,
+          seq: chat.lastSeq + 1,
+          senderId: userId as Message['senderId'],
+          text: input.text,
+          replyToId,
+          clientMsgId: input.clientMsgId,
+          createdAt: at.toISOString(),
+          editedAt: null,
+          deleted: false,
+          forwardedFrom,
+        };
+        const inserted = await trx
+          .insertInto('messaging.messages')
+          .values({
+            id: message.id,
+            chat_id: message.chatId,
+            seq: message.seq,
+            sender_id: userId,
+            client_msg_id: input.clientMsgId,
+            text: input.text,
+            reply_to_id: replyToId,
+            forwarded_from: forwardedFrom ? JSON.stringify(forwardedFrom) : null,
+            created_at: at,
+            edited_at: null,
+            deleted_at: null,
+          })
+          .onConflict((conflict) => conflict.columns(['chat_id', 'sender_id', 'client_msg_id']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) throw new AlreadySent();
+        await appendEvents(trx, chat, [{ type: 'message.new', data: { ...message }, messageId: message.id, audience }], at);
+        return message;
+      });
+      this.deps.committed();
+      return { message, created: true };
+    } catch (error) {
+      if (!(error instanceof AlreadySent)) throw error;
+      const first = await this.findSent(input.chatId, userId, input.clientMsgId);
+      if (!first) throw error;
+      return { message: first, created: false };
+    }
+  }
+
+  /** Newest first with `before` (or neither), oldest first with `after`. */
+  async list(userId: string, chatId: string, page: HistoryPage): Promise<Message[]> {
+    await accessOf(this.deps.db, userId, chatId);
+    const limit = Math.min(Math.max(page.limit ?? DEFAULT_PAGE, 1), HISTORY_MAX_LIMIT);
+    let query = this.deps.db.selectFrom('messaging.messages').select(MESSAGE_COLUMNS).where('chat_id', '=', chatId);
+    if (page.after !== undefined) {
+      query = query.where('seq', '>', page.after);
+      if (page.before !== undefined) query = query.where('seq', '<', page.before);
+      const rows = await query.orderBy('seq', 'asc').limit(limit).execute();
+      return rows.map(toMessage);
+    }
+    if (page.before !== undefined) query = query.where('seq', '<', page.before);
+    const rows = await query.orderBy('seq', 'desc').limit(limit).execute();
+    return rows.map(toMessage);
+  }
+
+  /** The sender edits their message; everyone sees message.edited with the new text. */
+  async edit(userId: string, chatId: string, messageId: string, text: string): Promise<Message> {
+    checkText(text);
+    await accessOf(this.deps.db, userId, chatId);
+    const message = await this.changeMessage(userId, chatId, messageId, async (trx, chat, current, audience) => {
+      if (current.senderId !== userId) throw new KaifError('MESSAGE_AUTHOR_REQUIRED');
+      const at = new Date();
+      await trx.updateTable('messaging.messages').set({ text, edited_at: at }).where('id', '=', messageId).execute();
+      const edited: Message = { ...current, text, editedAt: at.toISOString() };
+      await appendEvents(trx, chat, [{ type: 'message.edited', data: { ...edited }, messageId, audience }], at);
+      return edited;
+    });
+    return message;
+  }
+
+  /**
+   * The sender, or the chat's owner or an admin, deletes a message. Its text
+   * leaves storage: the row keeps a tombstone, and earlier log events about
+   * the message lose their text too.
+   */
+  async delete(userId: string, chatId: string, messageId: string): Promise<void> {
+    await accessOf(this.deps.db, userId, chatId);
+    await this.changeMessage(userId, chatId, messageId, async (trx, chat, current, audience, role) => {
+      if (current.senderId !== userId && !isAdminRole(role)) throw new KaifError('MESSAGE_AUTHOR_REQUIRED');
+      const at = new Date();
+      await trx.updateTable('messaging.messages').set({ text: null, deleted_at: at }).where('id', '=', messageId).execute();
+      await sql`
+        update messaging.chat_events set payload = jsonb_set(payload, '{text}', 'null')
+        where message_id = ${messageId} and chat_id = ${chatId}`.execute(trx);
+      const tombstone: Message = { ...current, text: null, deleted: true };
+      await appendEvents(trx, chat, [{ type: 'message.deleted', data: { ...tombstone }, messageId, audience }], at);
+      return tombstone;
+    });
+  }
+
+  /** Copies a message the caller can read into a chat they can post in. */
+  async forward(
+    userId: string,
+    chatId: string,
+    messageId: string,
+    target: { readonly toChatId: string; readonly clientMsgId: string },
+  ): Promise<{ readonly message: Message; readonly created: boolean }> {
+    await accessOf(this.deps.db, userId, chatId);
+    const source = isUuid(messageId) ? await this.findMessage(chatId, messageId) : undefined;
+    if (!source || source.deleted) throw new KaifError('MESSAGE_NOT_FOUND');
+    const origin = source.forwardedFrom ?? { chatId: source.chatId, messageId: source.id, senderId: source.senderId };
+    return this.sendInto(
+      userId,
+      { chatId: target.toChatId as Message['chatId'], clientMsgId: target.clientMsgId, text: source.text! },
+      origin,
+    );
+  }
+
+  /**
+   * Moves the caller's read marker forward, never back; a move is a
+   * chat.read event only the reader sees.
+   */
+  async markRead(userId: string, chatId: string, seq: number): Promise<void> {
+    const access = await accessOf(this.deps.db, userId, chatId);
+    if (seq <= access.readSeq) return;
+    let moved = false;
+    await this.deps.db.transaction().execute(async (trx) => {
+      const chat = await lockChat(trx, chatId);
+      if (!chat) throw new KaifError('CHAT_NOT_FOUND');
+      const target = Math.min(seq, chat.lastSeq);
+      const updated = await trx
+        .updateTable('messaging.members')
+        .set({ read_seq: sql<number>`greatest(read_seq, ${target})` })
+        .where('chat_id', '=', chatId)
+        .where('user_id', '=', userId)
+        .where('read_seq', '<', target)
+        .returning('read_seq')
+        .executeTakeFirst();
+      if (!updated) return;
+      moved = true;
+      await appendEvents(
+        trx,
+        chat,
+        [{ type: 'chat.read', data: { userId, seq: updated.read_seq }, onlyFor: userId, audience: [userId] }],
+        new Date(),
+      );
+    });
+    if (moved) this.deps.committed();
+  }
+
+  private async changeMessage<T>(
+    userId: string,
+    chatId: string,
+    messageId: string,
+    apply: (
+      trx: MessagingTransaction,
+      chat: LockedChat,
+      current: Message,
+      audience: readonly string[],
+      role: 'owner' | 'admin' | 'member',
+    ) => Promise<T>,
+  ): Promise<T> {
+    if (!isUuid(messageId)) throw new KaifError('MESSAGE_NOT_FOUND');
+    const result = await this.deps.db.transaction().execute(async (trx) => {
+      const chat = await lockChat(trx, chatId);
+      if (!chat) throw new KaifError('CHAT_NOT_FOUND');
+      const members = chat.type === 'channel' ? [] : await membersOf(trx, chatId);
+      const role = chat.type === 'channel' ? await roleIn(trx, chatId, userId) : members.find((m) => m.userId === userId)?.role;
+      if (!role) throw new KaifError('CHAT_NOT_FOUND');
+      const row = await trx
+        .selectFrom('messaging.messages')
+        .select(MESSAGE_COLUMNS)
+        .where('id', '=', messageId)
+        .where('chat_id', '=', chatId)
+        .executeTakeFirst();
+      if (!row || row.deleted_at) throw new KaifError('MESSAGE_NOT_FOUND');
+      const audience = audienceOf(chat.type, members.map((member) => member.userId));
+      return apply(trx, chat, toMessage(row), audience, role);
+    });
+    this.deps.committed();
+    return result;
+  }
+
+  /** Re-checks, under the chat lock, that the sender may still post; returns who gets a feed row. */
+  private async audienceIfPoster(trx: MessagingTransaction, chat: LockedChat, userId: string): Promise<readonly string[]> {
+    if (chat.type === 'channel') {
+      const role = await roleIn(trx, chat.id, userId);
+      if (!role) throw new KaifError('CHAT_NOT_FOUND');
+      if (!canPost(chat.type, role)) throw new KaifError('CHAT_WRITE_FORBIDDEN');
+      return [];
+    }
+    const members = await membersOf(trx, chat.id);
+    if (!members.some((member) => member.userId === userId)) throw new KaifError('CHAT_NOT_FOUND');
+    return audienceOf(chat.type, members.map((member) => member.userId));
+  }
+
+  private async checkReplyTarget(chatId: string, replyToId: string): Promise<void> {
+    if (isUuid(replyToId) && (await this.findMessage(chatId, replyToId))) return;
+    throw new KaifError('VALIDATION_FAILED', 'replyToId must name a message of this chat', { field: 'replyToId' });
+  }
+
+  private async findMessage(chatId: string, messageId: string): Promise<Message | undefined> {
+    const row = await this.deps.db
+      .selectFrom('messaging.messages')
+      .select(MESSAGE_COLUMNS)
+      .where('id', '=', messageId)
+      .where('chat_id', '=', chatId)
+      .executeTakeFirst();
+    return row ? toMessage(row) : undefined;
+  }
+
+  private async findSent(chatId: string, senderId: string, clientMsgId: string): Promise<Message | undefined> {
+    const row = await this.deps.db
+      .selectFrom('messaging.messages')
+      .select(MESSAGE_COLUMNS)
+      .where('chat_id', '=', chatId)
+      .where('sender_id', '=', senderId)
+      .where('client_msg_id', '=', clientMsgId)
+      .executeTakeFirst();
+    return row ? toMessage(row) : undefined;
+  }
+}

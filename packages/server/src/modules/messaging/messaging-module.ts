@@ -1,0 +1,42 @@
+import type { UserId } from '@kaif/protocol';
+import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
+import type { MessagingApi } from './api.js';
+import { registerChatRoutes } from './chat-routes.js';
+import { registerMessageRoutes } from './message-routes.js';
+import type { MessagingDeps } from './messaging-deps.js';
+import { createMessagingServices } from './messaging-services.js';
+import { type MessagingTables, messagingMigrations } from './messaging-tables.js';
+
+/**
+ * Chats, groups and channels on a gap-free per-chat event log, with a
+ * per-user change feed (see README.md). Stateless: any number of processes
+ * serve it against the shared database.
+ */
+export const messagingModule: KaifModule = {
+  name: 'messaging',
+  migrations: messagingMigrations,
+  dependsOn: ['identity'],
+  async init(ctx: ModuleContext): Promise<ModuleInstance<MessagingApi>> {
+    const identity = ctx.service('identity');
+    const deps: MessagingDeps = {
+      db: ctx.db.kysely<MessagingTables>(),
+      async unknownUsers(ids) {
+        const found = new Set((await identity.getUsers(ids as UserId[])).map((user) => user.id as string));
+        return ids.filter((id) => !found.has(id));
+      },
+      committed: ctx.outboxCommitted,
+    };
+    const services = createMessagingServices(deps);
+    return {
+      api: services.api,
+      listeners: {
+        api: {
+          async open() {
+            registerChatRoutes(ctx.http, services);
+            registerMessageRoutes(ctx.http, services);
+          },
+        },
+      },
+    };
+  },
+};

@@ -1,0 +1,53 @@
+import type { ChatId, UserId } from '@kaif/protocol';
+import type { MessagingApi } from './api.js';
+import { ChatService } from './chat-service.js';
+import { FeedReader } from './feed-reader.js';
+import { followEvent } from './follow-event.js';
+import { MembershipService } from './membership-service.js';
+import type { MessagingDeps } from './messaging-deps.js';
+import { MessageService } from './message-service.js';
+import { isUuid } from './views.js';
+
+/** Everything the module's routes use; `api` is what other modules see. */
+export interface MessagingServices {
+  readonly chats: ChatService;
+  readonly members: MembershipService;
+  readonly messages: MessageService;
+  readonly feed: FeedReader;
+  readonly api: MessagingApi;
+}
+
+export function createMessagingServices(deps: MessagingDeps): MessagingServices {
+  const chats = new ChatService(deps);
+  const members = new MembershipService(deps, chats);
+  const messages = new MessageService(deps);
+  const feed = new FeedReader(deps.db);
+  const { db } = deps;
+  const api: MessagingApi = {
+    sendMessage: (userId, input) => messages.send(userId, input),
+    listMessages: (userId, chatId, page) => messages.list(userId, chatId, page),
+    markRead: (userId, chatId, seq) => messages.markRead(userId, chatId, seq),
+    async isMember(userId, chatId) {
+      if (!isUuid(chatId)) return false;
+      const row = await db
+        .selectFrom('messaging.members')
+        .select('role')
+        .where('chat_id', '=', chatId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    async chatIdsOf(userId) {
+      const rows = await db.selectFrom('messaging.members').select('chat_id').where('user_id', '=', userId).execute();
+      return rows.map((row) => row.chat_id as ChatId);
+    },
+    async memberIdsOf(chatId) {
+      if (!isUuid(chatId)) return [];
+      const rows = await db.selectFrom('messaging.members').select('user_id').where('chat_id', '=', chatId).execute();
+      return rows.map((row) => row.user_id as UserId);
+    },
+    changesSince: (userId, cursor, limit) => feed.changesSince(userId, cursor, limit),
+    followEvent,
+  };
+  return { chats, members, messages, feed, api };
+}

@@ -1,0 +1,77 @@
+import type { ChatId, ChatView, MessageId, UserId } from '@kaif/protocol';
+import type { ChatRole, Message } from './api.js';
+import type { ChatsTable, MessagesTable } from './messaging-tables.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Chat and message ids are UUIDs; anything else names nothing. */
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+const iso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString();
+
+export type MessageRow = Pick<
+  MessagesTable,
+  'id' | 'chat_id' | 'seq' | 'sender_id' | 'client_msg_id' | 'text' | 'reply_to_id' | 'forwarded_from' | 'created_at' | 'edited_at' | 'deleted_at'
+>;
+
+export const MESSAGE_COLUMNS = [
+  'id',
+  'chat_id',
+  'seq',
+  'sender_id',
+  'client_msg_id',
+  'text',
+  'reply_to_id',
+  'forwarded_from',
+  'created_at',
+  'edited_at',
+  'deleted_at',
+] as const;
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id as MessageId,
+    chatId: row.chat_id as ChatId,
+    seq: row.seq,
+    senderId: row.sender_id as UserId,
+    text: row.deleted_at ? null : row.text,
+    replyToId: (row.reply_to_id as MessageId | null) ?? null,
+    clientMsgId: row.client_msg_id,
+    createdAt: iso(row.created_at),
+    editedAt: row.edited_at ? iso(row.edited_at) : null,
+    deleted: row.deleted_at !== null,
+    forwardedFrom: (row.forwarded_from as Message['forwardedFrom']) ?? null,
+  };
+}
+
+export type ChatRow = Pick<
+  ChatsTable,
+  'id' | 'type' | 'title' | 'description' | 'direct_low' | 'direct_high' | 'member_count' | 'last_seq' | 'created_at'
+>;
+
+export const CHAT_COLUMNS = [
+  'id',
+  'type',
+  'title',
+  'description',
+  'direct_low',
+  'direct_high',
+  'member_count',
+  'last_seq',
+  'created_at',
+] as const;
+
+export function toChat(row: ChatRow, viewer: string, role: ChatRole): ChatView {
+  const peerId = row.type === 'direct' ? (row.direct_low === viewer ? row.direct_high : row.direct_low) : null;
+  return {
+    id: row.id,
+    type: row.type,
+    title: row.title,
+    description: row.description,
+    createdAt: iso(row.created_at),
+    lastSeq: row.last_seq,
+    role,
+    memberCount: row.member_count,
+    peerId,
+  };
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { ChatId, ClientPacket, ServerPacket, UserId } from '@kaif/protocol';
+import { presenceSubject, typingSubject } from '../../platform/bus/live-subjects.js';
+import type { Bus } from '../../platform/bus/bus.js';
+import { KaifError } from '../../platform/http/kaif-error.js';
+import type { KeyValueStore } from '../../platform/kv/key-value-store.js';
+import type { Logger } from '../../platform/logging/logger.js';
+import type { MessagingApi } from '../messaging/api.js';
+import { chatPresenceSubject } from './chat-presence.js';
+import type { DirectChats } from './direct-chats.js';
+import { codeOf, refusal } from './wire-errors.js';
+import { toWireMessage } from './wire-message.js';
+
+type PacketOf<T extends ClientPacket['packet_type']> = Extract<ClientPacket, { packet_type: T }>;
+
+export const DEFAULT_PER_PAGE = 50;
+export const MAX_PER_PAGE = 100;
+/** GetMessages pages by counting from the newest message; deeper history is the HTTP API's `before=<seq>`. */
+export const MAX_PAGED_MESSAGES = 10_000;
+const LIST_CHUNK = 100;
+/** Watchers hide a typing indicator after this long unless it is repeated (Telegram: about 5 s). */
+export const TYPING_EXPIRES_MS = 6_000;
+/** A status not refreshed within this long no longer counts. */
+export const PRESENCE_TTL_MS = 60_000;
+
+export const presenceKey = (userId: UserId) => `presence:${userId}`;
+
+/**
+ * What a CosmicProto packet does once its sender is known, whichever
+ * transport carried it. `userId` always comes from the verified token; the
+ * packet's own `sender_id` / `user_id` were dropped by parseClientPacket.
+ */
+export class PacketActions {
+  constructor(
+    private readonly messaging: MessagingApi,
+    private readonly directChats: DirectChats,
+    private readonly bus: Bus,
+    private readonly kv: KeyValueStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Resolves to the Ack once the message is committed. The same
+   * `client_msg_id` again answers with the first message. A packet without
+   * one gets a fresh id, so resending it stores a second copy: such sends are
+   * not retry-safe, and the Ack returns the id so the client can retry with it.
+   */
+  async sendMessage(userId: UserId, packet: PacketOf<'SendMessage'>): Promise<ServerPacket> {
+    const clientMsgId = packet.client_msg_id ?? `wire-${randomUUID()}`;
+    try {
+      const { message } = await this.messaging.sendMessage(userId, {
+        chatId: packet.message.chat_id,
+        clientMsgId,
+        text: packet.message.content,
+      });
+      return { packet_type: 'Ack', success: true, message_id: message.id, client_msg_id: clientMsgId };
+    } catch (error) {
+      return refusal(codeOf(error, this.logger), clientMsgId);
+    }
+  }
+
+  /**
+   * Page `page` of `per_page` messages counted from the newest, newest
+   * first. `per_page` above 100 is treated as 100. Deleted messages are left
+   * out, so a page may hold fewer.
+   */
+  async getMessages(userId: UserId, packet: PacketOf<'GetMessages'>): Promise<ServerPacket> {
+    const perPage = Math.min(packet.per_page ?? DEFAULT_PER_PAGE, MAX_PER_PAGE);
+    let toSkip = ((packet.page ?? 1) - 1) * perPage;
+    if (toSkip > MAX_PAGED_MESSAGES) return refusal('VALIDATION_FAILED');
+    const chatId = packet.chat_id;
+    try {
+      let before: number | undefined;
+      while (toSkip > 0) {
+        const limit = Math.min(LIST_CHUNK, toSkip);
+        const skipped = await this.messaging.listMessages(userId, chatId, before === undefined ? { limit } : { before, limit });
+        const oldest = skipped.at(-1);
+        // Fewer than asked: the history ends before this page starts.
+        if (oldest === undefined || skipped.length < limit) return { packet_type: 'Messages', chat_id: chatId, messages: [] };
+        toSkip -= skipped.length;
+        before = oldest.seq;
+      }
+      const page = await this.messaging.listMessages(
+        userId,
+        chatId,
+        before === undefined ? { limit: perPage } : { before, limit: perPage },
+      );
+      const messages = page.filter((message) => !message.deleted).map(toWireMessage);
+      return { packet_type: 'Messages', chat_id: chatId, messages };
+    } catch (error) {
+      return refusal(codeOf(error, this.logger));
+    }
+  }
+
+  /**
+   * Tells the user's peers on every transport and keeps the status in the
+   * key-value store for PRESENCE_TTL_MS. It is published twice: per direct
+   * chat, where the WebSocket gateway and TCP connections follow presence,
+   * and per user (`presenceSubject`), the shared contract. Presence is best
+   * effort: a failure is logged, not returned.
+   */
+  async setStatus(userId: UserId, status: PacketOf<'Status'>['status_data']): Promise<void> {
+    const now = new Date().toISOString();
+    this.bus.publish(presenceSubject(userId), { userId, status, lastSeenAt: now });
+    const update = { userId, status, lastSeen: status === 'online' ? null : now };
+    await Promise.all([
+      this.directChats.of(userId).then((chatIds) => {
+        for (const chatId of chatIds) this.bus.publish(chatPresenceSubject(chatId), update);
+      }),
+      this.kv.set(presenceKey(userId), JSON.stringify({ userId, status, lastSeenAt: now }), PRESENCE_TTL_MS),
+    ]).catch((error: unknown) => this.logger.warn({ err: error, userId }, 'status not fully announced'));
+  }
+
+  /** Throws CHAT_NOT_FOUND unless the sender is a member: nobody learns of a chat by typing into it. */
+  async typing(userId: UserId, chatId: ChatId): Promise<void> {
+    if (!(await this.messaging.isMember(userId, chatId))) throw new KaifError('CHAT_NOT_FOUND');
+    this.bus.publish(typingSubject(chatId), { chatId, userId, expiresInMs: TYPING_EXPIRES_MS });
+  }
+}

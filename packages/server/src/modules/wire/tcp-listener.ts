@@ -1,0 +1,53 @@
+import { type AddressInfo, type Server, createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { TcpConnection, type TcpConnectionContext } from './tcp-connection.js';
+
+/** The CosmicProto TCP port: accepts connections and drains them on shutdown. */
+export class TcpListener {
+  private server: Server | undefined;
+  private readonly connections = new Set<TcpConnection>();
+
+  constructor(private readonly context: TcpConnectionContext) {}
+
+  get listening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  /** Resolves with the bound port once listening. */
+  async open(host: string, port: number): Promise<number> {
+    // allowHalfOpen: a client that writes its packets and then ends its side still gets every reply.
+    const server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+    server.on('connection', (socket) => {
+      const connection = new TcpConnection(socket, this.context);
+      this.connections.add(connection);
+      void connection.closed.then(() => this.connections.delete(connection));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.context.logger.error({ err: error }, 'wire TCP listener error'));
+    this.server = server;
+    return (server.address() as AddressInfo).port;
+  }
+
+  /**
+   * Stops accepting, lets every connection finish the packets it already
+   * sent (their acks included) and tells it to reconnect; whatever is still
+   * open after `drainTimeoutMs` is closed.
+   */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    const drained = Promise.all([...this.connections].map((connection) => connection.drain()));
+    const timeout = new AbortController();
+    await Promise.race([drained, delay(this.context.limits.drainTimeoutMs, undefined, { signal: timeout.signal }).catch(() => {})]);
+    timeout.abort();
+    for (const connection of this.connections) connection.destroy();
+    await stopped;
+  }
+}

@@ -1,0 +1,32 @@
+import type { ErrorCode, ServerPacket } from '@kaif/protocol';
+import { KaifError } from '../../platform/http/kaif-error.js';
+import type { Logger } from '../../platform/logging/logger.js';
+
+/** An error code from the shared registry, or one only the codec produces. */
+export type WireCode = Extract<ServerPacket, { packet_type: 'Error' }>['error']['code'];
+
+/**
+ * The code a failed packet is answered with. A KaifError carries its own; any
+ * other error is ours, so it is logged and the client sees only INTERNAL.
+ */
+export function codeOf(error: unknown, logger: Logger): ErrorCode {
+  if (error instanceof KaifError) return error.code;
+  logger.error({ err: error }, 'wire packet failed');
+  return 'INTERNAL';
+}
+
+/**
+ * A refused packet. The Ack's `error` is the bare code (`"AUTH_REQUIRED"`),
+ * as the original design's `error: Option<String>`; its meaning is the
+ * registry entry in @kaif/protocol's errors.ts.
+ */
+export function refusal(code: WireCode, clientMsgId?: string): ServerPacket {
+  return clientMsgId === undefined
+    ? { packet_type: 'Ack', success: false, error: code }
+    : { packet_type: 'Ack', success: false, error: code, client_msg_id: clientMsgId };
+}
+
+/** The code of a refusal, or undefined for any other packet. */
+export function refusedCode(packet: ServerPacket): string | undefined {
+  return packet.packet_type === 'Ack' && !packet.success ? packet.error : undefined;
+}
