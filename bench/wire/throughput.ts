@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodeMsgpackFrame, type Framing } from '@kaif/protocol';
-import { KaifTcpClient } from '../../packages/client/src/node-tcp/index.js';
+import { KaifTcpClient } from '@kaif/client/node';
 import { type Summary, round, summarize } from './stats.js';
 
 /**

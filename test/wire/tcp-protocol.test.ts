@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KaifTcpClient, WireRefusedError } from '../../packages/client/src/node-tcp/index.js';
+import { KaifTcpClient, WireRefusedError } from '@kaif/client/node';
 import type { TestServer } from '../support/test-server.js';
 import { type Person, signUpPerson } from './support/people.js';
 import { RawJsonClient, rawAuthenticated } from './support/raw-tcp.js';

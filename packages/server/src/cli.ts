@@ -7,6 +7,7 @@ import { createLogger } from './platform/logging/logger.js';
 import { openAdapters } from './platform/adapters.js';
 import { createMetricsRegistry } from './platform/metrics/metrics.js';
 import { platformMigrations } from './platform/outbox/outbox-tables.js';
+import { runWorkers } from './platform/cluster/run-workers.js';
 import { ROLES, parseRoles } from './roles.js';
 import { startServer } from './server.js';
 
@@ -39,6 +40,8 @@ const start: Command = async (args) => {
   }
   const config = configOrExit();
   const logger = createLogger(config.LOG_LEVEL);
+  const clustered = await runWorkers({ config, logger });
+  if (clustered !== null) return clustered;
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ config, roles: parsed.roles, logger, modules: MODULES });

@@ -126,7 +126,15 @@ export async function appendEvents(
   }));
   await enqueueEvents(
     trx as unknown as Transaction<unknown>,
-    live.map((event) => ({ subject: chatEventSubject(event.chatId), payload: JSON.parse(JSON.stringify(event)) })),
+    live.flatMap((event) => {
+      const payload = JSON.parse(JSON.stringify(event));
+      const published = [{ subject: chatEventSubject(event.chatId), payload }];
+      // A node holding the new member's connections does not follow this
+      // chat yet; the copy on the member's own subject tells it to.
+      const joined = joinedUserOf(event);
+      if (joined) published.push({ subject: userChatsSubject(joined), payload });
+      return published;
+    }),
   );
   return live;
 }
@@ -158,4 +166,12 @@ async function advanceFeeds(
     }
     return positions;
   });
+}
+
+/** Where events addressed to one user about their chats go (`kaif.ev.user.<id>.chats`). */
+export const userChatsSubject = (userId: string) => `kaif.ev.user.${userId}.chats`;
+
+function joinedUserOf(event: LiveChatEvent): string | undefined {
+  if (event.type !== 'chat.member' || event.data.change !== 'joined') return undefined;
+  return typeof event.data.userId === 'string' ? event.data.userId : undefined;
 }

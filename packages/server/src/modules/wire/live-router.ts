@@ -1,10 +1,15 @@
 import type { ChatId, ServerPacket, UserId } from '@kaif/protocol';
 import type { Bus, BusPayload, Unsubscribe } from '../../platform/bus/bus.js';
-import { type TypingSignal, typingSubject } from '../../platform/bus/live-subjects.js';
+import {
+  type TypingSignal,
+  chatIdOfLiveSubject,
+  chatPresenceSubject,
+  isChatPresenceUpdate,
+  typingSubject,
+} from '../../platform/bus/live-subjects.js';
 import type { Principal } from '../../platform/http/principal.js';
 import { isEventEnvelope } from '../../platform/outbox/outbox.js';
 import { type LiveChatEvent, type Message, type MessagingApi, chatEventSubject } from '../messaging/api.js';
-import { chatIdOfPresenceSubject, chatPresenceSubject, isChatPresenceUpdate } from './chat-presence.js';
 import { RecentEventIds } from './recent-event-ids.js';
 import { type RevokedSessions, covers } from './session-revocations.js';
 import { toWireMessage } from './wire-message.js';
@@ -118,7 +123,7 @@ export class LiveRouter {
   /** Presence is announced only in direct chats (see DirectChats), so the chat's watchers are the user's peers. */
   private onPresence(payload: BusPayload, subject: string): void {
     if (!isChatPresenceUpdate(payload)) return;
-    const watchers = this.byChat.get(chatIdOfPresenceSubject(subject));
+    const watchers = this.byChat.get(chatIdOfLiveSubject(subject));
     if (!watchers) return;
     const packet: ServerPacket = { packet_type: 'Status', user_id: payload.userId, status_data: payload.status };
     for (const watcher of watchers) if (watcher.principal.userId !== payload.userId) watcher.push(packet);

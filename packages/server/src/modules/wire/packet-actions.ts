@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatId, ClientPacket, ServerPacket, UserId } from '@kaif/protocol';
-import { presenceSubject, typingSubject } from '../../platform/bus/live-subjects.js';
+import { chatPresenceSubject, typingSubject } from '../../platform/bus/live-subjects.js';
 import type { Bus } from '../../platform/bus/bus.js';
 import { KaifError } from '../../platform/http/kaif-error.js';
-import type { KeyValueStore } from '../../platform/kv/key-value-store.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { MessagingApi } from '../messaging/api.js';
-import { chatPresenceSubject } from './chat-presence.js';
 import type { DirectChats } from './direct-chats.js';
 import { codeOf, refusal } from './wire-errors.js';
 import { toWireMessage } from './wire-message.js';
@@ -20,10 +18,6 @@ export const MAX_PAGED_MESSAGES = 10_000;
 const LIST_CHUNK = 100;
 /** Watchers hide a typing indicator after this long unless it is repeated (Telegram: about 5 s). */
 export const TYPING_EXPIRES_MS = 6_000;
-/** A status not refreshed within this long no longer counts. */
-export const PRESENCE_TTL_MS = 60_000;
-
-export const presenceKey = (userId: UserId) => `presence:${userId}`;
 
 /**
  * What a CosmicProto packet does once its sender is known, whichever
@@ -35,7 +29,6 @@ export class PacketActions {
     private readonly messaging: MessagingApi,
     private readonly directChats: DirectChats,
     private readonly bus: Bus,
-    private readonly kv: KeyValueStore,
     private readonly logger: Logger,
   ) {}
 
@@ -93,22 +86,19 @@ export class PacketActions {
   }
 
   /**
-   * Tells the user's peers on every transport and keeps the status in the
-   * key-value store for PRESENCE_TTL_MS. It is published twice: per direct
-   * chat, where the WebSocket gateway and TCP connections follow presence,
-   * and per user (`presenceSubject`), the shared contract. Presence is best
-   * effort: a failure is logged, not returned.
+   * Tells the user's peers on every transport, per direct chat, where the
+   * WebSocket gateway and TCP connections follow presence. An explicit status
+   * is live only: the stored presence (`GET /users/:id/presence`) follows
+   * open connections. Best effort: a failure is logged, not returned.
    */
   async setStatus(userId: UserId, status: PacketOf<'Status'>['status_data']): Promise<void> {
-    const now = new Date().toISOString();
-    this.bus.publish(presenceSubject(userId), { userId, status, lastSeenAt: now });
-    const update = { userId, status, lastSeen: status === 'online' ? null : now };
-    await Promise.all([
-      this.directChats.of(userId).then((chatIds) => {
+    const update = { userId, status, lastSeen: status === 'online' ? null : new Date().toISOString() };
+    await this.directChats
+      .of(userId)
+      .then((chatIds) => {
         for (const chatId of chatIds) this.bus.publish(chatPresenceSubject(chatId), update);
-      }),
-      this.kv.set(presenceKey(userId), JSON.stringify({ userId, status, lastSeenAt: now }), PRESENCE_TTL_MS),
-    ]).catch((error: unknown) => this.logger.warn({ err: error, userId }, 'status not fully announced'));
+      })
+      .catch((error: unknown) => this.logger.warn({ err: error, userId }, 'status not fully announced'));
   }
 
   /** Throws CHAT_NOT_FOUND unless the sender is a member: nobody learns of a chat by typing into it. */

@@ -1,24 +1,40 @@
 import type { ChatId, UserId } from '@kaif/protocol';
 
 /**
- * Live-only subjects (not stored, at most once) shared by every transport:
- * a typing indicator or a status change made over TCP, UDP or WebSocket
- * reaches watchers on all of them.
+ * Live-only chat traffic (not stored, at most once) shared by every
+ * transport: a typing indicator or a status change made over TCP, UDP or
+ * WebSocket reaches watchers on all of them. Presence travels per direct
+ * chat, so only a user's contacts (their direct-chat peers) hear of it, and a
+ * node that follows a chat for its connections gets both kinds with one
+ * subscription (`kaif.live.chat.<id>.*`).
  */
 export const typingSubject = (chatId: ChatId) => `kaif.live.chat.${chatId}.typing`;
-export const presenceSubject = (userId: UserId) => `kaif.live.user.${userId}.presence`;
+export const chatPresenceSubject = (chatId: ChatId) => `kaif.live.chat.${chatId}.presence`;
 
 export interface TypingSignal {
   readonly chatId: ChatId;
   readonly userId: UserId;
   /** Watchers hide the indicator after this long unless it is repeated. */
-  readonly expiresInMs: number;
+  readonly expiresInMs?: number;
 }
 
 export type PresenceStatus = 'online' | 'offline' | 'away';
 
-export interface PresenceSignal {
+export interface ChatPresenceUpdate {
   readonly userId: UserId;
   readonly status: PresenceStatus;
-  readonly lastSeenAt: string;
+  /** Null while online. */
+  readonly lastSeen: string | null;
+}
+
+const STATUSES = new Set<unknown>(['online', 'offline', 'away']);
+
+export function isChatPresenceUpdate(value: unknown): value is ChatPresenceUpdate {
+  const update = value as Partial<ChatPresenceUpdate> | null;
+  return typeof update?.userId === 'string' && STATUSES.has(update.status);
+}
+
+/** The chat a `kaif.live.chat.<id>.<kind>` subject is about. */
+export function chatIdOfLiveSubject(subject: string): ChatId {
+  return subject.split('.')[3] as ChatId;
 }

@@ -1,0 +1,13 @@
+import type { Static } from '@sinclair/typebox';
+import type { ChatListItemSchema, ChatSchema, MessageSchema } from '@kaif/protocol';
+
+/** Response shapes from the protocol schemas (API.md "Chats and messages"). */
+export type Chat = Static<typeof ChatSchema>;
+export type ChatListItem = Static<typeof ChatListItemSchema>;
+export type Message = Static<typeof MessageSchema>;
+
+export interface Presence {
+  readonly userId: string;
+  readonly status: 'online' | 'offline';
+  readonly lastSeen: string | null;
+}

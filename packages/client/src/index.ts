@@ -1,0 +1,11 @@
+export type { Chat, ChatListItem, Message, Presence } from './api-types.js';
+export { type FetchLike, HttpTransport, type RequestOptions } from './http-transport.js';
+export { KaifApiError } from './kaif-api-error.js';
+export { KaifClient, type KaifClientOptions } from './kaif-client.js';
+export { backoffDelay } from './realtime/backoff.js';
+export { type CursorStore, localStorageCursorStore, memoryCursorStore } from './realtime/cursor-store.js';
+export { type ConnectionState, RealtimeClient, type RealtimeEvents, type RealtimeOptions } from './realtime/realtime-client.js';
+export type { OutgoingMessage } from './realtime/send-queue.js';
+export { globalWebSocketFactory, type WebSocketFactory, type WebSocketLike } from './realtime/web-socket.js';
+export { SessionTokens, tokenExpiry } from './session-tokens.js';
+export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';

@@ -1,0 +1,130 @@
+import type { AuthResult, Me, Session, TokenPair, TwoFactorSetup, User } from '@kaif/protocol';
+import type { Chat, ChatListItem, Message, Presence } from './api-types.js';
+import { type FetchLike, HttpTransport } from './http-transport.js';
+import { type CursorStore, memoryCursorStore } from './realtime/cursor-store.js';
+import { RealtimeClient, type RealtimeEvents } from './realtime/realtime-client.js';
+import { type WebSocketFactory, globalWebSocketFactory } from './realtime/web-socket.js';
+import { SessionTokens } from './session-tokens.js';
+import { type TokenStore, memoryTokenStore } from './token-store.js';
+
+export interface KaifClientOptions {
+  /** The server, e.g. https://chat.example.org */
+  readonly baseUrl: string;
+  readonly fetch?: FetchLike;
+  readonly tokenStore?: TokenStore;
+  readonly cursorStore?: CursorStore;
+  /** Required where there is no global WebSocket (Node 20: use `@kaif/client/node`). */
+  readonly webSocket?: WebSocketFactory;
+  readonly reconnectBaseMs?: number;
+  readonly reconnectMaxMs?: number;
+  readonly pingIntervalMs?: number;
+}
+
+const segment = encodeURIComponent;
+
+/**
+ * The Kaif Lake SDK: the HTTP API with token refresh, and a live connection
+ * (`client.realtime`) with reconnect, catch-up and an offline send queue.
+ */
+export class KaifClient {
+  readonly tokens: SessionTokens;
+  readonly realtime: RealtimeClient;
+  private readonly http: HttpTransport;
+
+  constructor(options: KaifClientOptions) {
+    const fetcher = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.tokens = new SessionTokens(options.tokenStore ?? memoryTokenStore(), (refreshToken) =>
+      this.http.request<TokenPair>('POST', '/api/v1/auth/refresh', { body: { refreshToken }, auth: false }),
+    );
+    this.http = new HttpTransport(options.baseUrl, fetcher, this.tokens);
+    const webSocket = options.webSocket ?? globalWebSocketFactory();
+    const url = new URL('/ws', options.baseUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.realtime = new RealtimeClient({
+      url: url.toString(),
+      webSocket:
+        webSocket ??
+        (() => {
+          throw new Error('No WebSocket available: pass `webSocket` (in Node, from @kaif/client/node)');
+        }),
+      accessToken: () => this.tokens.accessToken(),
+      refreshTokens: () => this.tokens.refresh(),
+      cursorStore: options.cursorStore ?? memoryCursorStore(),
+      ...(options.reconnectBaseMs === undefined ? {} : { reconnectBaseMs: options.reconnectBaseMs }),
+      ...(options.reconnectMaxMs === undefined ? {} : { reconnectMaxMs: options.reconnectMaxMs }),
+      ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
+    });
+  }
+
+  /** Shorthand for `client.realtime.on`. */
+  on<K extends keyof RealtimeEvents>(event: K, handler: RealtimeEvents[K]): () => void {
+    return this.realtime.on(event, handler);
+  }
+
+  readonly auth = {
+    register: async (body: { username: string; email: string; password: string; displayName?: string }) =>
+      this.signedIn(await this.http.request<AuthResult>('POST', '/api/v1/auth/register', { body, auth: false })),
+    login: async (body: { login: string; password: string; totp?: string }) =>
+      this.signedIn(await this.http.request<AuthResult>('POST', '/api/v1/auth/login', { body, auth: false })),
+    /** Rotates the token pair now (it also happens by itself shortly before expiry). */
+    refresh: () => this.tokens.refresh(),
+    logout: async () => {
+      const tokens = await this.tokens.tokens();
+      this.realtime.disconnect();
+      if (tokens) await this.http.request<void>('POST', '/api/v1/auth/logout', { body: { refreshToken: tokens.refreshToken } });
+      await this.tokens.set(null);
+    },
+    me: () => this.http.request<Me>('GET', '/api/v1/me'),
+    sessions: async () => (await this.http.request<{ sessions: Session[] }>('GET', '/api/v1/auth/sessions')).sessions,
+    revokeSession: (sessionId: string) => this.http.request<void>('DELETE', `/api/v1/auth/sessions/${segment(sessionId)}`),
+    twoFactor: {
+      setup: () => this.http.request<TwoFactorSetup>('POST', '/api/v1/auth/2fa/setup', { body: {} }),
+      enable: (code: string) => this.http.request<{ recoveryCodes: string[] }>('POST', '/api/v1/auth/2fa/enable', { body: { code } }),
+      disable: (code: string) => this.http.request<void>('POST', '/api/v1/auth/2fa/disable', { body: { code } }),
+    },
+  };
+
+  readonly users = {
+    get: (userId: string) => this.http.request<User>('GET', `/api/v1/users/${segment(userId)}`),
+    search: async (query: string) => (await this.http.request<{ users: User[] }>('GET', '/api/v1/users', { query: { query } })).users,
+    presence: (userId: string) => this.http.request<Presence>('GET', `/api/v1/users/${segment(userId)}/presence`),
+  };
+
+  readonly chats = {
+    create: (body: { type: 'direct' | 'group' | 'channel'; title?: string; memberIds?: string[] }) =>
+      this.http.request<Chat>('POST', '/api/v1/chats', { body }),
+    list: async () => (await this.http.request<{ chats: ChatListItem[] }>('GET', '/api/v1/chats')).chats,
+    get: (chatId: string) => this.http.request<Chat>('GET', `/api/v1/chats/${segment(chatId)}`),
+    addMember: (chatId: string, userId: string) =>
+      this.http.request<Chat>('POST', `/api/v1/chats/${segment(chatId)}/members`, { body: { userId } }),
+    removeMember: (chatId: string, userId: string) =>
+      this.http.request<void>('DELETE', `/api/v1/chats/${segment(chatId)}/members/${segment(userId)}`),
+    join: (chatId: string) => this.http.request<Chat>('POST', `/api/v1/chats/${segment(chatId)}/join`, { body: {} }),
+    leave: (chatId: string) => this.http.request<void>('POST', `/api/v1/chats/${segment(chatId)}/leave`, { body: {} }),
+  };
+
+  readonly messages = {
+    /** Over HTTP; `client.realtime.sendMessage` queues while offline instead. */
+    send: (chatId: string, body: { text: string; clientMsgId?: string; replyToId?: string | null }) =>
+      this.http.request<Message>('POST', `/api/v1/chats/${segment(chatId)}/messages`, {
+        body: { ...body, clientMsgId: body.clientMsgId ?? globalThis.crypto.randomUUID() },
+      }),
+    /** Newest first with `before`, oldest first with `after`. */
+    list: async (chatId: string, page: { before?: number; after?: number; limit?: number } = {}) =>
+      (
+        await this.http.request<{ messages: Message[] }>('GET', `/api/v1/chats/${segment(chatId)}/messages`, {
+          query: { before: page.before, after: page.after, limit: page.limit },
+        })
+      ).messages,
+    edit: (chatId: string, messageId: string, text: string) =>
+      this.http.request<Message>('PATCH', `/api/v1/chats/${segment(chatId)}/messages/${segment(messageId)}`, { body: { text } }),
+    delete: (chatId: string, messageId: string) =>
+      this.http.request<void>('DELETE', `/api/v1/chats/${segment(chatId)}/messages/${segment(messageId)}`),
+    read: (chatId: string, seq: number) => this.http.request<void>('POST', `/api/v1/chats/${segment(chatId)}/read`, { body: { seq } }),
+  };
+
+  private async signedIn(result: AuthResult): Promise<AuthResult> {
+    await this.tokens.set({ accessToken: result.accessToken, refreshToken: result.refreshToken });
+    return result;
+  }
+}

@@ -1,0 +1,81 @@
+import type { RealtimeMessage } from '@kaif/protocol';
+
+export interface OutgoingMessage {
+  readonly chatId: string;
+  readonly text: string;
+  readonly replyToId?: string | null;
+  /** Reuse to make a retry idempotent; generated when omitted. */
+  readonly clientMsgId?: string;
+}
+
+interface PendingSend {
+  readonly clientMsgId: string;
+  readonly message: OutgoingMessage;
+  readonly done: Promise<RealtimeMessage>;
+  resolve(message: RealtimeMessage): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Messages not yet acknowledged, keyed by clientMsgId and kept in send order.
+ * A message leaves the queue only on its ack (durable on the server) or on a
+ * final error; after a disconnect every entry is sent again with the same
+ * clientMsgId, and the server's idempotency turns the retry into the first
+ * result: exactly once.
+ */
+export class SendQueue {
+  private readonly pending = new Map<string, PendingSend>();
+  private readonly byFrame = new Map<string, string>();
+  private frames = 0;
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  add(message: OutgoingMessage, clientMsgId: string): { readonly isNew: boolean; readonly done: Promise<RealtimeMessage> } {
+    const existing = this.pending.get(clientMsgId);
+    if (existing) return { isNew: false, done: existing.done };
+    let resolve!: (message: RealtimeMessage) => void;
+    let reject!: (error: Error) => void;
+    const done = new Promise<RealtimeMessage>((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    this.pending.set(clientMsgId, { clientMsgId, message, done, resolve, reject });
+    return { isNew: true, done };
+  }
+
+  /** The `message.send` frame for one entry, under a fresh frame id. */
+  frameFor(clientMsgId: string): string | undefined {
+    const entry = this.pending.get(clientMsgId);
+    if (!entry) return undefined;
+    const id = `m${++this.frames}`;
+    this.byFrame.set(id, clientMsgId);
+    const { chatId, text, replyToId } = entry.message;
+    return JSON.stringify({ type: 'message.send', id, chatId, clientMsgId, text, ...(replyToId ? { replyToId } : {}) });
+  }
+
+  clientMsgIds(): string[] {
+    return [...this.pending.keys()];
+  }
+
+  /** Which entry a frame id answered; undefined for frames of an earlier connection already settled. */
+  entryOf(frameId: string): string | undefined {
+    const clientMsgId = this.byFrame.get(frameId);
+    this.byFrame.delete(frameId);
+    return clientMsgId !== undefined && this.pending.has(clientMsgId) ? clientMsgId : undefined;
+  }
+
+  settle(clientMsgId: string, outcome: { readonly message: RealtimeMessage } | { readonly error: Error }): void {
+    const entry = this.pending.get(clientMsgId);
+    if (!entry) return;
+    this.pending.delete(clientMsgId);
+    if ('message' in outcome) entry.resolve(outcome.message);
+    else entry.reject(outcome.error);
+  }
+
+  /** Frame ids of a closed connection can never be answered. */
+  forgetFrames(): void {
+    this.byFrame.clear();
+  }
+}

@@ -1,0 +1,25 @@
+/** The pair a signed-in client holds. */
+export interface StoredTokens {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+}
+
+/**
+ * Where the client keeps its tokens between calls (and, if the app wants,
+ * between runs). Refresh tokens rotate on every use, so `save` must replace
+ * the old pair.
+ */
+export interface TokenStore {
+  load(): StoredTokens | null | Promise<StoredTokens | null>;
+  save(tokens: StoredTokens | null): void | Promise<void>;
+}
+
+export function memoryTokenStore(initial: StoredTokens | null = null): TokenStore {
+  let tokens = initial;
+  return {
+    load: () => tokens,
+    save: (next) => {
+      tokens = next;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { ChatId, MessageId } from '../ids.js';
+
+/**
+ * Frames a client sends on `GET /ws` (API.md "Real time"): JSON text frames
+ * discriminated on `type`. These schemas are the single source for the
+ * gateway's validation and for the SDK's types.
+ */
+
+/** Largest frame, in bytes, the gateway accepts; a larger one closes the socket with 1009. */
+export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
+
+const Id = { minLength: 1, maxLength: 128 };
+const ChatIdField = Type.Unsafe<ChatId>(Type.String(Id));
+/** Chosen by the client; echoed on the ack or error that answers the frame. */
+const FrameId = Type.String({ minLength: 1, maxLength: 64 });
+
+export const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 8192 }) });
+
+/** `since: null` starts from now; otherwise every event after that cursor is replayed first. */
+export const SyncFrame = Type.Object({
+  type: Type.Literal('sync'),
+  since: Type.Union([Type.String({ minLength: 1, maxLength: 1024 }), Type.Null()]),
+});
+
+/** Idempotent by (chat, sender, clientMsgId): resending after an uncertain disconnect stores nothing twice. */
+export const SendMessageFrame = Type.Object({
+  type: Type.Literal('message.send'),
+  id: FrameId,
+  chatId: ChatIdField,
+  clientMsgId: Type.String({ minLength: 1, maxLength: 128 }),
+  text: Type.String({ minLength: 1, maxLength: 16_384 }),
+  replyToId: Type.Optional(Type.Union([Type.Unsafe<MessageId>(Type.String(Id)), Type.Null()])),
+});
+
+export const ReadFrame = Type.Object({
+  type: Type.Literal('read'),
+  chatId: ChatIdField,
+  seq: Type.Integer({ minimum: 0 }),
+});
+
+export const TypingFrame = Type.Object({ type: Type.Literal('typing'), chatId: ChatIdField });
+
+export const PingFrame = Type.Object({ type: Type.Literal('ping') });
+
+export const ClientFrame = Type.Union([AuthFrame, SyncFrame, SendMessageFrame, ReadFrame, TypingFrame, PingFrame]);
+
+export type AuthFrame = Static<typeof AuthFrame>;
+export type SyncFrame = Static<typeof SyncFrame>;
+export type SendMessageFrame = Static<typeof SendMessageFrame>;
+export type ReadFrame = Static<typeof ReadFrame>;
+export type TypingFrame = Static<typeof TypingFrame>;
+export type PingFrame = Static<typeof PingFrame>;
+export type ClientFrame = Static<typeof ClientFrame>;
+export type ClientFrameType = ClientFrame['type'];
+
+/** Every client frame type, for validating the discriminant before the body. */
+export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = ['auth', 'sync', 'message.send', 'read', 'typing', 'ping'];

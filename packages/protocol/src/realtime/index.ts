@@ -1,0 +1,2 @@
+export * from './client-frames.js';
+export * from './server-frames.js';

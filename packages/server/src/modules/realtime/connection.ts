@@ -1,0 +1,320 @@
+import {
+  CLOSE_CODES,
+  type ChatId,
+  type ClientFrame,
+  type ErrorPayload,
+  type ServerFrame,
+  type SessionId,
+  type UserId,
+} from '@kaif/protocol';
+import WebSocket from 'ws';
+import { KaifError } from '../../platform/http/kaif-error.js';
+import type { Logger } from '../../platform/logging/logger.js';
+import type { IdentityApi, SessionsRevokedEvent } from '../identity/api.js';
+import type { ChatEvent, LiveChatEvent, MessagingApi } from '../messaging/api.js';
+import type { ChatFanout, ChatListener, PresenceUpdate } from './chat-fanout.js';
+import { FeedFollower } from './feed-follower.js';
+import { decodeClientFrame } from './frame-decoder.js';
+import type { GatewayOptions } from './gateway-options.js';
+import type { PresenceTracker } from './presence-tracker.js';
+import type { RealtimeMetrics } from './realtime-metrics.js';
+import { TokenBucket } from './token-bucket.js';
+import type { TypingAnnouncer } from './typing-announcer.js';
+import type { UserChannel, UserListener } from './user-channel.js';
+
+export interface ConnectionDeps {
+  readonly identity: IdentityApi;
+  readonly messaging: MessagingApi;
+  readonly fanout: ChatFanout;
+  readonly users: UserChannel;
+  readonly presence: PresenceTracker;
+  readonly typing: TypingAnnouncer;
+  readonly metrics: RealtimeMetrics;
+  readonly options: GatewayOptions;
+  readonly logger: Logger;
+}
+
+type State = 'awaiting-auth' | 'authenticating' | 'ready' | 'closed';
+
+/**
+ * One WebSocket client: authentication, its frames, and its view of the
+ * user's feed. A connection's failure (bad frame, slow reads, flooding) is
+ * answered on that connection only.
+ */
+export class Connection implements ChatListener, UserListener {
+  userId = '' as UserId;
+  private sessionId = '' as SessionId;
+  private state: State = 'awaiting-auth';
+  private alive = true;
+  private online = false;
+  private follower: FeedFollower | undefined;
+  private readonly chats = new Set<ChatId>();
+  private readonly waiting: string[] = [];
+  private readonly bucket: TokenBucket;
+  private readonly authTimer: NodeJS.Timeout;
+  /** Resolves once everything the connection held is released. */
+  readonly released: Promise<void>;
+  private release!: () => void;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.bucket = new TokenBucket(deps.options.framesPerSecond, deps.options.frameBurst);
+    this.released = new Promise((resolve) => (this.release = resolve));
+    this.authTimer = setTimeout(() => this.refuse('timeout', 'authenticate within the time limit'), deps.options.authTimeoutMs);
+    socket.on('message', (data, isBinary) => this.receive(data, isBinary));
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+    socket.on('close', () => void this.closed());
+    socket.on('error', (error) => deps.logger.debug({ err: error.message, userId: this.userId || undefined }, 'socket error'));
+  }
+
+  /** Called at each heartbeat: drops a peer that did not answer the previous ping. */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
+  }
+
+  /** Cuts the connection without a closing handshake. */
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.socket.close(code, reason);
+  }
+
+  // ChatListener and UserListener: live traffic from the bus.
+
+  chatEvent(event: LiveChatEvent): void {
+    this.follower?.offer(event);
+  }
+
+  typing(chatId: ChatId, userId: UserId): void {
+    if (this.state !== 'ready') return;
+    this.send({ type: 'typing', cursor: this.follower?.position ?? null, chatId, userId, expiresInMs: this.deps.options.typingExpiresMs });
+  }
+
+  presence(update: PresenceUpdate): void {
+    if (this.state !== 'ready') return;
+    this.send({ type: 'presence', cursor: this.follower?.position ?? null, ...update });
+  }
+
+  sessionsRevoked(event: SessionsRevokedEvent): void {
+    if (event.sessionIds === null || event.sessionIds.includes(this.sessionId)) {
+      this.deps.metrics.authFailures.inc({ reason: 'revoked' });
+      this.close(CLOSE_CODES.UNAUTHORIZED, 'session revoked');
+    }
+  }
+
+  private receive(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    const text = isBinary ? null : data.toString();
+    if (this.state === 'awaiting-auth') {
+      void this.authenticate(text);
+      return;
+    }
+    if (this.state === 'authenticating') {
+      if (text !== null) this.waiting.push(text);
+      return;
+    }
+    const wait = this.bucket.take();
+    if (wait > 0) {
+      this.deps.metrics.frameIn('flooded');
+      this.sendError(undefined, { code: 'FLOOD_WAIT', message: 'Too many frames; slow down', retryAfter: Math.ceil(wait) });
+      return;
+    }
+    if (text === null) {
+      this.deps.metrics.frameIn('invalid');
+      this.sendError(undefined, { code: 'VALIDATION_FAILED', message: 'Frames are JSON text, not binary' });
+      return;
+    }
+    this.handle(text);
+  }
+
+  private handle(text: string): void {
+    const decoded = decodeClientFrame(text);
+    if (!decoded.ok) {
+      this.deps.metrics.frameIn('invalid');
+      this.sendError(decoded.id, { code: 'VALIDATION_FAILED', message: decoded.message, ...(decoded.field ? { field: decoded.field } : {}) });
+      return;
+    }
+    this.deps.metrics.frameIn(decoded.frame.type);
+    this.dispatch(decoded.frame);
+  }
+
+  private dispatch(frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'auth':
+        this.sendError(undefined, { code: 'VALIDATION_FAILED', message: 'Already authenticated', field: 'type' });
+        return;
+      case 'sync':
+        void this.follower!.sync(frame.since);
+        return;
+      case 'message.send':
+        void this.deps.messaging
+          .sendMessage(this.userId, { chatId: frame.chatId, clientMsgId: frame.clientMsgId, text: frame.text, replyToId: frame.replyToId ?? null })
+          .then(
+            ({ message }) => this.send({ type: 'ack', id: frame.id, message: { ...message } }),
+            (error: unknown) => this.sendError(frame.id, this.toPayload(error, 'message.send')),
+          );
+        return;
+      case 'read':
+        void this.deps.messaging
+          .markRead(this.userId, frame.chatId, frame.seq)
+          .catch((error: unknown) => this.sendError(undefined, this.toPayload(error, 'read')));
+        return;
+      case 'typing':
+        if (!this.chats.has(frame.chatId)) {
+          this.sendError(undefined, new KaifError('CHAT_NOT_FOUND').toPayload());
+          return;
+        }
+        void this.deps.typing
+          .announce(this.userId, frame.chatId)
+          .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'typing not announced'));
+        return;
+      case 'ping':
+        this.send({ type: 'pong' });
+        return;
+    }
+  }
+
+  private async authenticate(text: string | null): Promise<void> {
+    const decoded = text === null ? undefined : decodeClientFrame(text);
+    if (!decoded?.ok || decoded.frame.type !== 'auth') {
+      this.refuse('not-auth', 'the first frame must be auth');
+      return;
+    }
+    this.state = 'authenticating';
+    this.deps.metrics.frameIn('auth');
+    try {
+      const principal = await this.deps.identity.authenticate(decoded.frame.token);
+      this.userId = principal.userId;
+      this.sessionId = principal.sessionId;
+    } catch (error) {
+      if (!(error instanceof KaifError)) this.deps.logger.warn({ err: (error as Error).message }, 'authentication failed unexpectedly');
+      this.refuse('token', 'token invalid');
+      return;
+    }
+    if (this.isClosed()) return;
+    clearTimeout(this.authTimer);
+    // Subscribe before any feed read, so nothing committed after the read is missed.
+    this.deps.users.join(this);
+    try {
+      const chatIds = await this.deps.messaging.chatIdsOf(this.userId);
+      if (this.isClosed()) return;
+      for (const chatId of chatIds) this.joinChat(chatId);
+      await this.deps.fanout.settle();
+    } catch (error) {
+      this.deps.logger.error({ err: (error as Error).message, userId: this.userId }, 'could not load the user’s chats');
+      this.close(1011, 'try again later');
+      return;
+    }
+    if (this.isClosed()) return;
+    this.follower = new FeedFollower(
+      this.deps.messaging,
+      this.userId,
+      {
+        event: (event, cursor, live) => this.deliver(event, cursor, live),
+        synced: (cursor) => this.send({ type: 'synced', cursor }),
+        failed: (error) => this.feedFailed(error),
+      },
+      this.deps.options.replayPageSize,
+    );
+    this.state = 'ready';
+    this.online = true;
+    this.send({ type: 'ready', userId: this.userId });
+    void this.deps.presence
+      .connected(this.userId)
+      .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'presence not recorded'));
+    for (const waiting of this.waiting.splice(0)) this.receive(Buffer.from(waiting), false);
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed' || this.socket.readyState !== WebSocket.OPEN;
+  }
+
+  private deliver(event: ChatEvent, cursor: string, live: boolean): void {
+    this.send({ type: event.type, cursor, chatId: event.chatId, seq: event.seq, at: event.at, data: event.data } as ServerFrame);
+    this.deps.metrics.deliveries.inc();
+    if (live) this.deps.metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(event.at)) / 1000);
+    if (event.type === 'chat.member' && event.data.userId === this.userId) {
+      if (event.data.change === 'joined') this.joinChat(event.chatId);
+      else if (event.data.change === 'left' || event.data.change === 'removed') this.leaveChat(event.chatId);
+    }
+  }
+
+  private feedFailed(error: unknown): void {
+    if (error instanceof KaifError && error.code === 'CURSOR_INVALID') {
+      this.sendError(undefined, error.toPayload());
+      return;
+    }
+    this.deps.logger.error({ err: (error as Error).message, userId: this.userId }, 'could not read the feed');
+    this.close(1011, 'try again later');
+  }
+
+  private joinChat(chatId: ChatId): void {
+    if (this.chats.has(chatId)) return;
+    this.chats.add(chatId);
+    this.deps.fanout.join(chatId, this);
+  }
+
+  private leaveChat(chatId: ChatId): void {
+    if (!this.chats.delete(chatId)) return;
+    this.deps.fanout.leave(chatId, this);
+  }
+
+  private send(frame: ServerFrame): void {
+    if (this.state === 'closed' || this.socket.readyState !== WebSocket.OPEN) return;
+    this.socket.send(JSON.stringify(frame));
+    this.deps.metrics.frameOut(frame.type);
+    if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) this.dropSlowConsumer();
+  }
+
+  private sendError(id: string | undefined, error: ErrorPayload): void {
+    this.send({ type: 'error', ...(id === undefined ? {} : { id }), error });
+  }
+
+  private toPayload(error: unknown, action: string): ErrorPayload {
+    if (error instanceof KaifError) return error.toPayload();
+    this.deps.logger.error({ err: (error as Error).message, userId: this.userId, action }, 'frame failed');
+    return new KaifError('INTERNAL').toPayload();
+  }
+
+  /** The client reads slower than we write: disconnect rather than buffer without bound. It resyncs on reconnect. */
+  private dropSlowConsumer(): void {
+    this.deps.metrics.slowConsumersDropped.inc();
+    this.deps.logger.info({ userId: this.userId, buffered: this.socket.bufferedAmount }, 'slow consumer disconnected');
+    this.close(CLOSE_CODES.TRY_AGAIN_LATER, 'slow consumer');
+    // The close frame waits behind the unread data; do not wait for it long.
+    setTimeout(() => this.socket.terminate(), 1000).unref();
+  }
+
+  private refuse(reason: string, message: string): void {
+    this.deps.metrics.authFailures.inc({ reason });
+    this.close(CLOSE_CODES.UNAUTHORIZED, message);
+  }
+
+  private async closed(): Promise<void> {
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    this.follower?.stop();
+    if (this.userId) this.deps.users.leave(this);
+    for (const chatId of [...this.chats]) this.leaveChat(chatId);
+    if (this.online) {
+      this.online = false;
+      await this.deps.presence
+        .disconnected(this.userId)
+        .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'presence not cleared'));
+    }
+    this.release();
+  }
+}

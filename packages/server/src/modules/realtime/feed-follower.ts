@@ -1,0 +1,125 @@
+import type { UserId } from '@kaif/protocol';
+import type { ChatEvent, LiveChatEvent, MessagingApi } from '../messaging/api.js';
+
+/** Where a follower writes what the user should see. */
+export interface FeedSink {
+  /** One event, in feed order; `cursor` is safe to resume from after processing it. */
+  event(event: ChatEvent, cursor: string, live: boolean): void;
+  /** The replay after a sync finished; live events follow. */
+  synced(cursor: string): void;
+  /** The feed could not be read (CURSOR_INVALID, or the database failed). */
+  failed(error: unknown): void;
+}
+
+type Task = () => Promise<void>;
+
+/**
+ * One connection's position in the user's change feed, and the seam between
+ * replay and live delivery (Telegram's pts + getDifference).
+ *
+ * The caller subscribes to the user's chats before calling `sync`, so every
+ * event committed after the feed read also arrives live. Live events wait in
+ * `pending` while a replay runs, then each goes through `followEvent`: the
+ * next one is sent and advances the cursor, one already covered is dropped
+ * (no duplicate at the seam), a gap triggers another read of the feed (no
+ * loss when the bus dropped or reordered something). All work runs in one
+ * queue per connection, so frames leave in feed order.
+ */
+export class FeedFollower {
+  private cursor: string | null = null;
+  private pending: LiveChatEvent[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private drainQueued = false;
+  private generation = 0;
+
+  constructor(
+    private readonly messaging: MessagingApi,
+    private readonly userId: UserId,
+    private readonly sink: FeedSink,
+    private readonly pageSize: number,
+  ) {}
+
+  /** The position after the last event sent; null before the first sync. */
+  get position(): string | null {
+    return this.cursor;
+  }
+
+  /** Replays every event after `since` (null: from now), then follows live. A new sync replaces an old one. */
+  sync(since: string | null): Promise<void> {
+    const generation = ++this.generation;
+    this.cursor = null;
+    return this.enqueue(async () => {
+      if (generation !== this.generation) return;
+      try {
+        await this.catchUp(since, generation);
+      } catch (error) {
+        if (generation === this.generation) this.sink.failed(error);
+        return;
+      }
+      if (generation !== this.generation || this.cursor === null) return;
+      this.sink.synced(this.cursor);
+      await this.drain();
+    });
+  }
+
+  /** A live event from one of the user's chats, as the bus delivered it. */
+  offer(event: LiveChatEvent): void {
+    this.pending.push(event);
+    if (this.cursor === null || this.drainQueued) return;
+    this.drainQueued = true;
+    void this.enqueue(() => this.drain());
+  }
+
+  /** Stops all work: later results are ignored. */
+  stop(): void {
+    this.generation++;
+    this.pending = [];
+  }
+
+  private enqueue(task: Task): Promise<void> {
+    this.queue = this.queue.then(task, task);
+    return this.queue;
+  }
+
+  private async drain(): Promise<void> {
+    this.drainQueued = false;
+    const generation = this.generation;
+    while (this.pending.length > 0 && this.cursor !== null && generation === this.generation) {
+      const event = this.pending.shift()!;
+      const result = this.messaging.followEvent(this.userId, this.cursor, event);
+      if (result.kind === 'next') {
+        this.cursor = result.cursor;
+        this.sink.event(event, result.cursor, true);
+      } else if (result.kind === 'gap') {
+        // The feed has what the bus skipped, including this event (it was
+        // published after its commit); later pending events then show as seen.
+        try {
+          await this.catchUp(this.cursor, generation);
+        } catch (error) {
+          if (generation === this.generation) this.sink.failed(error);
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads the feed to its end. Only the last event of a page gets the page's
+   * cursor; earlier ones carry the cursor the page started from, which is
+   * always safe to resume from (the client deduplicates by chat and seq).
+   */
+  private async catchUp(from: string | null, generation: number): Promise<void> {
+    let cursor = from;
+    for (;;) {
+      const page = await this.messaging.changesSince(this.userId, cursor, this.pageSize);
+      if (generation !== this.generation) return;
+      const last = page.events.length - 1;
+      page.events.forEach((event, index) => {
+        this.sink.event(event, index === last ? page.cursor : (cursor ?? page.cursor), false);
+      });
+      cursor = page.cursor;
+      this.cursor = cursor;
+      if (!page.hasMore) return;
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { decodeClientFrame } from './frame-decoder.js';
+
+describe('decodeClientFrame', () => {
+  it('accepts a valid message.send frame', () => {
+    const text = JSON.stringify({ type: 'message.send', id: 'f1', chatId: 'c1', clientMsgId: 'm1', text: 'hi' });
+    expect(decodeClientFrame(text)).toEqual({ ok: true, frame: JSON.parse(text) });
+  });
+
+  it('refuses invalid JSON', () => {
+    expect(decodeClientFrame('{nope')).toMatchObject({ ok: false, message: 'The frame is not valid JSON' });
+  });
+
+  it('names an unknown type and keeps the frame id for the error', () => {
+    expect(decodeClientFrame('{"type":"launch","id":"x"}')).toMatchObject({ ok: false, field: 'type', id: 'x' });
+  });
+
+  it('names the offending field', () => {
+    const result = decodeClientFrame(JSON.stringify({ type: 'read', chatId: 'c1', seq: -1 }));
+    expect(result).toMatchObject({ ok: false, field: 'seq' });
+  });
+
+  it('names a missing field', () => {
+    const result = decodeClientFrame(JSON.stringify({ type: 'message.send', id: 'f', chatId: 'c', clientMsgId: 'm' }));
+    expect(result).toMatchObject({ ok: false, field: 'text', id: 'f' });
+  });
+});

@@ -1,0 +1,58 @@
+import {
+  AuthFrame,
+  CLIENT_FRAME_TYPES,
+  type ClientFrame,
+  type ClientFrameType,
+  PingFrame,
+  ReadFrame,
+  SendMessageFrame,
+  SyncFrame,
+  TypingFrame,
+} from '@kaif/protocol';
+import type { TSchema } from '@sinclair/typebox';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+
+export type DecodedFrame =
+  | { readonly ok: true; readonly frame: ClientFrame }
+  | { readonly ok: false; readonly message: string; readonly field?: string; readonly id?: string };
+
+const SCHEMAS: Record<ClientFrameType, TSchema> = {
+  auth: AuthFrame,
+  sync: SyncFrame,
+  'message.send': SendMessageFrame,
+  read: ReadFrame,
+  typing: TypingFrame,
+  ping: PingFrame,
+};
+
+/** Compiled once per process: checking a frame is a plain function call. */
+const CHECKS = new Map<string, TypeCheck<TSchema>>(
+  CLIENT_FRAME_TYPES.map((type) => [type, TypeCompiler.Compile(SCHEMAS[type])]),
+);
+
+/**
+ * Parses and validates one client text frame against the protocol schemas.
+ * The discriminant is checked first so the error names the field that is
+ * wrong rather than every member of the union.
+ */
+export function decodeClientFrame(text: string): DecodedFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, message: 'The frame is not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, message: 'A frame is a JSON object with a "type"', field: 'type' };
+  }
+  const record = value as Record<string, unknown>;
+  const id = typeof record.id === 'string' ? record.id.slice(0, 64) : undefined;
+  const check = typeof record.type === 'string' ? CHECKS.get(record.type) : undefined;
+  if (!check) {
+    return { ok: false, message: `Unknown frame type; expected one of ${CLIENT_FRAME_TYPES.join(', ')}`, field: 'type', id };
+  }
+  if (check.Check(value)) return { ok: true, frame: value as ClientFrame };
+  const first = check.Errors(value).First();
+  const field = first?.path.replace(/^\//, '').replaceAll('/', '.') || 'frame';
+  return { ok: false, message: `${field} ${first?.message.toLowerCase() ?? 'is invalid'}`, field, id };
+}

@@ -1,0 +1,96 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CLOSE_CODES } from '@kaif/protocol';
+import { WebSocketServer } from 'ws';
+import type { HttpServer } from '../../platform/http/http-server.js';
+import { Connection, type ConnectionDeps } from './connection.js';
+
+export interface GatewayDeps extends ConnectionDeps {
+  readonly http: HttpServer;
+  readonly originAllowed: (origin: string | undefined, host: string | undefined) => boolean;
+  readonly isDraining: () => boolean;
+  /** Runs at every heartbeat with the users connected here (presence refresh). */
+  readonly onHeartbeat: () => void;
+}
+
+const WS_PATH = '/ws';
+/** How long shutdown waits for clients to acknowledge the close before cutting them off. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * `GET /ws` on the HTTP port: upgrades allowed requests and tracks the
+ * connections for heartbeats and shutdown.
+ */
+export class Gateway {
+  private readonly server: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head);
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.server = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: deps.options.maxFrameBytes,
+      perMessageDeflate: false,
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  open(): void {
+    this.deps.http.server.on('upgrade', this.onUpgrade);
+    this.heartbeat = setInterval(() => {
+      for (const connection of this.connections) connection.heartbeat();
+      this.deps.onHeartbeat();
+    }, this.deps.options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Stops accepting, closes every socket with 1001 (going away) and waits for them to let go. */
+  async close(): Promise<void> {
+    this.deps.http.server.off('upgrade', this.onUpgrade);
+    clearInterval(this.heartbeat);
+    const connections = [...this.connections];
+    for (const connection of connections) connection.close(CLOSE_CODES.GOING_AWAY, 'server shutting down');
+    const released = Promise.all(connections.map((connection) => connection.released));
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+    await Promise.race([released, grace]);
+    for (const connection of this.connections) connection.terminate();
+    await released;
+    this.server.close();
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== WS_PATH) {
+      // Another listener may own this path; answer only when nobody else can.
+      if (this.deps.http.server.listenerCount('upgrade') === 1) reject(socket, 404, 'Not Found');
+      return;
+    }
+    if (this.deps.isDraining()) {
+      reject(socket, 503, 'Service Unavailable');
+      return;
+    }
+    if (!this.deps.originAllowed(request.headers.origin, request.headers.host)) {
+      this.deps.metrics.authFailures.inc({ reason: 'origin' });
+      reject(socket, 403, 'Forbidden');
+      return;
+    }
+    this.server.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new Connection(ws, this.deps);
+      this.connections.add(connection);
+      this.deps.metrics.connections.inc();
+      void connection.released.then(() => {
+        this.connections.delete(connection);
+        this.deps.metrics.connections.dec();
+      });
+    });
+  }
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,46 @@
+import type { UserId } from '@kaif/protocol';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { HttpServer } from '../../platform/http/http-server.js';
+import { KaifError } from '../../platform/http/kaif-error.js';
+import type { Principal } from '../../platform/http/principal.js';
+import type { IdentityApi } from '../identity/api.js';
+import type { PresenceTracker } from './presence-tracker.js';
+
+const PresenceSchema = Type.Object({
+  userId: Type.String(),
+  status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  lastSeen: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** `GET /api/v1/users/:id/presence`: whether a user is online now, else when last seen. */
+export function registerPresenceRoutes(http: HttpServer, presence: PresenceTracker, identity: IdentityApi): void {
+  http.get(
+    '/api/v1/users/:id/presence',
+    {
+      schema: {
+        tags: ['realtime'],
+        summary: 'A user’s presence',
+        security: [{ bearer: [] }],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: { 200: PresenceSchema },
+      },
+    },
+    async (request) => {
+      await signedIn(request, identity);
+      const userId = request.params.id as UserId;
+      if (!(await identity.getUser(userId))) throw new KaifError('USER_NOT_FOUND');
+      const [state] = await presence.presenceOf([userId]);
+      return state!;
+    },
+  );
+}
+
+/** The caller, from the identity module's request hook when it ran, else from the bearer token. */
+async function signedIn(request: FastifyRequest, identity: IdentityApi): Promise<Principal> {
+  if (request.principal) return request.principal;
+  const header = request.headers.authorization;
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  if (!token) throw new KaifError('UNAUTHORIZED');
+  return identity.authenticate(token);
+}

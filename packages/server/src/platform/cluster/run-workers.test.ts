@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveWorkers } from './run-workers.js';
+
+describe('effectiveWorkers', () => {
+  it('runs one process on the embedded engines, and says why', () => {
+    const result = effectiveWorkers({ KAIF_WORKERS: 4, DATABASE_URL: undefined, NATS_URL: 'nats://x' });
+    expect(result.workers).toBe(1);
+    expect(result.reason).toContain('DATABASE_URL and NATS_URL');
+    expect(effectiveWorkers({ KAIF_WORKERS: 4, DATABASE_URL: 'postgres://x', NATS_URL: undefined }).workers).toBe(1);
+  });
+
+  it('runs the requested workers on shared engines', () => {
+    expect(effectiveWorkers({ KAIF_WORKERS: 4, DATABASE_URL: 'postgres://x', NATS_URL: 'nats://x' })).toEqual({ workers: 4 });
+  });
+});

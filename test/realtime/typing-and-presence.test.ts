@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestServer, startTestServer } from '../support/test-server.js';
+import { goOnline, signUp, syncedSocket } from './realtime-fixtures.js';
+
+describe('typing and presence', () => {
+  let server: TestServer;
+  let alice: Awaited<ReturnType<typeof signUp>>;
+  let bob: Awaited<ReturnType<typeof signUp>>;
+  let chatId: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    alice = await signUp(server.url);
+    bob = await signUp(server.url);
+    chatId = (await alice.client.chats.create({ type: 'direct', memberIds: [bob.user.id] })).id;
+  });
+  afterAll(async () => {
+    alice.client.realtime.disconnect();
+    bob.client.realtime.disconnect();
+    await server?.stop();
+  });
+
+  it('shows the other member that someone is typing, throttled and with an expiry', async () => {
+    const bobSocket = await syncedSocket(server.url, (await bob.client.tokens.tokens())!.accessToken);
+    await goOnline(alice.client);
+    alice.client.realtime.typing(chatId);
+    alice.client.realtime.typing(chatId);
+    const typing = await bobSocket.next('typing');
+    expect(typing).toMatchObject({ chatId, userId: alice.user.id, expiresInMs: 6000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bobSocket.frames.filter((frame) => frame.type === 'typing')).toHaveLength(0);
+    bobSocket.socket.close();
+  });
+
+  it('tells a contact when a user comes online and goes offline, and answers presence reads', async () => {
+    alice.client.realtime.disconnect();
+    const bobSocket = await syncedSocket(server.url, (await bob.client.tokens.tokens())!.accessToken);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await bob.client.users.presence(alice.user.id)).toMatchObject({ status: 'offline' });
+    await goOnline(alice.client);
+    expect(await bobSocket.next('presence')).toMatchObject({ userId: alice.user.id, status: 'online', lastSeen: null });
+    expect(await bob.client.users.presence(alice.user.id)).toEqual({ userId: alice.user.id, status: 'online', lastSeen: null });
+    alice.client.realtime.disconnect();
+    const offline = await bobSocket.next('presence');
+    expect(offline).toMatchObject({ userId: alice.user.id, status: 'offline' });
+    expect(Date.parse(offline.lastSeen!)).toBeGreaterThan(Date.now() - 10_000);
+    bobSocket.socket.close();
+  });
+});
