@@ -115,6 +115,22 @@ for (const implementation of IMPLEMENTATIONS) {
       await unlisten();
     });
 
+    it.runIf(implementation.name === 'postgres')(
+      'answers DEPENDENCY_UNAVAILABLE when its connection is killed mid-transaction, then serves again',
+      async () => {
+        const error = await kysely
+          .transaction()
+          .execute(async (trx) => {
+            const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+            await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(kysely);
+            await sql`select 1`.execute(trx);
+          })
+          .catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retryAfter: 1 });
+        await expect(sql`select 1 as one`.execute(kysely)).resolves.toMatchObject({ rows: [{ one: 1 }] });
+      },
+    );
+
     it('reports itself up', async () => {
       expect((await db.check()).status).toBe('up');
     });

@@ -7,6 +7,7 @@ import type {
   QueryResult,
   TransactionSettings,
 } from 'kysely';
+import { KaifError } from '../http/kaif-error.js';
 import type { DependencyPolicy } from '../resilience/dependency-policy.js';
 
 /**
@@ -48,7 +49,9 @@ class ResilientDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     // The pool's own connection timeout bounds the wait; a refused or broken
     // connection still counts against the breaker.
-    const connection = await this.policy.execute(() => this.inner.acquireConnection(), { untimed: true });
+    const connection = await this.policy
+      .execute(() => this.inner.acquireConnection(), { untimed: true })
+      .catch((error: unknown) => Promise.reject(asUnavailable(error)));
     let wrapped = this.wrapped.get(connection);
     if (!wrapped) {
       wrapped = new ResilientConnection(connection, this.policy);
@@ -80,11 +83,34 @@ class ResilientConnection implements DatabaseConnection {
     private readonly policy: DependencyPolicy,
   ) {}
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return this.policy.execute(() => this.inner.executeQuery<R>(query));
+    return this.policy
+      .execute(() => this.inner.executeQuery<R>(query))
+      .catch((error: unknown) => Promise.reject(asUnavailable(error)));
   }
   streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     return this.inner.streamQuery<R>(query, chunkSize);
   }
+}
+
+/**
+ * A lost connection (the server restarted, an operator terminated the
+ * backend, the network dropped) is the database being unavailable, not a bug:
+ * callers get 503 DEPENDENCY_UNAVAILABLE with a retry hint instead of a 500.
+ * Whether a transaction cut off at commit landed is unknown, which is why
+ * writes carry idempotency keys (clientMsgId).
+ */
+function asUnavailable(error: unknown): unknown {
+  if (!isConnectionLoss(error)) return error;
+  return new KaifError('DEPENDENCY_UNAVAILABLE', 'The database connection was lost; retry', { retryAfter: 1 });
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+
+function isConnectionLoss(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
+  return /Connection terminated|connection is closed|Client has encountered a connection error/i.test(error.message);
 }
 
 function unwrap(connection: DatabaseConnection): DatabaseConnection {
