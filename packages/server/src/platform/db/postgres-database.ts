@@ -35,6 +35,12 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
   // An idle client whose server went away emits here; without a listener the
   // process would crash. The pool replaces it on the next checkout.
   pool.on('error', (error) => options.logger.warn({ err: error.message }, 'postgres idle connection lost'));
+  // A checked-out client whose connection dies emits 'error' too; unheard,
+  // that would be an uncaught exception. The query in flight fails on its
+  // own, and the pool discards the client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.logger.warn({ err: error.message }, 'postgres connection lost'));
+  });
   registerPoolMetrics(pool, options.registry);
   const kysely = new Kysely<unknown>({
     dialect: new ResilientDialect(new PostgresDialect({ pool }), options.policy),
@@ -86,21 +92,31 @@ async function listenWithReconnect(
   let client: pg.PoolClient | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
+  const onNotification = (message: pg.Notification) => {
+    if (message.channel === channel) onNotify();
+  };
+  // The listening client never goes back to the pool (released with
+  // destroy), so these listeners never fire for another checkout.
+  const drop = (listening: pg.PoolClient) => {
+    listening.removeListener('notification', onNotification);
+    listening.removeListener('error', onError);
+    listening.release(true);
+    if (client === listening) client = undefined;
+  };
+  const onError = () => {
+    if (client) drop(client);
+    if (!stopped) retry = setTimeout(() => void attach(), 1000);
+  };
   const attach = async () => {
     try {
       const next = await pool.connect();
-      next.on('notification', (message) => {
-        if (message.channel === channel) onNotify();
-      });
-      next.on('error', () => {
-        next.release(true);
-        if (client === next) client = undefined;
-        if (!stopped) retry = setTimeout(() => void attach(), 1000);
-      });
-      await next.query(`listen ${pg.escapeIdentifier(channel)}`);
+      next.on('notification', onNotification);
+      next.on('error', onError);
       client = next;
+      await next.query(`listen ${pg.escapeIdentifier(channel)}`);
     } catch (error) {
       logger.warn({ err: (error as Error).message, channel }, 'postgres listen failed; retrying');
+      if (client) drop(client);
       if (!stopped) retry = setTimeout(() => void attach(), 1000);
     }
   };
@@ -108,9 +124,6 @@ async function listenWithReconnect(
   return async () => {
     stopped = true;
     clearTimeout(retry);
-    if (client) {
-      await client.query(`unlisten ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
-      client.release();
-    }
+    if (client) drop(client);
   };
 }

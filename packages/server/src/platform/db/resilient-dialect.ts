@@ -61,13 +61,13 @@ class ResilientDriver implements Driver {
   }
 
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.inner.beginTransaction(unwrap(connection), settings);
+    return this.inner.beginTransaction(unwrap(connection), settings).catch((error: unknown) => Promise.reject(asUnavailable(error)));
   }
   commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.commitTransaction(unwrap(connection));
+    return this.inner.commitTransaction(unwrap(connection)).catch((error: unknown) => Promise.reject(asUnavailable(error)));
   }
   rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.rollbackTransaction(unwrap(connection));
+    return this.inner.rollbackTransaction(unwrap(connection)).catch((error: unknown) => Promise.reject(asUnavailable(error)));
   }
   releaseConnection(connection: DatabaseConnection): Promise<void> {
     return this.inner.releaseConnection(unwrap(connection));
