@@ -45,7 +45,7 @@ export class VisibilityModel {
     const data = event.data as { userId?: string; change?: string };
     if (event.type === 'chat.member' && data.change === 'joined') members.add(data.userId!);
     const audience =
-      event.type === 'chat.read' || (event.type === 'chat.member' && event.chatType === 'channel')
+      (event.type === 'chat.read' || event.type === 'chat.member') && event.chatType === 'channel'
         ? new Set([data.userId!])
         : new Set(members);
     if (event.type === 'chat.member' && (data.change === 'left' || data.change === 'removed')) members.delete(data.userId!);

@@ -178,7 +178,8 @@ export class MessageService {
 
   /**
    * Moves the caller's read marker forward, never back; a move is a
-   * chat.read event only the reader sees.
+   * chat.read event: a read receipt for every member of a direct chat or
+   * group, private to the reader in a channel.
    */
   async markRead(userId: string, chatId: string, seq: number): Promise<void> {
     const access = await accessOf(this.deps.db, userId, chatId);
@@ -198,12 +199,14 @@ export class MessageService {
         .executeTakeFirst();
       if (!updated) return;
       moved = true;
-      await appendEvents(
-        trx,
-        chat,
-        [{ type: 'chat.read', data: { userId, seq: updated.read_seq }, onlyFor: userId, audience: [userId] }],
-        new Date(),
-      );
+      const data = { userId, seq: updated.read_seq };
+      // In direct chats and groups a read is a receipt everyone sees; a
+      // channel subscriber's reading is their own business.
+      const draft =
+        chat.type === 'channel'
+          ? { type: 'chat.read' as const, data, onlyFor: userId, audience: [userId] }
+          : { type: 'chat.read' as const, data, audience: (await membersOf(trx, chat.id)).map((member) => member.userId) };
+      await appendEvents(trx, chat, [draft], new Date());
     });
     if (moved) this.deps.committed();
   }

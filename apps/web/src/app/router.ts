@@ -1,0 +1,58 @@
+import { useSyncExternalStore } from 'react';
+import type { ChatId } from '../state/types.js';
+
+export type Route =
+  | { readonly name: 'chats' }
+  | { readonly name: 'chat'; readonly chatId: ChatId }
+  | { readonly name: 'settings' }
+  | { readonly name: 'system' };
+
+/** Paths are real URLs (the server falls back to index.html), so reload and back work. */
+export function parseRoute(pathname: string): Route {
+  const chat = /^\/chats\/([^/]+)$/.exec(pathname);
+  if (chat?.[1]) return { name: 'chat', chatId: decodeURIComponent(chat[1]) as ChatId };
+  if (pathname === '/settings') return { name: 'settings' };
+  if (pathname === '/system') return { name: 'system' };
+  return { name: 'chats' };
+}
+
+export function pathOf(route: Route): string {
+  switch (route.name) {
+    case 'chat':
+      return `/chats/${encodeURIComponent(route.chatId)}`;
+    case 'settings':
+      return '/settings';
+    case 'system':
+      return '/system';
+    case 'chats':
+      return '/';
+  }
+}
+
+const listeners = new Set<() => void>();
+
+export function navigate(route: Route, options: { readonly replace?: boolean } = {}): void {
+  const path = pathOf(route);
+  if (path === location.pathname) return;
+  if (options.replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  for (const listener of listeners) listener();
+}
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  addEventListener('popstate', listener);
+  return () => {
+    listeners.delete(listener);
+    removeEventListener('popstate', listener);
+  };
+}
+
+let cached: { readonly path: string; readonly route: Route } | undefined;
+
+export function useRoute(): Route {
+  return useSyncExternalStore(subscribe, () => {
+    if (cached?.path !== location.pathname) cached = { path: location.pathname, route: parseRoute(location.pathname) };
+    return cached.route;
+  });
+}

@@ -1,0 +1,275 @@
+import type { Backend } from './backend.js';
+import {
+  EMPTY_HISTORY,
+  INITIAL_STATE,
+  type MessengerState,
+  PENDING_SEQ,
+  applyMessageToChat,
+  applyRead,
+  markFailed,
+  prependPage,
+  upsertMessage,
+} from './chat-state.js';
+import { Store } from './store.js';
+import type { Chat, ChatId, ChatType, LiveEvent, Me, Message, MessageId, User, UserId } from './types.js';
+
+const PAGE_SIZE = 40;
+const TYPING_SHOWN_MS = 5000;
+const TYPING_SENT_EVERY_MS = 3000;
+
+/**
+ * The signed-in user's view of their chats: what the screens render, kept
+ * current by the realtime connection. Sending is optimistic; the SDK's
+ * offline queue delivers what was sent while disconnected.
+ */
+export class Messenger {
+  readonly state = new Store<MessengerState>(INITIAL_STATE);
+  readonly #backend: Backend;
+  readonly #userRequests = new Map<string, Promise<void>>();
+  readonly #typingSentAt = new Map<string, number>();
+  readonly #presenceAsked = new Set<string>();
+  readonly #stops: (() => void)[] = [];
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+  }
+
+  async start(me: Me): Promise<void> {
+    this.state.update((state) => ({ ...state, me, users: { ...state.users, [me.id]: me } }));
+    this.#stops.push(
+      this.#backend.onEvent((event) => this.#apply(event)),
+      this.#backend.onConnection((connection) => {
+        this.state.update((state) => ({ ...state, connection }));
+        // Counters and last messages may have moved while we were away.
+        if (connection === 'online') void this.refreshChats();
+      }),
+    );
+    const timer = setInterval(() => this.#expireTyping(), 1000);
+    this.#stops.push(() => clearInterval(timer));
+    await this.refreshChats();
+  }
+
+  stop(): void {
+    for (const stop of this.#stops.splice(0)) stop();
+    this.#userRequests.clear();
+    this.#presenceAsked.clear();
+    this.state.update(() => INITIAL_STATE);
+  }
+
+  async refreshChats(): Promise<void> {
+    const chats = await this.#backend.chats();
+    this.state.update((state) => ({
+      ...state,
+      chats: Object.fromEntries(chats.map((chat) => [chat.id, mergeChat(state.chats[chat.id], chat)])),
+    }));
+    for (const chat of chats) this.#resolveChatPeople(chat);
+  }
+
+  async openChat(chatId: ChatId): Promise<void> {
+    if (!this.state.get().chats[chatId]) {
+      const chat = await this.#backend.chat(chatId);
+      this.#putChat(chat);
+    }
+    const history = this.state.get().histories[chatId];
+    if (!history?.loaded) await this.loadOlder(chatId);
+  }
+
+  async loadOlder(chatId: ChatId): Promise<void> {
+    const history = this.state.get().histories[chatId] ?? EMPTY_HISTORY;
+    if (history.loading || (history.loaded && !history.hasMore)) return;
+    this.#setHistory(chatId, (current) => ({ ...current, loading: true }));
+    const oldest = history.items.find((item) => item.seq !== PENDING_SEQ);
+    try {
+      const page = await this.#backend.messages(chatId, { before: oldest?.seq, limit: PAGE_SIZE });
+      this.#setHistory(chatId, (current) => prependPage(current, page, PAGE_SIZE));
+      for (const message of page) this.ensureUser(message.senderId);
+    } catch (error) {
+      this.#setHistory(chatId, (current) => ({ ...current, loading: false }));
+      throw error;
+    }
+  }
+
+  async send(chatId: ChatId, text: string, replyToId: MessageId | null): Promise<void> {
+    const me = this.state.get().me;
+    if (!me) return;
+    const clientMsgId = crypto.randomUUID();
+    // The peer hides "typing…" when this message arrives; the next keystroke must announce again.
+    this.#typingSentAt.delete(chatId);
+    const pending: Message = {
+      id: `pending:${clientMsgId}` as MessageId,
+      chatId,
+      seq: PENDING_SEQ,
+      senderId: me.id as UserId,
+      text,
+      replyToId,
+      clientMsgId,
+      createdAt: new Date().toISOString(),
+      editedAt: null,
+      deleted: false,
+    };
+    this.#setHistory(chatId, (history) => upsertMessage(history, { ...pending, status: 'sending' }));
+    try {
+      const message = await this.#backend.send(chatId, { clientMsgId, text, replyToId });
+      this.#receive(message, true);
+    } catch {
+      this.#setHistory(chatId, (history) => markFailed(history, clientMsgId));
+    }
+  }
+
+  async edit(chatId: ChatId, messageId: MessageId, text: string): Promise<void> {
+    await this.#backend.edit(chatId, messageId, text);
+  }
+
+  async remove(chatId: ChatId, messageId: MessageId): Promise<void> {
+    await this.#backend.remove(chatId, messageId);
+  }
+
+  /** Moves my read marker; called when a message scrolls into view. */
+  markRead(chatId: ChatId, seq: number): void {
+    const state = this.state.get();
+    const chat = state.chats[chatId];
+    if (!chat || seq <= chat.readSeq || seq === PENDING_SEQ) return;
+    this.#putChat(applyRead(chat, state.me?.id as UserId, seq, state.me?.id as UserId));
+    this.#backend.markRead(chatId, seq).catch(() => undefined);
+  }
+
+  typing(chatId: ChatId): void {
+    const now = Date.now();
+    if (now - (this.#typingSentAt.get(chatId) ?? 0) < TYPING_SENT_EVERY_MS) return;
+    this.#typingSentAt.set(chatId, now);
+    this.#backend.typing(chatId);
+  }
+
+  async createChat(type: ChatType, title: string | undefined, memberIds: readonly UserId[]): Promise<Chat> {
+    const chat = await this.#backend.createChat({ type, title, memberIds });
+    this.#putChat(chat);
+    this.#resolveChatPeople(chat);
+    return this.state.get().chats[chat.id] ?? chat;
+  }
+
+  async addMember(chatId: ChatId, userId: UserId): Promise<void> {
+    await this.#backend.addMember(chatId, userId);
+  }
+
+  ensureUser(id: UserId): void {
+    if (this.state.get().users[id] || this.#userRequests.has(id)) return;
+    const request = this.#backend
+      .user(id)
+      .then((user) => this.#putUser(user))
+      .catch(() => {
+        this.#userRequests.delete(id);
+      });
+    this.#userRequests.set(id, request);
+  }
+
+  #apply(event: LiveEvent): void {
+    switch (event.type) {
+      case 'message.new':
+        this.#receive(event.message, true);
+        this.#clearTyping(event.message.chatId, event.message.senderId);
+        return;
+      case 'message.edited':
+      case 'message.deleted':
+        this.#receive(event.message, false);
+        return;
+      case 'chat.read': {
+        const state = this.state.get();
+        const chat = state.chats[event.chatId];
+        if (chat) this.#putChat(applyRead(chat, event.userId, event.seq, state.me?.id as UserId));
+        return;
+      }
+      case 'chat.member':
+        void this.refreshChats().catch(() => undefined);
+        return;
+      case 'typing':
+        this.state.update((state) => ({
+          ...state,
+          typing: { ...state.typing, [event.chatId]: { ...state.typing[event.chatId], [event.userId]: Date.now() + TYPING_SHOWN_MS } },
+        }));
+        this.ensureUser(event.userId);
+        return;
+      case 'resync': {
+        const open = Object.keys(this.state.get().histories) as ChatId[];
+        this.state.update((state) => ({ ...state, histories: {} }));
+        void this.refreshChats().catch(() => undefined);
+        for (const chatId of open) void this.loadOlder(chatId).catch(() => undefined);
+        return;
+      }
+      case 'presence':
+        this.state.update((state) => ({ ...state, presence: { ...state.presence, [event.userId]: event.status } }));
+        return;
+    }
+  }
+
+  #receive(message: Message, isNew: boolean): void {
+    const state = this.state.get();
+    const chat = state.chats[message.chatId];
+    const known = state.histories[message.chatId]?.items.some((item) => item.id === message.id);
+    this.#setHistory(message.chatId, (history) => upsertMessage(history, { ...message, status: 'sent' }));
+    if (chat) this.#putChat(applyMessageToChat(chat, message, state.me?.id as UserId, isNew && !known));
+    else void this.refreshChats().catch(() => undefined);
+    this.ensureUser(message.senderId);
+  }
+
+  #resolveChatPeople(chat: Chat): void {
+    if (chat.peerId) {
+      this.ensureUser(chat.peerId);
+      this.#ensurePresence(chat.peerId);
+    }
+    if (chat.lastMessage) this.ensureUser(chat.lastMessage.senderId);
+  }
+
+  /** Asked once per person; the live `presence` events keep it current after that. */
+  #ensurePresence(id: UserId): void {
+    if (this.#presenceAsked.has(id)) return;
+    this.#presenceAsked.add(id);
+    this.#backend
+      .presence(id)
+      .then((status) => this.state.update((state) => (state.presence[id] ? state : { ...state, presence: { ...state.presence, [id]: status } })))
+      .catch(() => this.#presenceAsked.delete(id));
+  }
+
+  #clearTyping(chatId: ChatId, userId: UserId): void {
+    if (!this.state.get().typing[chatId]?.[userId]) return;
+    this.state.update((state) => ({ ...state, typing: { ...state.typing, [chatId]: { ...state.typing[chatId], [userId]: 0 } } }));
+  }
+
+  #expireTyping(): void {
+    const now = Date.now();
+    const state = this.state.get();
+    const stale = Object.values(state.typing).some((users) => Object.values(users).some((until) => until !== 0 && until <= now));
+    if (!stale) return;
+    this.state.update((current) => ({
+      ...current,
+      typing: Object.fromEntries(
+        Object.entries(current.typing).map(([chatId, users]) => [chatId, Object.fromEntries(Object.entries(users).filter(([, until]) => until > now))]),
+      ),
+    }));
+  }
+
+  #putChat(chat: Chat): void {
+    this.state.update((state) => ({ ...state, chats: { ...state.chats, [chat.id]: mergeChat(state.chats[chat.id], chat) } }));
+  }
+
+  #putUser(user: User): void {
+    this.state.update((state) => ({ ...state, users: { ...state.users, [user.id]: user } }));
+  }
+
+  #setHistory(chatId: ChatId, change: (history: typeof EMPTY_HISTORY) => typeof EMPTY_HISTORY): void {
+    this.state.update((state) => ({
+      ...state,
+      histories: { ...state.histories, [chatId]: change(state.histories[chatId] ?? EMPTY_HISTORY) },
+    }));
+  }
+}
+
+/** A refreshed chat keeps what we learned locally that the server did not say. */
+function mergeChat(previous: Chat | undefined, next: Chat): Chat {
+  if (!previous) return next;
+  return {
+    ...next,
+    peerId: next.peerId ?? previous.peerId,
+    readSeq: Math.max(previous.readSeq, next.readSeq),
+    peerReadSeq: Math.max(previous.peerReadSeq, next.peerReadSeq),
+  };
+}

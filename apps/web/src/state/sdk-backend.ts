@@ -1,0 +1,150 @@
+import { type ChatListItem, KaifClient, type Chat as SdkChat, type Message as SdkMessage } from '@kaif/client';
+import type { Backend } from './backend.js';
+import { fetchHealth, fetchMetrics } from './ops-probe.js';
+import { localStorageTokenStore } from './token-storage.js';
+import type { Chat, ChatId, ConnectionState, LiveEvent, Me, Message, MessageId, UserId } from './types.js';
+
+/**
+ * The Backend over the SDK. Sends, read markers and typing go over the live
+ * connection, so the SDK's queue delivers what was sent offline exactly once
+ * (keyed by clientMsgId). The browser's own offline/online events drop and
+ * restore the connection at once instead of waiting for a ping to time out.
+ */
+export function createSdkBackend(baseUrl: string = location.origin): Backend {
+  const client = new KaifClient({ baseUrl, tokenStore: localStorageTokenStore() });
+  const { realtime } = client;
+  let wanted = false;
+
+  const online = () => {
+    wanted = true;
+    realtime.connect();
+  };
+  addEventListener('offline', () => wanted && realtime.disconnect());
+  addEventListener('online', () => wanted && realtime.connect());
+
+  async function enter(): Promise<Me> {
+    const me = await client.auth.me();
+    online();
+    return me;
+  }
+
+  return {
+    async resume() {
+      if (!(await client.tokens.tokens())) return null;
+      try {
+        return await enter();
+      } catch (error) {
+        if ((error as { status?: number }).status === 401) {
+          await client.tokens.set(null);
+          return null;
+        }
+        throw error;
+      }
+    },
+    async signUp(input) {
+      await client.auth.register({ ...input });
+      return enter();
+    },
+    async signIn(input) {
+      await client.auth.login({ login: input.login, password: input.password, ...(input.totp ? { totp: input.totp } : {}) });
+      return enter();
+    },
+    async signOut() {
+      wanted = false;
+      await client.auth.logout().finally(() => client.tokens.set(null));
+    },
+    me: () => client.auth.me(),
+    sessions: () => client.auth.sessions(),
+    revokeSession: (id) => client.auth.revokeSession(id),
+    setupTwoFactor: () => client.auth.twoFactor.setup(),
+    enableTwoFactor: async (code) => (await client.auth.twoFactor.enable(code)).recoveryCodes,
+    disableTwoFactor: (code) => client.auth.twoFactor.disable(code),
+
+    user: (id) => client.users.get(id),
+    searchUsers: (query) => client.users.search(query),
+    presence: async (id) => (await client.users.presence(id)).status,
+
+    chats: async () => (await client.chats.list()).map(toChat),
+    chat: async (id) => toChat(await client.chats.get(id)),
+    createChat: async (input) =>
+      toChat(await client.chats.create({ type: input.type, ...(input.title ? { title: input.title } : {}), ...(input.memberIds ? { memberIds: [...input.memberIds] } : {}) })),
+    addMember: async (chatId, userId) => {
+      await client.chats.addMember(chatId, userId);
+    },
+
+    messages: async (chatId, page) => (await client.messages.list(chatId, { limit: page.limit, ...(page.before === undefined ? {} : { before: page.before }) })).map(toMessage),
+    send: async (chatId, input) => toMessage(await realtime.sendMessage({ chatId, text: input.text, clientMsgId: input.clientMsgId, replyToId: input.replyToId ?? null })),
+    edit: async (chatId, messageId, text) => {
+      await client.messages.edit(chatId, messageId, text);
+    },
+    remove: (chatId, messageId) => client.messages.delete(chatId, messageId),
+    markRead: async (chatId, seq) => realtime.markRead(chatId, seq),
+    typing: (chatId) => realtime.typing(chatId),
+
+    onEvent(listener: (event: LiveEvent) => void) {
+      const message = (event: { readonly type: 'message.new' | 'message.edited' | 'message.deleted'; readonly data: SdkMessageLike }) =>
+        listener({ type: event.type, message: toMessage(event.data) });
+      const stops = [
+        realtime.on('message.new', message),
+        realtime.on('message.edited', message),
+        realtime.on('message.deleted', message),
+        realtime.on('chat.read', (event) => listener({ type: 'chat.read', chatId: event.chatId, userId: event.data.userId, seq: event.data.seq })),
+        realtime.on('chat.member', (event) => listener({ type: 'chat.member', chatId: event.chatId, userId: event.data.userId, change: event.data.change })),
+        realtime.on('typing', (event) => listener({ type: 'typing', chatId: event.chatId, userId: event.userId })),
+        realtime.on('presence', (event) => listener({ type: 'presence', userId: event.userId as UserId, status: event.status })),
+        realtime.on('reset', () => listener({ type: 'resync' })),
+      ];
+      return () => {
+        for (const stop of stops) stop();
+      };
+    },
+    onConnection(listener: (state: ConnectionState) => void) {
+      listener(realtime.state === 'offline' && wanted ? 'connecting' : realtime.state);
+      return realtime.on('state', listener);
+    },
+    onSessionEnded: (listener) => realtime.on('unauthorized', listener),
+
+    health: fetchHealth,
+    metrics: fetchMetrics,
+  };
+}
+
+type SdkMessageLike = Omit<SdkMessage, 'forwardedFrom'>;
+
+function toMessage(message: SdkMessageLike): Message {
+  return {
+    id: message.id as MessageId,
+    chatId: message.chatId as ChatId,
+    seq: message.seq,
+    senderId: message.senderId as UserId,
+    text: message.text,
+    replyToId: (message.replyToId as MessageId | null) ?? null,
+    clientMsgId: message.clientMsgId,
+    createdAt: message.createdAt,
+    editedAt: message.editedAt,
+    deleted: message.deleted,
+  };
+}
+
+/**
+ * The chat list says how many messages are unread but not where my marker
+ * is; "everything read" is the only marker it implies. The peer's marker is
+ * read from `peerReadSeq` when the server provides it.
+ */
+function toChat(chat: SdkChat | ChatListItem): Chat {
+  const item = chat as Partial<ChatListItem> & { readonly peerReadSeq?: number; readonly readSeq?: number };
+  const unreadCount = item.unreadCount ?? 0;
+  return {
+    id: chat.id as ChatId,
+    type: chat.type,
+    title: chat.title,
+    createdAt: chat.createdAt,
+    lastSeq: chat.lastSeq,
+    role: chat.role,
+    lastMessage: item.lastMessage ? toMessage(item.lastMessage) : null,
+    unreadCount,
+    peerId: (chat.peerId as UserId | null) ?? null,
+    readSeq: item.readSeq ?? (unreadCount === 0 ? chat.lastSeq : 0),
+    peerReadSeq: item.peerReadSeq ?? 0,
+  };
+}
