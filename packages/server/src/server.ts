@@ -7,7 +7,8 @@ import type { Config } from './platform/config/config.js';
 import type { HealthCheck } from './platform/health/health.js';
 import { type HttpServer, createHttpServer } from './platform/http/http-server.js';
 import { type Readiness, registerOperationsRoutes } from './platform/http/operations-routes.js';
-import { registerApiRateLimit } from './platform/http/rate-limit.js';
+import { createFloodLimits } from './platform/flood/flood-limits.js';
+import { registerApiFloodControl } from './platform/http/api-flood-control.js';
 import { registerWebClient } from './platform/http/web-client.js';
 import { type Logger, createLogger } from './platform/logging/logger.js';
 import { createMetricsRegistry } from './platform/metrics/metrics.js';
@@ -84,6 +85,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const relay = roles.has('worker')
       ? new OutboxRelay(adapters.db, adapters.bus, logger.child({ component: 'outbox' }), registry, options.relay)
       : undefined;
+    const flood = createFloodLimits(adapters.kv, logger, { perMinute: config.KAIF_RATE_LIMIT_PER_MINUTE });
     const services = new Map<string, unknown>();
     const ports: Record<string, number> = {};
     const context: ModuleContext = {
@@ -96,6 +98,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       secrets: adapters.secrets,
       http,
       roles,
+      flood,
       outboxCommitted: () => relay?.nudge(),
       policyFor: adapters.policyFor,
       isDraining: () => readiness === 'draining',
@@ -118,7 +121,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (instance.stop) cleanups.push(() => instance.stop!());
     }
 
-    registerApiRateLimit(http, adapters.kv, { perMinute: config.KAIF_RATE_LIMIT_PER_MINUTE });
+    registerApiFloodControl(http, flood);
     if (relay) {
       await relay.start();
       cleanups.push(() => relay.stop());

@@ -3,6 +3,7 @@ import type { Bus } from '../platform/bus/bus.js';
 import type { Config } from '../platform/config/config.js';
 import type { SecretBox } from '../platform/crypto/secret-box.js';
 import type { Database, ModuleMigrations } from '../platform/db/database.js';
+import type { FloodLimits } from '../platform/flood/flood-limits.js';
 import type { HealthCheck } from '../platform/health/health.js';
 import type { HttpServer } from '../platform/http/http-server.js';
 import type { KeyValueStore } from '../platform/kv/key-value-store.js';
@@ -22,6 +23,8 @@ export interface ModuleContext {
   readonly secrets: SecretBox;
   readonly http: HttpServer;
   readonly roles: ReadonlySet<RoleName>;
+  /** Cluster-wide flood limits per user and per IP, shared by every transport. */
+  readonly flood: FloodLimits;
   /** Tells the local outbox relay that a transaction with events committed. */
   readonly outboxCommitted: () => void;
   /** A policy for a new external dependency, shown in /health and /metrics. */

@@ -18,6 +18,7 @@ import { decodeClientFrame } from './frame-decoder.js';
 import type { GatewayOptions } from './gateway-options.js';
 import type { PresenceTracker } from './presence-tracker.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
+import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import { TokenBucket } from './token-bucket.js';
 import type { TypingAnnouncer } from './typing-announcer.js';
 import type { UserChannel, UserListener } from './user-channel.js';
@@ -32,6 +33,7 @@ export interface ConnectionDeps {
   readonly metrics: RealtimeMetrics;
   readonly options: GatewayOptions;
   readonly logger: Logger;
+  readonly flood: FloodLimits;
 }
 
 type State = 'awaiting-auth' | 'authenticating' | 'ready' | 'closed';
@@ -160,8 +162,17 @@ export class Connection implements ChatListener, UserListener {
         void this.follower!.sync(frame.since);
         return;
       case 'message.send':
-        void this.deps.messaging
-          .sendMessage(this.userId, { chatId: frame.chatId, clientMsgId: frame.clientMsgId, text: frame.text, replyToId: frame.replyToId ?? null })
+        // Sends draw on the user's cluster-wide budget, shared with the API.
+        void this.deps.flood
+          .consumeUser(this.userId)
+          .then(() =>
+            this.deps.messaging.sendMessage(this.userId, {
+              chatId: frame.chatId,
+              clientMsgId: frame.clientMsgId,
+              text: frame.text,
+              replyToId: frame.replyToId ?? null,
+            }),
+          )
           .then(
             ({ message }) => this.send({ type: 'ack', id: frame.id, message: { ...message } }),
             (error: unknown) => this.sendError(frame.id, this.toPayload(error, 'message.send')),

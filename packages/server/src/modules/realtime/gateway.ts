@@ -8,6 +8,8 @@ import { Connection, type ConnectionDeps } from './connection.js';
 export interface GatewayDeps extends ConnectionDeps {
   readonly http: HttpServer;
   readonly originAllowed: (origin: string | undefined, host: string | undefined) => boolean;
+  /** The client's address, for per-IP flood limits (honours KAIF_TRUST_PROXY). */
+  readonly clientIpOf: (request: IncomingMessage) => string;
   readonly isDraining: () => boolean;
   /** Runs at every heartbeat with the users connected here (presence refresh). */
   readonly onHeartbeat: () => void;
@@ -79,18 +81,28 @@ export class Gateway {
       reject(socket, 403, 'Forbidden');
       return;
     }
-    this.server.handleUpgrade(request, socket, head, (ws) => {
-      const connection = new Connection(ws, this.deps);
-      this.connections.add(connection);
-      this.deps.metrics.connections.inc();
-      void connection.released.then(() => {
-        this.connections.delete(connection);
-        this.deps.metrics.connections.dec();
-      });
-    });
+    // Connection attempts draw on the address's cluster-wide budget, like
+    // API requests, so a reconnect storm cannot exhaust the gateway.
+    this.deps.flood.consumeIp(this.deps.clientIpOf(request)).then(
+      () =>
+        this.server.handleUpgrade(request, socket, head, (ws) => {
+          const connection = new Connection(ws, this.deps);
+          this.connections.add(connection);
+          this.deps.metrics.connections.inc();
+          void connection.released.then(() => {
+            this.connections.delete(connection);
+            this.deps.metrics.connections.dec();
+          });
+        }),
+      (error: unknown) => {
+        this.deps.metrics.authFailures.inc({ reason: 'flood' });
+        const retryAfter = (error as { retryAfter?: number }).retryAfter ?? 1;
+        reject(socket, 429, 'Too Many Requests', `Retry-After: ${retryAfter}\r\n`);
+      },
+    );
   }
 }
 
-function reject(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function reject(socket: Duplex, status: number, text: string, headers = ''): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${headers}Connection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -10,6 +10,7 @@ import { registerPresenceRoutes } from './presence-routes.js';
 import { RealtimeMetrics } from './realtime-metrics.js';
 import { TypingAnnouncer } from './typing-announcer.js';
 import { UserChannel } from './user-channel.js';
+import { clientIpOf } from './client-ip.js';
 
 /**
  * The real-time gateway (`GET /ws`, API.md "Real time"): live delivery with
@@ -42,6 +43,8 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
         logger: context.logger,
         http: context.http,
         originAllowed: createOriginPolicy(context.config.KAIF_ALLOWED_ORIGINS),
+        flood: context.flood,
+        clientIpOf: (request) => clientIpOf(request, context.config.KAIF_TRUST_PROXY),
         isDraining: context.isDraining,
         onHeartbeat: () => {
           presence

@@ -76,7 +76,7 @@ export const ConfigSchema = Type.Object({
   KAIF_RATE_LIMIT_PER_MINUTE: Type.Integer({
     minimum: 1,
     default: 600,
-    description: 'API requests per minute per user (or per IP when signed out)',
+    description: 'API requests and WebSocket sends per minute per user, cluster-wide; 5x that per IP',
   }),
   KAIF_TRUST_PROXY: Type.Boolean({
     default: false,
