@@ -126,6 +126,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await relay.start();
       cleanups.push(() => relay.stop());
     }
+    // On shutdown the HTTP server closes after every listener below has let
+    // go of its sockets (cleanups run in reverse), so it only waits for
+    // requests in flight.
+    cleanups.push(() => http.close());
     for (const role of ALL_ROLES.filter((name) => roles.has(name))) {
       for (const instance of instances) {
         const listener = instance.listeners?.[role];
@@ -139,9 +143,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (!(await registerWebClient(http, webDir))) logger.warn({ webDir }, 'web client not built; serving the API only');
     }
 
-    // Closed first on shutdown once listeners have let go of their sockets:
-    // stops accepting and waits for requests in flight.
-    cleanups.push(() => http.close());
     await http.listen({ port: config.PORT, host: config.HOST });
     const address = http.server.address();
     ports.http = typeof address === 'object' && address ? address.port : config.PORT;

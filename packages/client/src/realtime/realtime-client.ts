@@ -126,7 +126,15 @@ export class RealtimeClient extends TypedEmitter<RealtimeEvents> {
 
   private async open(): Promise<void> {
     this.setState('connecting');
-    const token = await this.options.accessToken().catch(() => null);
+    let token: string | null;
+    try {
+      token = await this.options.accessToken();
+    } catch (error) {
+      if (!this.wanted) return;
+      if (isRefusal(error)) this.unauthorized();
+      else this.retryLater();
+      return;
+    }
     if (!this.wanted) return;
     if (!token) {
       this.unauthorized();
@@ -204,7 +212,8 @@ export class RealtimeClient extends TypedEmitter<RealtimeEvents> {
       const clientMsgId = this.queue.entryOf(frame.id);
       if (clientMsgId === undefined) return;
       if (RETRYABLE.has(code)) {
-        setTimeout(() => this.synced && this.transmit(clientMsgId), (retryAfter ?? 1) * 1000);
+        const delayMs = (retryAfter ?? 1) * 1000 * (1 + Math.random());
+        setTimeout(() => this.synced && this.transmit(clientMsgId), delayMs);
       } else {
         this.queue.settle(clientMsgId, { error });
       }
@@ -250,10 +259,23 @@ export class RealtimeClient extends TypedEmitter<RealtimeEvents> {
       }
       void this.options.refreshTokens().then(
         () => this.scheduleReconnect(0),
-        () => this.unauthorized(),
+        (error: unknown) => {
+          // Only the server saying no ends the session; a refresh that could
+          // not reach it (network, 503) is tried again later.
+          if (isRefusal(error)) this.unauthorized();
+          else {
+            this.refusals = 0;
+            this.retryLater();
+          }
+        },
       );
       return;
     }
+    this.retryLater();
+  }
+
+  private retryLater(): void {
+    this.setState('offline');
     this.scheduleReconnect(backoffDelay(this.attempt++, this.options.reconnectBaseMs ?? 500, this.options.reconnectMaxMs ?? 30_000));
   }
 
@@ -306,4 +328,9 @@ export class RealtimeClient extends TypedEmitter<RealtimeEvents> {
 
 function randomId(): string {
   return globalThis.crypto.randomUUID();
+}
+
+/** The server refused the credentials (401), as opposed to being unreachable. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof KaifApiError && error.status === 401;
 }

@@ -45,7 +45,15 @@ export async function openAdapters(
   const policyFor = (dependency: string) => {
     let policy = policies.get(dependency);
     if (!policy) {
-      policy = createDependencyPolicy(dependency, { logger, registry });
+      policy = createDependencyPolicy(
+        dependency,
+        { logger, registry },
+        {
+          timeoutMs: config.KAIF_DEPENDENCY_TIMEOUT_MS,
+          breakAfter: config.KAIF_BREAKER_FAILURES,
+          halfOpenAfterMs: config.KAIF_BREAKER_HALF_OPEN_MS,
+        },
+      );
       policies.set(dependency, policy);
     }
     return policy;

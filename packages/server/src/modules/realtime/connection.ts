@@ -131,7 +131,7 @@ export class Connection implements ChatListener, UserListener {
     const wait = this.bucket.take();
     if (wait > 0) {
       this.deps.metrics.frameIn('flooded');
-      this.sendError(undefined, { code: 'FLOOD_WAIT', message: 'Too many frames; slow down', retryAfter: Math.ceil(wait) });
+      this.sendError(frameIdOf(text), { code: 'FLOOD_WAIT', message: 'Too many frames; slow down', retryAfter: Math.ceil(wait) });
       return;
     }
     if (text === null) {
@@ -211,8 +211,15 @@ export class Connection implements ChatListener, UserListener {
       this.userId = principal.userId;
       this.sessionId = principal.sessionId;
     } catch (error) {
-      if (!(error instanceof KaifError)) this.deps.logger.warn({ err: (error as Error).message }, 'authentication failed unexpectedly');
-      this.refuse('token', 'token invalid');
+      if (error instanceof KaifError && REFUSED_TOKEN.has(error.code)) {
+        this.refuse('token', 'token invalid');
+        return;
+      }
+      // The token may be fine: identity could not be asked (database down,
+      // breaker open). 4401 would sign the user out; 1013 makes them retry.
+      this.deps.logger.warn({ err: (error as Error).message }, 'authentication could not be checked');
+      this.deps.metrics.authFailures.inc({ reason: 'unavailable' });
+      this.close(CLOSE_CODES.TRY_AGAIN_LATER, 'try again later');
       return;
     }
     if (this.isClosed()) return;
@@ -327,5 +334,19 @@ export class Connection implements ChatListener, UserListener {
         .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'presence not cleared'));
     }
     this.release();
+  }
+}
+
+/** Errors that mean the token itself is no good, as opposed to not checkable now. */
+const REFUSED_TOKEN = new Set<string>(['TOKEN_INVALID', 'UNAUTHORIZED', 'ACCOUNT_DISABLED', 'TOKEN_REUSED']);
+
+/** The `id` of a frame refused before decoding, so its sender can match the error to it. */
+function frameIdOf(text: string | null): string | undefined {
+  if (text === null) return undefined;
+  try {
+    const id = (JSON.parse(text) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }

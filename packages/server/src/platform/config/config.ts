@@ -78,6 +78,21 @@ export const ConfigSchema = Type.Object({
     default: 600,
     description: 'API requests and WebSocket sends per minute per user, cluster-wide; 5x that per IP',
   }),
+  KAIF_DEPENDENCY_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 10_000,
+    description: 'Each call to PostgreSQL, Redis or NATS is abandoned after this long',
+  }),
+  KAIF_BREAKER_FAILURES: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description: 'Consecutive failures of a dependency that open its circuit breaker',
+  }),
+  KAIF_BREAKER_HALF_OPEN_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: 'How long an open breaker fails fast before letting a trial call through',
+  }),
   KAIF_TRUST_PROXY: Type.Boolean({
     default: false,
     description: 'Take the client IP from X-Forwarded-For (only behind a proxy that sets it)',

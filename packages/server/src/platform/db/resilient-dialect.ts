@@ -50,7 +50,15 @@ class ResilientDriver implements Driver {
     // The pool's own connection timeout bounds the wait; a refused or broken
     // connection still counts against the breaker.
     const connection = await this.policy
-      .execute(() => this.inner.acquireConnection(), { untimed: true })
+      .execute(
+        () =>
+          this.inner.acquireConnection().catch((error: unknown) =>
+            // Raised inside the policy as a KaifError, so the breaker does
+            // not count our own saturation as the database failing.
+            Promise.reject(isPoolTimeout(error) ? poolBusy() : error),
+          ),
+        { untimed: true },
+      )
       .catch((error: unknown) => Promise.reject(asUnavailable(error)));
     let wrapped = this.wrapped.get(connection);
     if (!wrapped) {
@@ -111,6 +119,14 @@ function isConnectionLoss(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
   return /Connection terminated|connection is closed|Client has encountered a connection error/i.test(error.message);
+}
+
+function isPoolTimeout(error: unknown): boolean {
+  return error instanceof Error && /timeout exceeded when trying to connect/i.test(error.message);
+}
+
+function poolBusy(): KaifError {
+  return new KaifError('DEPENDENCY_UNAVAILABLE', 'The database is busy; retry', { retryAfter: 1 });
 }
 
 function unwrap(connection: DatabaseConnection): DatabaseConnection {
