@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 const HERE = import.meta.dirname;
 const KAIF_BIN = join(HERE, '../../packages/server/bin/kaif.js');
@@ -13,9 +14,57 @@ export interface BenchServer {
 }
 
 /** Resident memory of a process, in bytes (Linux). */
+/** Resident memory of a process and all its descendants (cluster workers included). */
 export function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
+  const own = match ? Number(match[1]) * 1024 : 0;
+  return own + childrenOf(pid).reduce((sum, child) => sum + rssBytes(child), 0);
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Where `--scale` runs Kaif: the scale-out shape, PostgreSQL (a scratch
+ * database), NATS and Redis, with one worker process per core sharing the
+ * port. URLs from BENCH_DATABASE_URL, BENCH_NATS_URL, BENCH_REDIS_URL.
+ */
+export interface ScaleEngines {
+  readonly env: Readonly<Record<string, string>>;
+  drop(): Promise<void>;
+}
+
+export async function scaleEngines(workers: number): Promise<ScaleEngines> {
+  const base = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `kaif_bench_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    env: {
+      DATABASE_URL: url.toString(),
+      NATS_URL: process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222',
+      REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      KAIF_REDIS_PREFIX: `${name}:`,
+      KAIF_WORKERS: String(workers),
+    },
+    async drop() {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
 }
 
 function waitForLine(child: ChildProcess, pick: (line: string) => string | undefined): Promise<string> {
@@ -41,7 +90,7 @@ function waitForLine(child: ChildProcess, pick: (line: string) => string | undef
 }
 
 /** `kaif start` on embedded defaults in a fresh data directory: the one-process shape. */
-export async function startKaif(): Promise<BenchServer> {
+export async function startKaif(scale?: ScaleEngines): Promise<BenchServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kaif-bench-'));
   const child = spawn(process.execPath, [KAIF_BIN, 'start'], {
     env: {
@@ -58,6 +107,7 @@ export async function startKaif(): Promise<BenchServer> {
       DATABASE_URL: '',
       REDIS_URL: '',
       NATS_URL: '',
+      ...scale?.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

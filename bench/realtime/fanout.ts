@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/realtime/fanout.ts [--clients 10000] [--room-size 100]
  *     [--rate 20] [--seconds 10] [--generators 4] [--members 2] [--targets kaif,ws,socketio]
+ *     [--scale [--workers N]]   Kaif on PostgreSQL + NATS + Redis with N worker processes
  *
  * Reports delivered messages/s, p50/p99 send-to-deliver latency and server
  * memory per idle connection; writes bench/results/realtime-fanout.{json,md}.
@@ -16,7 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { io as socketIo } from 'socket.io-client';
 import WebSocket from 'ws';
-import { type BenchServer, rssBytes, startBaseline, startKaif, stopServer } from './bench-servers.js';
+import { availableParallelism } from 'node:os';
+import { type BenchServer, rssBytes, scaleEngines, startBaseline, startKaif, stopServer } from './bench-servers.js';
 import { type KaifRoom, createKaifRooms, sendKaif } from './kaif-senders.js';
 import type { GeneratorMessage, GeneratorTask } from './load-generator.js';
 
@@ -31,8 +33,12 @@ const { values } = parseArgs({
     generators: { type: 'string', default: '4' },
     members: { type: 'string', default: '2' },
     targets: { type: 'string', default: 'ws,socketio,kaif' },
+    scale: { type: 'boolean', default: false },
+    workers: { type: 'string', default: String(availableParallelism()) },
   },
 });
+/** `--scale`: Kaif in its scale-out shape with several workers (see scaleEngines). */
+const SCALE = values.scale!;
 const CLIENTS = Number(values.clients);
 const ROOM_SIZE = Number(values['room-size']);
 const RATE = Number(values.rate);
@@ -90,7 +96,8 @@ async function openSender(target: Target, server: BenchServer, kaifRooms: readon
 }
 
 async function runTarget(target: Target): Promise<TargetResult> {
-  const server = target === 'kaif' ? await startKaif() : await startBaseline(target);
+  const scale = target === 'kaif' && SCALE ? await scaleEngines(Number(values.workers)) : undefined;
+  const server = target === 'kaif' ? await startKaif(scale) : await startBaseline(target);
   try {
     const kaifRooms = target === 'kaif' ? await createKaifRooms(server.url, ROOMS, MEMBERS) : [];
     await sleep(1000);
@@ -156,6 +163,7 @@ async function runTarget(target: Target): Promise<TargetResult> {
     };
   } finally {
     await stopServer(server);
+    await scale?.drop();
   }
 }
 
@@ -163,7 +171,7 @@ function markdown(results: readonly TargetResult[]): string {
   const byTarget = new Map(results.map((result) => [result.target, result]));
   const ratio = (value: number, base: number | undefined) => (base ? `${(value / base).toFixed(2)}×` : 'n/a');
   const lines = [
-    `N = ${CLIENTS} clients, rooms of ${ROOM_SIZE} (${ROOMS} rooms), ${RATE} messages/s for ${SECONDS} s, ${GENERATORS} load generators`,
+    `N = ${CLIENTS} clients, rooms of ${ROOM_SIZE} (${ROOMS} rooms), ${RATE} messages/s for ${SECONDS} s, ${GENERATORS} load generators${SCALE ? `; Kaif scaled out: PostgreSQL + NATS + Redis, ${values.workers} workers` : ''}`,
     '',
     '| server | connected | delivered msg/s | delivered / expected | p50 ms | p99 ms | idle KiB/conn | msg/s vs ws | msg/s vs Socket.IO |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -183,6 +191,16 @@ for (const target of TARGETS) {
 }
 const table = markdown(results);
 process.stdout.write(table);
-const config = { clients: CLIENTS, roomSize: ROOM_SIZE, rooms: ROOMS, rate: RATE, seconds: SECONDS, generators: GENERATORS, membersPerKaifChat: MEMBERS };
-await writeFile(join(RESULTS, 'realtime-fanout.json'), `${JSON.stringify({ at: new Date().toISOString(), config, results }, null, 2)}\n`);
-await writeFile(join(RESULTS, 'realtime-fanout.md'), table);
+const config = {
+  clients: CLIENTS,
+  roomSize: ROOM_SIZE,
+  rooms: ROOMS,
+  rate: RATE,
+  seconds: SECONDS,
+  generators: GENERATORS,
+  membersPerKaifChat: MEMBERS,
+  ...(SCALE ? { scale: { engines: 'postgres+nats+redis', workers: Number(values.workers) } } : {}),
+};
+const stem = SCALE ? 'realtime-fanout-scale' : 'realtime-fanout';
+await writeFile(join(RESULTS, `${stem}.json`), `${JSON.stringify({ at: new Date().toISOString(), config, results }, null, 2)}\n`);
+await writeFile(join(RESULTS, `${stem}.md`), table);
