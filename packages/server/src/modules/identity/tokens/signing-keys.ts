@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type CryptoKey, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8 } from 'jose';
+import { sql } from 'kysely';
 import type { SecretBox } from '../../../platform/crypto/secret-box.js';
 import type { IdentityDb } from '../identity-tables.js';
 
@@ -9,6 +10,8 @@ export const SIGNING_ALGORITHM = 'EdDSA';
 const RELOAD_MS = 60_000;
 /** Unknown kids trigger a reread at most this often (no reload storm on junk tokens). */
 const UNKNOWN_KID_RELOAD_MS = 5_000;
+/** Fixed: every node takes the same lock before creating the first key. */
+const FIRST_KEY_LOCK_ID = 7_311_247;
 
 /** An Ed25519 public key as RFC 8037 writes it in a JWK Set. */
 export interface PublicSigningKey {
@@ -49,13 +52,22 @@ export class SigningKeyRing {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Creates the first key when there is none (a node racing another may add a second: harmless). */
+  /**
+   * Creates the first key when there is none. Nodes starting together take
+   * turns under an advisory lock, so exactly one key is made: a second one
+   * would sign tokens the other nodes reject until they reread the keys.
+   */
   async ensureKey(): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${FIRST_KEY_LOCK_ID})`.execute(trx);
+      const current = await trx
+        .selectFrom('identity.signing_keys')
+        .select('kid')
+        .where('retired_at', 'is', null)
+        .executeTakeFirst();
+      if (!current) await this.insertKey(trx);
+    });
     await this.reload();
-    if (!this.keys.some((key) => key.retiredAt === null)) {
-      await this.insertKey();
-      await this.reload();
-    }
   }
 
   /** A new key signs from now on; the previous ones verify until their tokens expire. */
