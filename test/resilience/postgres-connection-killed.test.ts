@@ -6,9 +6,7 @@ import { goOnline, waitFor } from '../realtime/realtime-fixtures.js';
 import { auditHistory, readWholeHistory, repeated } from '../support/chat-history.js';
 import { ENGINE_URLS, type ScratchDatabase, createScratchDatabase, engineAvailable } from '../support/engines.js';
 import { startFaultNode } from '../support/fault-node.js';
-import { startMessageStream } from '../support/message-stream.js';
-import { watchMessages } from '../support/message-watch.js';
-import { signedUpClient } from '../support/sdk-clients.js';
+import { startGroupTraffic } from '../support/group-traffic.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const RECOVERY_BOUND_MS = 10_000;
@@ -49,26 +47,9 @@ describe.skipIf(!engineAvailable('postgres'))('PostgreSQL connections killed mid
 
   it('fails in-flight sends with a retryable code, retries queued ones, loses and repeats nothing, and serves again quickly', async () => {
     const url = node!.url;
-    const alice = await signedUpClient(url);
-    const bob = await signedUpClient(url);
-    const carol = await signedUpClient(url);
-    clients.push(alice.client, bob.client, carol.client);
-    const chat = await alice.client.chats.create({ type: 'group', title: 'pg kill', memberIds: [bob.account.user.id, carol.account.user.id] });
-    await goOnline(alice.client);
-    await goOnline(carol.client);
-    const carolSees = watchMessages(carol.client);
+    const { alice, bob, carol, chat, carolSees, stream } = await startGroupTraffic(url, 'pg kill', clients);
     const aliceErrors: string[] = [];
     alice.client.on('error', (error) => aliceErrors.push(error.code));
-
-    const stream = startMessageStream(
-      chat.id,
-      [
-        { client: alice.client, via: 'websocket' },
-        { client: bob.client, via: 'http' },
-        { client: bob.client, via: 'http' },
-      ],
-      40,
-    );
     await pause(1000);
     carol.client.realtime.disconnect();
 

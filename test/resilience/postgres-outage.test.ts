@@ -1,13 +1,11 @@
 import type { KaifClient } from '@kaif/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../packages/server/src/server.js';
-import { goOnline, waitFor } from '../realtime/realtime-fixtures.js';
+import { waitFor } from '../realtime/realtime-fixtures.js';
 import { auditHistory, readWholeHistory, repeated } from '../support/chat-history.js';
+import { startGroupTraffic } from '../support/group-traffic.js';
 import { type ScratchDatabase, createScratchDatabase, engineAvailable } from '../support/engines.js';
 import { healthBecomes, readHealth, startFaultNode } from '../support/fault-node.js';
-import { startMessageStream } from '../support/message-stream.js';
-import { watchMessages } from '../support/message-watch.js';
-import { signedUpClient } from '../support/sdk-clients.js';
 import { type TcpProxy, startTcpProxy } from '../support/tcp-proxy.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,27 +35,11 @@ describe.skipIf(!engineAvailable('postgres'))('PostgreSQL unreachable for a few 
 
   it('answers 503 and unhealthy while it is gone, keeps sessions signed in, and serves every queued send exactly once after', async () => {
     const url = node!.url;
-    const alice = await signedUpClient(url);
-    const bob = await signedUpClient(url);
-    const carol = await signedUpClient(url);
-    clients.push(alice.client, bob.client, carol.client);
-    const chat = await alice.client.chats.create({ type: 'group', title: 'pg outage', memberIds: [bob.account.user.id, carol.account.user.id] });
+    const { alice, bob, carol, chat, carolSees, stream } = await startGroupTraffic(url, 'pg outage', clients);
     const signedOut: string[] = [];
     for (const [name, client] of [['alice', alice.client], ['carol', carol.client]] as const) {
       client.on('unauthorized', () => signedOut.push(name));
     }
-    await goOnline(alice.client);
-    await goOnline(carol.client);
-    const carolSees = watchMessages(carol.client);
-
-    const stream = startMessageStream(
-      chat.id,
-      [
-        { client: alice.client, via: 'websocket' },
-        { client: bob.client, via: 'http' },
-      ],
-      40,
-    );
     await pause(1000);
     carol.client.realtime.disconnect();
 

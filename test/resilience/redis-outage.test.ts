@@ -3,12 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../packages/server/src/server.js';
 import { goOnline, waitFor } from '../realtime/realtime-fixtures.js';
 import { auditHistory, readWholeHistory, repeated } from '../support/chat-history.js';
+import { startGroupTraffic } from '../support/group-traffic.js';
 import { type ScratchDatabase, createScratchDatabase, engineAvailable, scratchPrefix } from '../support/engines.js';
 import { healthBecomes, readHealth, startFaultNode } from '../support/fault-node.js';
-import { startMessageStream } from '../support/message-stream.js';
-import { watchMessages } from '../support/message-watch.js';
 import { type PrivateEngine, startPrivateNats, startPrivateRedis } from '../support/private-engines.js';
-import { sdkClient, signedUpClient } from '../support/sdk-clients.js';
+import { sdkClient } from '../support/sdk-clients.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const RECOVERY_BOUND_MS = 20_000;
@@ -37,23 +36,7 @@ describe.skipIf(!engineAvailable('postgres'))('Redis killed mid-traffic', () => 
 
   it('keeps serving sends, logins and refreshes while degraded, loses and repeats nothing, and is healthy again once Redis returns', async () => {
     const url = node!.url;
-    const alice = await signedUpClient(url);
-    const bob = await signedUpClient(url);
-    const carol = await signedUpClient(url);
-    clients.push(alice.client, bob.client, carol.client);
-    const chat = await alice.client.chats.create({ type: 'group', title: 'redis outage', memberIds: [bob.account.user.id, carol.account.user.id] });
-    await goOnline(alice.client);
-    await goOnline(carol.client);
-    const carolSees = watchMessages(carol.client);
-
-    const stream = startMessageStream(
-      chat.id,
-      [
-        { client: alice.client, via: 'websocket' },
-        { client: bob.client, via: 'http' },
-      ],
-      40,
-    );
+    const { alice, bob, carol, chat, carolSees, stream } = await startGroupTraffic(url, 'redis outage', clients);
     await pause(1500);
     // Carol resumes after the fault: she must catch up without repeats.
     carol.client.realtime.disconnect();
