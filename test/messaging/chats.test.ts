@@ -160,6 +160,23 @@ for (const engines of ENGINE_SETS) {
       expect(after.body.chats.find((chat) => chat.id === direct.id)!.unreadCount).toBe(0);
     });
 
+    it('tells the sender how far the others have read, so receipts survive a reload; channels keep reading private', async () => {
+      const [fay, gus] = [await signUp(server), await signUp(server)];
+      const direct = await fay.createChat({ type: 'direct', memberIds: [gus.id] });
+      const channel = await fay.createChat({ type: 'channel', title: 'News', memberIds: [gus.id] });
+      const first = await fay.send(direct.id, 'read me');
+      await fay.send(direct.id, 'not yet');
+      const post = await fay.send(channel.id, 'announcement');
+      expect((await gus.call('POST', `/chats/${direct.id}/read`, { seq: first.seq })).status).toBe(204);
+      expect((await gus.call('POST', `/chats/${channel.id}/read`, { seq: post.seq })).status).toBe(204);
+      type Listed = { id: string; readSeq: number; peerReadSeq: number };
+      const mine = new Map((await fay.call<{ chats: Listed[] }>('GET', '/chats')).body.chats.map((chat) => [chat.id, chat]));
+      expect(mine.get(direct.id)).toMatchObject({ peerReadSeq: first.seq });
+      expect(mine.get(channel.id)).toMatchObject({ peerReadSeq: 0 });
+      const theirs = new Map((await gus.call<{ chats: Listed[] }>('GET', '/chats')).body.chats.map((chat) => [chat.id, chat]));
+      expect(theirs.get(direct.id)).toMatchObject({ readSeq: first.seq, peerReadSeq: 0 });
+    });
+
     it('documents the chats endpoints in the OpenAPI document under the chats tag', async () => {
       const document = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as {
         paths: Record<string, Record<string, { tags?: string[] }>>;

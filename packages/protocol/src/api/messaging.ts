@@ -56,7 +56,15 @@ export type MessageView = Static<typeof MessageSchema>;
 
 export const ChatListItemSchema = Type.Composite([
   ChatSchema,
-  Type.Object({ lastMessage: Nullable(MessageSchema), unreadCount: Type.Integer({ minimum: 0 }) }),
+  Type.Object({
+    lastMessage: Nullable(MessageSchema),
+    unreadCount: Type.Integer({ minimum: 0 }),
+    readSeq: Type.Integer({ minimum: 0, description: 'My read marker' }),
+    peerReadSeq: Type.Integer({
+      minimum: 0,
+      description: 'How far any other member has read (read receipts); 0 in channels',
+    }),
+  }),
 ]);
 
 export const ChatEventSchema = Type.Object({

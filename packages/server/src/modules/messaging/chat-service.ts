@@ -17,6 +17,10 @@ export interface CreateChatInput {
 export interface ChatListItem extends ChatView {
   readonly lastMessage: Message | null;
   readonly unreadCount: number;
+  /** My read marker. */
+  readonly readSeq: number;
+  /** The furthest any other member has read (0 in channels): read receipts. */
+  readonly peerReadSeq: number;
 }
 
 /** Chats as a whole: creating, listing, reading, renaming. */
@@ -123,8 +127,17 @@ export class ChatService {
    */
   async list(userId: string): Promise<ChatListItem[]> {
     const chatColumns = sql.join(CHAT_COLUMNS.map((column) => sql.ref(`c.${column}`)));
-    const result = await sql<ChatRow & { role: ChatRole; unread: number; last_message: MessageRow | null }>`
-      select ${chatColumns}, m.role, coalesce(u.unread, 0)::int as unread, to_jsonb(lm) as last_message
+    const result = await sql<
+      ChatRow & { role: ChatRole; unread: number; read_seq: number; peer_read_seq: number; last_message: MessageRow | null }
+    >`
+      select ${chatColumns}, m.role, coalesce(u.unread, 0)::int as unread, to_jsonb(lm) as last_message,
+             m.read_seq,
+             -- Read receipts: how far the others have read. Channels keep
+             -- reading private (and never scan their subscribers).
+             case when c.type = 'channel' then 0 else (
+               select coalesce(max(o.read_seq), 0) from messaging.members o
+               where o.chat_id = c.id and o.user_id <> m.user_id
+             ) end as peer_read_seq
       from messaging.members m
       join messaging.chats c on c.id = m.chat_id
       left join lateral (
@@ -140,10 +153,12 @@ export class ChatService {
       ) u on true
       where m.user_id = ${userId}
       order by coalesce(lm.created_at, c.created_at) desc, c.id`.execute(this.deps.db);
-    return result.rows.map(({ role, unread, last_message, ...chat }) => ({
+    return result.rows.map(({ role, unread, read_seq, peer_read_seq, last_message, ...chat }) => ({
       ...toChat(chat, userId, role),
       lastMessage: last_message ? toMessage(last_message) : null,
       unreadCount: Number(unread),
+      readSeq: Number(read_seq),
+      peerReadSeq: Number(peer_read_seq),
     }));
   }
 
