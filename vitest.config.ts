@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// One run covers unit tests beside the code and integration tests under test/.
-// The e2e project (real Chromium) is included in the default run as well; it
-// skips itself only when KAIF_SKIP_E2E=1.
+// One run covers unit tests beside the code, integration tests under test/,
+// the browser tests, and last, alone, the fault-injection suites: they kill
+// engines and nodes and measure recovery, which a machine busy with every
+// other test file would blur.
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -14,6 +15,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -21,6 +23,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/resilience/**'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -28,6 +32,16 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['apps/web/test/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'resilience',
+          include: ['test/resilience/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],
