@@ -20,27 +20,18 @@ const Code = Type.String({ minLength: 6, maxLength: 32, description: 'A TOTP cod
 export const UserSchema = Type.Object({ id: Id, username: Type.String(), displayName: Type.String(), createdAt: Time });
 export type User = Static<typeof UserSchema>;
 
-export const MeSchema = Type.Object({
-  id: Id,
-  username: Type.String(),
-  displayName: Type.String(),
-  createdAt: Time,
-  email: Type.String(),
-  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
-  twoFactorEnabled: Type.Boolean(),
-});
+/** The signed-in user: what anyone sees, plus what only they (and admins) see. */
+export const MeSchema = Type.Composite([
+  UserSchema,
+  Type.Object({
+    email: Type.String(),
+    role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+    twoFactorEnabled: Type.Boolean(),
+  }),
+]);
 export type Me = Static<typeof MeSchema>;
 
-export const AdminUserSchema = Type.Object({
-  id: Id,
-  username: Type.String(),
-  displayName: Type.String(),
-  createdAt: Time,
-  email: Type.String(),
-  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
-  twoFactorEnabled: Type.Boolean(),
-  disabled: Type.Boolean(),
-});
+export const AdminUserSchema = Type.Composite([MeSchema, Type.Object({ disabled: Type.Boolean() })]);
 export type AdminUser = Static<typeof AdminUserSchema>;
 
 export const RegisterBody = Type.Object({
