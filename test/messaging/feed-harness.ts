@@ -13,6 +13,7 @@ export function servicesOn(db: Database): MessagingServices {
     db: db.kysely<MessagingTables>(),
     unknownUsers: async () => [],
     committed: () => undefined,
+    sendBatching: { maxBatch: 512, lanes: 1, windowMs: 0 },
   });
 }
 

@@ -98,7 +98,7 @@ export class ChatService {
           audience: audienceOf(
             input.type,
             members.slice(0, index + 1).map((joined) => joined.userId),
-            onlyFor,
+            { onlyFor, concerns: member.userId },
           ),
         };
       });

@@ -26,46 +26,89 @@ export interface EventDraft {
   readonly audience: readonly string[];
 }
 
+/** Events to append to one locked chat, and its new member count when that changes. */
+export interface ChatAppend {
+  readonly chat: LockedChat;
+  readonly drafts: readonly EventDraft[];
+  readonly memberCount?: number;
+}
+
+const LOCKED_CHAT_COLUMNS = ['id', 'type', 'title', 'description', 'last_seq', 'last_broadcast_seq', 'member_count'] as const;
+
+type LockedChatRow = {
+  id: string;
+  type: ChatType;
+  title: string | null;
+  description: string | null;
+  last_seq: number;
+  last_broadcast_seq: number;
+  member_count: number;
+};
+
+const toLockedChat = (row: LockedChatRow): LockedChat => ({
+  id: row.id,
+  type: row.type,
+  title: row.title,
+  description: row.description,
+  lastSeq: Number(row.last_seq),
+  lastBroadcastSeq: Number(row.last_broadcast_seq),
+  memberCount: row.member_count,
+});
+
 /**
  * Takes the chat's row lock. Every change to a chat starts here, so seqs are
  * handed out one transaction at a time and commit in order: a reader's
  * snapshot always holds a gap-free prefix of each chat's log.
  */
 export async function lockChat(trx: MessagingTransaction, chatId: string): Promise<LockedChat | undefined> {
-  const row = await trx
-    .selectFrom('messaging.chats')
-    .select(['id', 'type', 'title', 'description', 'last_seq', 'last_broadcast_seq', 'member_count'])
-    .where('id', '=', chatId)
-    .forUpdate()
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    type: row.type,
-    title: row.title,
-    description: row.description,
-    lastSeq: row.last_seq,
-    lastBroadcastSeq: row.last_broadcast_seq,
-    memberCount: row.member_count,
-  };
+  const row = await trx.selectFrom('messaging.chats').select(LOCKED_CHAT_COLUMNS).where('id', '=', chatId).forUpdate().executeTakeFirst();
+  return row ? toLockedChat(row) : undefined;
 }
 
 /**
- * Who gets a feed row for an event: its one user when it is theirs alone;
- * nobody else in a channel (subscribers read the channel's log: fan-out on
- * read); every member in direct and group chats (fan-out on write).
+ * Locks many chats at once, in id order: every writer that holds several
+ * chat locks takes them in that order, so two batches never deadlock.
  */
-export function audienceOf(chatType: ChatType, members: readonly string[], onlyFor?: string): readonly string[] {
-  if (onlyFor !== undefined) return [onlyFor];
-  return chatType === 'channel' ? [] : members;
+export async function lockChats(trx: MessagingTransaction, chatIds: readonly string[]): Promise<Map<string, LockedChat>> {
+  if (chatIds.length === 0) return new Map();
+  const rows = await trx
+    .selectFrom('messaging.chats')
+    .select(LOCKED_CHAT_COLUMNS)
+    .where('id', 'in', [...chatIds])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return new Map(rows.map((row) => [row.id, toLockedChat(row)]));
+}
+
+/**
+ * Direct chats fan out on write: each event writes a feed row per member
+ * (two). Groups and channels fan out on read: members read the chat's log
+ * after the seq their cursor holds for it, so a message costs the same rows
+ * in a group of 1,000 as in a group of 2.
+ */
+export const fansOutOnRead = (chatType: ChatType): boolean => chatType !== 'direct';
+
+/**
+ * Who gets a feed row for an event. In a direct chat, both members. In a
+ * group or channel, nobody, except the one user an event is for alone, or
+ * the user whose joining or leaving starts or ends their reading of the
+ * chat's log (`concerns`): that feed row moves the chat in or out of their
+ * cursor.
+ */
+export function audienceOf(
+  chatType: ChatType,
+  members: readonly string[],
+  who: { readonly onlyFor?: string | undefined; readonly concerns?: string | undefined } = {},
+): readonly string[] {
+  if (who.onlyFor !== undefined) return [who.onlyFor];
+  if (!fansOutOnRead(chatType)) return members;
+  return who.concerns === undefined ? [] : [who.concerns];
 }
 
 /**
  * Appends events to a locked chat's log with the next seqs, in the same
- * transaction: the log rows, one feed row per audience member (their feed
- * positions move under their user_state row locks, taken in user id order
- * so concurrent fan-outs cannot deadlock), and the outbox entries the relay
- * publishes after commit. Returns the events as published.
+ * transaction. See appendToChats.
  */
 export async function appendEvents(
   trx: MessagingTransaction,
@@ -74,46 +117,59 @@ export async function appendEvents(
   at: Date,
   changes: { readonly memberCount?: number } = {},
 ): Promise<LiveChatEvent[]> {
-  if (drafts.length === 0) return [];
-  let broadcastSeq = chat.lastBroadcastSeq;
-  const placed = drafts.map((draft, index) => {
-    const seq = chat.lastSeq + index + 1;
-    const previousSeq = broadcastSeq;
-    if (draft.onlyFor === undefined) broadcastSeq = seq;
-    return { draft, seq, previousSeq };
-  });
-  await trx
-    .updateTable('messaging.chats')
-    .set({
-      last_seq: chat.lastSeq + drafts.length,
-      last_broadcast_seq: broadcastSeq,
-      ...(changes.memberCount === undefined ? {} : { member_count: changes.memberCount }),
-    })
-    .where('id', '=', chat.id)
-    .execute();
-  await trx
-    .insertInto('messaging.chat_events')
-    .values(
-      placed.map(({ draft, seq }) => ({
-        chat_id: chat.id,
-        seq,
-        type: draft.type,
-        payload: JSON.stringify(draft.data),
-        only_for: draft.onlyFor ?? null,
-        message_id: draft.messageId ?? null,
-        created_at: at,
-      })),
-    )
-    .execute();
+  return appendToChats(trx, [{ chat, drafts, ...changes }], at);
+}
 
-  const positions = await advanceFeeds(trx, placed.map(({ draft }) => draft.audience));
-  const feedRows = placed.flatMap(({ seq }, index) =>
-    Object.entries(positions[index]!).map(([userId, pts]) => ({ user_id: userId, pts, chat_id: chat.id, seq })),
-  );
-  if (feedRows.length > 0) await trx.insertInto('messaging.user_feed').values(feedRows).execute();
+/**
+ * Appends events to the logs of several locked chats in one go: one
+ * statement per table whatever the number of chats and events — the chat
+ * rows' new seqs, the log rows, the feed rows of direct chats (their
+ * positions move under the user_state row locks, taken in user id order so
+ * concurrent writers cannot deadlock), and the outbox entries the relay
+ * publishes after commit. Returns the events as published, in input order.
+ */
+export async function appendToChats(trx: MessagingTransaction, appends: readonly ChatAppend[], at: Date): Promise<LiveChatEvent[]> {
+  const placed: { readonly chat: LockedChat; readonly draft: EventDraft; readonly seq: number; readonly previousSeq: number }[] = [];
+  const chatRows: { id: string; lastSeq: number; lastBroadcastSeq: number; memberCount: number | null }[] = [];
+  for (const { chat, drafts, memberCount } of appends) {
+    if (drafts.length === 0) continue;
+    let broadcastSeq = chat.lastBroadcastSeq;
+    drafts.forEach((draft, index) => {
+      const previousSeq = broadcastSeq;
+      const seq = chat.lastSeq + index + 1;
+      if (draft.onlyFor === undefined) broadcastSeq = seq;
+      placed.push({ chat, draft, seq, previousSeq });
+    });
+    chatRows.push({ id: chat.id, lastSeq: chat.lastSeq + drafts.length, lastBroadcastSeq: broadcastSeq, memberCount: memberCount ?? null });
+  }
+  if (placed.length === 0) return [];
+
+  await sql`
+    update messaging.chats c
+    set last_seq = d.last_seq, last_broadcast_seq = d.last_broadcast_seq, member_count = coalesce(d.member_count, c.member_count)
+    from unnest(${chatRows.map((row) => row.id)}::uuid[], ${chatRows.map((row) => row.lastSeq)}::bigint[],
+                ${chatRows.map((row) => row.lastBroadcastSeq)}::bigint[], ${chatRows.map((row) => row.memberCount)}::int[])
+      as d(id, last_seq, last_broadcast_seq, member_count)
+    where c.id = d.id`.execute(trx);
+  await sql`
+    insert into messaging.chat_events (chat_id, seq, type, payload, only_for, message_id, created_at)
+    select chat_id, seq, type, payload, only_for, message_id, ${at}::timestamptz
+    from unnest(${placed.map((p) => p.chat.id)}::uuid[], ${placed.map((p) => p.seq)}::bigint[], ${placed.map((p) => p.draft.type)}::text[],
+                ${placed.map((p) => JSON.stringify(p.draft.data))}::jsonb[], ${placed.map((p) => p.draft.onlyFor ?? null)}::text[],
+                ${placed.map((p) => p.draft.messageId ?? null)}::uuid[])
+      as e(chat_id, seq, type, payload, only_for, message_id)`.execute(trx);
+
+  const positions = await advanceFeeds(trx, placed.map((p) => p.draft.audience));
+  const feed = placed.flatMap((p, index) => Object.entries(positions[index]!).map(([userId, pts]) => ({ userId, pts, chatId: p.chat.id, seq: p.seq })));
+  if (feed.length > 0) {
+    await sql`
+      insert into messaging.user_feed (user_id, pts, chat_id, seq)
+      select * from unnest(${feed.map((row) => row.userId)}::text[], ${feed.map((row) => row.pts)}::bigint[],
+                           ${feed.map((row) => row.chatId)}::uuid[], ${feed.map((row) => row.seq)}::bigint[])`.execute(trx);
+  }
 
   const atText = at.toISOString();
-  const live = placed.map(({ draft, seq, previousSeq }, index): LiveChatEvent => ({
+  const live = placed.map(({ chat, draft, seq, previousSeq }, index): LiveChatEvent => ({
     chatId: chat.id as ChatId,
     seq,
     type: draft.type,
@@ -121,7 +177,7 @@ export async function appendEvents(
     data: draft.data,
     chatType: chat.type,
     ...(draft.onlyFor === undefined ? {} : { onlyFor: [draft.onlyFor as UserId] }),
-    ...(chat.type === 'channel' ? { previousSeq } : {}),
+    ...(fansOutOnRead(chat.type) ? { previousSeq } : {}),
     ...(Object.keys(positions[index]!).length > 0 ? { positions: positions[index]! } : {}),
   }));
   await enqueueEvents(
@@ -140,10 +196,7 @@ export async function appendEvents(
 }
 
 /** For each event, each audience member's new feed position. */
-async function advanceFeeds(
-  trx: MessagingTransaction,
-  audiences: readonly (readonly string[])[],
-): Promise<Record<string, number>[]> {
+async function advanceFeeds(trx: MessagingTransaction, audiences: readonly (readonly string[])[]): Promise<Record<string, number>[]> {
   const counts = new Map<string, number>();
   for (const audience of audiences) for (const userId of audience) counts.set(userId, (counts.get(userId) ?? 0) + 1);
   if (counts.size === 0) return audiences.map(() => ({}));

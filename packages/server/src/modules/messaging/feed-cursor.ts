@@ -2,17 +2,22 @@ import { KaifError } from '../../platform/http/kaif-error.js';
 
 /**
  * A position in one user's change feed. `pts`: the last feed row delivered
- * (direct and group chats, plus the user's own events in channels).
- * `channels`: for each channel the user belongs to, the seq up to which its
- * subscriber-wide events were delivered.
+ * (direct chats, plus the user's own events in groups and channels).
+ * `channels`: for each group or channel the user belongs to — the chats read
+ * from their log — the seq up to which its events for every member were
+ * delivered.
  */
 export interface FeedCursor {
   readonly pts: number;
   readonly channels: Readonly<Record<string, number>>;
 }
 
-interface CursorV1 {
-  readonly v: 1;
+/**
+ * Version 2: groups moved from the feed to their logs. A version 1 cursor
+ * does not name its groups, so it cannot be resumed exactly: CURSOR_INVALID.
+ */
+interface CursorV2 {
+  readonly v: 2;
   readonly p: number;
   readonly c: Record<string, number>;
 }
@@ -21,7 +26,7 @@ const isCount = (value: unknown): value is number => Number.isSafeInteger(value)
 
 /** Opaque to clients: base64url of a small versioned JSON document. */
 export function encodeCursor(cursor: FeedCursor): string {
-  const body: CursorV1 = { v: 1, p: cursor.pts, c: { ...cursor.channels } };
+  const body: CursorV2 = { v: 2, p: cursor.pts, c: { ...cursor.channels } };
   return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 }
 
@@ -35,8 +40,8 @@ export function decodeCursor(text: string): FeedCursor {
     throw new KaifError('CURSOR_INVALID');
   }
   if (typeof body !== 'object' || body === null) throw new KaifError('CURSOR_INVALID');
-  const { v, p, c } = body as Partial<CursorV1>;
-  if (v !== 1 || !isCount(p) || typeof c !== 'object' || c === null || Array.isArray(c)) {
+  const { v, p, c } = body as Partial<CursorV2>;
+  if (v !== 2 || !isCount(p) || typeof c !== 'object' || c === null || Array.isArray(c)) {
     throw new KaifError('CURSOR_INVALID');
   }
   const channels: Record<string, number> = {};

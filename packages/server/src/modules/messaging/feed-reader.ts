@@ -3,6 +3,7 @@ import { UPDATES_MAX_LIMIT } from '@kaif/protocol';
 import { type Kysely, sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { ChatEvent, ChatEventType, ChatType, FeedPage } from './api.js';
+import { fansOutOnRead } from './event-log.js';
 import { type FeedCursor, decodeCursor, encodeCursor } from './feed-cursor.js';
 import type { MessagingTables } from './messaging-tables.js';
 import { applyOwnChannelEvent } from './own-channel-event.js';
@@ -37,10 +38,11 @@ const toEvent = (row: EventRow): ChatEvent => ({
 });
 
 /**
- * The per-user change feed (Telegram's pts + getDifference). Direct and group
- * events, and a user's own events in channels, are read from the user's feed
- * rows (pts > cursor); channel events for every subscriber are read from the
- * channels' logs after the cursor's per-channel seqs. Both reads share one
+ * The per-user change feed (Telegram's pts + getDifference). Direct-chat
+ * events, and a user's own events in groups and channels (joining, leaving,
+ * private read markers), are read from the user's feed rows (pts > cursor);
+ * group and channel events for every member are read from the chats' logs
+ * after the cursor's per-chat seqs. Both reads share one
  * snapshot, so each chat's log shows as a gap-free prefix, and the two
  * streams are merged so that each chat's events come out in seq order.
  */
@@ -61,7 +63,7 @@ export class FeedReader {
           .innerJoin('messaging.chats as c', 'c.id', 'm.chat_id')
           .select(['c.id', 'c.last_seq'])
           .where('m.user_id', '=', userId)
-          .where('c.type', '=', 'channel')
+          .where('c.type', '<>', 'direct')
           .execute();
         if (!cursor) {
           const start = Object.fromEntries(channels.map((channel) => [channel.id, channel.last_seq]));
@@ -97,7 +99,7 @@ export class FeedReader {
     const result = await sql<EventRow>`
       select e.chat_id, e.seq, e.type, e.payload, e.created_at
       from unnest(${ids}::uuid[], ${ids.map((id) => starts.get(id)!)}::bigint[]) as cur(chat_id, after_seq)
-      join messaging.chats c on c.id = cur.chat_id and c.type = 'channel' and c.last_broadcast_seq > cur.after_seq
+      join messaging.chats c on c.id = cur.chat_id and c.type <> 'direct' and c.last_broadcast_seq > cur.after_seq
       cross join lateral (
         select x.chat_id, x.seq, x.type, x.payload, x.created_at from messaging.chat_events x
         where x.chat_id = cur.chat_id and x.seq > cur.after_seq and x.only_for is null
@@ -132,7 +134,7 @@ function channelStarts(
   feedComplete: boolean,
 ): { readonly scan: Map<string, number>; readonly kept: Record<string, number> } {
   const firstOwn = new Map<string, number>();
-  for (const row of rows) if (row.chat_type === 'channel' && !firstOwn.has(row.chat_id)) firstOwn.set(row.chat_id, Number(row.seq));
+  for (const row of rows) if (fansOutOnRead(row.chat_type) && !firstOwn.has(row.chat_id)) firstOwn.set(row.chat_id, Number(row.seq));
   const scan = new Map<string, number>();
   const kept: Record<string, number> = {};
   for (const [chatId, seq] of Object.entries(cursor.channels)) {
@@ -161,7 +163,9 @@ function merge(
     const queue = queues.get(chatId);
     if (!queue) return true;
     while (queue.events.length > 0 && Number(queue.events[0]!.seq) < seq) {
-      if (channels[chatId] !== undefined) {
+      const delivered = channels[chatId];
+      // An own event (a group join) is in the log too: it came through the feed.
+      if (delivered !== undefined && Number(queue.events[0]!.seq) > delivered) {
         if (full()) return false;
         const row = queue.events[0]!;
         events.push(toEvent(row));
@@ -174,7 +178,7 @@ function merge(
 
   let stopped = false;
   for (const row of rows) {
-    if (row.chat_type === 'channel' && !deliverBefore(row.chat_id, Number(row.seq))) {
+    if (fansOutOnRead(row.chat_type) && !deliverBefore(row.chat_id, Number(row.seq))) {
       stopped = true;
       break;
     }
@@ -185,7 +189,7 @@ function merge(
     const event = toEvent(row);
     events.push(event);
     pts = Number(row.pts);
-    if (row.chat_type === 'channel') channels = applyOwnChannelEvent(channels, userId, event);
+    if (fansOutOnRead(row.chat_type)) channels = applyOwnChannelEvent(channels, userId, event);
   }
   let hasMore = stopped || !feedComplete;
   // Later channel events may only follow once no own event can come before them.

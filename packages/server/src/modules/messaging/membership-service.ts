@@ -19,8 +19,10 @@ interface MembershipChange {
  * Who is in a chat and with which role. Groups: the owner and admins add and
  * remove members, anyone may leave. Channels: anyone with the id may join,
  * subscribers read, the owner and admins post. Direct chats never change.
- * Every change is a chat.member event: in groups every member sees it, in
- * channels only the member concerned.
+ * Every change is a chat.member event: in groups every member sees it (and
+ * the member who joins or leaves also gets it in their feed, which starts or
+ * ends their reading of the group's log), in channels only the member
+ * concerned.
  */
 export class MembershipService {
   constructor(
@@ -114,7 +116,7 @@ export class MembershipService {
       .values({ chat_id: chat.id, user_id: userId, role: 'member', read_seq: 0, joined_at: at })
       .execute();
     const onlyFor = chat.type === 'channel' ? userId : undefined;
-    const audience = audienceOf(chat.type, [...members.map((member) => member.userId), userId], onlyFor);
+    const audience = audienceOf(chat.type, [...members.map((member) => member.userId), userId], { onlyFor, concerns: userId });
     await appendEvents(
       trx,
       chat,
@@ -143,7 +145,7 @@ export class MembershipService {
         type: 'chat.member',
         data: { userId, change, role: leaving.role },
         onlyFor,
-        audience: audienceOf(chat.type, members.map((member) => member.userId), onlyFor),
+        audience: audienceOf(chat.type, members.map((member) => member.userId), { onlyFor, concerns: userId }),
       },
     ];
     let remaining = members.filter((member) => member.userId !== userId);
@@ -171,7 +173,7 @@ function roleEvent(chat: LockedChat, members: readonly Member[], userId: string,
     type: 'chat.member',
     data: { userId, change: 'role', role },
     onlyFor,
-    audience: audienceOf(chat.type, members.map((member) => member.userId), onlyFor),
+    audience: audienceOf(chat.type, members.map((member) => member.userId), { onlyFor }),
   };
 }
 

@@ -1,17 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { HISTORY_MAX_LIMIT, MESSAGE_MAX_CHARS } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Message, SendInput } from './api.js';
-import { accessOf, canPost, isAdminRole, membersOf, roleIn } from './chat-access.js';
+import { accessOf, isAdminRole, membersOf, roleIn } from './chat-access.js';
 import { type LockedChat, type MessagingTransaction, appendEvents, audienceOf, lockChat } from './event-log.js';
 import type { MessagingDeps } from './messaging-deps.js';
+import { type SendOutcome, SendBatcher } from './send-batcher.js';
 import { MESSAGE_COLUMNS, isUuid, toMessage } from './views.js';
 
 const DEFAULT_PAGE = 50;
-
-/** Rolls a send back when its clientMsgId turned out to be taken: no seq is used up. */
-class AlreadySent extends Error {}
 
 export interface HistoryPage {
   readonly before?: number;
@@ -28,83 +25,34 @@ function checkText(text: string): void {
 
 /** Messages: sending (idempotent by clientMsgId), history, edits, deletes, forwards, read markers. */
 export class MessageService {
-  constructor(private readonly deps: MessagingDeps) {}
+  private readonly batcher: SendBatcher;
 
-  send(userId: string, input: SendInput): Promise<{ readonly message: Message; readonly created: boolean }> {
+  constructor(private readonly deps: MessagingDeps) {
+    this.batcher = new SendBatcher(deps, deps.sendBatching);
+  }
+
+  send(userId: string, input: SendInput): Promise<SendOutcome> {
     return this.sendInto(userId, input, null);
   }
 
   /**
-   * Idempotent on (chat, sender, clientMsgId). The first look for an earlier
-   * send happens before the chat lock (a retry costs one read); the insert
-   * after the lock ignores a conflict, and a loser rolls back, so a retry
-   * racing its original never uses up a seq or stores anything twice.
+   * Idempotent on (chat, sender, clientMsgId): a retry — in the same batch,
+   * an earlier one or a concurrent one on another node — is answered with
+   * the first message and stores nothing. What can be checked without the
+   * database is checked here; the rest is checked under the chat lock by
+   * the batch (see SendBatcher).
    */
-  private async sendInto(
-    userId: string,
-    input: SendInput,
-    forwardedFrom: Message['forwardedFrom'],
-  ): Promise<{ readonly message: Message; readonly created: boolean }> {
+  private sendInto(userId: string, input: SendInput, forwardedFrom: Message['forwardedFrom']): Promise<SendOutcome> {
     checkText(input.text);
     if (input.clientMsgId.length < 1 || input.clientMsgId.length > 64) {
       throw new KaifError('VALIDATION_FAILED', 'clientMsgId must hold 1 to 64 characters', { field: 'clientMsgId' });
     }
-    const access = await accessOf(this.deps.db, userId, input.chatId);
-    if (!canPost(access.chat.type, access.role)) throw new KaifError('CHAT_WRITE_FORBIDDEN');
-    const earlier = await this.findSent(input.chatId, userId, input.clientMsgId);
-    if (earlier) return { message: earlier, created: false };
+    if (!isUuid(input.chatId)) throw new KaifError('CHAT_NOT_FOUND');
     const replyToId = input.replyToId ?? null;
-    if (replyToId !== null) await this.checkReplyTarget(input.chatId, replyToId);
-
-    const at = new Date();
-    try {
-      const message = await this.deps.db.transaction().execute(async (trx) => {
-        const chat = await lockChat(trx, input.chatId);
-        if (!chat) throw new KaifError('CHAT_NOT_FOUND');
-        const audience = await this.audienceIfPoster(trx, chat, userId);
-        const message: Message = {
-          id: randomUUID() as Message['id'],
-          chatId: input.chatId,
-          seq: chat.lastSeq + 1,
-          senderId: userId as Message['senderId'],
-          text: input.text,
-          replyToId,
-          clientMsgId: input.clientMsgId,
-          createdAt: at.toISOString(),
-          editedAt: null,
-          deleted: false,
-          forwardedFrom,
-        };
-        const inserted = await trx
-          .insertInto('messaging.messages')
-          .values({
-            id: message.id,
-            chat_id: message.chatId,
-            seq: message.seq,
-            sender_id: userId,
-            client_msg_id: input.clientMsgId,
-            text: input.text,
-            reply_to_id: replyToId,
-            forwarded_from: forwardedFrom ? JSON.stringify(forwardedFrom) : null,
-            created_at: at,
-            edited_at: null,
-            deleted_at: null,
-          })
-          .onConflict((conflict) => conflict.columns(['chat_id', 'sender_id', 'client_msg_id']).doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (!inserted) throw new AlreadySent();
-        await appendEvents(trx, chat, [{ type: 'message.new', data: { ...message }, messageId: message.id, audience }], at);
-        return message;
-      });
-      this.deps.committed();
-      return { message, created: true };
-    } catch (error) {
-      if (!(error instanceof AlreadySent)) throw error;
-      const first = await this.findSent(input.chatId, userId, input.clientMsgId);
-      if (!first) throw error;
-      return { message: first, created: false };
+    if (replyToId !== null && !isUuid(replyToId)) {
+      throw new KaifError('VALIDATION_FAILED', 'replyToId must name a message of this chat', { field: 'replyToId' });
     }
+    return this.batcher.send({ userId, input: { ...input, replyToId }, forwardedFrom });
   }
 
   /** Newest first with `before` (or neither), oldest first with `after`. */
@@ -164,7 +112,7 @@ export class MessageService {
     chatId: string,
     messageId: string,
     target: { readonly toChatId: string; readonly clientMsgId: string },
-  ): Promise<{ readonly message: Message; readonly created: boolean }> {
+  ): Promise<SendOutcome> {
     await accessOf(this.deps.db, userId, chatId);
     const source = isUuid(messageId) ? await this.findMessage(chatId, messageId) : undefined;
     if (!source || source.deleted) throw new KaifError('MESSAGE_NOT_FOUND');
@@ -205,7 +153,7 @@ export class MessageService {
       const draft =
         chat.type === 'channel'
           ? { type: 'chat.read' as const, data, onlyFor: userId, audience: [userId] }
-          : { type: 'chat.read' as const, data, audience: (await membersOf(trx, chat.id)).map((member) => member.userId) };
+          : { type: 'chat.read' as const, data, audience: audienceOf(chat.type, await directMembersOf(trx, chat)) };
       await appendEvents(trx, chat, [draft], new Date());
     });
     if (moved) this.deps.committed();
@@ -227,8 +175,7 @@ export class MessageService {
     const result = await this.deps.db.transaction().execute(async (trx) => {
       const chat = await lockChat(trx, chatId);
       if (!chat) throw new KaifError('CHAT_NOT_FOUND');
-      const members = chat.type === 'channel' ? [] : await membersOf(trx, chatId);
-      const role = chat.type === 'channel' ? await roleIn(trx, chatId, userId) : members.find((m) => m.userId === userId)?.role;
+      const role = await roleIn(trx, chatId, userId);
       if (!role) throw new KaifError('CHAT_NOT_FOUND');
       const row = await trx
         .selectFrom('messaging.messages')
@@ -237,29 +184,11 @@ export class MessageService {
         .where('chat_id', '=', chatId)
         .executeTakeFirst();
       if (!row || row.deleted_at) throw new KaifError('MESSAGE_NOT_FOUND');
-      const audience = audienceOf(chat.type, members.map((member) => member.userId));
+      const audience = audienceOf(chat.type, await directMembersOf(trx, chat));
       return apply(trx, chat, toMessage(row), audience, role);
     });
     this.deps.committed();
     return result;
-  }
-
-  /** Re-checks, under the chat lock, that the sender may still post; returns who gets a feed row. */
-  private async audienceIfPoster(trx: MessagingTransaction, chat: LockedChat, userId: string): Promise<readonly string[]> {
-    if (chat.type === 'channel') {
-      const role = await roleIn(trx, chat.id, userId);
-      if (!role) throw new KaifError('CHAT_NOT_FOUND');
-      if (!canPost(chat.type, role)) throw new KaifError('CHAT_WRITE_FORBIDDEN');
-      return [];
-    }
-    const members = await membersOf(trx, chat.id);
-    if (!members.some((member) => member.userId === userId)) throw new KaifError('CHAT_NOT_FOUND');
-    return audienceOf(chat.type, members.map((member) => member.userId));
-  }
-
-  private async checkReplyTarget(chatId: string, replyToId: string): Promise<void> {
-    if (isUuid(replyToId) && (await this.findMessage(chatId, replyToId))) return;
-    throw new KaifError('VALIDATION_FAILED', 'replyToId must name a message of this chat', { field: 'replyToId' });
   }
 
   private async findMessage(chatId: string, messageId: string): Promise<Message | undefined> {
@@ -271,15 +200,10 @@ export class MessageService {
       .executeTakeFirst();
     return row ? toMessage(row) : undefined;
   }
+}
 
-  private async findSent(chatId: string, senderId: string, clientMsgId: string): Promise<Message | undefined> {
-    const row = await this.deps.db
-      .selectFrom('messaging.messages')
-      .select(MESSAGE_COLUMNS)
-      .where('chat_id', '=', chatId)
-      .where('sender_id', '=', senderId)
-      .where('client_msg_id', '=', clientMsgId)
-      .executeTakeFirst();
-    return row ? toMessage(row) : undefined;
-  }
+/** The members who get feed rows: only a direct chat's two; groups and channels are read from their log. */
+async function directMembersOf(trx: MessagingTransaction, chat: LockedChat): Promise<string[]> {
+  if (chat.type !== 'direct') return [];
+  return (await membersOf(trx, chat.id)).map((member) => member.userId);
 }

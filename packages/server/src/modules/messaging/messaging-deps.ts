@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MessagingTables } from './messaging-tables.js';
+import type { SendBatching } from './send-batcher.js';
 
 /** What the messaging services need from the rest of the process. */
 export interface MessagingDeps {
@@ -9,6 +10,8 @@ export interface MessagingDeps {
   readonly unknownUsers: (ids: readonly string[]) => Promise<readonly string[]>;
   /** Tells the outbox relay that a transaction with events committed. */
   readonly committed: () => void;
+  /** How sends are group-committed. */
+  readonly sendBatching: SendBatching;
 }
 
 /** USER_NOT_FOUND unless every id names a user. */

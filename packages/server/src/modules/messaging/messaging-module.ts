@@ -7,6 +7,9 @@ import type { MessagingDeps } from './messaging-deps.js';
 import { createMessagingServices } from './messaging-services.js';
 import { type MessagingTables, messagingMigrations } from './messaging-tables.js';
 
+/** Concurrent batches per process on PostgreSQL; each holds one pooled connection. */
+const SCALE_OUT_LANES = 2;
+
 /**
  * Chats, groups and channels on a gap-free per-chat event log, with a
  * per-user change feed (see README.md). Stateless: any number of processes
@@ -25,6 +28,12 @@ export const messagingModule: KaifModule = {
         return ids.filter((id) => !found.has(id));
       },
       committed: ctx.outboxCommitted,
+      sendBatching: {
+        maxBatch: ctx.config.KAIF_SEND_BATCH_MAX,
+        windowMs: ctx.config.KAIF_SEND_BATCH_WINDOW_MS,
+        // PGlite has one connection: a second lane would only queue behind the first.
+        lanes: ctx.db.kind === 'pglite' ? 1 : SCALE_OUT_LANES,
+      },
     };
     const services = createMessagingServices(deps);
     return {

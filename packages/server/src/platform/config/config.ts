@@ -97,6 +97,18 @@ export const ConfigSchema = Type.Object({
     default: false,
     description: 'Take the client IP from X-Forwarded-For (only behind a proxy that sets it)',
   }),
+  KAIF_SEND_BATCH_MAX: Type.Integer({
+    minimum: 1,
+    maximum: 4096,
+    default: 512,
+    description: 'Most sends committed in one transaction (group commit)',
+  }),
+  KAIF_SEND_BATCH_WINDOW_MS: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    default: 0,
+    description: 'How long an idle send lane waits for more sends before committing (0 = next event-loop turn)',
+  }),
   KAIF_WEB_DIR: Type.Optional(Type.String({ description: 'Built web client to serve at /; unset = apps/web/dist' })),
 });
 
