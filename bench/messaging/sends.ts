@@ -1,12 +1,16 @@
 /**
- * Persisted message sends per second, through the real send path (chat row
- * lock, gap-free seq, message row, log event, feed rows, outbox), into PGlite
- * and PostgreSQL, into one chat and spread over 1,000 chats. The baseline is
- * a plain single-row INSERT into a bare table on the same engine, in the same
- * run: the ceiling for one durable write per request.
+ * Persisted message sends per second through the real send path (group
+ * commit: chat row locks, gap-free seqs, message rows, log events, direct-chat
+ * feed rows, outbox), into PGlite (on disk) and PostgreSQL, at several
+ * concurrencies, into one hot chat, 1,000 direct chats, 100 groups of 100 and
+ * one group of 1,000. Two baselines run in the same process on the same
+ * engine: a plain single-row INSERT (one durable write per request), and the
+ * same send path with one transaction per send (batches of one). Then each
+ * workload runs open-loop at half its peak rate, for the ack latency a
+ * client sees below saturation.
  *
- *   npx tsx bench/messaging/sends.ts [postgres://…]   (or DATABASE_URL=…)
- *   BENCH_SECONDS=5 BENCH_CONCURRENCY=16 to tune; without a URL, PGlite only.
+ *   npx tsx bench/messaging/sends.ts [postgres://…]   (or DATABASE_URL=…; without one, PGlite only)
+ *   BENCH_SECONDS=4 BENCH_CONCURRENCY=1,64,1024 BENCH_ENGINES=pglite,postgres to tune
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,98 +20,164 @@ import type { ChatId } from '@kaif/protocol';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { Registry } from 'prom-client';
-import { createMessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
+import { type MessagingServices, createMessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import { type MessagingTables, messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
+import type { SendBatching } from '../../packages/server/src/modules/messaging/send-batcher.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
 import { openPgliteDatabase } from '../../packages/server/src/platform/db/pglite-database.js';
 import { openPostgresDatabase } from '../../packages/server/src/platform/db/postgres-database.js';
 import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
 import { platformMigrations } from '../../packages/server/src/platform/outbox/outbox-tables.js';
 import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
+import { type ChartSeries, writeChart } from '../support/svg-chart.js';
+import { summarize } from '../wire/stats.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const SPREAD_CHATS = 1000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,64,1024').split(',').map(Number);
+const ENGINES = (process.env.BENCH_ENGINES ?? 'pglite,postgres').split(',');
 const POSTGRES_URL = process.argv[2] ?? process.env.DATABASE_URL;
+const POOL_SIZE = 16;
+const TEXT = 'hello from the bench';
 
-interface Result {
-  readonly engine: string;
-  readonly workload: string;
-  readonly operations: number;
+interface Figures {
+  readonly count: number;
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-  readonly vsBaseline: number;
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+interface Row extends Figures {
+  readonly engine: string;
+  readonly workload: string;
+  readonly variant: 'group commit' | 'one transaction per send' | 'single-row INSERT' | 'group commit, half peak rate';
+  readonly concurrency: number;
+  readonly vsInsert: number;
+  readonly vsOnePerSend: number | null;
+}
+
+/** Who sends into which chat: the i-th send of the run. */
+interface Workload {
+  readonly name: string;
+  readonly pick: (index: number) => { readonly userId: string; readonly chatId: string };
+}
 
 /** Closed loop: `concurrency` workers repeat `operation` until the time is up. */
-async function measure(operation: (worker: number, index: number) => Promise<void>, concurrency: number) {
+async function closedLoop(concurrency: number, operation: (index: number) => Promise<void>): Promise<Figures> {
   const latencies: number[] = [];
   const deadline = performance.now() + SECONDS * 1000;
   const started = performance.now();
   let index = 0;
   await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
+    Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
         const begin = performance.now();
-        await operation(worker, index++);
+        await operation(index++);
         latencies.push(performance.now() - begin);
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    operations: latencies.length,
-    perSecond: latencies.length / elapsed,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-  };
+  return summarize(latencies, (performance.now() - started) / 1000);
 }
 
-async function benchEngine(engine: string, db: Database, concurrency: number): Promise<Result[]> {
+/** Open loop: starts `rate` operations a second whatever their latency. */
+async function openLoop(rate: number, operation: (index: number) => Promise<void>): Promise<Figures> {
+  const latencies: number[] = [];
+  const inFlight: Promise<void>[] = [];
+  const started = performance.now();
+  let launched = 0;
+  while (performance.now() - started < SECONDS * 1000) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    for (; launched < due; launched++) {
+      const begin = performance.now();
+      inFlight.push(operation(launched).then(() => void latencies.push(performance.now() - begin)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+  return summarize(latencies, (performance.now() - started) / 1000);
+}
+
+const services = (db: Database, sendBatching: SendBatching): MessagingServices =>
+  createMessagingServices({ db: db.kysely<MessagingTables>(), unknownUsers: async () => [], committed: () => undefined, sendBatching });
+
+async function workloads(setup: MessagingServices, run: string): Promise<Workload[]> {
+  const user = (name: string) => `bench-${run}-${name}`;
+  const hot = await setup.chats.create(user('hot-a'), { type: 'direct', memberIds: [user('hot-b')] });
+  const direct: string[] = [];
+  for (let index = 0; index < 1000; index++) {
+    direct.push((await setup.chats.create(user(`d${index}a`), { type: 'direct', memberIds: [user(`d${index}b`)] })).chat.id);
+  }
+  const groups: string[] = [];
+  for (let index = 0; index < 100; index++) {
+    const members = Array.from({ length: 99 }, (_, member) => user(`g${index}m${member + 1}`));
+    groups.push((await setup.chats.create(user(`g${index}m0`), { type: 'group', title: `group ${index}`, memberIds: members })).chat.id);
+  }
+  const big = await setup.chats.create(user('big0'), {
+    type: 'group',
+    title: 'big',
+    memberIds: Array.from({ length: 99 }, (_, member) => user(`big${member + 1}`)),
+  });
+  for (let member = 100; member < 1000; member++) await setup.members.add(user('big0'), big.chat.id, user(`big${member}`));
+  return [
+    { name: 'one hot chat', pick: (i) => ({ userId: user(i % 2 ? 'hot-a' : 'hot-b'), chatId: hot.chat.id }) },
+    { name: '1,000 direct chats', pick: (i) => ({ userId: user(`d${i % 1000}${(i >> 10) % 2 ? 'a' : 'b'}`), chatId: direct[i % 1000]! }) },
+    { name: '100 groups of 100', pick: (i) => ({ userId: user(`g${i % 100}m${(i >> 7) % 100}`), chatId: groups[i % 100]! }) },
+    { name: 'one group of 1,000', pick: (i) => ({ userId: user(`big${i % 1000}`), chatId: big.chat.id }) },
+  ];
+}
+
+async function benchEngine(engine: string, db: Database, lanes: number): Promise<Row[]> {
   await db.migrate([platformMigrations, messagingMigrations]);
   const kysely = db.kysely<unknown>();
   await sql`create table if not exists public.bench_bare (id bigserial primary key, chat_id uuid not null, body text not null)`.execute(kysely);
-  const services = createMessagingServices({
-    db: db.kysely<MessagingTables>(),
-    unknownUsers: async () => [],
-    committed: () => undefined,
-  });
   const run = randomBytes(4).toString('hex');
-  const one = await services.chats.create(`bench-${run}-a`, { type: 'direct', memberIds: [`bench-${run}-b`] });
-  const spread: string[] = [];
-  for (let index = 0; index < SPREAD_CHATS; index++) {
-    const created = await services.chats.create(`bench-${run}-u${index}`, { type: 'direct', memberIds: [`bench-${run}-v${index}`] });
-    spread.push(created.chat.id);
-  }
-  const baseline = await measure(async () => {
-    await sql`insert into public.bench_bare (chat_id, body) values (${one.chat.id}, ${'hello from the bench'})`.execute(kysely);
-  }, concurrency);
-  const single = await measure(async (worker, index) => {
-    await services.messages.send(`bench-${run}-a`, { chatId: one.chat.id as ChatId, clientMsgId: `s${worker}-${index}`, text: 'hello from the bench' });
-  }, concurrency);
-  const spreadResult = await measure(async (worker, index) => {
-    const chat = index % SPREAD_CHATS;
-    await services.messages.send(`bench-${run}-u${chat}`, {
-      chatId: spread[chat] as ChatId,
-      clientMsgId: `m${worker}-${index}`,
-      text: 'hello from the bench',
+  const batched = services(db, { maxBatch: Number(process.env.KAIF_SEND_BATCH_MAX ?? 512), lanes, windowMs: 0 });
+  // Today's path before group commit: every send its own transaction, as many at once as the pool allows.
+  const onePerSend = services(db, { maxBatch: 1, lanes: engine.startsWith('pglite') ? 1 : POOL_SIZE, windowMs: 0 });
+  console.error(`${engine}: creating chats…`);
+  const loads = await workloads(batched, run);
+  const rows: Row[] = [];
+  let sent = 0;
+  const sender = (target: MessagingServices, workload: Workload) => async (index: number) => {
+    const { userId, chatId } = workload.pick(index);
+    await target.messages.send(userId, { chatId: chatId as ChatId, clientMsgId: `c${sent++}`, text: TEXT });
+  };
+  for (const concurrency of CONCURRENCIES) {
+    console.error(`${engine}: concurrency ${concurrency}`);
+    const insert = await closedLoop(concurrency, async () => {
+      await sql`insert into public.bench_bare (chat_id, body) values (${loads[0]!.pick(0).chatId}, ${TEXT})`.execute(kysely);
     });
-  }, concurrency);
-  const row = (workload: string, figures: typeof baseline): Result => ({
-    engine,
-    workload,
-    ...figures,
-    vsBaseline: figures.perSecond / baseline.perSecond,
-  });
-  return [
-    row('baseline: single-row INSERT', baseline),
-    row('send, one chat', single),
-    row(`send, ${SPREAD_CHATS} chats`, spreadResult),
-  ];
+    rows.push({ engine, workload: '—', variant: 'single-row INSERT', concurrency, ...insert, vsInsert: 1, vsOnePerSend: null });
+    for (const workload of loads) {
+      const single = await closedLoop(concurrency, sender(onePerSend, workload));
+      const group = await closedLoop(concurrency, sender(batched, workload));
+      const base = { engine, workload: workload.name, concurrency };
+      rows.push({ ...base, variant: 'one transaction per send', ...single, vsInsert: single.perSecond / insert.perSecond, vsOnePerSend: 1 });
+      rows.push({
+        ...base,
+        variant: 'group commit',
+        ...group,
+        vsInsert: group.perSecond / insert.perSecond,
+        vsOnePerSend: group.perSecond / single.perSecond,
+      });
+    }
+  }
+  const bestInsert = Math.max(...rows.filter((row) => row.variant === 'single-row INSERT').map((row) => row.perSecond));
+  for (const workload of loads) {
+    const peak = Math.max(...rows.filter((row) => row.workload === workload.name && row.variant === 'group commit').map((row) => row.perSecond));
+    console.error(`${engine}: ${workload.name} at half its peak (${Math.round(peak / 2)}/s)`);
+    const half = await openLoop(peak / 2, sender(batched, workload));
+    rows.push({
+      engine,
+      workload: workload.name,
+      variant: 'group commit, half peak rate',
+      concurrency: 0,
+      ...half,
+      vsInsert: half.perSecond / bestInsert,
+      vsOnePerSend: null,
+    });
+  }
+  return rows;
 }
 
 async function withScratchPostgres<T>(url: string, work: (scratchUrl: string) => Promise<T>): Promise<T> {
@@ -125,51 +195,89 @@ async function withScratchPostgres<T>(url: string, work: (scratchUrl: string) =>
   }
 }
 
-async function main(): Promise<void> {
-  const results: Result[] = [];
-  const dataDir = await mkdtemp(join(tmpdir(), 'kaif-bench-'));
-  const pglite = await openPgliteDatabase({ dataDir });
-  try {
-    // PGlite runs one transaction at a time; more workers only queue.
-    results.push(...(await benchEngine('pglite (on disk)', pglite, 4)));
-  } finally {
-    await pglite.close();
-    await rm(dataDir, { recursive: true, force: true });
+async function charts(dir: string, rows: readonly Row[]): Promise<string[]> {
+  const written: string[] = [];
+  for (const engine of [...new Set(rows.map((row) => row.engine))]) {
+    const of = (variant: Row['variant'], workload?: string) =>
+      rows.filter((row) => row.engine === engine && row.variant === variant && (workload === undefined || row.workload === workload));
+    const workloadsRun = [...new Set(of('group commit').map((row) => row.workload))];
+    const throughput: ChartSeries[] = [
+      ...workloadsRun.map((workload) => ({ name: workload, points: of('group commit', workload).map((r) => ({ x: r.concurrency, y: r.perSecond })) })),
+      { name: 'single-row INSERT', points: of('single-row INSERT').map((r) => ({ x: r.concurrency, y: r.perSecond })) },
+      {
+        name: 'one txn per send (1k chats)',
+        points: of('one transaction per send', '1,000 direct chats').map((r) => ({ x: r.concurrency, y: r.perSecond })),
+      },
+    ];
+    const slug = engine.replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '');
+    const throughputFile = join(dir, `messaging-sends-${slug}-throughput.svg`);
+    await writeChart(throughputFile, {
+      title: `Acknowledged sends per second — ${engine}`,
+      xLabel: 'concurrent senders',
+      yLabel: 'sends per second',
+      series: throughput,
+      logX: true,
+      logY: true,
+    });
+    const latencyFile = join(dir, `messaging-sends-${slug}-latency.svg`);
+    await writeChart(latencyFile, {
+      title: `Ack latency, group commit — ${engine}`,
+      xLabel: 'concurrent senders',
+      yLabel: 'milliseconds',
+      series: workloadsRun.flatMap((workload) => [
+        { name: `${workload} p50`, points: of('group commit', workload).map((r) => ({ x: r.concurrency, y: r.p50Ms })) },
+        { name: `${workload} p99`, points: of('group commit', workload).map((r) => ({ x: r.concurrency, y: r.p99Ms })) },
+      ]),
+      logX: true,
+      logY: true,
+    });
+    written.push(throughputFile, latencyFile);
   }
-  if (POSTGRES_URL) {
+  return written;
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  if (ENGINES.includes('pglite')) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'kaif-bench-'));
+    const pglite = await openPgliteDatabase({ dataDir });
+    try {
+      rows.push(...(await benchEngine('PGlite (on disk)', pglite, 1)));
+    } finally {
+      await pglite.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  if (POSTGRES_URL && ENGINES.includes('postgres')) {
     await withScratchPostgres(POSTGRES_URL, async (url) => {
       const logger = createLogger('warn');
       const registry = new Registry();
-      const db = await openPostgresDatabase({
-        url,
-        poolSize: CONCURRENCY,
-        policy: createDependencyPolicy('postgres', { logger, registry }),
-        logger,
-        registry,
-      });
+      // Generous queue: this measures throughput; shedding under overload is measured in test/resilience.
+      const policy = createDependencyPolicy('postgres', { logger, registry }, { queue: 100_000 });
+      const db = await openPostgresDatabase({ url, poolSize: POOL_SIZE, policy, logger, registry });
       try {
-        results.push(...(await benchEngine('postgresql', db, CONCURRENCY)));
+        rows.push(...(await benchEngine('PostgreSQL 15', db, 2)));
       } finally {
         await db.close();
       }
     });
   }
-  const lines = [
-    `| engine | workload | ops | per second | p50 ms | p99 ms | vs baseline |`,
-    `|---|---|---:|---:|---:|---:|---:|`,
-    ...results.map(
-      (r) =>
-        `| ${r.engine} | ${r.workload} | ${r.operations} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.vsBaseline.toFixed(2)} |`,
-    ),
-  ];
-  console.log(lines.join('\n'));
-  const out = join(import.meta.dirname, '..', 'results', 'messaging-sends.json');
-  await mkdir(join(import.meta.dirname, '..', 'results'), { recursive: true });
-  await writeFile(
-    out,
-    `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, concurrency: CONCURRENCY, results }, null, 2)}\n`,
+  const number = (value: number) => Math.round(value).toLocaleString('en-US');
+  console.log(
+    [
+      '| engine | workload | variant | concurrency | sends/s | p50 ms | p99 ms | vs INSERT | vs one txn per send |',
+      '|---|---|---|---:|---:|---:|---:|---:|---:|',
+      ...rows.map(
+        (r) =>
+          `| ${r.engine} | ${r.workload} | ${r.variant} | ${r.concurrency || 'open loop'} | ${number(r.perSecond)} | ${r.p50Ms} | ${r.p99Ms} | ${r.vsInsert.toFixed(2)} | ${r.vsOnePerSend === null ? '—' : `${r.vsOnePerSend.toFixed(1)}×`} |`,
+      ),
+    ].join('\n'),
   );
-  console.log(`\nwrote ${out}`);
+  const dir = join(import.meta.dirname, '..', 'results');
+  await mkdir(dir, { recursive: true });
+  const out = join(dir, 'messaging-sends.json');
+  await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, rows }, null, 2)}\n`);
+  for (const file of [out, ...(await charts(dir, rows))]) console.log(`wrote ${file}`);
 }
 
 await main();
