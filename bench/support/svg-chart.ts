@@ -25,7 +25,7 @@ const HEIGHT = 440;
 const MARGIN = { left: 80, right: 200, top: 40, bottom: 56 };
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04'];
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const short = (value: number) =>
   value >= 1_000_000 ? `${+(value / 1_000_000).toFixed(1)}M` : value >= 1000 ? `${+(value / 1000).toFixed(1)}k` : `${+value.toFixed(2)}`;
 
@@ -50,7 +50,7 @@ export function renderChart(chart: Chart): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${WIDTH / 2 - MARGIN.right / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(chart.title)}</text>`,
+    `<text x="${WIDTH / 2 - MARGIN.right / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${xmlText(chart.title)}</text>`,
   ];
   for (const tick of y.ticks) {
     const at = y.at(tick).toFixed(1);
@@ -65,8 +65,8 @@ export function renderChart(chart: Chart): string {
   parts.push(
     `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${HEIGHT - MARGIN.bottom}" y2="${HEIGHT - MARGIN.bottom}" stroke="#111"/>`,
     `<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${HEIGHT - MARGIN.bottom}" stroke="#111"/>`,
-    `<text x="${(MARGIN.left + WIDTH - MARGIN.right) / 2}" y="${HEIGHT - 14}" text-anchor="middle">${escape(chart.xLabel)}</text>`,
-    `<text transform="translate(18 ${(MARGIN.top + HEIGHT - MARGIN.bottom) / 2}) rotate(-90)" text-anchor="middle">${escape(chart.yLabel)}</text>`,
+    `<text x="${(MARGIN.left + WIDTH - MARGIN.right) / 2}" y="${HEIGHT - 14}" text-anchor="middle">${xmlText(chart.xLabel)}</text>`,
+    `<text transform="translate(18 ${(MARGIN.top + HEIGHT - MARGIN.bottom) / 2}) rotate(-90)" text-anchor="middle">${xmlText(chart.yLabel)}</text>`,
   );
   chart.series.forEach((series, index) => {
     const color = COLORS[index % COLORS.length]!;
@@ -78,7 +78,7 @@ export function renderChart(chart: Chart): string {
     }
     const legendY = MARGIN.top + 10 + index * 18;
     parts.push(`<rect x="${WIDTH - MARGIN.right + 14}" y="${legendY - 6}" width="12" height="12" fill="${color}"/>`);
-    parts.push(`<text x="${WIDTH - MARGIN.right + 32}" y="${legendY}" dominant-baseline="middle">${escape(series.name)}</text>`);
+    parts.push(`<text x="${WIDTH - MARGIN.right + 32}" y="${legendY}" dominant-baseline="middle">${xmlText(series.name)}</text>`);
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
