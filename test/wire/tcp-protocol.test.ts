@@ -52,6 +52,22 @@ describe('CosmicProto over TCP', () => {
     await guesser.untilClosed();
   });
 
+  it('pipelines 300 sends on one connection: every Ack in packet order, the messages stored in that order', async () => {
+    const client = await rawAuthenticated(tcpPort(server), ana.accessToken);
+    const ids = Array.from({ length: 300 }, (_, index) => `pipe-${index}`);
+    client.write(
+      ...ids.map((id) => ({ packet_type: 'SendMessage', message: { chat_id: chatId, content: id }, client_msg_id: id })),
+      { packet_type: 'Ping' },
+    );
+    const replies = await client.nextReplies(301);
+    expect(replies.slice(0, 300).map((reply) => [reply.success, reply.client_msg_id])).toEqual(ids.map((id) => [true, id]));
+    expect(replies[300]).toEqual({ packet_type: 'Pong' });
+    // History pages hold 100: the newest page is the last 100 sends, in packet order.
+    const stored = (await ana.history(chatId, 100)).filter((message) => message.text?.startsWith('pipe-'));
+    expect(stored.sort((a, b) => a.seq - b.seq).map((message) => message.text)).toEqual(ids.slice(200));
+    client.close();
+  });
+
   it('stores a message under the token’s user whatever sender_id the packet claims', async () => {
     const client = await rawAuthenticated(tcpPort(server), ana.accessToken);
     client.write({

@@ -19,11 +19,12 @@ import { clientIpOf } from './client-ip.js';
  * shared key-value store, the feed in the database.
  */
 export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): KaifModule {
-  const options: GatewayOptions = { ...DEFAULT_GATEWAY_OPTIONS, ...overrides };
   return {
     name: 'realtime',
     dependsOn: ['identity', 'messaging'],
     async init(context) {
+      const framesPerSecond = context.config.KAIF_CONNECTION_FRAMES_PER_SECOND;
+      const options: GatewayOptions = { ...DEFAULT_GATEWAY_OPTIONS, framesPerSecond, frameBurst: framesPerSecond * 2, ...overrides };
       const identity = context.service('identity');
       const messaging = context.service('messaging');
       const metrics = new RealtimeMetrics(context.registry);

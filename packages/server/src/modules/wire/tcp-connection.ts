@@ -32,9 +32,11 @@ const ACK_OK: ServerPacket = { packet_type: 'Ack', success: true };
 
 /**
  * One CosmicProto TCP connection. The framing (JSON or MessagePack) is chosen
- * by the first byte. Packets are handled one at a time in arrival order, so
- * replies leave in the order their packets came and two messages sent on one
- * connection are stored in that order. Every packet that decodes gets exactly
+ * by the first byte. Sends are pipelined: many are in flight at once (they
+ * share the batcher's transactions), and their Acks, like every reply, leave
+ * in the order their packets came; two messages sent on one connection are
+ * stored in that order (a chat's sends queue in one batcher lane). Other
+ * packets wait for the replies before them. Every packet that decodes gets exactly
  * one reply; bytes that do not decode get an `Error`, and when the stream can
  * no longer be framed the connection closes. Pushed packets (`NewMessage`,
  * `Typing`, `Status`, `Error`) may come between replies.
@@ -43,6 +45,8 @@ export class TcpConnection {
   private wire: PacketConnection | undefined;
   private watcher: LiveWatcher | undefined;
   private readonly queue: ReaderItem[] = [];
+  /** Sends started and not yet answered, oldest first; each settles after the one before it. */
+  private readonly inFlight: Promise<void>[] = [];
   private working = false;
   private idleWaiters: (() => void)[] = [];
   private authFailures = 0;
@@ -111,17 +115,49 @@ export class TcpConnection {
     if (this.working) return;
     this.working = true;
     try {
-      for (let item = this.queue.shift(); item; item = this.queue.shift()) {
-        if (this.state === 'closing' || this.state === 'closed') break;
-        await this.handle(item);
-        if (this.state === 'open' && this.socket.isPaused() && this.queue.length <= this.context.limits.maxQueuedPackets / 2) {
-          this.socket.resume();
+      do {
+        for (let item = this.queue.shift(); item; item = this.queue.shift()) {
+          if (this.state === 'closing' || this.state === 'closed') break;
+          const send = this.watcher && item.kind === 'packet' ? parseClientPacket(item.value) : undefined;
+          if (send?.ok && send.packet.packet_type === 'SendMessage') {
+            await this.pipelineSend(send.packet, this.watcher!.principal);
+          } else {
+            // Anything else waits for the sends before it, so replies keep packet order.
+            await this.inFlight.at(-1);
+            await this.handle(item);
+          }
+          if (this.state === 'open' && this.socket.isPaused() && this.queue.length <= this.context.limits.maxQueuedPackets / 2) {
+            this.socket.resume();
+          }
         }
-      }
+        await this.inFlight.at(-1);
+      } while (this.queue.length > 0 && this.state !== 'closing' && this.state !== 'closed');
     } finally {
       this.working = false;
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+  }
+
+  /**
+   * Starts a send at once — the batcher commits many together — and queues
+   * its Ack behind the replies before it. At most `maxSendsInFlight` wait;
+   * the next waits for the oldest.
+   */
+  private async pipelineSend(packet: Extract<ClientPacket, { packet_type: 'SendMessage' }>, principal: Principal): Promise<void> {
+    const { metrics, limits } = this.context;
+    metrics.packetsReceived.inc({ transport: 'tcp', type: packet.packet_type });
+    if (this.inFlight.length >= limits.maxSendsInFlight) await this.inFlight[0];
+    const started = performance.now();
+    const ack = this.answer(packet, principal);
+    const previous = this.inFlight.at(-1);
+    const replied: Promise<void> = (async () => {
+      const reply = await ack.catch((error: unknown) => this.refusalCounted(codeOf(error, this.logger), packet.client_msg_id));
+      await previous;
+      metrics.ackSeconds.observe({ transport: 'tcp' }, (performance.now() - started) / 1000);
+      this.send(reply);
+      this.inFlight.shift();
+    })();
+    this.inFlight.push(replied);
   }
 
   private whenIdle(): Promise<void> {
@@ -156,13 +192,8 @@ export class TcpConnection {
     switch (packet.packet_type) {
       case 'Auth':
         return this.refusalCounted('ALREADY_AUTHENTICATED');
-      case 'SendMessage': {
-        const started = performance.now();
-        const ack = await actions.sendMessage(principal.userId, packet);
-        metrics.ackSeconds.observe({ transport: 'tcp' }, (performance.now() - started) / 1000);
-        this.countRefusal(ack);
-        return ack;
-      }
+      case 'SendMessage':
+        return this.countRefusal(await actions.sendMessage(principal.userId, packet));
       case 'GetMessages':
         return this.countRefusal(await actions.getMessages(principal.userId, packet));
       case 'Ping':

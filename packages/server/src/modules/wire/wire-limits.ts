@@ -10,6 +10,8 @@ export interface WireLimits {
   readonly maxWriteBufferBytes: number;
   /** Decoded packets waiting for their turn beyond this pause reading from the socket. */
   readonly maxQueuedPackets: number;
+  /** Sends one connection may have waiting for their Acks; the next packet waits for the oldest. */
+  readonly maxSendsInFlight: number;
   /** A connection with no packet for this long is closed. */
   readonly idleTimeoutMs: number;
   /** A connection must authenticate within this long of opening. */
@@ -34,6 +36,7 @@ export const DEFAULT_WIRE_LIMITS: WireLimits = {
   maxPacketBytes: 1024 * 1024,
   maxWriteBufferBytes: 1024 * 1024,
   maxQueuedPackets: 64,
+  maxSendsInFlight: 1024,
   idleTimeoutMs: 5 * 60_000,
   authTimeoutMs: 30_000,
   maxAuthAttempts: 3,

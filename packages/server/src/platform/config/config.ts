@@ -78,6 +78,12 @@ export const ConfigSchema = Type.Object({
     default: 600,
     description: 'API requests and WebSocket sends per minute per user, cluster-wide; 5x that per IP',
   }),
+  KAIF_CONNECTION_FRAMES_PER_SECOND: Type.Integer({
+    minimum: 1,
+    maximum: 1_000_000,
+    default: 30,
+    description: 'Frames per second one WebSocket or TCP connection may send, burst twice that; raise for bots and bridges',
+  }),
   KAIF_DEPENDENCY_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 10_000,
