@@ -30,6 +30,12 @@ export interface SendBatching {
   readonly lanes: number;
   /** How long an idle lane waits for company before it commits (0: the next turn of the event loop). */
   readonly windowMs: number;
+  /**
+   * Sends a lane holds waiting for a batch; beyond it new sends are refused
+   * at once with DEPENDENCY_UNAVAILABLE and a retry hint (default: four
+   * batches). Overload sheds new work at the door; what was admitted commits.
+   */
+  readonly maxQueued?: number;
 }
 
 type Settled = { readonly ok: SendOutcome } | { readonly error: unknown };
@@ -74,6 +80,9 @@ class Lane {
   ) {}
 
   submit(send: CheckedSend): Promise<SendOutcome> {
+    if (this.queue.length >= (this.options.maxQueued ?? this.options.maxBatch * 4)) {
+      return Promise.reject(new KaifError('DEPENDENCY_UNAVAILABLE', 'The server is at capacity; retry', { retryAfter: 1 }));
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ send, resolve, reject });
       this.schedule();

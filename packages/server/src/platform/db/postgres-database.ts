@@ -17,10 +17,19 @@ export interface PostgresOptions {
   readonly registry: Registry;
   /** Server-side limit for one statement, so an abandoned query does not run on. */
   readonly statementTimeoutMs?: number;
+  /** Checkouts that may wait for a connection; more are refused at once (default: 8 per pooled connection). */
+  readonly maxWaiting?: number;
 }
 
 // bigint (int8) columns are counters and sequence numbers that fit in 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/**
+ * Most transactions here take a few milliseconds, so eight waiters per
+ * connection wait at most some tens of milliseconds; beyond that a request
+ * is better refused with a retry hint than left to time out.
+ */
+const WAITING_PER_CONNECTION = 8;
 
 /** PostgreSQL for the scale-out shape: a pool, every query behind the policy. */
 export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
@@ -42,8 +51,9 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
     client.on('error', (error) => options.logger.warn({ err: error.message }, 'postgres connection lost'));
   });
   registerPoolMetrics(pool, options.registry);
+  const maxWaiting = options.maxWaiting ?? options.poolSize * WAITING_PER_CONNECTION;
   const kysely = new Kysely<unknown>({
-    dialect: new ResilientDialect(new PostgresDialect({ pool }), options.policy),
+    dialect: new ResilientDialect(new PostgresDialect({ pool }), options.policy, () => pool.waitingCount >= maxWaiting),
   });
   return {
     kind: 'postgres',

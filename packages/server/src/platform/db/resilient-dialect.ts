@@ -19,12 +19,14 @@ export class ResilientDialect implements Dialect {
   constructor(
     private readonly inner: Dialect,
     private readonly policy: DependencyPolicy,
+    /** True while the pool's wait queue is full: a new checkout is refused at once. */
+    private readonly saturated: () => boolean,
   ) {}
   createAdapter() {
     return this.inner.createAdapter();
   }
   createDriver(): Driver {
-    return new ResilientDriver(this.inner.createDriver(), this.policy);
+    return new ResilientDriver(this.inner.createDriver(), this.policy, this.saturated);
   }
   createQueryCompiler() {
     return this.inner.createQueryCompiler();
@@ -40,15 +42,23 @@ class ResilientDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly policy: DependencyPolicy,
+    private readonly saturated: () => boolean,
   ) {}
 
   init(): Promise<void> {
     return this.policy.execute(() => this.inner.init(), { idempotent: true });
   }
 
+  /**
+   * Admission: a checkout waits in the pool's bounded queue, or is refused
+   * at once when the queue is full, so overload sheds new work fast instead
+   * of stalling what is under way. Once a connection is held, its statements
+   * skip the bulkhead (see CallOptions.admitted). The pool's own connection
+   * timeout bounds the wait; a refused or broken connection still counts
+   * against the breaker.
+   */
   async acquireConnection(): Promise<DatabaseConnection> {
-    // The pool's own connection timeout bounds the wait; a refused or broken
-    // connection still counts against the breaker.
+    if (this.saturated()) throw poolBusy();
     const connection = await this.policy
       .execute(
         () =>
@@ -57,7 +67,7 @@ class ResilientDriver implements Driver {
             // not count our own saturation as the database failing.
             Promise.reject(isPoolTimeout(error) ? poolBusy() : error),
           ),
-        { untimed: true },
+        { untimed: true, admitted: true },
       )
       .catch((error: unknown) => Promise.reject(asUnavailable(error)));
     let wrapped = this.wrapped.get(connection);
@@ -92,7 +102,7 @@ class ResilientConnection implements DatabaseConnection {
   ) {}
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     return this.policy
-      .execute(() => this.inner.executeQuery<R>(query))
+      .execute(() => this.inner.executeQuery<R>(query), { admitted: true })
       .catch((error: unknown) => Promise.reject(asUnavailable(error)));
   }
   streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {

@@ -51,6 +51,12 @@ export interface CallOptions {
    * no per-attempt timeout, so a busy pool is not mistaken for an outage.
    */
   readonly untimed?: boolean;
+  /**
+   * The call belongs to work already admitted (a statement on a checked-out
+   * connection): it skips the bulkhead, so an admitted transaction is never
+   * refused between its statements. Admission happens before, at the door.
+   */
+  readonly admitted?: boolean;
 }
 
 /**
@@ -130,6 +136,7 @@ export function createDependencyPolicy(
   const perAttemptTimeout = timeout(settings.timeoutMs, TimeoutStrategy.Aggressive);
   const once = wrap(limiter, breaker, perAttemptTimeout);
   const untimed = wrap(limiter, breaker);
+  const admittedOnce = wrap(breaker, perAttemptTimeout);
   const retrying = wrap(
     retry(handleWhen((error) => !(error instanceof BrokenCircuitError) && !(error instanceof BulkheadRejectedError) && !(error instanceof KaifError) && !isClientSideError(error)), {
       maxAttempts: settings.maxAttempts - 1,
@@ -157,7 +164,15 @@ export function createDependencyPolicy(
     },
     async execute(call, callOptions = {}) {
       const stop = metrics.duration.startTimer({ dependency: name });
-      const policy = callOptions.untimed ? untimed : callOptions.idempotent ? retrying : once;
+      const policy = callOptions.admitted
+        ? callOptions.untimed
+          ? breaker
+          : admittedOnce
+        : callOptions.untimed
+          ? untimed
+          : callOptions.idempotent
+            ? retrying
+            : once;
       try {
         // A fresh signal per call: cockatiel otherwise hangs every concurrent
         // call's listener on one shared never-aborted signal.
