@@ -17,6 +17,15 @@ export interface PgliteOptions {
  * Embedded PostgreSQL (PGlite, WASM) for the one-process shape. In-process, so
  * it needs no resilience policy; single-connection, so transactions run one
  * at a time.
+ *
+ * Durability (checked in @electric-sql/pglite 0.4.6): PGlite starts
+ * PostgreSQL with -F (fsync=off; synchronous_commit stays on), and on Node
+ * its data directory is Emscripten's NODEFS, which writes through to the
+ * files with writeSync but whose fsync and fdatasync are no-ops anyway. No
+ * option turns syncing on: `relaxedDurability` only affects the browser's
+ * IndexedDB. A COMMIT that returned has its WAL in the operating system's
+ * page cache, so it survives kill -9 of the server, not a power loss or a
+ * kernel crash.
  */
 export async function openPgliteDatabase(options: PgliteOptions): Promise<Database & { dump(): Promise<Blob> }> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
