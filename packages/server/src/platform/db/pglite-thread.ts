@@ -53,7 +53,11 @@ export class PgliteThread {
     );
   }
 
-  call<K extends CallName>(kind: K, args: ThreadCalls[K]['args'], id = this.nextId++): Promise<ThreadCalls[K]['result']> {
+  call<K extends CallName>(kind: K, args: ThreadCalls[K]['args']): Promise<ThreadCalls[K]['result']> {
+    return this.send(kind, args, this.nextId++);
+  }
+
+  private send<K extends CallName>(kind: K, args: ThreadCalls[K]['args'], id: number): Promise<ThreadCalls[K]['result']> {
     if (this.stopped) return Promise.reject(this.stopped);
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
@@ -67,7 +71,7 @@ export class PgliteThread {
     const subscription = this.nextId++;
     this.listeners.set(subscription, onNotify);
     try {
-      await this.call('listen', { channel }, subscription);
+      await this.send('listen', { channel }, subscription);
     } catch (error) {
       this.listeners.delete(subscription);
       throw error;
