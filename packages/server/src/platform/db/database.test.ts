@@ -101,6 +101,49 @@ for (const implementation of IMPLEMENTATIONS) {
       expect(row.value).toBe(30);
     });
 
+    it('returns timestamps as dates, json as objects and bytes as bytes', async () => {
+      const { rows } = await sql<{ at: unknown; doc: unknown; bytes: unknown }>`
+        select timestamptz '2024-01-02T03:04:05Z' as at, '{"a":[1,2]}'::jsonb as doc, '\\x0102ff'::bytea as bytes`.execute(kysely);
+      expect(rows[0]!.at).toEqual(new Date('2024-01-02T03:04:05Z'));
+      expect(rows[0]!.doc).toEqual({ a: [1, 2] });
+      expect(rows[0]!.bytes).toBeInstanceOf(Uint8Array);
+      expect([...(rows[0]!.bytes as Uint8Array)]).toEqual([1, 2, 255]);
+    });
+
+    it('reports a unique violation with its SQLSTATE, constraint and detail', async () => {
+      await kysely.insertInto('sample.counters').values({ id: 'unique', value: 1 }).execute();
+      const error = await kysely
+        .insertInto('sample.counters')
+        .values({ id: 'unique', value: 2 })
+        .execute()
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toMatchObject({
+        code: '23505',
+        constraint: 'counters_pkey',
+        detail: 'Key (id)=(unique) already exists.',
+        message: 'duplicate key value violates unique constraint "counters_pkey"',
+      });
+    });
+
+    it('keeps the event loop answering while it works', async () => {
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 1);
+      let statements = 0;
+      const started = Date.now();
+      try {
+        while (Date.now() - started < 1000) {
+          await sql`select sum(g) from generate_series(1, 20000) g`.execute(kysely);
+          statements++;
+        }
+      } finally {
+        clearInterval(ticker);
+      }
+      expect(statements).toBeGreaterThan(10);
+      // A 1 ms timer fires up to ~1,000 times a second; in-thread PGlite let it fire 0 times.
+      expect(ticks).toBeGreaterThan(100);
+    });
+
     it('notifies listeners after commit, not before', async () => {
       let notified = 0;
       const unlisten = await db.listen('sample_channel', () => notified++);

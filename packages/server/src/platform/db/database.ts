@@ -15,9 +15,11 @@ export interface ModuleMigrations {
  * Kysely queries.
  *
  * Guarantees: a transaction either commits entirely or not at all; a call
- * that returns after commit is durable (PGlite fsyncs its data directory,
- * PostgreSQL its WAL). Embedded PGlite has one connection, so transactions
- * are serialized; PostgreSQL runs them concurrently from a pool.
+ * that returns after commit is durable: on PostgreSQL its WAL is fsynced; on
+ * PGlite the WAL is written to the data directory but never fsynced (no
+ * PGlite option enables it), so it survives kill -9 of the server, not a
+ * power loss. Embedded PGlite has one connection, so transactions are
+ * serialized; PostgreSQL runs them concurrently from a pool.
  */
 export interface Database extends HealthCheck {
   readonly kind: DatabaseKind;

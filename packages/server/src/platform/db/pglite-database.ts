@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { CheckResult } from '../health/health.js';
 import type { Database, ModuleMigrations } from './database.js';
 import { migrateModules } from './migrate.js';
+import { PgliteThread } from './pglite-thread.js';
+import { PgliteThreadDialect } from './pglite-thread-driver.js';
 
 export interface PgliteOptions {
   /** A directory for a durable database, or undefined for memory only (tests). */
@@ -14,19 +14,25 @@ export interface PgliteOptions {
 }
 
 /**
- * Embedded PostgreSQL (PGlite, WASM) for the one-process shape. In-process, so
- * it needs no resilience policy; single-connection, so transactions run one
- * at a time.
+ * Embedded PostgreSQL (PGlite, WASM) for the one-process shape. PGlite runs
+ * in a worker thread, because each of its statements runs synchronously and
+ * on the main thread would stall every socket of the server for its
+ * duration. In-process, so it needs no resilience policy; single-connection,
+ * so transactions run one at a time.
+ *
+ * Durability (checked in @electric-sql/pglite 0.4.6): PGlite starts
+ * PostgreSQL with -F (fsync=off; synchronous_commit stays on), and on Node
+ * its data directory is Emscripten's NODEFS, which writes through to the
+ * files with writeSync but whose fsync and fdatasync are no-ops anyway. No
+ * option turns syncing on: `relaxedDurability` only affects the browser's
+ * IndexedDB. A COMMIT that returned has its WAL in the operating system's
+ * page cache, so it survives kill -9 of the server, not a power loss or a
+ * kernel crash.
  */
 export async function openPgliteDatabase(options: PgliteOptions): Promise<Database & { dump(): Promise<Blob> }> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create({
-    // int8 holds counters and sequence numbers that fit in 2^53, as with pg.
-    parsers: { 20: (value: string) => Number(value) },
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-  });
-  const kysely = new Kysely<unknown>({ dialect: new PGliteDialect(pglite) });
+  const thread = await PgliteThread.start({ dataDir: options.dataDir, loadDataDir: options.loadDataDir });
+  const kysely = new Kysely<unknown>({ dialect: new PgliteThreadDialect(thread) });
   return {
     kind: 'pglite',
     name: 'database',
@@ -37,13 +43,11 @@ export async function openPgliteDatabase(options: PgliteOptions): Promise<Databa
       await sql`select 1`.execute(kysely);
       return { status: 'up', detail: 'pglite' };
     },
-    async listen(channel, onNotify) {
-      const unlisten = await pglite.listen(channel, () => onNotify());
-      return () => unlisten();
-    },
-    dump: () => pglite.dumpDataDir('none'),
+    listen: (channel, onNotify) => thread.listen(channel, onNotify),
+    dump: () => thread.call('dump', {}),
     async close() {
       await kysely.destroy();
+      await thread.close();
     },
   };
 }
