@@ -17,6 +17,7 @@ export const EVENT_STREAM = 'KAIF_EVENTS';
 const STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 const REDELIVER_AFTER_MS = 5000;
+const PUBLISH_ACK_TIMEOUT_MS = 3000;
 
 const codec = JSONCodec<BusPayload>();
 
@@ -83,9 +84,38 @@ export async function openNatsBus(
       return () => subscription.unsubscribe();
     },
     async publishDurable(subject, id, payload) {
-      await deps.policy.execute(() => js.publish(subject, codec.encode(payload), { msgID: id, timeout: 3000 }), {
-        idempotent: true,
-      });
+      await deps.policy.execute(
+        () => js.publish(subject, codec.encode(payload), { msgID: id, timeout: PUBLISH_ACK_TIMEOUT_MS }),
+        { idempotent: true },
+      );
+    },
+    async publishDurableBatch(events) {
+      let stored = 0;
+      try {
+        // Each attempt (the policy retries) resumes at the first event not
+        // acknowledged yet. Its publishes are all written in this one
+        // synchronous turn, so the connection carries them in list order and
+        // the stream stores them as they arrive: what a broken connection
+        // lets through is a prefix of the attempt.
+        await deps.policy.execute(
+          async () => {
+            const from = stored;
+            const acks = events
+              .slice(from)
+              .map((event) => js.publish(event.subject, codec.encode(event.payload), { msgID: event.id, timeout: PUBLISH_ACK_TIMEOUT_MS }));
+            const settled = await Promise.allSettled(acks);
+            const failed = settled.findIndex((outcome) => outcome.status === 'rejected');
+            // An attempt the policy already abandoned may still finish: what
+            // it saw acknowledged is stored all the same.
+            stored = Math.max(stored, from + (failed === -1 ? settled.length : failed));
+            if (failed !== -1) throw (settled[failed] as PromiseRejectedResult).reason;
+          },
+          { idempotent: true },
+        );
+        return { stored };
+      } catch (error) {
+        return { stored, error: error as Error };
+      }
     },
     async consume(consumer, filterSubject, handler: DurableHandler): Promise<Unsubscribe> {
       await jsm.consumers
