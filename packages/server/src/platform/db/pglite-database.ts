@@ -38,7 +38,8 @@ export async function openPgliteDatabase(options: PgliteOptions): Promise<Databa
       return { status: 'up', detail: 'pglite' };
     },
     async listen(channel, onNotify) {
-      const unlisten = await pglite.listen(channel, () => onNotify());
+      // One connection, owned by this process: every notification is local.
+      const unlisten = await pglite.listen(channel, () => onNotify({ local: true }));
       return () => unlisten();
     },
     dump: () => pglite.dumpDataDir('none'),
