@@ -113,6 +113,13 @@ for (const implementation of IMPLEMENTATIONS) {
       expect(result.error).toBeInstanceOf(Error);
     });
 
+    it.runIf(implementation.name === 'nats')('reports a batch on a subject no stream holds as not stored', async () => {
+      const bus = await open();
+      const result = await bus.publishDurableBatch([{ subject: `kaif.nostream.${unique()}`, id: randomUUID(), payload: { n: 1 } }]);
+      expect(result.stored).toBe(0);
+      expect(result.error?.message).toContain('no stream');
+    });
+
     it('redelivers an event whose handler failed', async () => {
       const bus = await open();
       const subject = `kaif.ev.test.${unique()}`;

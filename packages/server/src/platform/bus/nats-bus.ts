@@ -12,6 +12,7 @@ import type { Logger } from '../logging/logger.js';
 import type { CheckResult } from '../health/health.js';
 import type { DependencyPolicy } from '../resilience/dependency-policy.js';
 import { type Bus, type BusPayload, DURABLE_PREFIX, type DurableHandler, type Unsubscribe } from './bus.js';
+import { createJetStreamBatchPublisher } from './jetstream-batch.js';
 
 export const EVENT_STREAM = 'KAIF_EVENTS';
 const STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
@@ -55,6 +56,7 @@ export async function openNatsBus(
   };
   await jsm.streams.add(streamConfig).catch(async () => jsm.streams.update(streamName, streamConfig));
   const js = nc.jetstream();
+  const publishBatch = createJetStreamBatchPublisher(nc, PUBLISH_ACK_TIMEOUT_MS);
 
   return {
     kind: 'nats',
@@ -93,22 +95,16 @@ export async function openNatsBus(
       let stored = 0;
       try {
         // Each attempt (the policy retries) resumes at the first event not
-        // acknowledged yet. Its publishes are all written in this one
-        // synchronous turn, so the connection carries them in list order and
-        // the stream stores them as they arrive: what a broken connection
-        // lets through is a prefix of the attempt.
+        // acknowledged yet.
         await deps.policy.execute(
           async () => {
             const from = stored;
-            const acks = events
-              .slice(from)
-              .map((event) => js.publish(event.subject, codec.encode(event.payload), { msgID: event.id, timeout: PUBLISH_ACK_TIMEOUT_MS }));
-            const settled = await Promise.allSettled(acks);
-            const failed = settled.findIndex((outcome) => outcome.status === 'rejected');
+            const outcomes = await publishBatch(events.slice(from));
+            const failed = outcomes.findIndex((outcome) => outcome !== undefined);
             // An attempt the policy already abandoned may still finish: what
             // it saw acknowledged is stored all the same.
-            stored = Math.max(stored, from + (failed === -1 ? settled.length : failed));
-            if (failed !== -1) throw (settled[failed] as PromiseRejectedResult).reason;
+            stored = Math.max(stored, from + (failed === -1 ? outcomes.length : failed));
+            if (failed !== -1) throw outcomes[failed];
           },
           { idempotent: true },
         );
