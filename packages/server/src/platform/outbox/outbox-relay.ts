@@ -4,7 +4,7 @@ import type { Bus, BusPayload, DurableEvent } from '../bus/bus.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import type { EventEnvelope } from './outbox.js';
-import type { PlatformTables } from './outbox-tables.js';
+import type { OutboxTable, PlatformTables } from './outbox-tables.js';
 
 /** Same lock on every node: one relay publishes at a time, in outbox order. */
 const RELAY_LOCK_ID = 7_311_246;
@@ -155,14 +155,15 @@ export class OutboxRelay {
   private relayBatch(): Promise<{ readonly published: number; readonly failed: boolean }> {
     this.passes.inc();
     return this.db.transaction().execute(async (trx) => {
-      const lock = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK_ID}) as locked`.execute(trx);
-      if (!lock.rows[0]?.locked) return { published: 0, failed: false };
-      const rows = await trx
-        .selectFrom('platform.outbox')
-        .select(['id', 'event_id', 'subject', 'payload'])
-        .orderBy('id')
-        .limit(this.batchSize)
-        .execute();
+      // Lock and read in one round trip: the batch is read only when this
+      // relay took the lock (`materialized` runs the lock once, first).
+      const { rows } = await sql<Pick<OutboxTable, 'event_id' | 'subject' | 'payload'> & { readonly id: number }>`
+        with lock as materialized (select pg_try_advisory_xact_lock(${RELAY_LOCK_ID}) as locked)
+        select batch.id, batch.event_id, batch.subject, batch.payload
+        from lock, lateral (
+          select id, event_id, subject, payload from platform.outbox order by id limit ${this.batchSize}
+        ) batch
+        where lock.locked`.execute(trx);
       if (rows.length === 0) return { published: 0, failed: false };
       const events: DurableEvent[] = rows.map((row) => {
         const envelope: EventEnvelope = { eventId: row.event_id, body: row.payload as BusPayload };
