@@ -216,8 +216,8 @@ async function charts(dir: string, rows: readonly Row[]): Promise<string[]> {
       xLabel: 'concurrent senders',
       yLabel: 'sends per second',
       series: throughput,
-      logX: true,
-      logY: true,
+      xScale: 'log',
+      yScale: 'log',
     });
     const latencyFile = join(dir, `messaging-sends-${slug}-latency.svg`);
     await writeChart(latencyFile, {
@@ -228,8 +228,8 @@ async function charts(dir: string, rows: readonly Row[]): Promise<string[]> {
         { name: `${workload} p50`, points: of('group commit', workload).map((r) => ({ x: r.concurrency, y: r.p50Ms })) },
         { name: `${workload} p99`, points: of('group commit', workload).map((r) => ({ x: r.concurrency, y: r.p99Ms })) },
       ]),
-      logX: true,
-      logY: true,
+      xScale: 'log',
+      yScale: 'log',
     });
     written.push(throughputFile, latencyFile);
   }

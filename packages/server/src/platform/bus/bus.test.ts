@@ -85,6 +85,41 @@ for (const implementation of IMPLEMENTATIONS) {
       stop();
     });
 
+    it('stores a batch in list order, each id once, and reports every event stored', async () => {
+      const bus = await open();
+      const topic = unique();
+      const repeated = randomUUID();
+      await bus.publishDurable(`kaif.ev.test.${topic}.a`, repeated, { n: -1 });
+      const events = Array.from({ length: 200 }, (_, n) => ({
+        subject: `kaif.ev.test.${topic}.${n % 2 === 0 ? 'a' : 'b'}`,
+        id: n === 100 ? repeated : randomUUID(),
+        payload: { n },
+      }));
+      expect(await bus.publishDurableBatch(events)).toEqual({ stored: 200 });
+      const received: number[] = [];
+      const stop = await bus.consume(`test-${unique()}`, `kaif.ev.test.${topic}.*`, async (payload) => {
+        received.push((payload as { n: number }).n);
+      });
+      await eventually(() => received.length === 200);
+      expect(received).toEqual([-1, ...[...Array(200).keys()].filter((n) => n !== 100)]);
+      stop();
+    });
+
+    it('reports a batch it could not store as stored up to the failure, with the reason', async () => {
+      const bus = await implementation.open();
+      await bus.close();
+      const result = await bus.publishDurableBatch([{ subject: `kaif.ev.test.${unique()}`, id: randomUUID(), payload: { n: 1 } }]);
+      expect(result.stored).toBe(0);
+      expect(result.error).toBeInstanceOf(Error);
+    });
+
+    it.runIf(implementation.name === 'nats')('reports a batch on a subject no stream holds as not stored', async () => {
+      const bus = await open();
+      const result = await bus.publishDurableBatch([{ subject: `kaif.nostream.${unique()}`, id: randomUUID(), payload: { n: 1 } }]);
+      expect(result.stored).toBe(0);
+      expect(result.error?.message).toContain('no stream');
+    });
+
     it('redelivers an event whose handler failed', async () => {
       const bus = await open();
       const subject = `kaif.ev.test.${unique()}`;

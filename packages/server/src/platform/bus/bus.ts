@@ -9,6 +9,21 @@ export type BusHandler = (payload: BusPayload, subject: string) => void;
 export type DurableHandler = (payload: BusPayload, subject: string) => Promise<void>;
 export type Unsubscribe = () => void;
 
+/** One event of a `publishDurableBatch`. */
+export interface DurableEvent {
+  readonly subject: string;
+  /** The same id within the duplicate window is stored once. */
+  readonly id: string;
+  readonly payload: BusPayload;
+}
+
+/** How far a durable batch got: its events `[0, stored)` are in the stream. */
+export interface DurableBatchResult {
+  readonly stored: number;
+  /** Why event `stored` was not acknowledged; absent when every event was. */
+  readonly error?: Error;
+}
+
 /**
  * Subjects are dot-separated tokens. `kaif.ev.>` is the durable event stream
  * (the outbox relays into it); `kaif.live.>` is live-only (typing, presence).
@@ -26,6 +41,12 @@ export const LIVE_PREFIX = 'kaif.live.';
  * - `publishDurable`: resolves once the stream stored the event; the same
  *   `id` within the duplicate window is stored once. Durable events are also
  *   delivered to live subscribers of their subject.
+ * - `publishDurableBatch`: `publishDurable` for every event, all in flight
+ *   at once, stored in list order (so in order per subject). It never
+ *   rejects: it resolves with how many events, counted from the first, the
+ *   stream acknowledged. After a failure the later events may or may not be
+ *   stored, so the caller republishes from the first one not counted, in
+ *   order; their ids make the repeats harmless.
  * - `consume`: a named consumer gets every durable event matching its filter
  *   at least once, in stream order; an event is acknowledged when the handler
  *   resolves and redelivered when it throws. Handlers must be idempotent.
@@ -38,6 +59,7 @@ export interface Bus extends HealthCheck {
   publish(subject: string, payload: BusPayload): void;
   subscribe(subject: string, handler: BusHandler): Unsubscribe;
   publishDurable(subject: string, id: string, payload: BusPayload): Promise<void>;
+  publishDurableBatch(events: readonly DurableEvent[]): Promise<DurableBatchResult>;
   consume(consumer: string, filterSubject: string, handler: DurableHandler): Promise<Unsubscribe>;
   close(): Promise<void>;
 }

@@ -28,6 +28,17 @@ export function createMemoryBus(): Bus {
   const wakeConsumers = new Set<() => void>();
   let closed = false;
 
+  const store = (subject: string, id: string, payload: BusPayload) => {
+    if (closed) throw new Error('bus is closed');
+    if (seenIds.has(id)) return;
+    seenIds.add(id);
+    if (seenIds.size > DUPLICATE_WINDOW) seenIds.delete(seenIds.values().next().value as string);
+    const body = JSON.stringify(payload);
+    stream.push({ subject, id, body });
+    deliver(subject, body);
+    for (const wake of wakeConsumers) wake();
+  };
+
   const deliver = (subject: string, body: string) => {
     const targets = [...(exact.get(subject) ?? []), ...[...wildcard].filter((sub) => subjectMatches(sub.pattern, subject))];
     if (targets.length === 0) return;
@@ -66,14 +77,17 @@ export function createMemoryBus(): Bus {
       };
     },
     async publishDurable(subject, id, payload) {
-      if (closed) throw new Error('bus is closed');
-      if (seenIds.has(id)) return;
-      seenIds.add(id);
-      if (seenIds.size > DUPLICATE_WINDOW) seenIds.delete(seenIds.values().next().value as string);
-      const body = JSON.stringify(payload);
-      stream.push({ subject, id, body });
-      deliver(subject, body);
-      for (const wake of wakeConsumers) wake();
+      store(subject, id, payload);
+    },
+    async publishDurableBatch(events) {
+      for (const [index, event] of events.entries()) {
+        try {
+          store(event.subject, event.id, event.payload);
+        } catch (error) {
+          return { stored: index, error: error as Error };
+        }
+      }
+      return { stored: events.length };
     },
     async consume(_consumer, filterSubject, handler: DurableHandler) {
       let position = 0;

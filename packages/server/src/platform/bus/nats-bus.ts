@@ -12,11 +12,13 @@ import type { Logger } from '../logging/logger.js';
 import type { CheckResult } from '../health/health.js';
 import type { DependencyPolicy } from '../resilience/dependency-policy.js';
 import { type Bus, type BusPayload, DURABLE_PREFIX, type DurableHandler, type Unsubscribe } from './bus.js';
+import { createJetStreamBatchPublisher } from './jetstream-batch.js';
 
 export const EVENT_STREAM = 'KAIF_EVENTS';
 const STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 const REDELIVER_AFTER_MS = 5000;
+const PUBLISH_ACK_TIMEOUT_MS = 3000;
 
 const codec = JSONCodec<BusPayload>();
 
@@ -54,6 +56,7 @@ export async function openNatsBus(
   };
   await jsm.streams.add(streamConfig).catch(async () => jsm.streams.update(streamName, streamConfig));
   const js = nc.jetstream();
+  const publishBatch = createJetStreamBatchPublisher(nc, PUBLISH_ACK_TIMEOUT_MS);
 
   return {
     kind: 'nats',
@@ -83,9 +86,32 @@ export async function openNatsBus(
       return () => subscription.unsubscribe();
     },
     async publishDurable(subject, id, payload) {
-      await deps.policy.execute(() => js.publish(subject, codec.encode(payload), { msgID: id, timeout: 3000 }), {
-        idempotent: true,
-      });
+      await deps.policy.execute(
+        () => js.publish(subject, codec.encode(payload), { msgID: id, timeout: PUBLISH_ACK_TIMEOUT_MS }),
+        { idempotent: true },
+      );
+    },
+    async publishDurableBatch(events) {
+      let stored = 0;
+      try {
+        // Each attempt (the policy retries) resumes at the first event not
+        // acknowledged yet.
+        await deps.policy.execute(
+          async () => {
+            const from = stored;
+            const outcomes = await publishBatch(events.slice(from));
+            const failed = outcomes.findIndex((outcome) => outcome !== undefined);
+            // An attempt the policy already abandoned may still finish: what
+            // it saw acknowledged is stored all the same.
+            stored = Math.max(stored, from + (failed === -1 ? outcomes.length : failed));
+            if (failed !== -1) throw outcomes[failed];
+          },
+          { idempotent: true },
+        );
+        return { stored };
+      } catch (error) {
+        return { stored, error: error as Error };
+      }
     },
     async consume(consumer, filterSubject, handler: DurableHandler): Promise<Unsubscribe> {
       await jsm.consumers

@@ -6,7 +6,14 @@ import type { Database, ModuleMigrations } from './database.js';
 import { openPgliteDatabase } from './pglite-database.js';
 import { openPostgresDatabase } from './postgres-database.js';
 
-const IMPLEMENTATIONS: { name: string; open: () => Promise<{ db: Database; dispose: () => Promise<void> }> }[] = [
+interface OpenDatabase {
+  readonly db: Database;
+  /** Opens another pool on the same database, as another node would. */
+  readonly openAnother?: () => Promise<Database>;
+  dispose(): Promise<void>;
+}
+
+const IMPLEMENTATIONS: { name: string; open: () => Promise<OpenDatabase> }[] = [
   {
     name: 'pglite',
     open: async () => {
@@ -23,6 +30,7 @@ const IMPLEMENTATIONS: { name: string; open: () => Promise<{ db: Database; dispo
             const db = await openPostgresDatabase({ url: scratch.url, poolSize: 5, ...adapterDeps('postgres') });
             return {
               db,
+              openAnother: () => openPostgresDatabase({ url: scratch.url, poolSize: 2, ...adapterDeps('postgres') }),
               dispose: async () => {
                 await db.close();
                 await scratch.drop();
@@ -51,7 +59,7 @@ const sampleModule: ModuleMigrations = {
 
 for (const implementation of IMPLEMENTATIONS) {
   describe(`database contract: ${implementation.name}`, async () => {
-    const { db, dispose } = await implementation.open();
+    const { db, openAnother, dispose } = await implementation.open();
     afterAll(dispose);
     const kysely = db.kysely<Tables>();
 
@@ -155,6 +163,22 @@ for (const implementation of IMPLEMENTATIONS) {
       const deadline = Date.now() + 3000;
       while (notified === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(notified).toBe(1);
+      await unlisten();
+    });
+
+    it('tells a listener that a notification came from its own connections', async () => {
+      const heard: boolean[] = [];
+      const unlisten = await db.listen('sample_local', (notification) => heard.push(notification.local));
+      await sql`select pg_notify('sample_local', '')`.execute(kysely);
+      if (openAnother) {
+        const another = await openAnother();
+        await sql`select pg_notify('sample_local', '')`.execute(another.kysely());
+        await another.close();
+      }
+      const expected = openAnother ? [true, false] : [true];
+      const deadline = Date.now() + 3000;
+      while (heard.length < expected.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard).toEqual(expected);
       await unlisten();
     });
 

@@ -9,6 +9,15 @@ export interface ModuleMigrations {
   readonly migrations: Readonly<Record<string, Migration>>;
 }
 
+/** A NOTIFY as a listener sees it. */
+export interface DatabaseNotification {
+  /**
+   * Sent by one of this object's own connections, so by this process: a
+   * listener that is told of its own commits directly can skip these.
+   */
+  readonly local: boolean;
+}
+
 /**
  * The source of truth. Both implementations speak the same SQL (PostgreSQL 15
  * and older features only), run the same migrations and answer the same
@@ -28,6 +37,6 @@ export interface Database extends HealthCheck {
   /** Applies every pending migration of the given modules, under one lock. */
   migrate(modules: readonly ModuleMigrations[]): Promise<void>;
   /** LISTEN on a channel; the callback runs for each NOTIFY after its commit. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, onNotify: (notification: DatabaseNotification) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -43,7 +43,8 @@ export async function openPgliteDatabase(options: PgliteOptions): Promise<Databa
       await sql`select 1`.execute(kysely);
       return { status: 'up', detail: 'pglite' };
     },
-    listen: (channel, onNotify) => thread.listen(channel, onNotify),
+    // One connection, owned by this process: every notification is local.
+    listen: (channel, onNotify) => thread.listen(channel, () => onNotify({ local: true })),
     dump: () => thread.call('dump', {}),
     async close() {
       await kysely.destroy();

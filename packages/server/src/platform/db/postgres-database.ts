@@ -50,6 +50,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
   pool.on('connect', (client) => {
     client.on('error', (error) => options.logger.warn({ err: error.message }, 'postgres connection lost'));
   });
+  const backends = trackBackends(pool);
   registerPoolMetrics(pool, options.registry);
   const maxWaiting = options.maxWaiting ?? options.poolSize * WAITING_PER_CONNECTION;
   const kysely = new Kysely<unknown>({
@@ -66,7 +67,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
       return { status: 'up', detail: `postgres pool ${pool.totalCount - pool.idleCount}/${options.poolSize} busy` };
     },
     async listen(channel, onNotify) {
-      return listenWithReconnect(pool, channel, onNotify, options.logger);
+      return listenWithReconnect(pool, channel, (processId) => onNotify({ local: backends.has(processId) }), options.logger);
     },
     async close() {
       await kysely.destroy();
@@ -89,6 +90,25 @@ function registerPoolMetrics(pool: pg.Pool, registry: Registry): void {
 }
 
 /**
+ * The server process ids of the pool's connections, which a notification
+ * names as its sender. pg reads a connection's id from the server's
+ * BackendKeyData while connecting, before the pool announces it.
+ */
+function trackBackends(pool: pg.Pool): ReadonlySet<number> {
+  const backends = new Set<number>();
+  const processId = (client: pg.PoolClient) => (client as unknown as { processID: number | null }).processID;
+  pool.on('connect', (client) => {
+    const id = processId(client);
+    if (id !== null) backends.add(id);
+  });
+  pool.on('remove', (client) => {
+    const id = processId(client);
+    if (id !== null) backends.delete(id);
+  });
+  return backends;
+}
+
+/**
  * LISTEN holds one pooled connection. When it drops (the server restarted or
  * killed it), it is re-established after a pause; notifications missed
  * meanwhile are covered by the listener's own polling.
@@ -96,14 +116,14 @@ function registerPoolMetrics(pool: pg.Pool, registry: Registry): void {
 async function listenWithReconnect(
   pool: pg.Pool,
   channel: string,
-  onNotify: () => void,
+  onNotify: (senderProcessId: number) => void,
   logger: Logger,
 ): Promise<() => Promise<void>> {
   let client: pg.PoolClient | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   const onNotification = (message: pg.Notification) => {
-    if (message.channel === channel) onNotify();
+    if (message.channel === channel) onNotify(message.processId);
   };
   // The listening client never goes back to the pool (released with
   // destroy), so these listeners never fire for another checkout.

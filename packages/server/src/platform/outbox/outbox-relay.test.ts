@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import type { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapterDeps, eventually } from '../../../../../test/support/adapter-fixtures.js';
 import { ENGINE_URLS, createScratchDatabase, engineAvailable } from '../../../../../test/support/engines.js';
@@ -18,6 +19,8 @@ interface Engines {
   readonly db: Database;
   readonly bus: Bus;
   readonly urls?: { readonly database: string; readonly nats: string };
+  /** Another pool on the same database, as another node would hold. */
+  readonly openAnotherNode?: () => Promise<Database>;
   dispose(): Promise<void>;
 }
 
@@ -50,6 +53,7 @@ const IMPLEMENTATIONS: { name: string; open: () => Promise<Engines> }[] = [
               db,
               bus,
               urls: { database: scratch.url, nats: ENGINE_URLS.nats! },
+              openAnotherNode: () => openPostgresDatabase({ url: scratch.url, poolSize: 2, ...adapterDeps('node-b') }),
               dispose: async () => {
                 await bus.close();
                 await db.close();
@@ -65,6 +69,8 @@ const IMPLEMENTATIONS: { name: string; open: () => Promise<Engines> }[] = [
 interface AppliedTable {
   'sample.applied': { event_id: string; n: number };
 }
+
+const counterValue = async (registry: Registry, name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
 
 for (const implementation of IMPLEMENTATIONS) {
   describe(`outbox: ${implementation.name}`, async () => {
@@ -88,11 +94,13 @@ for (const implementation of IMPLEMENTATIONS) {
     /** A consumer that applies each event in its own transaction, at most once per event id. */
     const startConsumer = async (subject: string, failFirstAfterCommit = false) => {
       let deliveries = 0;
+      const applied: number[] = [];
       const stop = await engines.bus.consume(`applier-${randomUUID()}`, subject, async (payload: BusPayload) => {
         if (!isEventEnvelope(payload)) throw new Error('not an envelope');
         deliveries++;
         await kysely.transaction().execute(async (trx) => {
           if (!(await claimEvent(trx as never, 'applier', payload.eventId))) return;
+          applied.push((payload.body as { n: number }).n);
           await trx
             .insertInto('sample.applied')
             .values({ event_id: payload.eventId, n: (payload.body as { n: number }).n })
@@ -101,7 +109,7 @@ for (const implementation of IMPLEMENTATIONS) {
         // Simulates a consumer that applied the event but died before acking.
         if (failFirstAfterCommit && deliveries === 1) throw new Error('crashed before ack');
       });
-      return { stop, deliveries: () => deliveries };
+      return { stop, deliveries: () => deliveries, applied: () => applied };
     };
 
     const newRelay = (options: OutboxRelayOptions = {}) => {
@@ -111,6 +119,84 @@ for (const implementation of IMPLEMENTATIONS) {
 
     const enqueue = (subject: string, n: number) =>
       kysely.transaction().execute((trx) => enqueueEvents(trx as never, [{ subject, payload: { n } }]));
+
+    /** One transaction with `count` events numbered from `first`, as a batch of sends writes them. */
+    const enqueueMany = (subject: string, first: number, count: number) =>
+      kysely
+        .transaction()
+        .execute((trx) => enqueueEvents(trx as never, Array.from({ length: count }, (_, i) => ({ subject, payload: { n: first + i } }))));
+
+    it('wakes once per committed transaction, however the commit is announced', async () => {
+      const subject = `kaif.ev.sample.${randomUUID()}`;
+      const received: number[] = [];
+      const unsubscribe = engines.bus.subscribe(subject, (payload) => {
+        if (isEventEnvelope(payload)) received.push((payload.body as { n: number }).n);
+      });
+      const deps = adapterDeps('relay');
+      // No polling during the test: every pass is a wake-up.
+      const relay = new OutboxRelay(engines.db, engines.bus, deps.logger, deps.registry, { pollMs: 60_000 });
+      await relay.start();
+      await eventually(async () => (await counterValue(deps.registry, 'kaif_outbox_relay_passes_total')) === 1);
+      const publishedBefore = await counterValue(deps.registry, 'kaif_outbox_published_total');
+      for (let batch = 0; batch < 10; batch++) {
+        await enqueueMany(subject, batch * 20, 20);
+        // What the module does after its commit (`outboxCommitted`); the
+        // commit's own notification reaches the relay too.
+        relay.nudge();
+        await eventually(() => received.length === (batch + 1) * 20);
+      }
+      // Long enough for a second wake-up per commit to have run.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await counterValue(deps.registry, 'kaif_outbox_relay_passes_total')).toBe(11);
+      expect((await counterValue(deps.registry, 'kaif_outbox_published_total')) - publishedBefore).toBe(200);
+      expect(received).toEqual([...Array(200).keys()]);
+      unsubscribe();
+      await relay.stop();
+    });
+
+    it.runIf(engines.openAnotherNode !== undefined)('wakes when another node commits events', async () => {
+      const subject = `kaif.ev.sample.${randomUUID()}`;
+      const consumer = await startConsumer(subject);
+      const deps = adapterDeps('relay');
+      const relay = new OutboxRelay(engines.db, engines.bus, deps.logger, deps.registry, { pollMs: 60_000 });
+      await relay.start();
+      const otherNode = await engines.openAnotherNode!();
+      await otherNode
+        .kysely<unknown>()
+        .transaction()
+        .execute((trx) => enqueueEvents(trx, [{ subject, payload: { n: 50 } }]));
+      await otherNode.close();
+      await eventually(() => consumer.applied().length === 1);
+      expect(consumer.applied()).toEqual([50]);
+      await relay.stop();
+      consumer.stop();
+    });
+
+    it('republishes from the event the bus refused, and consumers apply every event once, in order', async () => {
+      const subject = `kaif.ev.sample.${randomUUID()}`;
+      const consumer = await startConsumer(subject);
+      // Numbers no other test applies: they share `sample.applied`.
+      await enqueueMany(subject, 100, 30);
+      // The bus stores the whole batch but acknowledges only the first 10,
+      // as when acknowledgements are lost with a connection.
+      const lossyBus: Bus = {
+        ...engines.bus,
+        async publishDurableBatch(events) {
+          await engines.bus.publishDurableBatch(events);
+          return { stored: 10, error: new Error('acknowledgement lost') };
+        },
+      };
+      const deps = adapterDeps('relay');
+      const lossy = new OutboxRelay(engines.db, lossyBus, deps.logger, deps.registry);
+      await expect(lossy.drain()).rejects.toThrow('the bus refused');
+      const pending = await sql<{ count: number }>`select count(*)::int as count from platform.outbox`.execute(kysely);
+      expect(pending.rows[0]!.count).toBe(20);
+      expect(await newRelay().drain()).toBe(20);
+      await eventually(() => consumer.applied().length === 30);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(consumer.applied()).toEqual([...Array(30).keys()].map((n) => 100 + n));
+      consumer.stop();
+    });
 
     it('delivers an event committed while no relay ran, once the relay starts', async () => {
       const subject = `kaif.ev.sample.${randomUUID()}`;

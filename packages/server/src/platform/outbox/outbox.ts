@@ -23,7 +23,9 @@ export function isEventEnvelope(value: BusPayload): value is EventEnvelope & Bus
 /**
  * Transactional outbox: `enqueue` writes the events in the caller's
  * transaction, so they exist if and only if the data does. The relay
- * publishes them after commit, at least once.
+ * publishes them after commit, at least once. After commit the caller wakes
+ * its own process's relay (`outboxCommitted`); relays elsewhere hear a
+ * notification.
  */
 export async function enqueueEvents(
   trx: Transaction<unknown> | Kysely<unknown>,
@@ -31,18 +33,21 @@ export async function enqueueEvents(
 ): Promise<void> {
   if (events.length === 0) return;
   const db = trx as unknown as Kysely<PlatformTables>;
+  // One statement, so a batch of sends pays one round trip for its events.
+  // The notification wakes relays on other nodes once the transaction
+  // commits; the committing process wakes its own relay directly.
   await db
-    .insertInto('platform.outbox')
-    .values(
-      events.map((event) => ({
-        event_id: randomUUID(),
-        subject: event.subject,
-        payload: JSON.stringify(event.payload),
-      })),
+    .with('stored', (query) =>
+      query.insertInto('platform.outbox').values(
+        events.map((event) => ({
+          event_id: randomUUID(),
+          subject: event.subject,
+          payload: JSON.stringify(event.payload),
+        })),
+      ),
     )
+    .selectNoFrom(sql`pg_notify('kaif_outbox', '')`.as('notified'))
     .execute();
-  // Wakes relays on other nodes as soon as the transaction commits.
-  await sql`select pg_notify('kaif_outbox', '')`.execute(db);
 }
 
 /**
