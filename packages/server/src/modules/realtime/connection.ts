@@ -125,6 +125,14 @@ export class Connection implements ChatListener, UserListener {
       return;
     }
     if (this.state === 'authenticating') {
+      // Replayed after `ready`, these draw on the frame bucket: more than its
+      // burst would be refused anyway, so a client that does not wait for
+      // `ready` is cut off rather than buffered without bound.
+      if (this.waiting.length >= this.deps.options.frameBurst) {
+        this.deps.metrics.frameIn('flooded');
+        this.close(CLOSE_CODES.POLICY_VIOLATION, 'too many frames before ready');
+        return;
+      }
       if (text !== null) this.waiting.push(text);
       return;
     }
