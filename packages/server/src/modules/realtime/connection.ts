@@ -198,7 +198,11 @@ export class Connection implements ChatListener, UserListener {
         }
         void this.deps.typing
           .announce(this.userId, frame.chatId)
-          .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'typing not announced'));
+          .catch((error: unknown) => {
+            // Refusals (a channel subscriber may not be seen typing) go to the client; a store hiccup only to the log.
+            if (error instanceof KaifError) this.sendError(undefined, error.toPayload());
+            else this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'typing not announced');
+          });
         return;
       case 'ping':
         this.send({ type: 'pong' });

@@ -22,15 +22,15 @@ const DIRECT_CHATS_TTL_MS = 30_000;
 
 /**
  * CosmicProto over TCP (`TCP_PORT`) and UDP (`UDP_PORT`), the original
- * Messaging Layer protocol, on top of identity and messaging: the same
- * accounts, chats and acknowledgements as the HTTP API and the WebSocket
- * gateway, and the same typing and presence signals on the bus. Stateless
+ * Messaging Layer protocol, on top of identity, messaging and realtime: the
+ * same accounts, chats and acknowledgements as the HTTP API and the WebSocket
+ * gateway, the same typing throttle, and the same signals on the bus. Stateless
  * across nodes: each node routes live events to its own connections.
  */
 export function createWireModule(options: WireModuleOptions = {}): KaifModule {
   return {
     name: 'wire',
-    dependsOn: ['identity', 'messaging'],
+    dependsOn: ['identity', 'messaging', 'realtime'],
     async init(context) {
       const { config, bus, logger } = context;
       const limits: WireLimits = {
@@ -42,7 +42,7 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
       const messaging = context.service('messaging');
       const metrics = new WireMetrics(context.registry);
       const directChats = new DirectChats(messaging, DIRECT_CHATS_TTL_MS, MAX_CACHED_USERS);
-      const actions = new PacketActions(messaging, directChats, bus, logger);
+      const actions = new PacketActions(messaging, context.service('realtime'), directChats, bus, logger);
       const router = new LiveRouter(bus, messaging);
       const tokens = new VerifiedTokenCache(identity, limits.udpTokenCacheMs, MAX_CACHED_TOKENS);
       const tcp = new TcpListener({ identity, actions, router, metrics, limits, logger });
