@@ -12,7 +12,7 @@ import { DEFAULT_WIRE_LIMITS, type WireLimits } from './wire-limits.js';
 import { WireMetrics } from './wire-metrics.js';
 
 export interface WireModuleOptions {
-  /** Overrides of DEFAULT_WIRE_LIMITS; the drain bound defaults to 60 % of KAIF_SHUTDOWN_TIMEOUT_MS, at most 5 s. */
+  /** Overrides of DEFAULT_WIRE_LIMITS and the configured connection cap; the drain bound defaults to 60 % of KAIF_SHUTDOWN_TIMEOUT_MS, at most 5 s. */
   readonly limits?: Partial<WireLimits>;
 }
 
@@ -35,6 +35,7 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
       const { config, bus, logger } = context;
       const limits: WireLimits = {
         ...DEFAULT_WIRE_LIMITS,
+        maxConnectionsPerIp: config.KAIF_TCP_CONNECTIONS_PER_IP,
         drainTimeoutMs: Math.min(DEFAULT_WIRE_LIMITS.drainTimeoutMs, Math.floor(config.KAIF_SHUTDOWN_TIMEOUT_MS * 0.6)),
         ...options.limits,
       };
@@ -45,8 +46,9 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
       const actions = new PacketActions(messaging, context.service('realtime'), directChats, bus, logger);
       const router = new LiveRouter(bus, messaging);
       const tokens = new VerifiedTokenCache(identity, limits.udpTokenCacheMs, MAX_CACHED_TOKENS);
-      const tcp = new TcpListener({ identity, actions, router, metrics, limits, logger });
-      const udp = new UdpListener({ actions, tokens, metrics, limits, logger });
+      const { flood } = context;
+      const tcp = new TcpListener({ identity, actions, router, metrics, limits, flood, logger });
+      const udp = new UdpListener({ actions, tokens, metrics, limits, flood, logger });
       let ports: ReturnType<WireApi['ports']> = { tcp: null, udp: null };
       let stopFollowing: Unsubscribe | undefined;
 
