@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { KaifTcpClient, type WireRefusedError } from '@kaif/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WIRE_LIMITS } from '../../packages/server/src/modules/wire/wire-limits.js';
 import { ENGINE_SETS, call } from '../identity/identity-http.js';
@@ -70,6 +71,17 @@ for (const engines of ENGINE_SETS) {
       expect(isFloodWait(pages[5]!)).toBe(true);
       pinger.close();
       reader.close();
+    });
+
+    it('tells an SDK client over MessagePack how long to wait', async () => {
+      const gus = await signUpPerson(server);
+      const sdk = await KaifTcpClient.connect({ host: '127.0.0.1', port: tcpPort(server), framing: 'msgpack' });
+      await sdk.auth(gus.accessToken);
+      for (let ping = 0; ping < 10; ping++) await sdk.ping();
+      const refused = (await sdk.ping().catch((error: unknown) => error)) as WireRefusedError;
+      expect(refused.code).toBe('FLOOD_WAIT');
+      expect(refused.retryAfter).toBeGreaterThanOrEqual(1);
+      await sdk.close();
     });
 
     it('refuses UDP datagrams past the user’s budget once their token is verified', async () => {
