@@ -72,6 +72,13 @@ describe('gateway protection', () => {
     bystander.socket.close();
   });
 
+  it('closes with 1008 when a client sends more than the frame burst before its session is ready', async () => {
+    const raw = await rawSocket(server.url);
+    raw.send({ type: 'auth', token });
+    for (let frame = 0; frame < 50; frame++) raw.send({ type: 'ping' });
+    expect(await raw.closedWith()).toBe(CLOSE_CODES.POLICY_VIOLATION);
+  });
+
   it('closes with 1009 on a frame above the size limit', async () => {
     const raw = await syncedSocket(server.url, token);
     raw.send({ type: 'typing', chatId: 'x'.repeat(70 * 1024) });

@@ -97,6 +97,8 @@ describe('CosmicProto over UDP', () => {
     const waits = replies.filter((reply) => reply.packet_type === 'Error');
     expect(pongs.length).toBeGreaterThan(0);
     expect(pongs.length).toBeLessThan(60);
-    expect(waits).toEqual([{ packet_type: 'Error', error: { code: 'FLOOD_WAIT', message: expect.stringMatching(/^retry in \d+ s$/) } }]);
+    expect(waits).toEqual([
+      { packet_type: 'Error', error: { code: 'FLOOD_WAIT', message: expect.stringMatching(/^retry in \d+ s$/), retry_after: 1 } },
+    ]);
   });
 });

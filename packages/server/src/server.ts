@@ -86,6 +86,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ? new OutboxRelay(adapters.db, adapters.bus, logger.child({ component: 'outbox' }), registry, options.relay)
       : undefined;
     const flood = createFloodLimits(adapters.kv, logger, { perMinute: config.KAIF_RATE_LIMIT_PER_MINUTE });
+    // Before any module's hooks, so the identity hook cannot refuse a request uncounted.
+    registerApiFloodControl(http, flood);
     const services = new Map<string, unknown>();
     const ports: Record<string, number> = {};
     const context: ModuleContext = {
@@ -121,7 +123,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (instance.stop) cleanups.push(() => instance.stop!());
     }
 
-    registerApiFloodControl(http, flood);
     if (relay) {
       await relay.start();
       cleanups.push(() => relay.stop());

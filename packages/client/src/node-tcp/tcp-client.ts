@@ -29,9 +29,12 @@ export type PushedPacket = PacketOf<'NewMessage' | 'Typing' | 'Status' | 'Error'
 type Reply = PacketOf<'Ack' | 'Messages' | 'Pong'>;
 type PushHandler<T extends PushedPacket['packet_type']> = (packet: PacketOf<T>) => void;
 
-/** The server refused a packet; `code` is an entry of the error registry. */
+/** The server refused a packet; `code` is an entry of the error registry, `retryAfter` the seconds to wait on FLOOD_WAIT. */
 export class WireRefusedError extends Error {
-  constructor(readonly code: string) {
+  constructor(
+    readonly code: string,
+    readonly retryAfter?: number,
+  ) {
     super(`the server refused the packet: ${code}`);
     this.name = 'WireRefusedError';
   }
@@ -199,6 +202,6 @@ export class KaifTcpClient {
 
 function expectAck(reply: Reply): PacketOf<'Ack'> & { readonly success: true } {
   if (reply.packet_type !== 'Ack') throw new WireRefusedError('UNEXPECTED_REPLY');
-  if (!reply.success) throw new WireRefusedError(reply.error);
+  if (!reply.success) throw new WireRefusedError(reply.error, reply.retry_after);
   return reply;
 }

@@ -12,6 +12,8 @@ import type { ChatId, MessageId, UserId } from '../ids.js';
 export const CLOSE_CODES = {
   /** Going away: the server is shutting down; reconnect elsewhere. */
   GOING_AWAY: 1001,
+  /** Policy violation (RFC 6455 §7.4.1): more frames arrived before `ready` than the frame burst; wait for `ready`. */
+  POLICY_VIOLATION: 1008,
   /** A frame exceeded MAX_CLIENT_FRAME_BYTES. */
   FRAME_TOO_LARGE: 1009,
   /** The client read too slowly and its send buffer overflowed; reconnect and sync. */

@@ -132,6 +132,8 @@ const AckPacket = Type.Union([
     success: Type.Literal(false),
     error: Type.String(),
     client_msg_id: Type.Optional(Type.String()),
+    /** Seconds to wait before sending again, on FLOOD_WAIT. */
+    retry_after: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
 ]);
 
@@ -160,7 +162,12 @@ const ServerStatusPacket = Type.Object({
 
 const ErrorPacket = Type.Object({
   packet_type: Type.Literal('Error'),
-  error: Type.Object({ code: Type.Unsafe<ErrorCode | WireErrorCode>(Type.String()), message: Type.String() }),
+  error: Type.Object({
+    code: Type.Unsafe<ErrorCode | WireErrorCode>(Type.String()),
+    message: Type.String(),
+    /** Seconds to wait before sending again, on FLOOD_WAIT. */
+    retry_after: Type.Optional(Type.Integer({ minimum: 1 })),
+  }),
 });
 
 export const ServerPacket = Type.Union([

@@ -5,6 +5,7 @@ import { SignIn } from './accounts/sign-in.js';
 import { UserDirectory } from './accounts/user-directory.js';
 import type { IdentityApi } from './api.js';
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from './credentials/flood-control.js';
+import { LoginThrottle } from './credentials/login-throttle.js';
 import { createPasswordHasher } from './credentials/password-hasher.js';
 import type { IdentityServices } from './identity-services.js';
 import { type IdentityTables, identityMigrations } from './identity-tables.js';
@@ -76,6 +77,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<I
   const issuer = new TokenIssuer(accessTokens);
   const hasher = await createPasswordHasher();
   const flood = new FloodControl(ctx.kv, limits);
+  const throttle = new LoginThrottle(ctx.kv, limits);
   const sessions = new SessionStore(db, ctx.kv, ctx.logger, ctx.outboxCommitted);
   const users = new UserDirectory(db);
   const twoFactor = new TwoFactorService(db, ctx.secrets, sessions, flood);
@@ -95,7 +97,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<I
 
   return {
     api,
-    signIn: new SignIn(db, hasher, sessions, issuer, twoFactor, flood),
+    signIn: new SignIn(db, hasher, sessions, issuer, twoFactor, flood, throttle),
     rotation: new RefreshRotation(sessions, issuer),
     sessions,
     users,

@@ -102,7 +102,8 @@ export interface MessagingApi {
   ): Promise<readonly Message[]>;
   /** Moves the read marker forward (never back). */
   markRead(userId: UserId, chatId: ChatId, seq: number): Promise<void>;
-  isMember(userId: UserId, chatId: ChatId): Promise<boolean>;
+  /** Throws CHAT_NOT_FOUND unless the user is a member, CHAT_WRITE_FORBIDDEN unless they may post (a channel's subscribers may not). */
+  assertCanPost(userId: UserId, chatId: ChatId): Promise<void>;
   /** Every chat the user belongs to: what a gateway subscribes to. */
   chatIdsOf(userId: UserId): Promise<readonly ChatId[]>;
   /** Members of a chat (for typing/presence fan-out); channels may be large. */

@@ -1,5 +1,7 @@
 import type { ChatId, UserId } from '@kaif/protocol';
+import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MessagingApi } from './api.js';
+import { accessOf, canPost } from './chat-access.js';
 import { ChatService } from './chat-service.js';
 import { FeedReader } from './feed-reader.js';
 import { followEvent } from './follow-event.js';
@@ -27,15 +29,9 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
     sendMessage: (userId, input) => messages.send(userId, input),
     listMessages: (userId, chatId, page) => messages.list(userId, chatId, page),
     markRead: (userId, chatId, seq) => messages.markRead(userId, chatId, seq),
-    async isMember(userId, chatId) {
-      if (!isUuid(chatId)) return false;
-      const row = await db
-        .selectFrom('messaging.members')
-        .select('role')
-        .where('chat_id', '=', chatId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
-      return row !== undefined;
+    async assertCanPost(userId, chatId) {
+      const access = await accessOf(db, userId, chatId);
+      if (!canPost(access.chat.type, access.role)) throw new KaifError('CHAT_WRITE_FORBIDDEN');
     },
     async chatIdsOf(userId) {
       const rows = await db.selectFrom('messaging.members').select('chat_id').where('user_id', '=', userId).execute();

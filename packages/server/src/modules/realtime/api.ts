@@ -16,8 +16,9 @@ export interface RealtimeApi {
   presenceOf(userIds: readonly UserId[]): Promise<Presence[]>;
   /**
    * Announces that `userId` is typing in `chatId` to the chat's other members
-   * on every node. Throttled per user and chat; false when throttled or the
-   * user is not a member.
+   * on every node. Throttled per user and chat (false when throttled). Throws
+   * CHAT_NOT_FOUND unless a member, CHAT_WRITE_FORBIDDEN unless the user may
+   * post there: a channel's subscribers are never seen typing.
    */
   announceTyping(userId: UserId, chatId: ChatId): Promise<boolean>;
 }

@@ -125,6 +125,14 @@ export class Connection implements ChatListener, UserListener {
       return;
     }
     if (this.state === 'authenticating') {
+      // Replayed after `ready`, these draw on the frame bucket: more than its
+      // burst would be refused anyway, so a client that does not wait for
+      // `ready` is cut off rather than buffered without bound.
+      if (this.waiting.length >= this.deps.options.frameBurst) {
+        this.deps.metrics.frameIn('flooded');
+        this.close(CLOSE_CODES.POLICY_VIOLATION, 'too many frames before ready');
+        return;
+      }
       if (text !== null) this.waiting.push(text);
       return;
     }
@@ -190,7 +198,11 @@ export class Connection implements ChatListener, UserListener {
         }
         void this.deps.typing
           .announce(this.userId, frame.chatId)
-          .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'typing not announced'));
+          .catch((error: unknown) => {
+            // Refusals (a channel subscriber may not be seen typing) go to the client; a store hiccup only to the log.
+            if (error instanceof KaifError) this.sendError(undefined, error.toPayload());
+            else this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'typing not announced');
+          });
         return;
       case 'ping':
         this.send({ type: 'pong' });

@@ -29,7 +29,7 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
       const messaging = context.service('messaging');
       const metrics = new RealtimeMetrics(context.registry);
       const presence = new PresenceTracker(context.kv, context.bus, messaging, options.presenceTtlMs, context.logger);
-      const typing = new TypingAnnouncer(context.kv, context.bus, options.typingThrottleMs);
+      const typing = new TypingAnnouncer(context.kv, context.bus, messaging, options.typingThrottleMs);
       const fanout = new ChatFanout(context.bus, (chats) => metrics.chatSubscriptions.set(chats));
       const users = new UserChannel(context.bus);
       const gateway = new Gateway({
@@ -55,9 +55,7 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
       });
       const api: RealtimeApi = {
         presenceOf: (userIds) => presence.presenceOf(userIds),
-        async announceTyping(userId: UserId, chatId: ChatId) {
-          return (await messaging.isMember(userId, chatId)) && typing.announce(userId, chatId);
-        },
+        announceTyping: (userId: UserId, chatId: ChatId) => typing.announce(userId, chatId),
       };
       return {
         api,

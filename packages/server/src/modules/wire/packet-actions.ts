@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatId, ClientPacket, ServerPacket, UserId } from '@kaif/protocol';
-import { chatPresenceSubject, typingSubject } from '../../platform/bus/live-subjects.js';
+import { chatPresenceSubject } from '../../platform/bus/live-subjects.js';
 import type { Bus } from '../../platform/bus/bus.js';
-import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { MessagingApi } from '../messaging/api.js';
+import type { RealtimeApi } from '../realtime/api.js';
 import type { DirectChats } from './direct-chats.js';
 import { codeOf, refusal } from './wire-errors.js';
 import { toWireMessage } from './wire-message.js';
@@ -16,8 +16,6 @@ export const MAX_PER_PAGE = 100;
 /** GetMessages pages by counting from the newest message; deeper history is the HTTP API's `before=<seq>`. */
 export const MAX_PAGED_MESSAGES = 10_000;
 const LIST_CHUNK = 100;
-/** Watchers hide a typing indicator after this long unless it is repeated (Telegram: about 5 s). */
-export const TYPING_EXPIRES_MS = 6_000;
 
 /**
  * What a CosmicProto packet does once its sender is known, whichever
@@ -27,6 +25,7 @@ export const TYPING_EXPIRES_MS = 6_000;
 export class PacketActions {
   constructor(
     private readonly messaging: MessagingApi,
+    private readonly realtime: Pick<RealtimeApi, 'announceTyping'>,
     private readonly directChats: DirectChats,
     private readonly bus: Bus,
     private readonly logger: Logger,
@@ -101,9 +100,14 @@ export class PacketActions {
       .catch((error: unknown) => this.logger.warn({ err: error, userId }, 'status not fully announced'));
   }
 
-  /** Throws CHAT_NOT_FOUND unless the sender is a member: nobody learns of a chat by typing into it. */
+  /**
+   * Through the same throttle as the WebSocket gateway: one announcement per
+   * user and chat per window, whichever transports carry the packets; a
+   * throttled packet still succeeds (the indicator is already showing).
+   * Throws CHAT_NOT_FOUND unless the sender is a member (nobody learns of a
+   * chat by typing into it), CHAT_WRITE_FORBIDDEN unless they may post.
+   */
   async typing(userId: UserId, chatId: ChatId): Promise<void> {
-    if (!(await this.messaging.isMember(userId, chatId))) throw new KaifError('CHAT_NOT_FOUND');
-    this.bus.publish(typingSubject(chatId), { chatId, userId, expiresInMs: TYPING_EXPIRES_MS });
+    await this.realtime.announceTyping(userId, chatId);
   }
 }

@@ -8,11 +8,13 @@ import {
   createPacketReader,
   parseClientPacket,
 } from '@kaif/protocol';
+import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import type { Principal } from '../../platform/http/principal.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { IdentityApi } from '../identity/api.js';
 import type { LiveRouter, LiveWatcher } from './live-router.js';
 import type { PacketActions } from './packet-actions.js';
+import { ConnectionBudget } from './packet-budget.js';
 import { codeOf, refusal, refusedCode } from './wire-errors.js';
 import type { WireLimits } from './wire-limits.js';
 import type { WireMetrics } from './wire-metrics.js';
@@ -23,6 +25,8 @@ export interface TcpConnectionContext {
   readonly router: LiveRouter;
   readonly metrics: WireMetrics;
   readonly limits: WireLimits;
+  /** The per-user and per-IP budgets shared with HTTP and WebSocket. */
+  readonly flood: FloodLimits;
   readonly logger: Logger;
 }
 
@@ -39,7 +43,9 @@ const ACK_OK: ServerPacket = { packet_type: 'Ack', success: true };
  * packets wait for the replies before them. Every packet that decodes gets exactly
  * one reply; bytes that do not decode get an `Error`, and when the stream can
  * no longer be framed the connection closes. Pushed packets (`NewMessage`,
- * `Typing`, `Status`, `Error`) may come between replies.
+ * `Typing`, `Status`, `Error`) may come between replies. A packet over its
+ * sender's flood budget is answered `Ack {error: FLOOD_WAIT, retry_after}`
+ * and not acted on.
  */
 export class TcpConnection {
   private wire: PacketConnection | undefined;
@@ -54,6 +60,7 @@ export class TcpConnection {
   private readonly idleTimer: NodeJS.Timeout;
   private readonly authTimer: NodeJS.Timeout;
   private readonly logger: Logger;
+  private readonly budget: ConnectionBudget;
   /** Resolves once the socket has closed and the connection let go of everything. */
   readonly closed: Promise<void>;
 
@@ -63,6 +70,7 @@ export class TcpConnection {
   ) {
     const { limits, metrics } = context;
     this.logger = context.logger.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.budget = new ConnectionBudget(context.flood, socket.remoteAddress ?? 'unknown');
     metrics.connections.inc({ transport: 'tcp' });
     this.idleTimer = setTimeout(() => this.close('idle'), limits.idleTimeoutMs);
     this.authTimer = setTimeout(() => {
@@ -182,9 +190,12 @@ export class TcpConnection {
     }
     const packet = parsed.packet;
     metrics.packetsReceived.inc({ transport: 'tcp', type: packet.packet_type });
-    if (this.watcher) this.send(await this.answer(packet, this.watcher.principal));
+    const clientMsgId = packet.packet_type === 'SendMessage' ? packet.client_msg_id : undefined;
+    const wait = await this.budget.charge(this.watcher?.principal.userId, packet);
+    if (wait > 0) this.refuse('FLOOD_WAIT', clientMsgId, wait);
+    else if (this.watcher) this.send(await this.answer(packet, this.watcher.principal));
     else if (packet.packet_type === 'Auth') await this.authenticate(packet.token);
-    else this.refuse('AUTH_REQUIRED', packet.packet_type === 'SendMessage' ? packet.client_msg_id : undefined);
+    else this.refuse('AUTH_REQUIRED', clientMsgId);
   }
 
   private async answer(packet: ClientPacket, principal: Principal): Promise<ServerPacket> {
@@ -256,13 +267,13 @@ export class TcpConnection {
     return packet;
   }
 
-  private refusalCounted(code: Parameters<typeof refusal>[0], clientMsgId?: string): ServerPacket {
+  private refusalCounted(code: Parameters<typeof refusal>[0], clientMsgId?: string, retryAfter?: number): ServerPacket {
     this.context.metrics.errors.inc({ transport: 'tcp', code });
-    return refusal(code, clientMsgId);
+    return refusal(code, clientMsgId, retryAfter);
   }
 
-  private refuse(code: Parameters<typeof refusal>[0], clientMsgId?: string): void {
-    this.send(this.refusalCounted(code, clientMsgId));
+  private refuse(code: Parameters<typeof refusal>[0], clientMsgId?: string, retryAfter?: number): void {
+    this.send(this.refusalCounted(code, clientMsgId, retryAfter));
   }
 
   private sendError(code: Parameters<typeof refusal>[0], message: string): void {

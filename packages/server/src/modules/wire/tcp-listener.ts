@@ -2,10 +2,16 @@ import { type AddressInfo, type Server, createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TcpConnection, type TcpConnectionContext } from './tcp-connection.js';
 
-/** The CosmicProto TCP port: accepts connections and drains them on shutdown. */
+/**
+ * The CosmicProto TCP port: accepts connections and drains them on shutdown.
+ * An address holding `maxConnectionsPerIp` connections in this process has
+ * further ones closed at once, before a byte is read: their framing is not
+ * known yet, so there is no packet to explain it in.
+ */
 export class TcpListener {
   private server: Server | undefined;
   private readonly connections = new Set<TcpConnection>();
+  private readonly openPerAddress = new Map<string, number>();
 
   constructor(private readonly context: TcpConnectionContext) {}
 
@@ -18,9 +24,22 @@ export class TcpListener {
     // allowHalfOpen: a client that writes its packets and then ends its side still gets every reply.
     const server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
     server.on('connection', (socket) => {
+      const address = socket.remoteAddress ?? 'unknown';
+      const open = this.openPerAddress.get(address) ?? 0;
+      if (open >= this.context.limits.maxConnectionsPerIp) {
+        this.context.metrics.errors.inc({ transport: 'tcp', code: 'TOO_MANY_CONNECTIONS' });
+        socket.destroy();
+        return;
+      }
+      this.openPerAddress.set(address, open + 1);
       const connection = new TcpConnection(socket, this.context);
       this.connections.add(connection);
-      void connection.closed.then(() => this.connections.delete(connection));
+      void connection.closed.then(() => {
+        this.connections.delete(connection);
+        const left = (this.openPerAddress.get(address) ?? 1) - 1;
+        if (left > 0) this.openPerAddress.set(address, left);
+        else this.openPerAddress.delete(address);
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

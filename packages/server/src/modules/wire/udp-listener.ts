@@ -2,9 +2,11 @@ import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Framing, type ServerPacket, detectFraming, parseClientPacket } from '@kaif/protocol';
+import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import type { Principal } from '../../platform/http/principal.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { PacketActions } from './packet-actions.js';
+import { chargeUser } from './packet-budget.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 import { decodeDatagram, encodeDatagram } from './udp-datagram.js';
 import type { VerifiedTokenCache } from './verified-token-cache.js';
@@ -17,6 +19,7 @@ export interface UdpContext {
   readonly tokens: VerifiedTokenCache;
   readonly metrics: WireMetrics;
   readonly limits: WireLimits;
+  readonly flood: FloodLimits;
   readonly logger: Logger;
 }
 
@@ -32,6 +35,10 @@ const MAX_SOURCES = 100_000;
  * token was not verified is never answered with more bytes than it carried
  * (a larger reply is left out), and each source address has a rate limit:
  * beyond it datagrams are dropped, the first one answered with FLOOD_WAIT.
+ * That limit is per node and in memory because a source address is cheap to
+ * forge: charging it to the shared per-IP budget would let anyone spend a
+ * victim's. A datagram whose token verified draws on its user's budget, like
+ * a TCP packet; over it, it gets `Ack {error: FLOOD_WAIT, retry_after}`.
  */
 export class UdpListener {
   private socket: Socket | undefined;
@@ -95,7 +102,10 @@ export class UdpListener {
       this.dropped('FLOOD_WAIT');
       if (decision === 'refused-first') {
         const wait = this.limiter.retryAfterSeconds(from.address);
-        const packet: ServerPacket = { packet_type: 'Error', error: { code: 'FLOOD_WAIT', message: `retry in ${wait} s` } };
+        const packet: ServerPacket = {
+          packet_type: 'Error',
+          error: { code: 'FLOOD_WAIT', message: `retry in ${wait} s`, retry_after: Math.max(1, wait) },
+        };
         this.reply(packet, detectFraming(datagram[0]!), from, datagram.length);
       }
       return;
@@ -112,7 +122,7 @@ export class UdpListener {
   }
 
   private async handle(datagram: Buffer, from: RemoteInfo): Promise<void> {
-    const { metrics, actions, tokens, logger } = this.context;
+    const { metrics, actions, tokens, flood, logger } = this.context;
     const decoded = decodeDatagram(datagram);
     const unverified = datagram.length;
     if (!decoded.ok) {
@@ -139,6 +149,12 @@ export class UdpListener {
       principal = await tokens.principalOf(packet.token);
     } catch (error) {
       this.refuse(codeOf(error, logger), framing, from, unverified);
+      return;
+    }
+    const wait = await chargeUser(flood, principal.userId, packet);
+    if (wait > 0) {
+      this.context.metrics.errors.inc({ transport: 'udp', code: 'FLOOD_WAIT' });
+      this.reply(refusal('FLOOD_WAIT', undefined, wait), framing, from, Number.POSITIVE_INFINITY);
       return;
     }
     switch (packet.packet_type) {

@@ -18,12 +18,17 @@ export function codeOf(error: unknown, logger: Logger): ErrorCode {
 /**
  * A refused packet. The Ack's `error` is the bare code (`"AUTH_REQUIRED"`),
  * as the original design's `error: Option<String>`; its meaning is the
- * registry entry in @kaif/protocol's errors.ts.
+ * registry entry in @kaif/protocol's errors.ts. FLOOD_WAIT carries
+ * `retry_after`, the seconds to wait before sending again.
  */
-export function refusal(code: WireCode, clientMsgId?: string): ServerPacket {
-  return clientMsgId === undefined
-    ? { packet_type: 'Ack', success: false, error: code }
-    : { packet_type: 'Ack', success: false, error: code, client_msg_id: clientMsgId };
+export function refusal(code: WireCode, clientMsgId?: string, retryAfter?: number): ServerPacket {
+  return {
+    packet_type: 'Ack',
+    success: false,
+    error: code,
+    ...(clientMsgId === undefined ? {} : { client_msg_id: clientMsgId }),
+    ...(retryAfter === undefined ? {} : { retry_after: retryAfter }),
+  };
 }
 
 /** The code of a refusal, or undefined for any other packet. */

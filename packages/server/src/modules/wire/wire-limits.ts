@@ -14,8 +14,10 @@ export interface WireLimits {
   readonly maxSendsInFlight: number;
   /** A connection with no packet for this long is closed. */
   readonly idleTimeoutMs: number;
-  /** A connection must authenticate within this long of opening. */
+  /** A connection must authenticate within this long of opening: an idle unauthenticated socket is cheap to open and costly to keep. */
   readonly authTimeoutMs: number;
+  /** Open TCP connections one address may hold in this process (`KAIF_TCP_CONNECTIONS_PER_IP`); more are closed at once. */
+  readonly maxConnectionsPerIp: number;
   /** Failed `Auth` packets a connection may send before it is closed. */
   readonly maxAuthAttempts: number;
   /** How long shutdown waits for in-flight acks before closing what is left. */
@@ -32,13 +34,14 @@ export interface WireLimits {
   readonly udpTokenCacheMs: number;
 }
 
-export const DEFAULT_WIRE_LIMITS: WireLimits = {
+/** The connection cap comes from the configuration. */
+export const DEFAULT_WIRE_LIMITS: Omit<WireLimits, 'maxConnectionsPerIp'> = {
   maxPacketBytes: 1024 * 1024,
   maxWriteBufferBytes: 1024 * 1024,
   maxQueuedPackets: 64,
   maxSendsInFlight: 1024,
   idleTimeoutMs: 5 * 60_000,
-  authTimeoutMs: 30_000,
+  authTimeoutMs: 10_000,
   maxAuthAttempts: 3,
   drainTimeoutMs: 5_000,
   maxDatagramBytes: 8 * 1024,

@@ -12,7 +12,7 @@ import { DEFAULT_WIRE_LIMITS, type WireLimits } from './wire-limits.js';
 import { WireMetrics } from './wire-metrics.js';
 
 export interface WireModuleOptions {
-  /** Overrides of DEFAULT_WIRE_LIMITS; the drain bound defaults to 60 % of KAIF_SHUTDOWN_TIMEOUT_MS, at most 5 s. */
+  /** Overrides of DEFAULT_WIRE_LIMITS and the configured connection cap; the drain bound defaults to 60 % of KAIF_SHUTDOWN_TIMEOUT_MS, at most 5 s. */
   readonly limits?: Partial<WireLimits>;
 }
 
@@ -22,19 +22,20 @@ const DIRECT_CHATS_TTL_MS = 30_000;
 
 /**
  * CosmicProto over TCP (`TCP_PORT`) and UDP (`UDP_PORT`), the original
- * Messaging Layer protocol, on top of identity and messaging: the same
- * accounts, chats and acknowledgements as the HTTP API and the WebSocket
- * gateway, and the same typing and presence signals on the bus. Stateless
+ * Messaging Layer protocol, on top of identity, messaging and realtime: the
+ * same accounts, chats and acknowledgements as the HTTP API and the WebSocket
+ * gateway, the same typing throttle, and the same signals on the bus. Stateless
  * across nodes: each node routes live events to its own connections.
  */
 export function createWireModule(options: WireModuleOptions = {}): KaifModule {
   return {
     name: 'wire',
-    dependsOn: ['identity', 'messaging'],
+    dependsOn: ['identity', 'messaging', 'realtime'],
     async init(context) {
       const { config, bus, logger } = context;
       const limits: WireLimits = {
         ...DEFAULT_WIRE_LIMITS,
+        maxConnectionsPerIp: config.KAIF_TCP_CONNECTIONS_PER_IP,
         drainTimeoutMs: Math.min(DEFAULT_WIRE_LIMITS.drainTimeoutMs, Math.floor(config.KAIF_SHUTDOWN_TIMEOUT_MS * 0.6)),
         ...options.limits,
       };
@@ -42,11 +43,12 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
       const messaging = context.service('messaging');
       const metrics = new WireMetrics(context.registry);
       const directChats = new DirectChats(messaging, DIRECT_CHATS_TTL_MS, MAX_CACHED_USERS);
-      const actions = new PacketActions(messaging, directChats, bus, logger);
+      const actions = new PacketActions(messaging, context.service('realtime'), directChats, bus, logger);
       const router = new LiveRouter(bus, messaging);
       const tokens = new VerifiedTokenCache(identity, limits.udpTokenCacheMs, MAX_CACHED_TOKENS);
-      const tcp = new TcpListener({ identity, actions, router, metrics, limits, logger });
-      const udp = new UdpListener({ actions, tokens, metrics, limits, logger });
+      const { flood } = context;
+      const tcp = new TcpListener({ identity, actions, router, metrics, limits, flood, logger });
+      const udp = new UdpListener({ actions, tokens, metrics, limits, flood, logger });
       let ports: ReturnType<WireApi['ports']> = { tcp: null, udp: null };
       let stopFollowing: Unsubscribe | undefined;
 

@@ -76,7 +76,12 @@ export const ConfigSchema = Type.Object({
   KAIF_RATE_LIMIT_PER_MINUTE: Type.Integer({
     minimum: 1,
     default: 600,
-    description: 'API requests and WebSocket sends per minute per user, cluster-wide; 5x that per IP',
+    description: 'Requests per minute per user on every transport (API requests, WebSocket sends, TCP/UDP packets), cluster-wide; 5x that per IP',
+  }),
+  KAIF_TCP_CONNECTIONS_PER_IP: Type.Integer({
+    minimum: 1,
+    default: 128,
+    description: 'Open CosmicProto TCP connections one IP may hold per process; more are closed at once',
   }),
   KAIF_CONNECTION_FRAMES_PER_SECOND: Type.Integer({
     minimum: 1,

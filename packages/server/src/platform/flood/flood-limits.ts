@@ -9,14 +9,15 @@ import { KaifError } from '../http/kaif-error.js';
  * limited per user (API requests and WebSocket sends draw on the same
  * budget); every caller is also limited per IP, at a multiple of the user
  * limit so that many people behind one NAT are not punished for each other.
+ * A costly call (a page of history over TCP) may draw several points at once.
  * Limits live in the key-value store, so they hold across nodes; when Redis
  * is down the store falls back to a node-local limiter.
  */
 export interface FloodLimits {
   /** Throws KaifError FLOOD_WAIT once the user's budget is spent; returns what is left. */
-  consumeUser(userId: string): Promise<number>;
+  consumeUser(userId: string, points?: number): Promise<number>;
   /** Throws KaifError FLOOD_WAIT once the address's budget is spent. */
-  consumeIp(ip: string): Promise<void>;
+  consumeIp(ip: string, points?: number): Promise<void>;
 }
 
 export function createFloodLimits(
@@ -30,9 +31,9 @@ export function createFloodLimits(
     points: options.perMinute * (options.ipMultiplier ?? 5),
     durationSeconds: 60,
   });
-  const consume = async (limiter: typeof perUser, key: string): Promise<number> => {
+  const consume = async (limiter: typeof perUser, key: string, points = 1): Promise<number> => {
     try {
-      return (await limiter.consume(key)).remainingPoints;
+      return (await limiter.consume(key, points)).remainingPoints;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         throw new KaifError('FLOOD_WAIT', 'Too many requests; wait before retrying', {
@@ -45,9 +46,9 @@ export function createFloodLimits(
     }
   };
   return {
-    consumeUser: (userId) => consume(perUser, userId),
-    async consumeIp(ip) {
-      await consume(perIp, ip);
+    consumeUser: (userId, points) => consume(perUser, userId, points),
+    async consumeIp(ip, points) {
+      await consume(perIp, ip, points);
     },
   };
 }

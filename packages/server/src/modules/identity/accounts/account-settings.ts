@@ -16,7 +16,7 @@ export class AccountSettings {
     private readonly flood: FloodControl,
   ) {}
 
-  /** Needs the current password (flood-controlled like a login); ends every other session. */
+  /** Needs the current password (wrong ones are limited per account like 2FA codes); ends every other session. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
     const user = await this.db
       .selectFrom('identity.users')
@@ -24,10 +24,9 @@ export class AccountSettings {
       .where('id', '=', principal.userId)
       .executeTakeFirst();
     if (!user) throw new KaifError('UNAUTHORIZED');
-    const accountKey = `user:${user.id}`;
-    await this.flood.attempt('login-account', accountKey);
+    await this.flood.attempt('password-account', user.id);
     if (!(await this.hasher.verify(user.password_hash, currentPassword))) throw new KaifError('INVALID_CREDENTIALS');
-    await this.flood.refund('login-account', accountKey);
+    await this.flood.refund('password-account', user.id);
     assertAcceptablePassword(newPassword, user, 'newPassword');
     const passwordHash = await this.hasher.hash(newPassword);
     await this.sessions.transact(async (trx, revoke) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthResult, LoginRequest, RegisterRequest, SessionId, UserId } from '@kaif/protocol';
 import { KaifError } from '../../../platform/http/kaif-error.js';
 import type { FloodControl } from '../credentials/flood-control.js';
+import type { LoginAttempt, LoginThrottle } from '../credentials/login-throttle.js';
 import type { PasswordHasher } from '../credentials/password-hasher.js';
 import { assertAcceptablePassword } from '../credentials/password-policy.js';
 import type { IdentityDb } from '../identity-tables.js';
@@ -29,6 +30,7 @@ export class SignIn {
     private readonly issuer: TokenIssuer,
     private readonly twoFactor: TwoFactorService,
     private readonly flood: FloodControl,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async register(request: RegisterRequest, client: ClientInfo): Promise<AuthResult> {
@@ -38,7 +40,7 @@ export class SignIn {
     const passwordHash = await this.hasher.hash(request.password);
     const id = randomUUID();
     try {
-      return await this.sessions.transact(async (trx) => {
+      const result = await this.sessions.transact(async (trx) => {
         await trx
           .insertInto('identity.users')
           .values({
@@ -62,6 +64,8 @@ export class SignIn {
         if (first) await trx.updateTable('identity.users').set({ role: 'admin' }).where('id', '=', id).execute();
         return this.startSession(trx, id, client);
       });
+      await this.throttle.remember(id, client.ip);
+      return result;
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
@@ -75,29 +79,22 @@ export class SignIn {
       .where((eb) => eb.or([eb('username_key', '=', login), eb('email_key', '=', login)]))
       .executeTakeFirst();
     // Unknown logins are counted under their own name, so they hit the same
-    // limit at the same point as real accounts.
-    const accountKey = user ? `user:${user.id}` : `login:${login}`;
-    await this.flood.attempt('login-ip', client.ip);
-    await this.flood.attempt('login-account', accountKey);
+    // limits at the same point as real accounts.
+    const attempt: LoginAttempt = { accountKey: user ? `user:${user.id}` : `login:${login}`, userId: user?.id, ip: client.ip };
+    await this.throttle.admit(attempt);
     const passwordMatches = user
       ? await this.hasher.verify(user.password_hash, request.password)
       : await this.hasher.verifyNobody(request.password);
     if (!user || !passwordMatches) throw new KaifError('INVALID_CREDENTIALS');
-    await this.flood.refund('login-ip', client.ip);
-    if (user.disabled_at) {
-      await this.flood.refund('login-account', accountKey);
-      throw new KaifError('ACCOUNT_DISABLED');
-    }
+    await this.throttle.passwordAccepted(attempt);
+    if (user.disabled_at) throw new KaifError('ACCOUNT_DISABLED');
     const needsCode = await this.twoFactor.isEnabled(user.id);
-    if (needsCode && !request.totp) {
-      await this.flood.refund('login-account', accountKey);
-      throw new KaifError('TOTP_REQUIRED');
-    }
+    if (needsCode && !request.totp) throw new KaifError('TOTP_REQUIRED');
     const result = await this.sessions.transact(async (trx) => {
       if (needsCode) await this.twoFactor.assertCode(trx, user.id, request.totp!);
       return this.startSession(trx, user.id, client);
     });
-    await this.flood.reset('login-account', accountKey);
+    await this.throttle.remember(user.id, client.ip);
     return result;
   }
 

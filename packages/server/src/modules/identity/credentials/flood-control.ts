@@ -2,29 +2,36 @@ import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { KaifError } from '../../../platform/http/kaif-error.js';
 import type { KeyValueStore } from '../../../platform/kv/key-value-store.js';
+import type { LoginThrottleLimits } from './login-throttle.js';
 
-export interface FloodLimits {
-  /** Failed sign-ins per account (known or not) per window. */
-  readonly failedLoginsPerAccount: number;
-  readonly failedLoginsPerIp: number;
-  /** Wrong TOTP or recovery codes per account per window. */
+export interface FloodLimits extends LoginThrottleLimits {
+  /** Wrong TOTP or recovery codes, and wrong current passwords of a signed-in user, per account per window. */
   readonly failedCodesPerAccount: number;
   readonly failureWindowSeconds: number;
   readonly registrationsPerIp: number;
   readonly registrationWindowSeconds: number;
 }
 
-/** The original design's 5 failures per 15 minutes per account; a crowded NAT gets more per IP. */
+/**
+ * Sign-in: 5 free failures per (account, IP), then waits from 1 s to 15 min;
+ * 20 failures per account a minute across addresses (Synapse's rc_login
+ * allows a burst of 3 at 0.17/s); 50 per address in 15 minutes.
+ */
 export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
-  failedLoginsPerAccount: 5,
+  freeLoginFailures: 5,
+  maxLoginWaitSeconds: 15 * 60,
+  loginPairMemorySeconds: 24 * 60 * 60,
+  failedLoginsPerAccount: 20,
+  accountWindowSeconds: 60,
   failedLoginsPerIp: 50,
+  ipWindowSeconds: 15 * 60,
   failedCodesPerAccount: 5,
   failureWindowSeconds: 15 * 60,
   registrationsPerIp: 100,
   registrationWindowSeconds: 60 * 60,
 };
 
-export type FloodCounter = 'login-account' | 'login-ip' | 'code-account' | 'register-ip';
+export type FloodCounter = 'code-account' | 'password-account' | 'register-ip';
 
 /**
  * Counts attempts before their outcome is known and refunds the ones that
@@ -39,9 +46,8 @@ export class FloodControl {
     const failures = (keyPrefix: string, points: number) =>
       kv.rateLimiter({ keyPrefix, points, durationSeconds: limits.failureWindowSeconds });
     this.limiters = {
-      'login-account': failures('identity-login-account', limits.failedLoginsPerAccount),
-      'login-ip': failures('identity-login-ip', limits.failedLoginsPerIp),
       'code-account': failures('identity-code-account', limits.failedCodesPerAccount),
+      'password-account': failures('identity-password-account', limits.failedCodesPerAccount),
       'register-ip': kv.rateLimiter({
         keyPrefix: 'identity-register-ip',
         points: limits.registrationsPerIp,
@@ -66,10 +72,5 @@ export class FloodControl {
   /** Gives back an attempt that turned out fine. */
   async refund(counter: FloodCounter, key: string): Promise<void> {
     await this.limiters[counter].reward(key, 1).catch(() => undefined);
-  }
-
-  /** Clears an account's failures after it proves itself. */
-  async reset(counter: FloodCounter, key: string): Promise<void> {
-    await this.limiters[counter].delete(key).catch(() => false);
   }
 }
