@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { SAFE_TEXT_FORMAT, isSafeText } from '@kaif/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
@@ -44,7 +45,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false,
+        // The same check WebSocket frames and wire packets get from TypeBox.
+        formats: { [SAFE_TEXT_FORMAT]: { type: 'string', validate: isSafeText } },
+      },
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('principal', undefined);
@@ -115,7 +125,9 @@ function toKaifError(error: FastifyError | KaifError): KaifError {
       .filter(Boolean)
       .join('.');
     const field = path.replace(/^(body|querystring|params|headers)\.?/, '') || (error.validationContext ?? 'body');
-    return new KaifError('VALIDATION_FAILED', `${field} ${first.message ?? 'is invalid'}`, { field });
+    const unsafe = first.keyword === 'format' && (first.params as { format?: string }).format === SAFE_TEXT_FORMAT;
+    const reason = unsafe ? 'must not contain NUL or unpaired surrogate characters' : (first.message ?? 'is invalid');
+    return new KaifError('VALIDATION_FAILED', `${field} ${reason}`, { field });
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
