@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
 import { KaifError } from './kaif-error.js';
+import { allowInlineStyles, registerSecurityHeaders } from './security-headers.js';
 
 export type HttpServer = FastifyInstance<
   import('node:http').Server,
@@ -30,7 +31,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Fastify with the house conventions: `x-request-id` on every response
  * (echoed when the client sent a sane one), one error shape, coded 404s, a
  * body limit, request metrics and the OpenAPI document built from the route
- * schemas.
+ * schemas, and security headers (security-headers.ts).
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const app = Fastify({
@@ -101,6 +102,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       .send({ error: new KaifError('ROUTE_NOT_FOUND', `No endpoint ${request.method} ${request.url.split('?')[0]}`).toPayload() }),
   );
 
+  await registerSecurityHeaders(app);
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -110,7 +113,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', transformStaticCSP: allowInlineStyles });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return app;
