@@ -17,6 +17,12 @@ const Username = Type.String({ pattern: USERNAME_PATTERN, description: 'Letter f
 const Email = SafeText({ pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$', maxLength: 254, description: 'An email address' });
 const Password = SafeText({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH });
 const ClientName = SafeText({ minLength: 1, maxLength: 200 });
+/**
+ * Browsers ask for the refresh token in an HttpOnly cookie (REFRESH_COOKIE)
+ * that script cannot read, so an XSS cannot carry the session away; the
+ * body then omits it. Other clients keep it in the body.
+ */
+const RefreshCookie = Type.Boolean({ description: 'Set the refresh token as an HttpOnly cookie and leave it out of the body' });
 const Code = SafeText({ minLength: 6, maxLength: 32, description: 'A TOTP code or a recovery code' });
 
 export const UserSchema = Type.Object({ id: Id, username: Type.String(), displayName: Type.String(), createdAt: Time });
@@ -42,6 +48,7 @@ export const RegisterBody = Type.Object({
   password: Password,
   displayName: Type.Optional(DisplayText({ minLength: 1, maxLength: 64 })),
   clientName: Type.Optional(ClientName),
+  refreshCookie: Type.Optional(RefreshCookie),
 });
 export type RegisterRequest = Static<typeof RegisterBody>;
 
@@ -50,15 +57,28 @@ export const LoginBody = Type.Object({
   password: Password,
   totp: Type.Optional(Code),
   clientName: Type.Optional(ClientName),
+  refreshCookie: Type.Optional(RefreshCookie),
 });
 export type LoginRequest = Static<typeof LoginBody>;
 
-export const AuthResultSchema = Type.Object({ user: UserSchema, accessToken: Type.String(), refreshToken: Type.String() });
+const IssuedRefreshToken = Type.Optional(Type.String({ description: 'Absent when it was set in the refresh cookie instead' }));
+
+export const AuthResultSchema = Type.Object({ user: UserSchema, accessToken: Type.String(), refreshToken: IssuedRefreshToken });
 export type AuthResult = Static<typeof AuthResultSchema>;
 
-export const RefreshBody = Type.Object({ refreshToken: SafeText({ minLength: 1, maxLength: 512 }) });
-export const TokenPairSchema = Type.Object({ accessToken: Type.String(), refreshToken: Type.String() });
+export const RefreshBody = Type.Object({
+  refreshToken: Type.Optional(
+    SafeText({ minLength: 1, maxLength: 512, description: 'Omit to use the refresh cookie; the new one then goes there too' }),
+  ),
+});
+export type RefreshRequest = Static<typeof RefreshBody>;
+export const TokenPairSchema = Type.Object({ accessToken: Type.String(), refreshToken: IssuedRefreshToken });
 export type TokenPair = Static<typeof TokenPairSchema>;
+
+/** The web client's refresh cookie: HttpOnly, Secure, SameSite=Strict, sent only to REFRESH_COOKIE_PATH. */
+export const REFRESH_COOKIE = 'kaif_refresh';
+/** The narrowest path that holds both refresh and logout; no other route under it reads the cookie. */
+export const REFRESH_COOKIE_PATH = '/api/v1/auth';
 
 export const VerifyBody = Type.Object({ token: SafeText({ minLength: 1, maxLength: 4096 }) });
 export const VerifyResultSchema = Type.Object({ user: UserSchema });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -31,7 +32,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Fastify with the house conventions: `x-request-id` on every response
  * (echoed when the client sent a sane one), one error shape, coded 404s, a
  * body limit, request metrics and the OpenAPI document built from the route
- * schemas, and security headers (security-headers.ts).
+ * schemas, security headers (security-headers.ts) and cookie parsing.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const app = Fastify({
@@ -103,6 +104,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   );
 
   await registerSecurityHeaders(app);
+  // Parses the Cookie header; only the web client's refresh cookie is read.
+  await app.register(cookie);
 
   await app.register(swagger, {
     openapi: {
