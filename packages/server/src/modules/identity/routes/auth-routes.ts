@@ -1,7 +1,7 @@
 import {
   AuthResultSchema,
-  REFRESH_COOKIE,
   LoginBody,
+  REFRESH_COOKIE,
   RefreshBody,
   RegisterBody,
   TokenPairSchema,
@@ -56,8 +56,9 @@ export function registerAuthRoutes(app: HttpServer, services: IdentityServices):
       try {
         return handOver(reply, await services.rotation.refresh(presented.token), presented.fromCookie);
       } catch (error) {
-        // A dead cookie would otherwise be sent, and refused, on every page load.
-        if (presented.fromCookie) clearRefreshCookie(reply);
+        // A refused cookie would otherwise be sent, and refused, on every page
+        // load; an outage (503) or a rate limit (429) leaves it for a retry.
+        if (presented.fromCookie && error instanceof KaifError && error.status === 401) clearRefreshCookie(reply);
         throw error;
       }
     },
