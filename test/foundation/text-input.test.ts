@@ -54,7 +54,10 @@ for (const engines of ENGINE_SETS) {
       it(`answers a ${kind} in a WebSocket message.send with a validation error frame and keeps the socket`, async () => {
         const socket = await syncedSocket(server.url, ana.accessToken);
         socket.send({ type: 'message.send', id: 'f-text', chatId, clientMsgId: `ws-${kind}`, text: bad });
-        expect(await socket.next('error')).toMatchObject({ id: 'f-text', error: { code: 'VALIDATION_FAILED', field: 'text' } });
+        expect(await socket.next('error')).toMatchObject({
+          id: 'f-text',
+          error: { code: 'VALIDATION_FAILED', field: 'text', message: 'text must not contain NUL or unpaired surrogate characters' },
+        });
         socket.send({ type: 'message.send', id: 'f-id', chatId, clientMsgId: bad, text: 'fine' });
         expect(await socket.next('error')).toMatchObject({ id: 'f-id', error: { code: 'VALIDATION_FAILED', field: 'clientMsgId' } });
         socket.send({ type: 'ping' });

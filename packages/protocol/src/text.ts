@@ -20,6 +20,9 @@ export function isSafeText(text: string): boolean {
   return !UNSAFE_CODE_POINT.test(text);
 }
 
+/** What a validation error says about a string that is not safe text, after the field's name. */
+export const UNSAFE_TEXT_REASON = 'must not contain NUL or unpaired surrogate characters';
+
 // TypeBox looks formats up in a process-wide registry; Ajv gets the same
 // function from the HTTP server's options.
 FormatRegistry.Set(SAFE_TEXT_FORMAT, isSafeText);

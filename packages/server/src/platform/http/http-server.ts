@@ -3,7 +3,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { SAFE_TEXT_FORMAT, isSafeText } from '@kaif/protocol';
+import { SAFE_TEXT_FORMAT, UNSAFE_TEXT_REASON, isSafeText } from '@kaif/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
@@ -132,7 +132,7 @@ function toKaifError(error: FastifyError | KaifError): KaifError {
       .join('.');
     const field = path.replace(/^(body|querystring|params|headers)\.?/, '') || (error.validationContext ?? 'body');
     const unsafe = first.keyword === 'format' && (first.params as { format?: string }).format === SAFE_TEXT_FORMAT;
-    const reason = unsafe ? 'must not contain NUL or unpaired surrogate characters' : (first.message ?? 'is invalid');
+    const reason = unsafe ? UNSAFE_TEXT_REASON : (first.message ?? 'is invalid');
     return new KaifError('VALIDATION_FAILED', `${field} ${reason}`, { field });
   }
   switch (error.code) {
