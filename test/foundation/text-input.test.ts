@@ -83,9 +83,11 @@ for (const engines of ENGINE_SETS) {
       });
     }
 
-    it('refuses a NUL in a search query, and finds nothing for bytes that are not UTF-8', async () => {
+    it('refuses a NUL in a search query or a chat id in the path, and finds nothing for bytes that are not UTF-8', async () => {
       const nul = await call(server, 'GET', '/api/v1/users?query=a%00b', { token: ana.accessToken });
       expect([nul.status, nul.body]).toEqual([400, refusal('query')]);
+      const chat = await call(server, 'GET', '/api/v1/chats/a%00b/messages', { token: ana.accessToken });
+      expect([chat.status, chat.body]).toEqual([400, refusal('id')]);
       // A lone surrogate cannot be percent-encoded as UTF-8; these are its CESU-8 bytes.
       const surrogate = await call<{ users: User[] }>(server, 'GET', '/api/v1/users?query=a%ED%A0%80', { token: ana.accessToken });
       expect([surrogate.status, surrogate.body]).toEqual([200, { users: [] }]);
