@@ -71,7 +71,6 @@ export const RefreshBody = Type.Object({
     SafeText({ minLength: 1, maxLength: 512, description: 'Omit to use the refresh cookie; the new one then goes there too' }),
   ),
 });
-export type RefreshRequest = Static<typeof RefreshBody>;
 export const TokenPairSchema = Type.Object({ accessToken: Type.String(), refreshToken: IssuedRefreshToken });
 export type TokenPair = Static<typeof TokenPairSchema>;
 
