@@ -31,7 +31,10 @@ describe('two-factor authentication in the browser', () => {
 
   it('enrols with the secret shown on the page and shows recovery codes', async () => {
     await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
-    await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    const qrCode = page.getByRole('img', { name: 'QR code for your authenticator app' });
+    await qrCode.waitFor();
+    // The QR code is a data: URL image, which the Content-Security-Policy must let through.
+    await expect.poll(() => qrCode.evaluate((image) => (image as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
     totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
 

@@ -12,6 +12,13 @@ export interface KaifClientOptions {
   readonly baseUrl: string;
   readonly fetch?: FetchLike;
   readonly tokenStore?: TokenStore;
+  /**
+   * Browsers on the server's own origin: the server keeps the refresh token
+   * in an HttpOnly cookie that script (an XSS included) cannot read, and the
+   * SDK holds only the access token, in memory by default. Elsewhere the
+   * refresh token comes in the body and lives in `tokenStore`.
+   */
+  readonly refreshCookie?: boolean;
   readonly cursorStore?: CursorStore;
   /** Required where there is no global WebSocket (Node 20: use `@kaif/client/node`). */
   readonly webSocket?: WebSocketFactory;
@@ -30,11 +37,16 @@ export class KaifClient {
   readonly tokens: SessionTokens;
   readonly realtime: RealtimeClient;
   private readonly http: HttpTransport;
+  private readonly refreshCookie: boolean;
 
   constructor(options: KaifClientOptions) {
     const fetcher = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.tokens = new SessionTokens(options.tokenStore ?? memoryTokenStore(), (refreshToken) =>
-      this.http.request<TokenPair>('POST', '/api/v1/auth/refresh', { body: { refreshToken }, auth: false }),
+    this.refreshCookie = options.refreshCookie === true;
+    this.tokens = new SessionTokens(
+      options.tokenStore ?? memoryTokenStore(),
+      // Fetch sends same-origin cookies by default, so an empty body presents the refresh cookie.
+      (refreshToken) => this.http.request<TokenPair>('POST', '/api/v1/auth/refresh', { body: { refreshToken }, auth: false }),
+      { refreshCookie: this.refreshCookie },
     );
     this.http = new HttpTransport(options.baseUrl, fetcher, this.tokens);
     const webSocket = options.webSocket ?? globalWebSocketFactory();
@@ -63,15 +75,18 @@ export class KaifClient {
 
   readonly auth = {
     register: async (body: { username: string; email: string; password: string; displayName?: string }) =>
-      this.signedIn(await this.http.request<AuthResult>('POST', '/api/v1/auth/register', { body, auth: false })),
+      this.signedIn(await this.http.request<AuthResult>('POST', '/api/v1/auth/register', { body: this.withCookieChoice(body), auth: false })),
     login: async (body: { login: string; password: string; totp?: string }) =>
-      this.signedIn(await this.http.request<AuthResult>('POST', '/api/v1/auth/login', { body, auth: false })),
+      this.signedIn(await this.http.request<AuthResult>('POST', '/api/v1/auth/login', { body: this.withCookieChoice(body), auth: false })),
     /** Rotates the token pair now (it also happens by itself shortly before expiry). */
     refresh: () => this.tokens.refresh(),
+    /** Ends this session on the server (and clears the refresh cookie) and forgets the tokens. */
     logout: async () => {
       const tokens = await this.tokens.tokens();
       this.realtime.disconnect();
-      if (tokens) await this.http.request<void>('POST', '/api/v1/auth/logout', { body: { refreshToken: tokens.refreshToken } });
+      if (tokens?.refreshToken || this.refreshCookie) {
+        await this.http.request<void>('POST', '/api/v1/auth/logout', { body: { refreshToken: tokens?.refreshToken } });
+      }
       await this.tokens.set(null);
     },
     me: () => this.http.request<Me>('GET', '/api/v1/me'),
@@ -122,6 +137,10 @@ export class KaifClient {
       this.http.request<void>('DELETE', `/api/v1/chats/${segment(chatId)}/messages/${segment(messageId)}`),
     read: (chatId: string, seq: number) => this.http.request<void>('POST', `/api/v1/chats/${segment(chatId)}/read`, { body: { seq } }),
   };
+
+  private withCookieChoice<T extends object>(body: T): T & { refreshCookie?: true } {
+    return this.refreshCookie ? { ...body, refreshCookie: true } : body;
+  }
 
   private async signedIn(result: AuthResult): Promise<AuthResult> {
     await this.tokens.set({ accessToken: result.accessToken, refreshToken: result.refreshToken });

@@ -28,7 +28,7 @@ describe('SessionTokens', () => {
     const now = 1_000_000_000_000;
     const store = memoryTokenStore({ accessToken: jwt(now / 1000 + 30), refreshToken: 'r' });
     const fresh = jwt(now / 1000 + 900);
-    const tokens = new SessionTokens(store, async () => ({ accessToken: fresh, refreshToken: 'r2' }), 60_000, () => now);
+    const tokens = new SessionTokens(store, async () => ({ accessToken: fresh, refreshToken: 'r2' }), { now: () => now });
     expect(await tokens.accessToken()).toBe(fresh);
   });
 
@@ -37,7 +37,24 @@ describe('SessionTokens', () => {
     const current = jwt(now / 1000 + 900);
     const tokens = new SessionTokens(memoryTokenStore({ accessToken: current, refreshToken: 'r' }), async () => {
       throw new Error('should not refresh');
-    }, 60_000, () => now);
+    }, { now: () => now });
     expect(await tokens.accessToken()).toBe(current);
+  });
+
+  it('refreshes through the cookie with nothing stored, as a reloaded browser tab does', async () => {
+    const store = memoryTokenStore();
+    const presented: (string | undefined)[] = [];
+    const tokens = new SessionTokens(store, async (refreshToken) => {
+      presented.push(refreshToken);
+      return { accessToken: 'fresh' };
+    }, { refreshCookie: true });
+    expect(await tokens.refresh()).toBe('fresh');
+    expect(presented).toEqual([undefined]);
+    expect(await store.load()).toEqual({ accessToken: 'fresh' });
+  });
+
+  it('does not refresh without a refresh token outside cookie mode', async () => {
+    const tokens = new SessionTokens(memoryTokenStore(), async () => ({ accessToken: 'never' }));
+    await expect(tokens.refresh()).rejects.toThrow('not signed in');
   });
 });

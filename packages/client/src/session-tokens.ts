@@ -1,6 +1,7 @@
 import type { StoredTokens, TokenStore } from './token-store.js';
 
-export type Refresher = (refreshToken: string) => Promise<StoredTokens>;
+/** Trades the refresh token for new tokens; `undefined` presents the refresh cookie instead. */
+export type Refresher = (refreshToken: string | undefined) => Promise<StoredTokens>;
 
 /** Seconds since the epoch at which a JWT expires, read without verifying it; undefined if unreadable. */
 export function tokenExpiry(token: string): number | undefined {
@@ -15,6 +16,14 @@ export function tokenExpiry(token: string): number | undefined {
   }
 }
 
+export interface SessionTokensOptions {
+  /** Refresh when the access token has less than this left (default 60 s). */
+  readonly refreshBeforeMs?: number;
+  readonly now?: () => number;
+  /** The refresh token lives in an HttpOnly cookie: a refresh needs nothing stored, so it also resumes after a reload. */
+  readonly refreshCookie?: boolean;
+}
+
 /**
  * The client's access and refresh tokens. Refreshes shortly before the
  * access token expires, and at most once at a time: concurrent callers share
@@ -24,12 +33,19 @@ export function tokenExpiry(token: string): number | undefined {
 export class SessionTokens {
   private refreshing: Promise<string> | undefined;
 
+  private readonly refreshBeforeMs: number;
+  private readonly now: () => number;
+  private readonly refreshCookie: boolean;
+
   constructor(
     private readonly store: TokenStore,
     private readonly refresher: Refresher,
-    private readonly refreshBeforeMs = 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: SessionTokensOptions = {},
+  ) {
+    this.refreshBeforeMs = options.refreshBeforeMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+    this.refreshCookie = options.refreshCookie ?? false;
+  }
 
   async set(tokens: StoredTokens | null): Promise<void> {
     await this.store.save(tokens);
@@ -56,8 +72,8 @@ export class SessionTokens {
     this.refreshing ??= (async () => {
       try {
         const tokens = await this.store.load();
-        if (!tokens) throw new Error('not signed in');
-        const next = await this.refresher(tokens.refreshToken);
+        if (!tokens?.refreshToken && !this.refreshCookie) throw new Error('not signed in');
+        const next = await this.refresher(tokens?.refreshToken);
         await this.store.save(next);
         return next.accessToken;
       } finally {

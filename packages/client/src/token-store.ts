@@ -1,7 +1,8 @@
-/** The pair a signed-in client holds. */
+/** What a signed-in client holds. */
 export interface StoredTokens {
   readonly accessToken: string;
-  readonly refreshToken: string;
+  /** Absent in refresh-cookie mode: the browser keeps it where script cannot read it. */
+  readonly refreshToken?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { isSafeText } from '../src/text.js';
 import type { PacketReader, ReaderItem } from '../src/wire/index.js';
 
 /** Text that stresses a byte scanner: braces, quotes, escapes, multi-byte and astral characters. */
@@ -7,7 +8,8 @@ export const trickyText = fc.oneof(
   fc.string({ unit: 'binary' }),
 );
 
-const nonEmptyText = (maxLength: number) => fc.string({ minLength: 1, maxLength, unit: 'binary' });
+/** Any text a client may send: every code point but NUL and lone surrogates, which the schemas refuse. */
+const nonEmptyText = (maxLength: number) => fc.string({ minLength: 1, maxLength, unit: 'binary' }).filter(isSafeText);
 
 /** Ids as original clients send them (numbers) and as newer clients send them (strings). */
 export const wireId = fc.oneof(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), nonEmptyText(128));
@@ -24,7 +26,7 @@ export const clientPacket = fc.oneof(
       message: fc.record(
         {
           chat_id: wireId,
-          content: fc.oneof(nonEmptyText(200), trickyText.filter((text) => text.length > 0)),
+          content: fc.oneof(nonEmptyText(200), trickyText.filter((text) => text.length > 0 && isSafeText(text))),
           message_type: fc.constantFrom('Text', 'Image'),
           sender_id: untrusted.sender_id,
         },

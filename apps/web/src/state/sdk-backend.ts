@@ -1,7 +1,6 @@
 import { type ChatListItem, KaifClient, type Chat as SdkChat, type Message as SdkMessage } from '@kaif/client';
 import type { Backend } from './backend.js';
 import { fetchHealth, fetchMetrics } from './ops-probe.js';
-import { localStorageTokenStore } from './token-storage.js';
 import type { Chat, ChatId, ConnectionState, LiveEvent, Me, Message, MessageId, UserId } from './types.js';
 
 /**
@@ -11,7 +10,9 @@ import type { Chat, ChatId, ConnectionState, LiveEvent, Me, Message, MessageId, 
  * restore the connection at once instead of waiting for a ping to time out.
  */
 export function createSdkBackend(baseUrl: string = location.origin): Backend {
-  const client = new KaifClient({ baseUrl, tokenStore: localStorageTokenStore() });
+  // The refresh token stays in an HttpOnly cookie and the access token in memory:
+  // nothing an injected script could read from storage and replay elsewhere.
+  const client = new KaifClient({ baseUrl, refreshCookie: true });
   const { realtime } = client;
   let wanted = false;
 
@@ -29,9 +30,10 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
   }
 
   return {
+    /** After a reload only the refresh cookie is left: trading it for an access token resumes the session. */
     async resume() {
-      if (!(await client.tokens.tokens())) return null;
       try {
+        await client.auth.refresh();
         return await enter();
       } catch (error) {
         if ((error as { status?: number }).status === 401) {

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { DisplayText, SafeText } from '../text.js';
 
 /**
  * Request and response schemas of the identity API (API.md "Identity"),
@@ -13,9 +14,16 @@ export const PASSWORD_MAX_LENGTH = 1024;
 const Id = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 const Time = Type.String({ description: 'ISO-8601 UTC' });
 const Username = Type.String({ pattern: USERNAME_PATTERN, description: 'Letter first, then letters, digits or _; 3–32 characters' });
-const Email = Type.String({ pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$', maxLength: 254 });
-const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH });
-const Code = Type.String({ minLength: 6, maxLength: 32, description: 'A TOTP code or a recovery code' });
+const Email = SafeText({ pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$', maxLength: 254, description: 'An email address' });
+const Password = SafeText({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH });
+const ClientName = SafeText({ minLength: 1, maxLength: 200 });
+/**
+ * Browsers ask for the refresh token in an HttpOnly cookie (REFRESH_COOKIE)
+ * that script cannot read, so an XSS cannot carry the session away; the
+ * body then omits it. Other clients keep it in the body.
+ */
+const RefreshCookie = Type.Boolean({ description: 'Set the refresh token as an HttpOnly cookie and leave it out of the body' });
+const Code = SafeText({ minLength: 6, maxLength: 32, description: 'A TOTP code or a recovery code' });
 
 export const UserSchema = Type.Object({ id: Id, username: Type.String(), displayName: Type.String(), createdAt: Time });
 export type User = Static<typeof UserSchema>;
@@ -38,27 +46,40 @@ export const RegisterBody = Type.Object({
   username: Username,
   email: Email,
   password: Password,
-  displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-  clientName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  displayName: Type.Optional(DisplayText({ minLength: 1, maxLength: 64 })),
+  clientName: Type.Optional(ClientName),
+  refreshCookie: Type.Optional(RefreshCookie),
 });
 export type RegisterRequest = Static<typeof RegisterBody>;
 
 export const LoginBody = Type.Object({
-  login: Type.String({ minLength: 1, maxLength: 254, description: 'Username or email' }),
+  login: SafeText({ minLength: 1, maxLength: 254, description: 'Username or email' }),
   password: Password,
   totp: Type.Optional(Code),
-  clientName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  clientName: Type.Optional(ClientName),
+  refreshCookie: Type.Optional(RefreshCookie),
 });
 export type LoginRequest = Static<typeof LoginBody>;
 
-export const AuthResultSchema = Type.Object({ user: UserSchema, accessToken: Type.String(), refreshToken: Type.String() });
+const IssuedRefreshToken = Type.Optional(Type.String({ description: 'Absent when it was set in the refresh cookie instead' }));
+
+export const AuthResultSchema = Type.Object({ user: UserSchema, accessToken: Type.String(), refreshToken: IssuedRefreshToken });
 export type AuthResult = Static<typeof AuthResultSchema>;
 
-export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 512 }) });
-export const TokenPairSchema = Type.Object({ accessToken: Type.String(), refreshToken: Type.String() });
+export const RefreshBody = Type.Object({
+  refreshToken: Type.Optional(
+    SafeText({ minLength: 1, maxLength: 512, description: 'Omit to use the refresh cookie; the new one then goes there too' }),
+  ),
+});
+export const TokenPairSchema = Type.Object({ accessToken: Type.String(), refreshToken: IssuedRefreshToken });
 export type TokenPair = Static<typeof TokenPairSchema>;
 
-export const VerifyBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) });
+/** The web client's refresh cookie: HttpOnly, Secure, SameSite=Strict, sent only to REFRESH_COOKIE_PATH. */
+export const REFRESH_COOKIE = 'kaif_refresh';
+/** The narrowest path that holds both refresh and logout; no other route under it reads the cookie. */
+export const REFRESH_COOKIE_PATH = '/api/v1/auth';
+
+export const VerifyBody = Type.Object({ token: SafeText({ minLength: 1, maxLength: 4096 }) });
 export const VerifyResultSchema = Type.Object({ user: UserSchema });
 
 export const SessionSchema = Type.Object({
@@ -87,13 +108,13 @@ export const UserIdParams = Type.Object({ id: Id });
 export const SessionIdParams = Type.Object({ id: Id });
 
 export const UserSearchQuery = Type.Object({
-  query: Type.String({ minLength: 1, maxLength: 32, description: 'Username prefix, case-insensitive' }),
+  query: SafeText({ minLength: 1, maxLength: 32, description: 'Username prefix, case-insensitive' }),
   limit: Type.Integer({ minimum: 1, maximum: 50, default: 20 }),
 });
 export const UserListSchema = Type.Object({ users: Type.Array(UserSchema) });
 
 export const AdminUserQuery = Type.Object({
-  query: Type.Optional(Type.String({ maxLength: 32, description: 'Username prefix' })),
+  query: Type.Optional(SafeText({ maxLength: 32, description: 'Username prefix' })),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   offset: Type.Integer({ minimum: 0, default: 0 }),
 });

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { DisplayText, SafeText } from '../text.js';
 
 /**
  * Request and response shapes of the chats API (API.md "Chats and
@@ -7,7 +8,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
  */
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Id = Type.String({ minLength: 1, maxLength: 64 });
+const Id = SafeText({ minLength: 1, maxLength: 64 });
 const Seq = Type.Integer({ minimum: 0 });
 const Instant = Type.String({ format: 'date-time' });
 
@@ -92,20 +93,22 @@ export const ChatIdParams = Type.Object({ id: Id });
 export const MemberParams = Type.Object({ id: Id, userId: Id });
 export const MessageParams = Type.Object({ id: Id, messageId: Id });
 
+const Title = DisplayText({ minLength: 1, maxLength: 128 });
+
 export const CreateChatBody = Type.Object({
   type: ChatTypeSchema,
-  title: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  title: Type.Optional(Title),
   memberIds: Type.Optional(Type.Array(Id, { maxItems: CREATE_MAX_MEMBERS, uniqueItems: true })),
 });
 export const UpdateChatBody = Type.Object({
-  title: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  description: Type.Optional(Type.String({ maxLength: 1024 })),
+  title: Type.Optional(Title),
+  description: Type.Optional(SafeText({ maxLength: 1024 })),
 });
 export const AddMemberBody = Type.Object({ userId: Id });
 export const SetRoleBody = Type.Object({ role: Type.Union([Type.Literal('admin'), Type.Literal('member')]) });
 
-const ClientMsgId = Type.String({ minLength: 1, maxLength: 64 });
-const MessageText = Type.String({ minLength: 1, maxLength: MESSAGE_MAX_CHARS });
+const ClientMsgId = SafeText({ minLength: 1, maxLength: 64 });
+const MessageText = SafeText({ minLength: 1, maxLength: MESSAGE_MAX_CHARS });
 
 export const SendMessageBody = Type.Object({
   clientMsgId: ClientMsgId,
@@ -122,7 +125,7 @@ export const HistoryQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: HISTORY_MAX_LIMIT })),
 });
 export const UpdatesQuery = Type.Object({
-  cursor: Type.Optional(Type.String({ maxLength: 262_144 })),
+  cursor: Type.Optional(SafeText({ maxLength: 262_144 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: UPDATES_MAX_LIMIT })),
 });
 

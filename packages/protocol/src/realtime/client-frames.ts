@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { ChatId, MessageId } from '../ids.js';
+import { SafeText } from '../text.js';
 
 /**
  * Frames a client sends on `GET /ws` (API.md "Real time"): JSON text frames
@@ -11,16 +12,16 @@ import type { ChatId, MessageId } from '../ids.js';
 export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 
 const Id = { minLength: 1, maxLength: 128 };
-const ChatIdField = Type.Unsafe<ChatId>(Type.String(Id));
+const ChatIdField = Type.Unsafe<ChatId>(SafeText(Id));
 /** Chosen by the client; echoed on the ack or error that answers the frame. */
-const FrameId = Type.String({ minLength: 1, maxLength: 64 });
+const FrameId = SafeText({ minLength: 1, maxLength: 64 });
 
-export const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 8192 }) });
+export const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: SafeText({ minLength: 1, maxLength: 8192 }) });
 
 /** `since: null` starts from now; otherwise every event after that cursor is replayed first. */
 export const SyncFrame = Type.Object({
   type: Type.Literal('sync'),
-  since: Type.Union([Type.String({ minLength: 1, maxLength: 1024 }), Type.Null()]),
+  since: Type.Union([SafeText({ minLength: 1, maxLength: 1024 }), Type.Null()]),
 });
 
 /** Idempotent by (chat, sender, clientMsgId): resending after an uncertain disconnect stores nothing twice. */
@@ -28,9 +29,9 @@ export const SendMessageFrame = Type.Object({
   type: Type.Literal('message.send'),
   id: FrameId,
   chatId: ChatIdField,
-  clientMsgId: Type.String({ minLength: 1, maxLength: 128 }),
-  text: Type.String({ minLength: 1, maxLength: 16_384 }),
-  replyToId: Type.Optional(Type.Union([Type.Unsafe<MessageId>(Type.String(Id)), Type.Null()])),
+  clientMsgId: SafeText({ minLength: 1, maxLength: 128 }),
+  text: SafeText({ minLength: 1, maxLength: 16_384 }),
+  replyToId: Type.Optional(Type.Union([Type.Unsafe<MessageId>(SafeText(Id)), Type.Null()])),
 });
 
 export const ReadFrame = Type.Object({

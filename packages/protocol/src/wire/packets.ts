@@ -1,6 +1,7 @@
 import { type Static, type StaticDecode, type TSchema, Type } from '@sinclair/typebox';
 import type { ErrorCode } from '../errors.js';
 import type { ChatId, MessageId, UserId } from '../ids.js';
+import { SafeText } from '../text.js';
 
 /**
  * CosmicProto packets, as in the original Messaging Layer design: JSON (or
@@ -31,7 +32,7 @@ function idInput<Id extends string>() {
   return Type.Transform(
     Type.Union(
       [
-        Type.String(ID_LIMITS),
+        SafeText(ID_LIMITS),
         Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
         Type.BigInt({ minimum: 0n }),
       ],
@@ -46,7 +47,7 @@ function id<Id extends string>() {
   return Type.Unsafe<Id>(Type.String(ID_LIMITS));
 }
 
-const Token = Type.String({ minLength: 1, maxLength: 8192 });
+const Token = SafeText({ minLength: 1, maxLength: 8192 });
 /** Every client packet may carry its own token; UDP packets must, since a datagram has no session. */
 const OptionalToken = Type.Optional(Token);
 
@@ -62,10 +63,10 @@ const SendMessagePacket = Type.Object({
   packet_type: Type.Literal('SendMessage'),
   message: Type.Object({
     chat_id: idInput<ChatId>(),
-    content: Type.String({ minLength: 1 }),
-    message_type: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    content: SafeText({ minLength: 1 }),
+    message_type: Type.Optional(SafeText({ minLength: 1, maxLength: 32 })),
   }),
-  client_msg_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  client_msg_id: Type.Optional(SafeText({ minLength: 1, maxLength: 128 })),
   token: OptionalToken,
 });
 

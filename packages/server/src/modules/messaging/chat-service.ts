@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CREATE_MAX_MEMBERS, type ChatView, GROUP_MAX_MEMBERS } from '@kaif/protocol';
+import { CREATE_MAX_MEMBERS, type ChatView, GROUP_MAX_MEMBERS, normalizeDisplayText } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { ChatRole, ChatType, Message } from './api.js';
@@ -42,7 +42,8 @@ export class ChatService {
         field: 'memberIds',
       });
     }
-    if (input.type !== 'direct' && !input.title?.trim()) {
+    const title = input.type === 'direct' ? null : normalizeDisplayText(input.title ?? '');
+    if (title === '') {
       throw new KaifError('VALIDATION_FAILED', 'title is required for groups and channels', { field: 'title' });
     }
     if (input.type === 'group' && others.length + 1 > GROUP_MAX_MEMBERS) throw new KaifError('CHAT_MEMBER_LIMIT');
@@ -57,7 +58,7 @@ export class ChatService {
         .values({
           id,
           type: input.type,
-          title: input.type === 'direct' ? null : input.title!.trim(),
+          title,
           description: null,
           direct_low: low ?? null,
           direct_high: high ?? null,
@@ -165,8 +166,8 @@ export class ChatService {
   /** Renames or redescribes a group or channel; owner and admins only. */
   async update(userId: string, chatId: string, changes: { readonly title?: string; readonly description?: string }): Promise<ChatView> {
     await accessOf(this.deps.db, userId, chatId);
-    const title = changes.title?.trim();
-    if (changes.title !== undefined && !title) throw new KaifError('VALIDATION_FAILED', 'title must not be blank', { field: 'title' });
+    const title = changes.title === undefined ? undefined : normalizeDisplayText(changes.title);
+    if (title === '') throw new KaifError('VALIDATION_FAILED', 'title must not be blank', { field: 'title' });
     await this.deps.db.transaction().execute(async (trx) => {
       const chat = await lockChat(trx, chatId);
       const members = chat ? await membersOf(trx, chatId) : [];

@@ -24,4 +24,11 @@ describe('decodeClientFrame', () => {
     const result = decodeClientFrame(JSON.stringify({ type: 'message.send', id: 'f', chatId: 'c', clientMsgId: 'm' }));
     expect(result).toMatchObject({ ok: false, field: 'text', id: 'f' });
   });
+
+  it('says in words why text holding a NUL or a lone surrogate is refused', () => {
+    for (const text of ['a\u0000b', 'a\ud800b']) {
+      const result = decodeClientFrame(JSON.stringify({ type: 'message.send', id: 'f', chatId: 'c', clientMsgId: 'm', text }));
+      expect(result).toEqual({ ok: false, field: 'text', id: 'f', message: 'text must not contain NUL or unpaired surrogate characters' });
+    }
+  });
 });

@@ -5,9 +5,11 @@ import {
   type ClientFrameType,
   PingFrame,
   ReadFrame,
+  SAFE_TEXT_FORMAT,
   SendMessageFrame,
   SyncFrame,
   TypingFrame,
+  UNSAFE_TEXT_REASON,
 } from '@kaif/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
@@ -54,5 +56,6 @@ export function decodeClientFrame(text: string): DecodedFrame {
   if (check.Check(value)) return { ok: true, frame: value as ClientFrame };
   const first = check.Errors(value).First();
   const field = first?.path.replace(/^\//, '').replaceAll('/', '.') || 'frame';
-  return { ok: false, message: `${field} ${first?.message.toLowerCase() ?? 'is invalid'}`, field, id };
+  const reason = first?.schema.format === SAFE_TEXT_FORMAT ? UNSAFE_TEXT_REASON : first?.message.toLowerCase();
+  return { ok: false, message: `${field} ${reason ?? 'is invalid'}`, field, id };
 }

@@ -1,4 +1,4 @@
-import type { UserId } from '@kaif/protocol';
+import { SafeText, type UserId } from '@kaif/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { HttpServer } from '../../platform/http/http-server.js';
@@ -22,7 +22,7 @@ export function registerPresenceRoutes(http: HttpServer, presence: PresenceTrack
         tags: ['realtime'],
         summary: 'A user’s presence',
         security: [{ bearer: [] }],
-        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        params: Type.Object({ id: SafeText({ minLength: 1, maxLength: 128 }) }),
         response: { 200: PresenceSchema },
       },
     },

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { SAFE_TEXT_FORMAT, UNSAFE_TEXT_REASON, isSafeText } from '@kaif/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
 import { KaifError } from './kaif-error.js';
+import { allowInlineStyles, registerSecurityHeaders } from './security-headers.js';
 
 export type HttpServer = FastifyInstance<
   import('node:http').Server,
@@ -29,7 +32,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Fastify with the house conventions: `x-request-id` on every response
  * (echoed when the client sent a sane one), one error shape, coded 404s, a
  * body limit, request metrics and the OpenAPI document built from the route
- * schemas.
+ * schemas, security headers (security-headers.ts) and cookie parsing.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const app = Fastify({
@@ -44,7 +47,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false,
+        // The same check WebSocket frames and wire packets get from TypeBox.
+        formats: { [SAFE_TEXT_FORMAT]: { type: 'string', validate: isSafeText } },
+      },
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('principal', undefined);
@@ -91,6 +103,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       .send({ error: new KaifError('ROUTE_NOT_FOUND', `No endpoint ${request.method} ${request.url.split('?')[0]}`).toPayload() }),
   );
 
+  await registerSecurityHeaders(app);
+  // Parses the Cookie header; only the web client's refresh cookie is read.
+  await app.register(cookie);
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -100,7 +116,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', transformStaticCSP: allowInlineStyles });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return app;
@@ -115,7 +131,9 @@ function toKaifError(error: FastifyError | KaifError): KaifError {
       .filter(Boolean)
       .join('.');
     const field = path.replace(/^(body|querystring|params|headers)\.?/, '') || (error.validationContext ?? 'body');
-    return new KaifError('VALIDATION_FAILED', `${field} ${first.message ?? 'is invalid'}`, { field });
+    const unsafe = first.keyword === 'format' && (first.params as { format?: string }).format === SAFE_TEXT_FORMAT;
+    const reason = unsafe ? UNSAFE_TEXT_REASON : (first.message ?? 'is invalid');
+    return new KaifError('VALIDATION_FAILED', `${field} ${reason}`, { field });
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthResult, LoginRequest, RegisterRequest, SessionId, UserId } from '@kaif/protocol';
+import { type AuthResult, type LoginRequest, type RegisterRequest, type SessionId, type UserId, normalizeDisplayText } from '@kaif/protocol';
 import { KaifError } from '../../../platform/http/kaif-error.js';
 import type { FloodControl } from '../credentials/flood-control.js';
 import type { LoginAttempt, LoginThrottle } from '../credentials/login-throttle.js';
@@ -35,6 +35,10 @@ export class SignIn {
 
   async register(request: RegisterRequest, client: ClientInfo): Promise<AuthResult> {
     await this.flood.attempt('register-ip', client.ip);
+    const displayName = request.displayName === undefined ? request.username : normalizeDisplayText(request.displayName);
+    if (displayName === '') {
+      throw new KaifError('VALIDATION_FAILED', 'displayName must hold a visible character', { field: 'displayName' });
+    }
     assertAcceptablePassword(request.password, request);
     await this.assertAvailable(request.username, request.email);
     const passwordHash = await this.hasher.hash(request.password);
@@ -47,7 +51,7 @@ export class SignIn {
             id,
             username: request.username,
             email: request.email,
-            display_name: request.displayName?.trim() || request.username,
+            display_name: displayName,
             role: 'user',
             password_hash: passwordHash,
             disabled_at: null,

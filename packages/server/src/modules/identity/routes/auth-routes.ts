@@ -1,6 +1,7 @@
 import {
   AuthResultSchema,
   LoginBody,
+  REFRESH_COOKIE,
   RefreshBody,
   RegisterBody,
   TokenPairSchema,
@@ -11,13 +12,17 @@ import { Type } from '@sinclair/typebox';
 import { KaifError } from '../../../platform/http/kaif-error.js';
 import type { HttpServer } from '../../../platform/http/http-server.js';
 import type { IdentityServices } from '../identity-services.js';
+import { clearRefreshCookie, handOver, presentedRefreshToken } from './refresh-cookie.js';
 import { PUBLIC, TAGS, clientOf } from './route-options.js';
 
 export function registerAuthRoutes(app: HttpServer, services: IdentityServices): void {
   app.post(
     '/api/v1/auth/register',
     { config: PUBLIC, schema: { tags: TAGS, summary: 'Create an account and sign in', body: RegisterBody, response: { 201: AuthResultSchema } } },
-    async (request, reply) => reply.status(201).send(await services.signIn.register(request.body, clientOf(request, request.body.clientName))),
+    async (request, reply) => {
+      const result = await services.signIn.register(request.body, clientOf(request, request.body.clientName));
+      return reply.status(201).send(handOver(reply, result, request.body.refreshCookie === true));
+    },
   );
 
   app.post(
@@ -31,23 +36,49 @@ export function registerAuthRoutes(app: HttpServer, services: IdentityServices):
         response: { 200: AuthResultSchema },
       },
     },
-    async (request) => services.signIn.login(request.body, clientOf(request, request.body.clientName)),
+    async (request, reply) =>
+      handOver(reply, await services.signIn.login(request.body, clientOf(request, request.body.clientName)), request.body.refreshCookie === true),
   );
 
   app.post(
     '/api/v1/auth/refresh',
     {
       config: PUBLIC,
-      schema: { tags: TAGS, summary: 'Trade a refresh token for a new pair (each works once)', body: RefreshBody, response: { 200: TokenPairSchema } },
+      schema: {
+        tags: TAGS,
+        summary: 'Trade a refresh token (the body’s, else the refresh cookie’s) for a new pair; each works once',
+        body: RefreshBody,
+        response: { 200: TokenPairSchema },
+      },
     },
-    async (request) => services.rotation.refresh(request.body.refreshToken),
+    async (request, reply) => {
+      const presented = presentedRefreshToken(request, request.body.refreshToken);
+      try {
+        return handOver(reply, await services.rotation.refresh(presented.token), presented.fromCookie);
+      } catch (error) {
+        // A refused cookie would otherwise be sent, and refused, on every page
+        // load; an outage (503) or a rate limit (429) leaves it for a retry.
+        if (presented.fromCookie && error instanceof KaifError && error.status === 401) clearRefreshCookie(reply);
+        throw error;
+      }
+    },
   );
 
   app.post(
     '/api/v1/auth/logout',
-    { config: PUBLIC, schema: { tags: TAGS, summary: 'End the session of a refresh token', body: RefreshBody, response: { 204: Type.Null() } } },
+    {
+      config: PUBLIC,
+      schema: {
+        tags: TAGS,
+        summary: 'End the session of a refresh token (the body’s, else the refresh cookie’s) and clear the cookie',
+        body: RefreshBody,
+        response: { 204: Type.Null() },
+      },
+    },
     async (request, reply) => {
-      await services.rotation.logout(request.body.refreshToken);
+      const token = request.body.refreshToken ?? request.cookies[REFRESH_COOKIE];
+      if (token) await services.rotation.logout(token);
+      clearRefreshCookie(reply);
       return reply.status(204).send(null);
     },
   );
