@@ -3,7 +3,8 @@ import type { Registry } from 'prom-client';
 import type { KaifModule, ModuleContext, ModuleInstance } from './modules/module.js';
 import type { ServiceMap } from './modules/service-map.js';
 import { type AdapterOverrides, type Adapters, openAdapters } from './platform/adapters.js';
-import type { Config } from './platform/config/config.js';
+import { type Config, ConfigError } from './platform/config/config.js';
+import { joinNodes } from './platform/cluster/node-registry.js';
 import type { HealthCheck } from './platform/health/health.js';
 import { type HttpServer, createHttpServer } from './platform/http/http-server.js';
 import { type Readiness, registerOperationsRoutes } from './platform/http/operations-routes.js';
@@ -67,6 +68,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     cleanups.push(() => adapters.close());
     const modules = orderByDependencies(options.modules);
     await adapters.db.migrate([platformMigrations, ...modules.flatMap((module) => module.migrations ?? [])]);
+    await checkSecretKeys(adapters, modules);
+    // Embedded PGlite opens its data directory in one process only, so no other node can share it.
+    if (adapters.db.kind === 'postgres') {
+      const membership = await joinNodes(adapters.db, { roles: [...roles], sharedBus: adapters.bus.kind !== 'memory', sharedStore: adapters.kv.kind !== 'memory' }, logger);
+      cleanups.push(() => membership.leave());
+    }
 
     const http = await createHttpServer({ logger, registry, bodyLimit: config.KAIF_BODY_LIMIT,
       version: VERSION,
@@ -175,6 +182,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await runCleanups();
     throw error;
   }
+}
+
+/**
+ * Refuses to start when the database holds values sealed with an at-rest key
+ * this node lacks: it would answer every request that opens one with a 500.
+ */
+async function checkSecretKeys(adapters: Adapters, modules: readonly KaifModule[]): Promise<void> {
+  const sealedWith = await Promise.all(modules.map((module) => module.sealedKeyIds?.(adapters.db) ?? []));
+  const missing = adapters.secrets.missingKeyIds(sealedWith.flat());
+  if (missing.length === 0) return;
+  throw new ConfigError([
+    `CONFIG ERROR: KAIF_SECRET_KEY lacks the key id ${missing.join(', ')} that data in this database is sealed with: give every node on one database the same KAIF_SECRET_KEY, and keep a retired key after the current one`,
+  ]);
 }
 
 function orderByDependencies(modules: readonly KaifModule[]): KaifModule[] {

@@ -8,6 +8,7 @@ import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from './credenti
 import { createPasswordHasher } from './credentials/password-hasher.js';
 import type { IdentityServices } from './identity-services.js';
 import { type IdentityTables, identityMigrations } from './identity-tables.js';
+import { identitySealedKeyIds } from './sealed-key-ids.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerJwksRoute } from './routes/jwks-route.js';
@@ -37,6 +38,7 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
   return {
     name: 'identity',
     migrations: identityMigrations,
+    sealedKeyIds: identitySealedKeyIds,
     async init(ctx: ModuleContext): Promise<ModuleInstance<IdentityApi>> {
       const services = await buildServices(ctx, { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits });
       ctx.http.addHook('onRequest', async (request) => {
