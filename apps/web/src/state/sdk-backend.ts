@@ -62,7 +62,11 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
 
     user: (id) => client.users.get(id),
     searchUsers: (query) => client.users.search(query),
-    presence: async (id) => (await client.users.presence(id)).status,
+    presence: async (id) => {
+      const { status } = await client.users.presence(id);
+      // Hidden by the user's privacy setting: shown as offline, with no time.
+      return status === 'unknown' ? 'offline' : status;
+    },
 
     chats: async () => (await client.chats.list()).map(toChat),
     chat: async (id) => toChat(await client.chats.get(id)),

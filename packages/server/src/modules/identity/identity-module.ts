@@ -1,6 +1,7 @@
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import { AccountSettings } from './accounts/account-settings.js';
+import { PrivacySettings } from './accounts/privacy-settings.js';
 import { SignIn } from './accounts/sign-in.js';
 import { UserDirectory } from './accounts/user-directory.js';
 import type { IdentityApi } from './api.js';
@@ -12,6 +13,7 @@ import { identitySealedKeyIds } from './sealed-key-ids.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerJwksRoute } from './routes/jwks-route.js';
+import { registerPrivacyRoutes } from './routes/privacy-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
 import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
@@ -58,6 +60,7 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
               registerSessionRoutes(ctx.http, services);
               registerTwoFactorRoutes(ctx.http, services);
               registerUserRoutes(ctx.http, services);
+              registerPrivacyRoutes(ctx.http, services);
               registerAdminRoutes(ctx.http, services);
               registerJwksRoute(ctx.http, services);
             },
@@ -81,6 +84,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<I
   const sessions = new SessionStore(db, ctx.kv, ctx.logger, ctx.outboxCommitted);
   const users = new UserDirectory(db);
   const twoFactor = new TwoFactorService(db, ctx.secrets, sessions, flood);
+  const privacy = new PrivacySettings(db);
 
   const api: IdentityApi = {
     async authenticate(accessToken) {
@@ -93,6 +97,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<I
     },
     getUser: (id) => users.getUser(id),
     getUsers: (ids) => users.getUsers(ids),
+    presenceVisibilityOf: (userId) => privacy.presenceVisibilityOf(userId),
   };
 
   return {
@@ -102,6 +107,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<I
     sessions,
     users,
     settings: new AccountSettings(db, hasher, sessions, flood),
+    privacy,
     twoFactor,
     keys,
   };
