@@ -7,7 +7,8 @@ import { type Config, ConfigError } from './platform/config/config.js';
 import { joinNodes } from './platform/cluster/node-registry.js';
 import type { HealthCheck } from './platform/health/health.js';
 import { type HttpServer, createHttpServer } from './platform/http/http-server.js';
-import { type Readiness, registerOperationsRoutes } from './platform/http/operations-routes.js';
+import { openOperationsListener } from './platform/http/operations-listener.js';
+import { type OperationsSources, type Readiness, registerOperationsRoutes } from './platform/http/operations-routes.js';
 import { createFloodLimits } from './platform/flood/flood-limits.js';
 import { registerApiFloodControl } from './platform/http/api-flood-control.js';
 import { registerWebClient } from './platform/http/web-client.js';
@@ -80,14 +81,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       trustProxy: config.KAIF_TRUST_PROXY,
     });
     const checks: HealthCheck[] = [adapters.db, adapters.kv, adapters.bus];
-    registerOperationsRoutes(http, {
+    const operations: OperationsSources = {
       registry,
       checks: () => checks,
       breakers: () => adapters.policies,
       readiness: () => readiness,
       roles: [...roles],
       startedAt,
-    });
+    };
+    registerOperationsRoutes(http, operations);
 
     const relay = roles.has('worker')
       ? new OutboxRelay(adapters.db, adapters.bus, logger.child({ component: 'outbox' }), registry, options.relay)
@@ -153,6 +155,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await http.listen({ port: config.PORT, host: config.HOST });
     const address = http.server.address();
     ports.http = typeof address === 'object' && address ? address.port : config.PORT;
+    if (config.KAIF_OPS_PORT !== undefined) {
+      const listener = await openOperationsListener(config.KAIF_OPS_HOST, config.KAIF_OPS_PORT, operations);
+      cleanups.push(() => listener.close());
+      ports.ops = listener.port;
+    }
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
     readiness = 'ready';
     // HTTP first: operators and scripts read the API port from this line.

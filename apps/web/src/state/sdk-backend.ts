@@ -108,8 +108,8 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     },
     onSessionEnded: (listener) => realtime.on('unauthorized', listener),
 
-    health: fetchHealth,
-    metrics: fetchMetrics,
+    health: async () => fetchHealth(await client.tokens.accessToken()),
+    metrics: async () => fetchMetrics(await client.tokens.accessToken()),
   };
 }
 
