@@ -1,11 +1,12 @@
 import type { KaifClient } from '@kaif/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINE_SETS } from '../identity/identity-http.js';
 import { type TestServer, startTestServer } from '../support/test-server.js';
 import { goOnline, signUp, syncedSocket, waitFor } from './realtime-fixtures.js';
 
 type Account = Awaited<ReturnType<typeof signUp>>;
 
-describe('who may see a user’s presence', () => {
+describe.each(ENGINE_SETS)('who may see a user’s presence (%s engines)', (engines) => {
   let server: TestServer;
   let alice: Account;
   let bob: Account;
@@ -25,7 +26,7 @@ describe('who may see a user’s presence', () => {
   const statusOfAliceFor = async (viewer: Account) => (await viewer.client.users.presence(alice.user.id)).status;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ engines });
     [alice, bob, dora, sam, stranger] = (await Promise.all([1, 2, 3, 4, 5].map(() => signUp(server.url)))) as [
       Account,
       Account,
