@@ -44,9 +44,9 @@ interface LiveNode {
  * revoked tokens would stay live in the other's session cache, and live
  * events and presence would reach only the node that produced them. So
  * joining is refused with a ConfigError when a node without both would run
- * beside any other live node. Times come from the database's clock, so nodes' clocks may
- * differ. The check and the insert run under one transaction lock, so two
- * nodes starting together cannot both pass it.
+ * beside any other live node. Times come from the database's clock, so the
+ * nodes' clocks may differ. The check and the insert run under one
+ * transaction lock, so two nodes starting together cannot both pass it.
  */
 export async function joinNodes(database: Database, shape: NodeShape, logger: Logger): Promise<NodeMembership> {
   const db = database.kysely<NodeTables>();
@@ -80,7 +80,7 @@ export async function joinNodes(database: Database, shape: NodeShape, logger: Lo
       });
   }, HEARTBEAT_MS);
   timer.unref();
-  logger.info({ nodeId: id, sharedBus: shape.sharedBus }, 'node registered');
+  logger.info({ nodeId: id, sharedBus: shape.sharedBus, sharedStore: shape.sharedStore }, 'node registered');
 
   return {
     id,
