@@ -1,9 +1,11 @@
 /**
  * Validates the operations files against the real thing: the alert rules with
- * `promtool check rules`, a live server's /metrics with `promtool check
- * metrics`, and every metric the Grafana dashboard and the alerts query
- * against the names that server actually exports. Uses the real engines when
- * KAIF_TEST_* URLs are set, so dependency metrics exist.
+ * `promtool check rules`, a live server's /metrics (scraped, as Prometheus
+ * does, from its operations port) with `promtool check metrics`, the compose
+ * file's and Prometheus' agreement on that port, and every metric the
+ * Grafana dashboard and the alerts query against the names that server
+ * actually exports. Uses the real engines when KAIF_TEST_* URLs are set, so
+ * dependency metrics exist.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ const config = loadConfig({
   LOG_LEVEL: 'silent',
   KAIF_SECRET_KEY: `ops:${Buffer.alloc(32, 1).toString('base64')}`,
   KAIF_DATA_DIR: here('../.kaif-test/ops-check'),
+  KAIF_OPS_PORT: '0',
   ...(scratch ? { DATABASE_URL: scratch.url } : {}),
   ...(env.KAIF_TEST_REDIS_URL ? { REDIS_URL: env.KAIF_TEST_REDIS_URL, KAIF_REDIS_PREFIX: 'kaif-ops-check:' } : {}),
   ...(env.KAIF_TEST_NATS_URL ? { NATS_URL: env.KAIF_TEST_NATS_URL } : {}),
@@ -39,12 +42,20 @@ if (!config.ok) throw new Error(config.errors.join('\n'));
 const server = await startServer({ config: config.config, logger: createLogger('silent'), modules: MODULES });
 let exposition = '';
 try {
+  const ops = `http://127.0.0.1:${server.ports.ops}`;
   await fetch(`${server.url}/health`);
   await fetch(`${server.url}/api/v1/nothing`);
-  exposition = await (await fetch(`${server.url}/metrics`)).text();
+  if ((await fetch(`${server.url}/metrics`)).status !== 401) failures.push('the main port serves /metrics without login');
+  exposition = await (await fetch(`${ops}/metrics`)).text();
 } finally {
   await server.stop();
   await scratch?.drop();
+}
+
+const opsPort = /KAIF_OPS_PORT: (\d+)/.exec(readFileSync(here('compose.yaml'), 'utf8'))?.[1];
+const targets = [...readFileSync(here('prometheus/prometheus.yml'), 'utf8').matchAll(/'kaif-[a-z]+:(\d+)'/g)].map(([, port]) => port);
+if (!opsPort || targets.length === 0 || targets.some((port) => port !== opsPort)) {
+  failures.push(`prometheus.yml scrapes ports ${targets.join(', ')}, but compose.yaml sets KAIF_OPS_PORT ${opsPort ?? '(unset)'}`);
 }
 
 const lint = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });

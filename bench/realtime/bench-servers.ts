@@ -56,6 +56,8 @@ export async function scaleEngines(workers: number): Promise<ScaleEngines> {
       NATS_URL: process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222',
       REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
       KAIF_REDIS_PREFIX: `${name}:`,
+      // Every worker on the shared database must open what the others seal.
+      KAIF_SECRET_KEY: `bench:${Buffer.alloc(32, 3).toString('base64')}`,
       KAIF_WORKERS: String(workers),
     },
     async drop() {

@@ -31,7 +31,7 @@ describe('HTTP conventions', () => {
 
   it('reports ready, healthy and the roles it runs', async () => {
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
-    const health = await fetch(`${server.url}/health`);
+    const health = await fetch(`${server.opsUrl}/health`);
     expect(health.status).toBe(200);
     const body = (await health.json()) as { status: string; checks: Record<string, { status: string }>; roles: string[] };
     expect(body.status).toBe('healthy');
@@ -41,7 +41,7 @@ describe('HTTP conventions', () => {
 
   it('exposes Prometheus metrics including the HTTP histogram', async () => {
     await fetch(`${server.url}/ready`);
-    const response = await fetch(`${server.url}/metrics`);
+    const response = await fetch(`${server.opsUrl}/metrics`);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(text).toContain('kaif_http_request_duration_seconds_bucket');

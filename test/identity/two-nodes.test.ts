@@ -5,15 +5,22 @@ import { MODULES } from '../../packages/server/src/modules/index.js';
 import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
 import { type RunningServer, startServer } from '../../packages/server/src/server.js';
 import { authHeaders, registerUser } from '../support/accounts.js';
-import { type ScratchDatabase, createScratchDatabase, engineAvailable } from '../support/engines.js';
+import { ENGINE_URLS, type ScratchDatabase, createScratchDatabase, engineAvailable, scratchPrefix } from '../support/engines.js';
 import { testConfig } from '../support/test-server.js';
 
-describe.runIf(engineAvailable('postgres'))('identity across nodes started together', () => {
+describe.runIf(engineAvailable('postgres') && engineAvailable('nats') && engineAvailable('redis'))('identity across nodes started together', () => {
   let scratch: ScratchDatabase | undefined;
   const nodes: RunningServer[] = [];
   beforeAll(async () => {
     scratch = await createScratchDatabase();
-    const config = testConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent' });
+    // Nodes on one database must share the bus and store too, or the second refuses to start.
+    const config = testConfig({
+      DATABASE_URL: scratch.url,
+      NATS_URL: ENGINE_URLS.nats!,
+      REDIS_URL: ENGINE_URLS.redis!,
+      KAIF_REDIS_PREFIX: scratchPrefix(),
+      LOG_LEVEL: 'silent',
+    });
     nodes.push(
       ...(await Promise.all([0, 1].map(() => startServer({ config, logger: createLogger('silent'), modules: MODULES })))),
     );

@@ -70,8 +70,8 @@ describe.skipIf(!engineAvailable('postgres'))('NATS killed between two nodes mid
     carol.client.realtime.disconnect();
 
     await nats!.kill();
-    await healthBecomes(nodeA.url, 'degraded', 10_000);
-    expect((await readHealth(nodeA.url)).checks.bus?.status).toBe('down');
+    await healthBecomes(nodeA, 'degraded', 10_000);
+    expect((await readHealth(nodeA)).checks.bus?.status).toBe('down');
     // Whatever was already relayed may still arrive; from here on B hears nothing.
     await pause(1000);
     const ackedBeforeQuiet = stream.ackedCount();
@@ -93,7 +93,7 @@ describe.skipIf(!engineAvailable('postgres'))('NATS killed between two nodes mid
 
     await waitFor(() => bobSees.countOf(report.acked.values()) === report.acked.size, RECOVERY_BOUND_MS, 'bob on B to get the backlog');
     const drainedMs = Date.now() - restartedAt;
-    const healthyMs = await healthBecomes(nodeA.url, 'healthy', RECOVERY_BOUND_MS);
+    const healthyMs = await healthBecomes(nodeA, 'healthy', RECOVERY_BOUND_MS);
     console.info(
       `nats outage: ${ackedDuringFault} sends acked while down (${deliveredDuringFault} delivered to B); ${ackedAtRestart} acked at restart; backlog delivered to B ${drainedMs} ms after NATS restarted; /health healthy ${healthyMs} ms later`,
     );

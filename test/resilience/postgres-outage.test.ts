@@ -44,7 +44,7 @@ describe.skipIf(!engineAvailable('postgres'))('PostgreSQL unreachable for a few 
     carol.client.realtime.disconnect();
 
     await proxy!.cut();
-    const health = await waitForHealth(url, 'unhealthy');
+    const health = await waitForHealth(node!, 'unhealthy');
     expect(health.httpStatus).toBe(503);
     expect(health.checks.database?.status).toBe('down');
     // Carol comes back while the database is still gone: she must be told to wait, not signed out.
@@ -53,7 +53,7 @@ describe.skipIf(!engineAvailable('postgres'))('PostgreSQL unreachable for a few 
 
     const restoredAt = Date.now();
     await proxy!.restore();
-    const healthyMs = await healthBecomes(url, 'healthy', RECOVERY_BOUND_MS);
+    const healthyMs = await healthBecomes(node!, 'healthy', RECOVERY_BOUND_MS);
     await waitFor(() => stream.ackTimes.some((at) => at > restoredAt), RECOVERY_BOUND_MS, 'a send acked after the database returned');
     const firstAckMs = stream.ackTimes.find((at) => at > restoredAt)! - restoredAt;
     await pause(1000);
@@ -82,7 +82,7 @@ describe.skipIf(!engineAvailable('postgres'))('PostgreSQL unreachable for a few 
 });
 
 /** /health answers slowly while a check times out; poll it until it reports `status`. */
-async function waitForHealth(url: string, status: string) {
-  await healthBecomes(url, status, 15_000);
-  return readHealth(url);
+async function waitForHealth(node: RunningServer, status: string) {
+  await healthBecomes(node, status, 15_000);
+  return readHealth(node);
 }

@@ -43,8 +43,8 @@ describe.skipIf(!engineAvailable('postgres'))('Redis killed mid-traffic', () => 
     const ackedBeforeFault = stream.ackedCount();
 
     await redis!.kill();
-    await healthBecomes(url, 'degraded', 10_000);
-    expect((await readHealth(url)).checks.kv?.status).toBe('down');
+    await healthBecomes(node!, 'degraded', 10_000);
+    expect((await readHealth(node!)).checks.kv?.status).toBe('down');
 
     const relogin = sdkClient(url);
     await relogin.auth.login({ login: bob.account.user.username, password: bob.account.password });
@@ -56,7 +56,7 @@ describe.skipIf(!engineAvailable('postgres'))('Redis killed mid-traffic', () => 
 
     const restartedAt = Date.now();
     await redis!.start();
-    const recoveryMs = await healthBecomes(url, 'healthy', RECOVERY_BOUND_MS);
+    const recoveryMs = await healthBecomes(node!, 'healthy', RECOVERY_BOUND_MS);
     console.info(`redis outage: ${ackedDuringFault} sends acked while down; /health healthy ${Date.now() - restartedAt} ms after Redis restarted`);
     expect(recoveryMs).toBeLessThan(RECOVERY_BOUND_MS);
     await pause(1000);

@@ -24,16 +24,17 @@ export interface HealthAnswer {
   readonly checks: Record<string, { readonly status: string }>;
 }
 
-export async function readHealth(baseUrl: string): Promise<HealthAnswer> {
-  const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) });
+/** The detailed /health, from the node's operations port (testConfig opens one). */
+export async function readHealth(node: RunningServer): Promise<HealthAnswer> {
+  const response = await fetch(`http://127.0.0.1:${node.ports.ops}/health`, { signal: AbortSignal.timeout(5000) });
   const body = (await response.json()) as Omit<HealthAnswer, 'httpStatus'>;
   return { httpStatus: response.status, status: body.status, checks: body.checks };
 }
 
 /** Polls /health until it reports `status`; resolves with how long that took. */
-export async function healthBecomes(baseUrl: string, status: string, timeoutMs: number): Promise<number> {
+export async function healthBecomes(node: RunningServer, status: string, timeoutMs: number): Promise<number> {
   const startedAt = Date.now();
-  while ((await readHealth(baseUrl).catch(() => undefined))?.status !== status) {
+  while ((await readHealth(node).catch(() => undefined))?.status !== status) {
     if (Date.now() - startedAt > timeoutMs) throw new Error(`/health did not become ${status} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

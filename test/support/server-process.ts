@@ -15,6 +15,8 @@ export interface ServerProcess {
   readonly warnings: readonly string[];
   readonly port: number;
   kill(): Promise<void>;
+  /** SIGTERM: a graceful shutdown; resolves once the process exited. */
+  stop(): Promise<void>;
   /** Starts again on the same port; resolves once it logged "kaif started". */
   restart(): Promise<void>;
 }
@@ -37,14 +39,17 @@ export async function startServerProcess(env: Readonly<Record<string, string>>):
     get port() {
       return port;
     },
-    async kill() {
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    },
+    kill: () => signal(child, 'SIGKILL'),
+    stop: () => signal(child, 'SIGTERM'),
     restart: launch,
   };
+}
+
+async function signal(child: ChildProcess | undefined, name: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(name);
+  await exited;
 }
 
 function spawnNode(env: Readonly<Record<string, string>>, warnings: string[]): { child: ChildProcess; port: Promise<number> } {

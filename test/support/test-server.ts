@@ -27,6 +27,8 @@ export interface TestServer extends RunningServer {
   readonly logs: readonly Record<string, unknown>[];
   /** Every log line the server wrote, as written. */
   readonly rawLogs: readonly string[];
+  /** The operations port (KAIF_OPS_PORT, on in tests unless set empty): /metrics and the detailed /health. */
+  readonly opsUrl: string;
 }
 
 export function testConfig(env: Readonly<Record<string, string>> = {}): Config {
@@ -39,6 +41,7 @@ export function testConfig(env: Readonly<Record<string, string>> = {}): Config {
     KAIF_SECRET_KEY: TEST_SECRET_KEY,
     KAIF_DATA_DIR: '/nonexistent-test-data-dir',
     KAIF_WEB_DIR: '/nonexistent-web-dir',
+    KAIF_OPS_PORT: '0',
     ...env,
   });
   if (!result.ok) throw new Error(result.errors.join('\n'));
@@ -91,6 +94,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return Object.assign(server, {
     logs,
     rawLogs,
+    opsUrl: `http://127.0.0.1:${server.ports.ops}`,
     async stop() {
       await stop();
       if (engines === 'embedded') await server.adapters.db.close();

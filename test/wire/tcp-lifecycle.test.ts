@@ -49,12 +49,12 @@ describe('CosmicProto TCP connection lifecycle', () => {
     const client = await rawAuthenticated(tcpPort(server), ana.accessToken);
     client.write({ packet_type: 'Ping' }, { packet_type: 'Nonsense' });
     await client.nextReplies(2);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.opsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^kaif_wire_connections\{transport="tcp".*\} [1-9]/m);
     expect(metrics).toMatch(/^kaif_wire_packets_received_total\{transport="tcp",type="Ping".*\} [1-9]/m);
     expect(metrics).toMatch(/^kaif_wire_packets_sent_total\{transport="tcp",type="Pong".*\} [1-9]/m);
     expect(metrics).toMatch(/^kaif_wire_errors_total\{transport="tcp",code="UNKNOWN_PACKET_TYPE".*\} [1-9]/m);
-    const health = (await (await fetch(`${server.url}/health`)).json()) as { checks: Record<string, { status: string }> };
+    const health = (await (await fetch(`${server.opsUrl}/health`)).json()) as { checks: Record<string, { status: string }> };
     expect(health.checks.wire).toMatchObject({ status: 'up' });
     client.close();
   });

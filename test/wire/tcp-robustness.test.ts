@@ -20,7 +20,7 @@ function garbage(seed: number, length: number): Uint8Array {
 const SLOW_READER_LINE = /^kaif_wire_errors_total\{(?=.*code="SLOW_READER")(?=.*transport="tcp")/;
 
 async function metric(server: TestServer, line: RegExp): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await fetch(`${server.opsUrl}/metrics`)).text();
   const match = text.split('\n').find((candidate) => line.test(candidate));
   return match ? Number(match.split(' ').at(-1)) : 0;
 }

@@ -8,6 +8,7 @@ export type Message = Static<typeof MessageSchema>;
 
 export interface Presence {
   readonly userId: string;
-  readonly status: 'online' | 'offline';
+  /** `unknown` when the user's privacy setting hides their presence from the caller. */
+  readonly status: 'online' | 'offline' | 'unknown';
   readonly lastSeen: string | null;
 }

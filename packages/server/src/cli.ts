@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { grantAdmin } from './modules/identity/accounts/grant-admin.js';
 import type { IdentityTables } from './modules/identity/identity-tables.js';
 import { MODULES } from './modules/index.js';
-import { type Config, ConfigSchema, loadConfig } from './platform/config/config.js';
+import { type Config, ConfigError, ConfigSchema, loadConfig } from './platform/config/config.js';
 import { createLogger } from './platform/logging/logger.js';
 import { openAdapters } from './platform/adapters.js';
 import { createMetricsRegistry } from './platform/metrics/metrics.js';
@@ -12,6 +12,9 @@ import { ROLES, parseRoles } from './roles.js';
 import { startServer } from './server.js';
 
 type Command = (args: readonly string[]) => Promise<number>;
+
+/** sysexits.h EX_CONFIG: the configuration, not the code, is wrong. */
+const EX_CONFIG = 78;
 
 const USAGE = `kaif — Kaif Lake messaging platform
 
@@ -26,7 +29,7 @@ function configOrExit(): Config {
   const result = loadConfig(process.env);
   if (!result.ok) {
     for (const line of result.errors) process.stderr.write(`${line}\n`);
-    process.exit(78);
+    process.exit(EX_CONFIG);
   }
   return result.config;
 }
@@ -46,6 +49,10 @@ const start: Command = async (args) => {
   try {
     server = await startServer({ config, roles: parsed.roles, logger, modules: MODULES });
   } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const line of error.lines) process.stderr.write(`${line}\n`);
+      return EX_CONFIG;
+    }
     logger.fatal({ err: error }, 'kaif failed to start');
     logger.flush();
     return 1;

@@ -1,7 +1,7 @@
 /**
  * Which listeners a process opens. Module logic runs wherever it is called;
  * a role only decides what this process serves. Every process serves
- * /health, /ready and /metrics on the HTTP port.
+ * /health, /ready and /metrics on the HTTP port (and on KAIF_OPS_PORT).
  */
 export const ROLES = {
   api: 'HTTP API under /api/v1, OpenAPI docs at /api/docs and the web client at /',

@@ -3,10 +3,12 @@ import type { Registry } from 'prom-client';
 import type { KaifModule, ModuleContext, ModuleInstance } from './modules/module.js';
 import type { ServiceMap } from './modules/service-map.js';
 import { type AdapterOverrides, type Adapters, openAdapters } from './platform/adapters.js';
-import type { Config } from './platform/config/config.js';
+import { type Config, ConfigError } from './platform/config/config.js';
+import { joinNodes } from './platform/cluster/node-registry.js';
 import type { HealthCheck } from './platform/health/health.js';
 import { type HttpServer, createHttpServer } from './platform/http/http-server.js';
-import { type Readiness, registerOperationsRoutes } from './platform/http/operations-routes.js';
+import { openOperationsListener } from './platform/http/operations-listener.js';
+import { type OperationsSources, type Readiness, registerOperationsRoutes } from './platform/http/operations-routes.js';
 import { createFloodLimits } from './platform/flood/flood-limits.js';
 import { registerApiFloodControl } from './platform/http/api-flood-control.js';
 import { registerWebClient } from './platform/http/web-client.js';
@@ -67,20 +69,27 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     cleanups.push(() => adapters.close());
     const modules = orderByDependencies(options.modules);
     await adapters.db.migrate([platformMigrations, ...modules.flatMap((module) => module.migrations ?? [])]);
+    await checkSecretKeys(adapters, modules);
+    // Embedded PGlite opens its data directory in one process only, so no other node can share it.
+    if (adapters.db.kind === 'postgres') {
+      const membership = await joinNodes(adapters.db, { roles: [...roles], sharedBus: adapters.bus.kind !== 'memory', sharedStore: adapters.kv.kind !== 'memory' }, logger);
+      cleanups.push(() => membership.leave());
+    }
 
     const http = await createHttpServer({ logger, registry, bodyLimit: config.KAIF_BODY_LIMIT,
       version: VERSION,
       trustProxy: config.KAIF_TRUST_PROXY,
     });
     const checks: HealthCheck[] = [adapters.db, adapters.kv, adapters.bus];
-    registerOperationsRoutes(http, {
+    const operations: OperationsSources = {
       registry,
       checks: () => checks,
       breakers: () => adapters.policies,
       readiness: () => readiness,
       roles: [...roles],
       startedAt,
-    });
+    };
+    registerOperationsRoutes(http, operations);
 
     const relay = roles.has('worker')
       ? new OutboxRelay(adapters.db, adapters.bus, logger.child({ component: 'outbox' }), registry, options.relay)
@@ -147,6 +156,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await http.listen({ port: config.PORT, host: config.HOST });
     const address = http.server.address();
     ports.http = typeof address === 'object' && address ? address.port : config.PORT;
+    if (config.KAIF_OPS_PORT !== undefined) {
+      const listener = await openOperationsListener(config.KAIF_OPS_HOST, config.KAIF_OPS_PORT, operations);
+      cleanups.push(() => listener.close());
+      ports.ops = listener.port;
+    }
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
     readiness = 'ready';
     // HTTP first: operators and scripts read the API port from this line.
@@ -176,6 +190,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await runCleanups();
     throw error;
   }
+}
+
+/**
+ * Refuses to start when the database holds values sealed with an at-rest key
+ * this node lacks: it would answer every request that opens one with a 500.
+ */
+async function checkSecretKeys(adapters: Adapters, modules: readonly KaifModule[]): Promise<void> {
+  const sealedWith = await Promise.all(modules.map((module) => module.sealedKeyIds?.(adapters.db) ?? []));
+  const missing = adapters.secrets.missingKeyIds(sealedWith.flat());
+  if (missing.length === 0) return;
+  throw new ConfigError([
+    `CONFIG ERROR: KAIF_SECRET_KEY lacks the key id ${missing.join(', ')} that data in this database is sealed with: give every node on one database the same KAIF_SECRET_KEY, and keep a retired key after the current one`,
+  ]);
 }
 
 function orderByDependencies(modules: readonly KaifModule[]): KaifModule[] {

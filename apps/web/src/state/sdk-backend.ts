@@ -64,7 +64,11 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
 
     user: (id) => client.users.get(id),
     searchUsers: (query) => client.users.search(query),
-    presence: async (id) => (await client.users.presence(id)).status,
+    presence: async (id) => {
+      const { status } = await client.users.presence(id);
+      // Hidden by the user's privacy setting: shown as offline, with no time.
+      return status === 'unknown' ? 'offline' : status;
+    },
 
     chats: async () => (await client.chats.list()).map(toChat),
     chat: async (id) => toChat(await client.chats.get(id)),
@@ -106,8 +110,8 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     },
     onSessionEnded: (listener) => realtime.on('unauthorized', listener),
 
-    health: fetchHealth,
-    metrics: fetchMetrics,
+    health: async () => fetchHealth(await client.tokens.accessToken()),
+    metrics: async () => fetchMetrics(await client.tokens.accessToken()),
   };
 }
 

@@ -104,6 +104,16 @@ export const RecoveryCodesSchema = Type.Object({ recoveryCodes: Type.Array(Type.
 
 export const PasswordChangeBody = Type.Object({ currentPassword: Password, newPassword: Password });
 
+/**
+ * Who may see the user's presence (online, last seen), as Telegram's "last
+ * seen" privacy: anyone signed in, contacts (members of a direct chat or
+ * group with them), or nobody. Others see it as `unknown`.
+ */
+export const PresenceVisibilitySchema = Type.Union([Type.Literal('everybody'), Type.Literal('contacts'), Type.Literal('nobody')]);
+export type PresenceVisibility = Static<typeof PresenceVisibilitySchema>;
+export const PrivacySettingsSchema = Type.Object({ presence: PresenceVisibilitySchema });
+export type PrivacySettings = Static<typeof PrivacySettingsSchema>;
+
 export const UserIdParams = Type.Object({ id: Id });
 export const SessionIdParams = Type.Object({ id: Id });
 

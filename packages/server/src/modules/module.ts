@@ -58,5 +58,11 @@ export interface KaifModule {
   readonly name: keyof ServiceMap | 'ops';
   readonly migrations?: ModuleMigrations;
   readonly dependsOn?: readonly (keyof ServiceMap)[];
+  /**
+   * For a module that stores values sealed by `ctx.secrets`: the key ids its
+   * rows were sealed with. Checked at start, before init, so a node lacking
+   * one refuses to start instead of failing requests.
+   */
+  readonly sealedKeyIds?: (db: Database) => Promise<readonly string[]>;
   init(context: ModuleContext): Promise<ModuleInstance>;
 }

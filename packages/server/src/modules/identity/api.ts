@@ -1,4 +1,4 @@
-import type { SessionId, UserId } from '@kaif/protocol';
+import type { PresenceVisibility, SessionId, UserId } from '@kaif/protocol';
 import type { Principal } from '../../platform/http/principal.js';
 
 /** A user as anyone may see them; email only on /me. */
@@ -35,6 +35,8 @@ export interface IdentityApi {
   getUser(id: UserId): Promise<PublicUser | undefined>;
   /** The users that exist among `ids`, in no particular order. */
   getUsers(ids: readonly UserId[]): Promise<PublicUser[]>;
+  /** Who may see the user's presence (their privacy setting); `nobody` for an unknown user. */
+  presenceVisibilityOf(userId: UserId): Promise<PresenceVisibility>;
 }
 
 declare module '../service-map.js' {

@@ -1,6 +1,7 @@
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import { AccountSettings } from './accounts/account-settings.js';
+import { PrivacySettings } from './accounts/privacy-settings.js';
 import { SignIn } from './accounts/sign-in.js';
 import { UserDirectory } from './accounts/user-directory.js';
 import type { IdentityApi } from './api.js';
@@ -9,9 +10,11 @@ import { LoginThrottle } from './credentials/login-throttle.js';
 import { createPasswordHasher } from './credentials/password-hasher.js';
 import type { IdentityServices } from './identity-services.js';
 import { type IdentityTables, identityMigrations } from './identity-tables.js';
+import { identitySealedKeyIds } from './sealed-key-ids.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerJwksRoute } from './routes/jwks-route.js';
+import { registerPrivacyRoutes } from './routes/privacy-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
 import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
@@ -38,6 +41,7 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
   return {
     name: 'identity',
     migrations: identityMigrations,
+    sealedKeyIds: identitySealedKeyIds,
     async init(ctx: ModuleContext): Promise<ModuleInstance<IdentityApi>> {
       const services = await buildServices(ctx, { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits });
       ctx.http.addHook('onRequest', async (request) => {
@@ -57,6 +61,7 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
               registerSessionRoutes(ctx.http, services);
               registerTwoFactorRoutes(ctx.http, services);
               registerUserRoutes(ctx.http, services);
+              registerPrivacyRoutes(ctx.http, services);
               registerAdminRoutes(ctx.http, services);
               registerJwksRoute(ctx.http, services);
             },
@@ -81,6 +86,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<I
   const sessions = new SessionStore(db, ctx.kv, ctx.logger, ctx.outboxCommitted);
   const users = new UserDirectory(db);
   const twoFactor = new TwoFactorService(db, ctx.secrets, sessions, flood);
+  const privacy = new PrivacySettings(db);
 
   const api: IdentityApi = {
     async authenticate(accessToken) {
@@ -93,6 +99,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<I
     },
     getUser: (id) => users.getUser(id),
     getUsers: (ids) => users.getUsers(ids),
+    presenceVisibilityOf: (userId) => privacy.presenceVisibilityOf(userId),
   };
 
   return {
@@ -102,6 +109,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<I
     sessions,
     users,
     settings: new AccountSettings(db, hasher, sessions, flood),
+    privacy,
     twoFactor,
     keys,
   };

@@ -1,4 +1,5 @@
 import type { AccountSettings } from './accounts/account-settings.js';
+import type { PrivacySettings } from './accounts/privacy-settings.js';
 import type { SignIn } from './accounts/sign-in.js';
 import type { UserDirectory } from './accounts/user-directory.js';
 import type { RefreshRotation } from './sessions/refresh-rotation.js';
@@ -15,6 +16,7 @@ export interface IdentityServices {
   readonly sessions: SessionStore;
   readonly users: UserDirectory;
   readonly settings: AccountSettings;
+  readonly privacy: PrivacySettings;
   readonly twoFactor: TwoFactorService;
   readonly keys: SigningKeyRing;
 }

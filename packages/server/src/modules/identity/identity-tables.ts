@@ -1,5 +1,6 @@
 import { type Generated, type Kysely, type Migration, sql } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/database.js';
+import type { PresenceVisibility } from '@kaif/protocol';
 import type { GlobalRole } from '../../platform/http/principal.js';
 
 export interface UsersTable {
@@ -14,6 +15,7 @@ export interface UsersTable {
   password_hash: string;
   disabled_at: Date | null;
   created_at: Generated<Date>;
+  presence_visibility: Generated<PresenceVisibility>;
 }
 
 /** One row, claimed by the first account ever registered: it becomes admin. */
@@ -148,7 +150,17 @@ const createIdentity: Migration = {
   },
 };
 
+/** Presence was readable by any user about any user: contacts only by default now. */
+const addPresenceVisibility: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      alter table identity.users
+        add column presence_visibility text not null default 'contacts'
+          check (presence_visibility in ('everybody', 'contacts', 'nobody'))`.execute(db);
+  },
+};
+
 export const identityMigrations: ModuleMigrations = {
   schema: 'identity',
-  migrations: { '0001_identity': createIdentity },
+  migrations: { '0001_identity': createIdentity, '0002_presence_visibility': addPresenceVisibility },
 };

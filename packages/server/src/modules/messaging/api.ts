@@ -106,6 +106,12 @@ export interface MessagingApi {
   assertCanPost(userId: UserId, chatId: ChatId): Promise<void>;
   /** Every chat the user belongs to: what a gateway subscribes to. */
   chatIdsOf(userId: UserId): Promise<readonly ChatId[]>;
+  /**
+   * Whether the two users are members of one direct chat or group: what
+   * makes them contacts for presence. A shared channel does not count, so
+   * subscribers never learn about each other.
+   */
+  sharesChat(userId: UserId, otherId: UserId): Promise<boolean>;
   /** Members of a chat (for typing/presence fan-out); channels may be large. */
   memberIdsOf(chatId: ChatId): Promise<readonly UserId[]>;
   /**

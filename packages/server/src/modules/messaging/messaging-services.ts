@@ -37,6 +37,19 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
       const rows = await db.selectFrom('messaging.members').select('chat_id').where('user_id', '=', userId).execute();
       return rows.map((row) => row.chat_id as ChatId);
     },
+    async sharesChat(userId, otherId) {
+      const row = await db
+        .selectFrom('messaging.members as mine')
+        .innerJoin('messaging.members as theirs', 'theirs.chat_id', 'mine.chat_id')
+        .innerJoin('messaging.chats as chat', 'chat.id', 'mine.chat_id')
+        .select('mine.chat_id')
+        .where('mine.user_id', '=', userId)
+        .where('theirs.user_id', '=', otherId)
+        .where('chat.type', 'in', ['direct', 'group'])
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
     async memberIdsOf(chatId) {
       if (!isUuid(chatId)) return [];
       const rows = await db.selectFrom('messaging.members').select('user_id').where('chat_id', '=', chatId).execute();

@@ -5,16 +5,27 @@ import type { HttpServer } from '../../platform/http/http-server.js';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Principal } from '../../platform/http/principal.js';
 import type { IdentityApi } from '../identity/api.js';
+import type { MessagingApi } from '../messaging/api.js';
 import type { PresenceTracker } from './presence-tracker.js';
+import { maySeePresence } from './presence-visibility.js';
 
 const PresenceSchema = Type.Object({
   userId: Type.String(),
-  status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  status: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown')]),
   lastSeen: Type.Union([Type.String(), Type.Null()]),
 });
 
-/** `GET /api/v1/users/:id/presence`: whether a user is online now, else when last seen. */
-export function registerPresenceRoutes(http: HttpServer, presence: PresenceTracker, identity: IdentityApi): void {
+/**
+ * `GET /api/v1/users/:id/presence`: whether a user is online now, else when
+ * last seen — for those the user's privacy setting lets see it. Anyone else
+ * gets `unknown`, the same answer whatever the user is doing.
+ */
+export function registerPresenceRoutes(
+  http: HttpServer,
+  presence: PresenceTracker,
+  identity: IdentityApi,
+  messaging: MessagingApi,
+): void {
   http.get(
     '/api/v1/users/:id/presence',
     {
@@ -27,9 +38,10 @@ export function registerPresenceRoutes(http: HttpServer, presence: PresenceTrack
       },
     },
     async (request) => {
-      await signedIn(request, identity);
+      const viewer = await signedIn(request, identity);
       const userId = request.params.id as UserId;
       if (!(await identity.getUser(userId))) throw new KaifError('USER_NOT_FOUND');
+      if (!(await maySeePresence(identity, messaging, viewer.userId, userId))) return { userId, status: 'unknown' as const, lastSeen: null };
       const [state] = await presence.presenceOf([userId]);
       return state!;
     },

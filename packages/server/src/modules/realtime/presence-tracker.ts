@@ -2,6 +2,7 @@ import type { UserId } from '@kaif/protocol';
 import type { Bus } from '../../platform/bus/bus.js';
 import type { KeyValueStore } from '../../platform/kv/key-value-store.js';
 import type { Logger } from '../../platform/logging/logger.js';
+import type { IdentityApi } from '../identity/api.js';
 import type { MessagingApi } from '../messaging/api.js';
 import type { Presence } from './api.js';
 import { chatPresenceSubject } from '../../platform/bus/live-subjects.js';
@@ -20,13 +21,15 @@ const lastSeenKey = (userId: UserId) => `presence:last-seen:${userId}`;
  * without decrementing leaves its users online for at most one TTL.
  *
  * Transitions are published live to the user's contacts: the other member of
- * each of their direct (two-member) chats.
+ * each of their direct (two-member) chats — unless the user's privacy
+ * setting shows their presence to nobody.
  */
 export class PresenceTracker {
   constructor(
     private readonly kv: KeyValueStore,
     private readonly bus: Bus,
     private readonly messaging: MessagingApi,
+    private readonly identity: Pick<IdentityApi, 'presenceVisibilityOf'>,
     private readonly ttlMs: number,
     private readonly logger: Logger,
   ) {}
@@ -63,6 +66,7 @@ export class PresenceTracker {
 
   private async announce(update: PresenceUpdate): Promise<void> {
     try {
+      if ((await this.identity.presenceVisibilityOf(update.userId)) === 'nobody') return;
       const chatIds = await this.messaging.chatIdsOf(update.userId);
       const memberLists = await Promise.all(chatIds.map((chatId) => this.messaging.memberIdsOf(chatId)));
       chatIds.forEach((chatId, index) => {

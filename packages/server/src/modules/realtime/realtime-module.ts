@@ -28,7 +28,7 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
       const identity = context.service('identity');
       const messaging = context.service('messaging');
       const metrics = new RealtimeMetrics(context.registry);
-      const presence = new PresenceTracker(context.kv, context.bus, messaging, options.presenceTtlMs, context.logger);
+      const presence = new PresenceTracker(context.kv, context.bus, messaging, identity, options.presenceTtlMs, context.logger);
       const typing = new TypingAnnouncer(context.kv, context.bus, messaging, options.typingThrottleMs);
       const fanout = new ChatFanout(context.bus, (chats) => metrics.chatSubscriptions.set(chats));
       const users = new UserChannel(context.bus);
@@ -62,7 +62,7 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
         listeners: {
           api: {
             async open() {
-              registerPresenceRoutes(context.http, presence, identity);
+              registerPresenceRoutes(context.http, presence, identity, messaging);
             },
           },
           realtime: {

@@ -15,6 +15,7 @@ function countingIdentity(): IdentityApi & { calls: number } {
     },
     getUser: async () => undefined,
     getUsers: async () => [],
+    presenceVisibilityOf: async () => 'contacts' as const,
   };
   return identity;
 }

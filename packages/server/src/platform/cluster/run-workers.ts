@@ -9,18 +9,20 @@ const RESTART_DELAY_AFTER_QUICK_DEATH_MS = 10_000;
 
 /**
  * How many worker processes this node should run. Workers share nothing but
- * the engines and the bus, so the embedded shape (PGlite in one process, the
- * in-memory bus) always runs as one process.
+ * the engines, so without all three (PostgreSQL, NATS and Redis: the in-process
+ * bus and store would split the node, and joinNodes would refuse the second
+ * worker) it runs as one process.
  */
-export function effectiveWorkers(config: Pick<Config, 'KAIF_WORKERS' | 'DATABASE_URL' | 'NATS_URL'>): {
+export function effectiveWorkers(config: Pick<Config, 'KAIF_WORKERS' | 'DATABASE_URL' | 'NATS_URL' | 'REDIS_URL'>): {
   readonly workers: number;
   readonly reason?: string;
 } {
   if (config.KAIF_WORKERS <= 1) return { workers: 1 };
-  if (!config.DATABASE_URL || !config.NATS_URL) {
+  if (!config.DATABASE_URL || !config.NATS_URL || !config.REDIS_URL) {
     return {
       workers: 1,
-      reason: 'KAIF_WORKERS needs DATABASE_URL and NATS_URL: embedded PGlite and the in-process bus cannot be shared between processes',
+      reason:
+        'KAIF_WORKERS needs DATABASE_URL, NATS_URL and REDIS_URL: embedded PGlite and the in-process bus and store cannot be shared between processes',
     };
   }
   return { workers: config.KAIF_WORKERS };

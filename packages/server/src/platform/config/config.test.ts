@@ -35,4 +35,12 @@ describe('loadConfig', () => {
     expect(result.errors.join('\n')).toContain('KAIF_SECRET_KEY');
     expect(result.errors.join('\n')).not.toContain('hunter2');
   });
+
+  it('refuses DATABASE_URL without KAIF_SECRET_KEY: nodes sharing a database need one key', () => {
+    const result = loadConfig({ DATABASE_URL: 'postgres://db/kaif' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual([expect.stringMatching(/^CONFIG ERROR: KAIF_SECRET_KEY must be set when DATABASE_URL is/)]);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/kaif', KAIF_SECRET_KEY: `k:${Buffer.alloc(32).toString('base64')}` }).ok).toBe(true);
+  });
 });

@@ -121,6 +121,19 @@ export const ConfigSchema = Type.Object({
     description: 'How long an idle send lane waits for more sends before committing (0 = next event-loop turn)',
   }),
   KAIF_WEB_DIR: Type.Optional(Type.String({ description: 'Built web client to serve at /; unset = apps/web/dist' })),
+  KAIF_OPS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description: 'Operations port serving /metrics and the detailed /health without login; unset = no such listener',
+      errorMessage: 'must be a port number from 0 to 65535',
+    }),
+  ),
+  KAIF_OPS_HOST: Type.String({
+    minLength: 1,
+    default: '127.0.0.1',
+    description: 'Address the operations port binds (keep it private: it needs no login)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -142,8 +155,33 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     const hint = (error.schema as { errorMessage?: string }).errorMessage ?? describe(error.message);
     return `CONFIG ERROR: ${name} ${hint}${given}`;
   });
+  errors.push(...combinationErrors(raw));
   if (errors.length > 0) return { ok: false, errors: [...new Set(errors)] };
   return { ok: true, config: converted as Config };
+}
+
+/**
+ * Rules across variables. Every node on one PostgreSQL database must open
+ * what the others sealed, so a generated per-node key (the embedded default)
+ * cannot work there.
+ */
+function combinationErrors(raw: Readonly<Record<string, unknown>>): string[] {
+  if (raw.DATABASE_URL !== undefined && raw.KAIF_SECRET_KEY === undefined) {
+    return ['CONFIG ERROR: KAIF_SECRET_KEY must be set when DATABASE_URL is: every node on one database needs the same key'];
+  }
+  return [];
+}
+
+/**
+ * A start-up check found the deployment unfit (a key or a bus missing for
+ * what the database holds). `kaif start` prints its lines and exits 78, like
+ * a bad variable.
+ */
+export class ConfigError extends Error {
+  constructor(readonly lines: readonly string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
 }
 
 function redactIfSecret(name: string, value: unknown): unknown {

@@ -52,6 +52,11 @@ export class SecretBox {
     return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
   }
 
+  /** The ids of the given keys this box cannot open with, in the order given. */
+  missingKeyIds(keyIds: Iterable<string>): string[] {
+    return [...new Set(keyIds)].filter((keyId) => !this.byId.has(keyId));
+  }
+
   /** True when the value was sealed with an older key and should be resealed. */
   isStale(sealed: string): boolean {
     return sealed.split('.')[1] !== this.currentKeyId;

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import { createNodes } from '../cluster/node-tables.js';
 import type { ModuleMigrations } from '../db/database.js';
 
 export interface OutboxTable {
@@ -42,5 +43,5 @@ const createOutbox: Migration = {
 
 export const platformMigrations: ModuleMigrations = {
   schema: 'platform',
-  migrations: { '0001_outbox': createOutbox },
+  migrations: { '0001_outbox': createOutbox, '0002_nodes': createNodes },
 };
