@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { CheckResult } from '../health/health.js';
 import type { Database, ModuleMigrations } from './database.js';
 import { migrateModules } from './migrate.js';
+import { guardedKysely } from './transaction-guard.js';
 
 export interface PgliteOptions {
   /** A directory for a durable database, or undefined for memory only (tests). */
@@ -26,7 +27,7 @@ export async function openPgliteDatabase(options: PgliteOptions): Promise<Databa
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
-  const kysely = new Kysely<unknown>({ dialect: new PGliteDialect(pglite) });
+  const kysely = guardedKysely(new PGliteDialect(pglite));
   return {
     kind: 'pglite',
     name: 'database',
