@@ -7,6 +7,7 @@ import type { IdentityApi } from './api.js';
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from './credentials/flood-control.js';
 import { createPasswordHasher } from './credentials/password-hasher.js';
 import type { IdentityServices } from './identity-services.js';
+import { DEFAULT_IDENTITY_TIMINGS, type IdentityTimings } from './identity-timings.js';
 import { type IdentityTables, identityMigrations } from './identity-tables.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
@@ -24,6 +25,8 @@ import { TwoFactorService } from './two-factor/two-factor-service.js';
 export interface IdentityModuleOptions {
   /** Tests tighten limits to reach them quickly; production uses the defaults. */
   readonly floodLimits?: Partial<FloodLimits>;
+  /** Tests shorten every cache lifetime to exercise expiry; production uses the defaults. */
+  readonly timings?: Partial<IdentityTimings>;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -38,7 +41,10 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
     name: 'identity',
     migrations: identityMigrations,
     async init(ctx: ModuleContext): Promise<ModuleInstance<IdentityApi>> {
-      const services = await buildServices(ctx, { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits });
+      const services = await buildServices(ctx, { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits }, {
+        ...DEFAULT_IDENTITY_TIMINGS,
+        ...options.timings,
+      });
       ctx.http.addHook('onRequest', async (request) => {
         const header = request.headers.authorization;
         if (header === undefined || request.routeOptions.config.ignoresBearer) return;
@@ -68,15 +74,16 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
 
 export const identityModule = createIdentityModule();
 
-async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<IdentityServices> {
+async function buildServices(ctx: ModuleContext, limits: FloodLimits, timings: IdentityTimings): Promise<IdentityServices> {
   const db = ctx.db.kysely<IdentityTables>();
-  const keys = new SigningKeyRing(db, ctx.secrets, ctx.config.KAIF_ACCESS_TOKEN_TTL);
+  const accessTokenTtl = timings.accessTokenTtlSeconds ?? ctx.config.KAIF_ACCESS_TOKEN_TTL;
+  const keys = new SigningKeyRing(db, ctx.secrets, accessTokenTtl, timings.signingKeyReloadMs);
   await keys.ensureKey();
-  const accessTokens = new AccessTokens(keys, ctx.config.KAIF_ACCESS_TOKEN_TTL);
+  const accessTokens = new AccessTokens(keys, accessTokenTtl);
   const issuer = new TokenIssuer(accessTokens);
   const hasher = await createPasswordHasher();
   const flood = new FloodControl(ctx.kv, limits);
-  const sessions = new SessionStore(db, ctx.kv, ctx.logger, ctx.outboxCommitted);
+  const sessions = new SessionStore(db, ctx.kv, ctx.logger, ctx.outboxCommitted, timings);
   const users = new UserDirectory(db);
   const twoFactor = new TwoFactorService(db, ctx.secrets, sessions, flood);
 

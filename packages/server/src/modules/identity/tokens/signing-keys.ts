@@ -6,8 +6,6 @@ import type { IdentityDb } from '../identity-tables.js';
 
 export const SIGNING_ALGORITHM = 'EdDSA';
 
-/** How often a node rereads the keys, so a rotation made elsewhere reaches it. */
-const RELOAD_MS = 60_000;
 /** Unknown kids trigger a reread at most this often (no reload storm on junk tokens). */
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 /** Fixed: every node takes the same lock before creating the first key. */
@@ -49,6 +47,8 @@ export class SigningKeyRing {
     private readonly secrets: SecretBox,
     /** Longest access-token lifetime, in seconds. */
     private readonly tokenTtlSeconds: number,
+    /** How often a node rereads the keys, so a rotation made elsewhere reaches it. */
+    private readonly reloadMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -81,7 +81,7 @@ export class SigningKeyRing {
   }
 
   async signingKey(): Promise<{ readonly kid: string; readonly privateKey: CryptoKey }> {
-    if (this.now() - this.loadedAt > RELOAD_MS) await this.reload();
+    if (this.now() - this.loadedAt > this.reloadMs) await this.reload();
     const current = this.keys.find((key) => key.retiredAt === null);
     if (!current) throw new Error('no signing key; ensureKey() was not called');
     let privateKey = this.privateKeys.get(current.kid);
@@ -104,13 +104,13 @@ export class SigningKeyRing {
 
   /** RFC 7517 JWK Set of every key that may still verify a live token. */
   async jwks(): Promise<readonly PublicSigningKey[]> {
-    if (this.now() - this.loadedAt > RELOAD_MS) await this.reload();
+    if (this.now() - this.loadedAt > this.reloadMs) await this.reload();
     return this.keys.filter((key) => this.stillVerifies(key)).map((key) => key.jwk);
   }
 
   private stillVerifies(key: LoadedKey): boolean {
     // A node may sign with a just-retired key until its next reload.
-    return key.retiredAt === null || this.now() - key.retiredAt < this.tokenTtlSeconds * 1000 + RELOAD_MS;
+    return key.retiredAt === null || this.now() - key.retiredAt < this.tokenTtlSeconds * 1000 + this.reloadMs;
   }
 
   private reload(): Promise<void> {
