@@ -53,8 +53,14 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
         if (!token) throw new KaifError('TOKEN_INVALID');
         request.principal = await services.api.authenticate(token);
       });
+      const stopReloadingKeys = services.keys.startReloading((error) =>
+        ctx.logger.warn({ err: error.message }, 'could not reread the signing keys; signing with those already loaded'),
+      );
       return {
         api: services.api,
+        async stop() {
+          stopReloadingKeys();
+        },
         listeners: {
           api: {
             async open() {
