@@ -1,6 +1,7 @@
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import { AccountSettings } from './accounts/account-settings.js';
+import { AdminBootstrap } from './accounts/admin-bootstrap.js';
 import { SignIn } from './accounts/sign-in.js';
 import { UserDirectory } from './accounts/user-directory.js';
 import type { IdentityApi } from './api.js';
@@ -91,6 +92,8 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits, timings: I
   const flood = new FloodControl(ctx.kv, limits);
   const sessions = new SessionStore(db, ctx.kv, ctx.logger, ctx.outboxCommitted, timings);
   const users = new UserDirectory(db);
+  const adminBootstrap = new AdminBootstrap(db, ctx.logger);
+  await adminBootstrap.offerIfNoAdmin();
   const twoFactor = new TwoFactorService(db, ctx.secrets, sessions, flood);
 
   const api: IdentityApi = {
@@ -115,5 +118,6 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits, timings: I
     settings: new AccountSettings(db, hasher, sessions, flood),
     twoFactor,
     keys,
+    adminBootstrap,
   };
 }

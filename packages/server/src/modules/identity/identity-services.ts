@@ -1,4 +1,5 @@
 import type { AccountSettings } from './accounts/account-settings.js';
+import type { AdminBootstrap } from './accounts/admin-bootstrap.js';
 import type { SignIn } from './accounts/sign-in.js';
 import type { UserDirectory } from './accounts/user-directory.js';
 import type { RefreshRotation } from './sessions/refresh-rotation.js';
@@ -17,4 +18,5 @@ export interface IdentityServices {
   readonly settings: AccountSettings;
   readonly twoFactor: TwoFactorService;
   readonly keys: SigningKeyRing;
+  readonly adminBootstrap: AdminBootstrap;
 }
