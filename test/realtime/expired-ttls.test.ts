@@ -4,9 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeRound, online } from '../support/active-round.js';
 import { engineAvailable } from '../support/engines.js';
 import { type RegisteredUser, registerUser } from '../support/accounts.js';
+import { login } from '../identity/identity-http.js';
 import { longestTtlMs, shortTtlModules } from '../support/short-ttls.js';
 import { sdkClient } from '../support/sdk-clients.js';
 import { type EngineSet, type TestServer, startTestServer } from '../support/test-server.js';
+import { exchangeDatagram, json } from '../wire/support/udp.js';
+import { udpPort } from '../wire/support/wire-server.js';
 
 const TTL_MS = 1000;
 const IDLE_GAP_MS = longestTtlMs(TTL_MS) + 500;
@@ -50,6 +53,16 @@ for (const engines of ENGINE_SETS) {
       // The watcher stayed connected through every gap: its heartbeats kept it online past each presence lifetime.
       const returningFromRegistration = sdkClient(server.url, { accessToken: returning.accessToken, refreshToken: returning.refreshToken });
       expect((await returningFromRegistration.users.presence(watching.user.id)).status).toBe('online');
+    });
+
+    it('trusts a UDP token while it lives and refuses it once both the token and its cache entry have expired', { timeout: 60_000 }, async () => {
+      const ping = (token: string) => exchangeDatagram(udpPort(server), JSON.stringify({ packet_type: 'Ping', token }));
+      for (let round = 1; round <= 2; round++) {
+        const { accessToken } = (await login(server, { login: returning.user.username, password: returning.password })).body;
+        expect((await ping(accessToken)).map(json)).toEqual([{ packet_type: 'Pong' }]);
+        await sleep(IDLE_GAP_MS);
+        expect((await ping(accessToken)).map(json)).toEqual([{ packet_type: 'Ack', success: false, error: 'TOKEN_INVALID' }]);
+      }
     });
   });
 }
