@@ -1,7 +1,12 @@
+import { Writable } from 'node:stream';
 import type { Me } from '@kaif/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODULES } from '../../packages/server/src/modules/index.js';
+import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
+import { type RunningServer, startServer } from '../../packages/server/src/server.js';
 import { registerUser } from '../support/accounts.js';
-import { type TestServer, startTestServer } from '../support/test-server.js';
+import { type ScratchDatabase, createScratchDatabase, engineAvailable } from '../support/engines.js';
+import { type TestServer, startTestServer, testConfig } from '../support/test-server.js';
 import { ENGINE_SETS, type ErrorBody, call, identityDb, refresh } from './identity-http.js';
 
 const redeem = (server: TestServer, token: string, code: string) =>
@@ -48,3 +53,38 @@ for (const engines of ENGINE_SETS) {
     });
   });
 }
+
+describe.runIf(engineAvailable('postgres'))('the bootstrap code across nodes and restarts', () => {
+  let scratch: ScratchDatabase | undefined;
+  const nodes: RunningServer[] = [];
+  const lines: string[] = [];
+  const start = async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const config = testConfig({ DATABASE_URL: scratch!.url });
+    const node = await startServer({ config, logger: createLogger('info', sink), modules: MODULES });
+    nodes.push(node);
+    return node;
+  };
+  beforeAll(async () => {
+    scratch = await createScratchDatabase();
+  });
+  afterAll(async () => {
+    for (const node of nodes) await node.stop();
+    await scratch?.drop();
+  });
+
+  it('is printed by one of the nodes that start together on a new database, and by none after a restart', async () => {
+    await Promise.all([start(), start()]);
+    const printed = lines.filter((line) => line.includes('adminBootstrapCode'));
+    expect(printed).toHaveLength(1);
+    lines.length = 0;
+    await start();
+    expect(lines.some((line) => line.includes('adminBootstrapCode'))).toBe(false);
+    expect(lines.some((line) => line.includes('no admin yet'))).toBe(true);
+  });
+});
