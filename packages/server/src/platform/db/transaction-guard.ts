@@ -48,8 +48,9 @@ class TransactionGuard {
 /**
  * Runs `work` as if no transaction were open: for work started from inside a
  * transaction callback that is meant to outlive it and that the transaction
- * never awaits (a background cache refresh). Awaiting it from the
- * transaction would deadlock on PGlite all the same.
+ * never awaits, or that needs a second connection on purpose (PostgreSQL
+ * only, e.g. a test ending the transaction's own backend). Awaiting it from
+ * the transaction would still deadlock on PGlite.
  */
 export function outsideTransaction<T>(work: () => T): T {
   return openTransaction.exit(work);
@@ -59,7 +60,10 @@ export function outsideTransaction<T>(work: () => T): T {
  * A Kysely instance whose transaction callbacks run marked, and whose driver
  * refuses a new connection to a flow so marked. Every root-handle query
  * takes a connection from the driver; queries on a transaction reuse the
- * transaction's, so only the nested root-handle use is refused.
+ * transaction's, so only the nested root-handle use is refused. Only
+ * `transaction().execute(callback)` marks its flow: a controlled
+ * transaction (`startTransaction`) has no callback to mark, and nothing
+ * here uses one.
  */
 export function guardedKysely(dialect: Dialect): Kysely<unknown> {
   const guard = new TransactionGuard();
