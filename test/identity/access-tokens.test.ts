@@ -47,7 +47,7 @@ for (const engines of ENGINE_SETS) {
       const header = decodeProtectedHeader(alice.accessToken);
       expect(header).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt', kid: expect.any(String) });
       const payload = JSON.parse(Buffer.from(alice.accessToken.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-      expect(payload).toMatchObject({ aud: 'kaif', iss: 'kaif-lake', sub: alice.user.id, sid: expect.any(String), role: 'admin' });
+      expect(payload).toMatchObject({ aud: 'kaif', iss: 'kaif-lake', sub: alice.user.id, sid: expect.any(String), role: 'user' });
       expect((payload.exp as number) - (payload.iat as number)).toBeLessThanOrEqual(900);
     });
 

@@ -14,10 +14,10 @@ for (const engines of ENGINE_SETS) {
       await server?.stop();
     });
 
-    it('makes the first account an admin and every later one a user', async () => {
+    it('makes every new account a user, the first one too (admins come from the bootstrap code or the CLI)', async () => {
       const first = await registerUser(server);
       const second = await registerUser(server);
-      expect((await call<Me>(server, 'GET', '/api/v1/me', { token: first.accessToken })).body.role).toBe('admin');
+      expect((await call<Me>(server, 'GET', '/api/v1/me', { token: first.accessToken })).body.role).toBe('user');
       expect((await call<Me>(server, 'GET', '/api/v1/me', { token: second.accessToken })).body.role).toBe('user');
     });
 

@@ -43,7 +43,7 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('nats') && engineA
   it('creates exactly one first signing key however many nodes race to create it', async () => {
     const db = nodes[0]!.adapters.db.kysely<IdentityTables>();
     await db.deleteFrom('identity.signing_keys').execute();
-    const rings = Array.from({ length: 6 }, () => new SigningKeyRing(db, nodes[0]!.adapters.secrets, 900));
+    const rings = Array.from({ length: 6 }, () => new SigningKeyRing(db, nodes[0]!.adapters.secrets, 900, 60_000));
     await Promise.all(rings.map((ring) => ring.ensureKey()));
     const rows = await db.selectFrom('identity.signing_keys').select('kid').execute();
     expect(rows).toHaveLength(1);

@@ -41,7 +41,7 @@ describe('the phone-width layout', () => {
   });
 
   it('hides System health from people who are not admins', async () => {
-    // Dana, seeded first, is the server's first account and so its admin; Eve is not.
+    // Nobody is an admin until an operator makes them one; Eve is not.
     expect(await page.getByRole('button', { name: 'System health' }).count()).toBe(0);
   });
 

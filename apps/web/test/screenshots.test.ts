@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from './support/app-actions.js';
-import { type SeededUser, seedUser } from './support/seed.js';
+import { type SeededUser, grantAdminTo, seedUser } from './support/seed.js';
 import { WEB_ROOT } from './support/web-build.js';
 import { DESKTOP, PHONE, type WebStack, startWebStack } from './support/web-stack.js';
 
@@ -13,8 +13,8 @@ const SIZES = { desktop: DESKTOP, phone: PHONE } as const;
 
 /**
  * Captures the main screens in both themes at desktop and phone width, on a
- * server seeded with a believable conversation. The first account is the
- * admin, so Maya also sees System health.
+ * server seeded with a believable conversation. Maya is made admin as an
+ * operator would (`kaif admin grant`), so she also sees System health.
  */
 describe('screenshots of the main screens', () => {
   let stack: WebStack;
@@ -25,6 +25,7 @@ describe('screenshots of the main screens', () => {
     mkdirSync(SHOTS, { recursive: true });
     stack = await startWebStack();
     maya = await seedUser(stack.url, 'maya', 'Maya Lind');
+    await grantAdminTo(stack.server, maya);
     leo = await seedUser(stack.url, 'leo', 'Leo Park');
     const priya = await seedUser(stack.url, 'priya', 'Priya Shah');
     const direct = await maya.client.chats.create({ type: 'direct', memberIds: [leo.id] });

@@ -23,6 +23,7 @@ export const ERRORS = {
   TOTP_INVALID: { status: 401, message: 'The code is wrong or was already used' },
   ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled' },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this' },
+  ADMIN_BOOTSTRAP_CODE_INVALID: { status: 403, message: 'The admin bootstrap code is wrong, was already used, or an admin already exists' },
   USERNAME_TAKEN: { status: 409, message: 'This username is taken' },
   EMAIL_TAKEN: { status: 409, message: 'This email is already registered' },
   TWO_FACTOR_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on' },

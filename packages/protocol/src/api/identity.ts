@@ -137,3 +137,6 @@ export const JwksSchema = Type.Object({
 });
 
 export const SigningKeySchema = Type.Object({ kid: Type.String() });
+
+/** The one-time code a new server prints at first start, redeemed to make the first admin. */
+export const AdminBootstrapBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 100 }) });

@@ -1,6 +1,7 @@
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import { AccountSettings } from './accounts/account-settings.js';
+import { AdminBootstrap } from './accounts/admin-bootstrap.js';
 import { PrivacySettings } from './accounts/privacy-settings.js';
 import { SignIn } from './accounts/sign-in.js';
 import { UserDirectory } from './accounts/user-directory.js';
@@ -9,6 +10,7 @@ import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from './credenti
 import { LoginThrottle } from './credentials/login-throttle.js';
 import { createPasswordHasher } from './credentials/password-hasher.js';
 import type { IdentityServices } from './identity-services.js';
+import { DEFAULT_IDENTITY_TIMINGS, type IdentityTimings } from './identity-timings.js';
 import { type IdentityTables, identityMigrations } from './identity-tables.js';
 import { identitySealedKeyIds } from './sealed-key-ids.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
@@ -28,6 +30,8 @@ import { TwoFactorService } from './two-factor/two-factor-service.js';
 export interface IdentityModuleOptions {
   /** Tests tighten limits to reach them quickly; production uses the defaults. */
   readonly floodLimits?: Partial<FloodLimits>;
+  /** Tests shorten every cache lifetime to exercise expiry; production uses the defaults. */
+  readonly timings?: Partial<IdentityTimings>;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -43,7 +47,10 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
     migrations: identityMigrations,
     sealedKeyIds: identitySealedKeyIds,
     async init(ctx: ModuleContext): Promise<ModuleInstance<IdentityApi>> {
-      const services = await buildServices(ctx, { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits });
+      const services = await buildServices(ctx, { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits }, {
+        ...DEFAULT_IDENTITY_TIMINGS,
+        ...options.timings,
+      });
       ctx.http.addHook('onRequest', async (request) => {
         const header = request.headers.authorization;
         if (header === undefined || request.routeOptions.config.ignoresBearer) return;
@@ -52,8 +59,14 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
         if (!token) throw new KaifError('TOKEN_INVALID');
         request.principal = await services.api.authenticate(token);
       });
+      const stopReloadingKeys = services.keys.startReloading((error) =>
+        ctx.logger.warn({ err: error.message }, 'could not reread the signing keys; signing with those already loaded'),
+      );
       return {
         api: services.api,
+        async stop() {
+          stopReloadingKeys();
+        },
         listeners: {
           api: {
             async open() {
@@ -74,17 +87,20 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
 
 export const identityModule = createIdentityModule();
 
-async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<IdentityServices> {
+async function buildServices(ctx: ModuleContext, limits: FloodLimits, timings: IdentityTimings): Promise<IdentityServices> {
   const db = ctx.db.kysely<IdentityTables>();
-  const keys = new SigningKeyRing(db, ctx.secrets, ctx.config.KAIF_ACCESS_TOKEN_TTL);
+  const accessTokenTtl = timings.accessTokenTtlSeconds ?? ctx.config.KAIF_ACCESS_TOKEN_TTL;
+  const keys = new SigningKeyRing(db, ctx.secrets, accessTokenTtl, timings.signingKeyReloadMs);
   await keys.ensureKey();
-  const accessTokens = new AccessTokens(keys, ctx.config.KAIF_ACCESS_TOKEN_TTL);
+  const accessTokens = new AccessTokens(keys, accessTokenTtl);
   const issuer = new TokenIssuer(accessTokens);
   const hasher = await createPasswordHasher();
   const flood = new FloodControl(ctx.kv, limits);
   const throttle = new LoginThrottle(ctx.kv, limits);
-  const sessions = new SessionStore(db, ctx.kv, ctx.logger, ctx.outboxCommitted);
+  const sessions = new SessionStore(db, ctx.kv, ctx.logger, ctx.outboxCommitted, timings);
   const users = new UserDirectory(db);
+  const adminBootstrap = new AdminBootstrap(db, ctx.logger);
+  await adminBootstrap.offerIfNoAdmin();
   const twoFactor = new TwoFactorService(db, ctx.secrets, sessions, flood);
   const privacy = new PrivacySettings(db);
 
@@ -112,5 +128,6 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits): Promise<I
     privacy,
     twoFactor,
     keys,
+    adminBootstrap,
   };
 }

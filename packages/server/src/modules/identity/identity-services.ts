@@ -1,4 +1,5 @@
 import type { AccountSettings } from './accounts/account-settings.js';
+import type { AdminBootstrap } from './accounts/admin-bootstrap.js';
 import type { PrivacySettings } from './accounts/privacy-settings.js';
 import type { SignIn } from './accounts/sign-in.js';
 import type { UserDirectory } from './accounts/user-directory.js';
@@ -19,4 +20,5 @@ export interface IdentityServices {
   readonly privacy: PrivacySettings;
   readonly twoFactor: TwoFactorService;
   readonly keys: SigningKeyRing;
+  readonly adminBootstrap: AdminBootstrap;
 }

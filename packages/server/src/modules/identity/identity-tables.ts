@@ -18,10 +18,13 @@ export interface UsersTable {
   presence_visibility: Generated<PresenceVisibility>;
 }
 
-/** One row, claimed by the first account ever registered: it becomes admin. */
-export interface FirstAdminTable {
+/** One row at most: the hash of the code printed at first start, spent by the account it made admin. */
+export interface AdminBootstrapTable {
   singleton: Generated<boolean>;
-  user_id: string;
+  code_hash: string;
+  created_at: Generated<Date>;
+  used_at: Date | null;
+  used_by: string | null;
 }
 
 export interface SessionsTable {
@@ -72,7 +75,7 @@ export interface RecoveryCodesTable {
 
 export interface IdentityTables {
   'identity.users': UsersTable;
-  'identity.first_admin': FirstAdminTable;
+  'identity.admin_bootstrap': AdminBootstrapTable;
   'identity.sessions': SessionsTable;
   'identity.refresh_tokens': RefreshTokensTable;
   'identity.signing_keys': SigningKeysTable;
@@ -160,7 +163,27 @@ const addPresenceVisibility: Migration = {
   },
 };
 
+// The first registration no longer becomes admin (anyone reaching a new
+// server first would claim it): a one-time code printed at first start does.
+const adminBootstrap: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`drop table identity.first_admin`.execute(db);
+    await sql`
+      create table identity.admin_bootstrap (
+        singleton boolean primary key default true check (singleton),
+        code_hash text not null,
+        created_at timestamptz not null default now(),
+        used_at timestamptz,
+        used_by uuid references identity.users (id)
+      )`.execute(db);
+  },
+};
+
 export const identityMigrations: ModuleMigrations = {
   schema: 'identity',
-  migrations: { '0001_identity': createIdentity, '0002_presence_visibility': addPresenceVisibility },
+  migrations: {
+    '0001_identity': createIdentity,
+    '0002_presence_visibility': addPresenceVisibility,
+    '0003_admin_bootstrap': adminBootstrap,
+  },
 };

@@ -18,7 +18,6 @@ export interface WireModuleOptions {
 
 const MAX_CACHED_TOKENS = 100_000;
 const MAX_CACHED_USERS = 100_000;
-const DIRECT_CHATS_TTL_MS = 30_000;
 
 /**
  * CosmicProto over TCP (`TCP_PORT`) and UDP (`UDP_PORT`), the original
@@ -42,7 +41,7 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
       const identity = context.service('identity');
       const messaging = context.service('messaging');
       const metrics = new WireMetrics(context.registry);
-      const directChats = new DirectChats(messaging, DIRECT_CHATS_TTL_MS, MAX_CACHED_USERS);
+      const directChats = new DirectChats(messaging, limits.directChatsCacheMs, MAX_CACHED_USERS);
       const actions = new PacketActions(messaging, context.service('realtime'), identity, directChats, bus, logger);
       const router = new LiveRouter(bus, messaging);
       const tokens = new VerifiedTokenCache(identity, limits.udpTokenCacheMs, MAX_CACHED_TOKENS);

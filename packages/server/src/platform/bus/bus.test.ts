@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapterDeps, eventually } from '../../../../../test/support/adapter-fixtures.js';
@@ -55,6 +56,24 @@ for (const implementation of IMPLEMENTATIONS) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(received).toHaveLength(20);
       expect(other).toHaveLength(0);
+    });
+
+    it('runs handlers outside the publisher’s async context, as a network would', async () => {
+      const bus = await open();
+      const topic = unique();
+      const publisher = new AsyncLocalStorage<string>();
+      const seen: (string | undefined)[] = [];
+      bus.subscribe(`kaif.live.${topic}`, () => seen.push(publisher.getStore()));
+      const stop = await bus.consume(`ctx-${topic}`, `kaif.ev.${topic}`, async () => {
+        seen.push(publisher.getStore());
+      });
+      await publisher.run('inside a transaction', async () => {
+        bus.publish(`kaif.live.${topic}`, { n: 1 });
+        await bus.publishDurable(`kaif.ev.${topic}`, unique(), { n: 2 });
+      });
+      await eventually(() => seen.length === 2);
+      expect(seen).toEqual([undefined, undefined]);
+      await stop();
     });
 
     it('delivers durable events to live subscribers too', async () => {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { CheckResult } from '../health/health.js';
 import { type Bus, type BusHandler, type BusPayload, type DurableHandler, subjectMatches } from './bus.js';
 
@@ -19,8 +20,14 @@ const REDELIVERY_DELAY_MS = 200;
 /**
  * In-process bus for the one-process shape. Payloads are serialized to JSON
  * and delivered on a later tick, as a network bus would. Single-node only.
+ *
+ * Handlers run in the bus's own async context, not the publisher's, as they
+ * would behind a network: an event published from inside a database
+ * transaction (the outbox relay does) must not make its subscribers' work
+ * look like part of that transaction (see platform/db/transaction-guard.ts).
  */
 export function createMemoryBus(): Bus {
+  const own = new AsyncResource('kaif.memory-bus');
   const exact = new Map<string, Set<Subscription>>();
   const wildcard = new Set<Subscription>();
   const stream: StoredEvent[] = [];
@@ -36,15 +43,19 @@ export function createMemoryBus(): Bus {
     const body = JSON.stringify(payload);
     stream.push({ subject, id, body });
     deliver(subject, body);
-    for (const wake of wakeConsumers) wake();
+    own.runInAsyncScope(() => {
+      for (const wake of wakeConsumers) wake();
+    });
   };
 
   const deliver = (subject: string, body: string) => {
     const targets = [...(exact.get(subject) ?? []), ...[...wildcard].filter((sub) => subjectMatches(sub.pattern, subject))];
     if (targets.length === 0) return;
-    setImmediate(() => {
-      for (const target of targets) target.handler(JSON.parse(body) as BusPayload, subject);
-    });
+    own.runInAsyncScope(() =>
+      setImmediate(() => {
+        for (const target of targets) target.handler(JSON.parse(body) as BusPayload, subject);
+      }),
+    );
   };
 
   return {

@@ -5,6 +5,7 @@ import { createScratchDatabase, engineAvailable } from '../../../../../test/supp
 import type { Database, ModuleMigrations } from './database.js';
 import { openPgliteDatabase } from './pglite-database.js';
 import { openPostgresDatabase } from './postgres-database.js';
+import { RootQueryInTransactionError, outsideTransaction } from './transaction-guard.js';
 
 interface OpenDatabase {
   readonly db: Database;
@@ -182,6 +183,32 @@ for (const implementation of IMPLEMENTATIONS) {
       await unlisten();
     });
 
+    it('refuses a root-handle query or transaction inside a transaction instead of waiting on it', async () => {
+      const nested = [
+        () => kysely.selectFrom('sample.counters').select('id').execute(),
+        () => kysely.transaction().execute((inner) => inner.selectFrom('sample.counters').select('id').execute()),
+      ];
+      for (const query of nested) {
+        await expect(
+          kysely.transaction().execute(async (trx) => {
+            await trx.insertInto('sample.counters').values({ id: 'nested', value: 1 }).execute();
+            await query();
+          }),
+        ).rejects.toBeInstanceOf(RootQueryInTransactionError);
+      }
+      const row = await kysely.selectFrom('sample.counters').select('id').where('id', '=', 'nested').executeTakeFirst();
+      expect(row).toBeUndefined();
+    });
+
+    it('runs work started inside a transaction but not awaited by it, once the transaction ends', async () => {
+      let background: Promise<unknown> | undefined;
+      await kysely.transaction().execute(async (trx) => {
+        await trx.insertInto('sample.counters').values({ id: 'outlives', value: 1 }).execute();
+        background = outsideTransaction(() => sql<{ one: number }>`select 1 as one`.execute(kysely));
+      });
+      await expect(background).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    });
+
     it.runIf(implementation.name === 'postgres')(
       'answers DEPENDENCY_UNAVAILABLE when its connection is killed mid-transaction, then serves again',
       async () => {
@@ -189,7 +216,8 @@ for (const implementation of IMPLEMENTATIONS) {
           .transaction()
           .execute(async (trx) => {
             const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
-            await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(kysely);
+            // A second connection on purpose: the transaction's own is the one to kill.
+            await outsideTransaction(() => sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(kysely));
             await sql`select 1`.execute(trx);
           })
           .catch((caught: unknown) => caught);

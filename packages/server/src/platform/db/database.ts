@@ -29,6 +29,11 @@ export interface DatabaseNotification {
  * PGlite option enables it), so it survives kill -9 of the server, not a
  * power loss. Embedded PGlite has one connection, so transactions are
  * serialized; PostgreSQL runs them concurrently from a pool.
+ *
+ * Inside a transaction callback, use the transaction: a query or a new
+ * transaction on the root handle from the callback's async flow throws
+ * RootQueryInTransactionError on both engines, where PGlite would wait on
+ * itself forever (transaction-guard.ts).
  */
 export interface Database extends HealthCheck {
   readonly kind: DatabaseKind;

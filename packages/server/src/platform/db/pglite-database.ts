@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { CheckResult } from '../health/health.js';
 import type { Database, ModuleMigrations } from './database.js';
 import { migrateModules } from './migrate.js';
 import { PgliteThread } from './pglite-thread.js';
 import { PgliteThreadDialect } from './pglite-thread-driver.js';
+import { guardedKysely } from './transaction-guard.js';
 
 export interface PgliteOptions {
   /** A directory for a durable database, or undefined for memory only (tests). */
@@ -32,7 +33,7 @@ export interface PgliteOptions {
 export async function openPgliteDatabase(options: PgliteOptions): Promise<Database & { dump(): Promise<Blob> }> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const thread = await PgliteThread.start({ dataDir: options.dataDir, loadDataDir: options.loadDataDir });
-  const kysely = new Kysely<unknown>({ dialect: new PgliteThreadDialect(thread) });
+  const kysely = guardedKysely(new PgliteThreadDialect(thread));
   return {
     kind: 'pglite',
     name: 'database',

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Gauge, Registry } from 'prom-client';
 import { Gauge as GaugeMetric } from 'prom-client';
@@ -8,6 +8,7 @@ import type { DependencyPolicy } from '../resilience/dependency-policy.js';
 import type { Database, ModuleMigrations } from './database.js';
 import { migrateModules } from './migrate.js';
 import { ResilientDialect } from './resilient-dialect.js';
+import { guardedKysely } from './transaction-guard.js';
 
 export interface PostgresOptions {
   readonly url: string;
@@ -53,9 +54,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
   const backends = trackBackends(pool);
   registerPoolMetrics(pool, options.registry);
   const maxWaiting = options.maxWaiting ?? options.poolSize * WAITING_PER_CONNECTION;
-  const kysely = new Kysely<unknown>({
-    dialect: new ResilientDialect(new PostgresDialect({ pool }), options.policy, () => pool.waitingCount >= maxWaiting),
-  });
+  const kysely = guardedKysely(new ResilientDialect(new PostgresDialect({ pool }), options.policy, () => pool.waitingCount >= maxWaiting));
   return {
     kind: 'postgres',
     name: 'database',

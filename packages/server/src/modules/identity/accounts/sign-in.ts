@@ -57,15 +57,6 @@ export class SignIn {
             disabled_at: null,
           })
           .execute();
-        // The first account ever claims the single first_admin row; a concurrent
-        // second registration waits on that row and finds it taken.
-        const first = await trx
-          .insertInto('identity.first_admin')
-          .values({ user_id: id })
-          .onConflict((conflict) => conflict.doNothing())
-          .returning('user_id')
-          .executeTakeFirst();
-        if (first) await trx.updateTable('identity.users').set({ role: 'admin' }).where('id', '=', id).execute();
         return this.startSession(trx, id, client);
       });
       await this.throttle.remember(id, client.ip);

@@ -1,7 +1,7 @@
-import { AdminUserListSchema, AdminUserQuery, UserIdParams, SigningKeySchema, type UserId } from '@kaif/protocol';
+import { AdminBootstrapBody, AdminUserListSchema, AdminUserQuery, UserIdParams, SigningKeySchema, type UserId } from '@kaif/protocol';
 import { Type } from '@sinclair/typebox';
 import type { HttpServer } from '../../../platform/http/http-server.js';
-import { adminOf } from '../../../platform/http/principal.js';
+import { adminOf, principalOf } from '../../../platform/http/principal.js';
 import type { IdentityServices } from '../identity-services.js';
 import { BEARER } from './route-options.js';
 
@@ -60,6 +60,23 @@ export function registerAdminRoutes(app: HttpServer, services: IdentityServices)
     async (request) => {
       adminOf(request);
       return { kid: await services.keys.rotate() };
+    },
+  );
+
+  app.post(
+    '/api/v1/admin/bootstrap',
+    {
+      schema: {
+        tags: TAGS,
+        security: BEARER,
+        summary: 'Become the first admin with the one-time code printed at first start; the role reaches the token at its next refresh',
+        body: AdminBootstrapBody,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await services.adminBootstrap.redeem(principalOf(request).userId, request.body.code);
+      return reply.status(204).send(null);
     },
   );
 }

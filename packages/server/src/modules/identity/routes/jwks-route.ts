@@ -8,6 +8,6 @@ export function registerJwksRoute(app: HttpServer, services: IdentityServices): 
   app.get(
     '/.well-known/jwks.json',
     { config: PUBLIC, schema: { tags: TAGS, summary: 'Public keys that verify access tokens', response: { 200: JwksSchema } } },
-    async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [...(await services.keys.jwks())] }),
+    async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [...services.keys.jwks()] }),
   );
 }

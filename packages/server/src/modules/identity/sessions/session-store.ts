@@ -6,6 +6,7 @@ import type { Logger } from '../../../platform/logging/logger.js';
 import { enqueueEvents } from '../../../platform/outbox/outbox.js';
 import { type SessionsRevokedEvent, sessionsRevokedSubject } from '../api.js';
 import type { IdentityDb, IdentityTables } from '../identity-tables.js';
+import type { IdentityTimings } from '../identity-timings.js';
 
 export type IdentityTransaction = Transaction<IdentityTables>;
 export type RevocationReason = SessionsRevokedEvent['reason'];
@@ -17,11 +18,6 @@ export type SessionSelection =
   | { readonly kind: 'all-but'; readonly sessionId: string };
 
 export type Revoke = (userId: string, selection: SessionSelection, reason: RevocationReason) => Promise<readonly string[]>;
-
-/** How long a node trusts a cached "session is live" answer; revocation also deletes it at once. */
-const LIVENESS_CACHE_MS = 5_000;
-/** lastSeenAt is written at most this often per session. */
-const LAST_SEEN_GRANULARITY_MS = 60_000;
 
 export interface SessionRow {
   readonly id: string;
@@ -43,6 +39,7 @@ export class SessionStore {
     private readonly kv: KeyValueStore,
     private readonly logger: Logger,
     private readonly outboxCommitted: () => void,
+    private readonly timings: Pick<IdentityTimings, 'sessionLivenessCacheMs' | 'lastSeenWriteMs'>,
   ) {}
 
   async create(trx: IdentityTransaction, userId: string, client: { readonly name: string; readonly ip: string }): Promise<SessionId> {
@@ -104,13 +101,13 @@ export class SessionStore {
       .where('s.revoked_at', 'is', null)
       .where('u.disabled_at', 'is', null)
       .executeTakeFirst();
-    await this.cacheSet(liveKey(sessionId), row?.user_id ?? '-', LIVENESS_CACHE_MS);
+    await this.cacheSet(liveKey(sessionId), row?.user_id ?? '-', this.timings.sessionLivenessCacheMs);
     return row?.user_id === userId;
   }
 
-  /** Records activity, at most once a minute per session. */
+  /** Records activity, at most once per lastSeenWriteMs per session. */
   async touch(sessionId: SessionId): Promise<void> {
-    const first = await this.kv.setIfAbsent(`identity:seen:${sessionId}`, '1', LAST_SEEN_GRANULARITY_MS).catch(() => false);
+    const first = await this.kv.setIfAbsent(`identity:seen:${sessionId}`, '1', this.timings.lastSeenWriteMs).catch(() => false);
     if (!first) return;
     await this.db.updateTable('identity.sessions').set({ last_seen_at: new Date() }).where('id', '=', sessionId).execute();
   }

@@ -6,8 +6,6 @@ import type { IdentityDb } from '../identity-tables.js';
 
 export const SIGNING_ALGORITHM = 'EdDSA';
 
-/** How often a node rereads the keys, so a rotation made elsewhere reaches it. */
-const RELOAD_MS = 60_000;
 /** Unknown kids trigger a reread at most this often (no reload storm on junk tokens). */
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 /** Fixed: every node takes the same lock before creating the first key. */
@@ -37,6 +35,11 @@ interface LoadedKey {
  * with the private half sealed by the at-rest key. The newest unretired key
  * signs; a retired key keeps verifying (and stays in the JWKS) until every
  * token it signed has expired. Shared by every node through the database.
+ *
+ * Signing never reads the database: tokens are signed inside sign-in
+ * transactions, and a reread there would need a second connection, which
+ * embedded PGlite does not have. The keys are reread on a timer instead
+ * (`startReloading`), off every request's path.
  */
 export class SigningKeyRing {
   private keys: readonly LoadedKey[] = [];
@@ -49,6 +52,8 @@ export class SigningKeyRing {
     private readonly secrets: SecretBox,
     /** Longest access-token lifetime, in seconds. */
     private readonly tokenTtlSeconds: number,
+    /** How often a node rereads the keys, so a rotation made elsewhere reaches it. */
+    private readonly reloadMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -67,7 +72,30 @@ export class SigningKeyRing {
         .executeTakeFirst();
       if (!current) await this.insertKey(trx);
     });
-    await this.reload();
+    await this.reloadAfterWrite();
+  }
+
+  /**
+   * Rereads the keys every reload interval until the returned stop is
+   * called; a failed reread keeps the keys already loaded.
+   */
+  startReloading(onError: (error: Error) => void): () => void {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = () => {
+      if (stopped) return;
+      timer = setTimeout(() => {
+        this.reload()
+          .catch(onError)
+          .finally(schedule);
+      }, this.reloadMs);
+      timer.unref();
+    };
+    schedule();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 
   /** A new key signs from now on; the previous ones verify until their tokens expire. */
@@ -76,12 +104,11 @@ export class SigningKeyRing {
       await trx.updateTable('identity.signing_keys').set({ retired_at: new Date(this.now()) }).where('retired_at', 'is', null).execute();
       return this.insertKey(trx);
     });
-    await this.reload();
+    await this.reloadAfterWrite();
     return kid;
   }
 
   async signingKey(): Promise<{ readonly kid: string; readonly privateKey: CryptoKey }> {
-    if (this.now() - this.loadedAt > RELOAD_MS) await this.reload();
     const current = this.keys.find((key) => key.retiredAt === null);
     if (!current) throw new Error('no signing key; ensureKey() was not called');
     let privateKey = this.privateKeys.get(current.kid);
@@ -103,14 +130,20 @@ export class SigningKeyRing {
   }
 
   /** RFC 7517 JWK Set of every key that may still verify a live token. */
-  async jwks(): Promise<readonly PublicSigningKey[]> {
-    if (this.now() - this.loadedAt > RELOAD_MS) await this.reload();
+  jwks(): readonly PublicSigningKey[] {
     return this.keys.filter((key) => this.stillVerifies(key)).map((key) => key.jwk);
   }
 
   private stillVerifies(key: LoadedKey): boolean {
-    // A node may sign with a just-retired key until its next reload.
-    return key.retiredAt === null || this.now() - key.retiredAt < this.tokenTtlSeconds * 1000 + RELOAD_MS;
+    // A node may sign with a just-retired key until its next reload, which
+    // comes within one interval (plus the reread itself).
+    return key.retiredAt === null || this.now() - key.retiredAt < this.tokenTtlSeconds * 1000 + 2 * this.reloadMs;
+  }
+
+  /** A reread already in flight may have read before the write committed: wait for it, then read again. */
+  private async reloadAfterWrite(): Promise<void> {
+    await this.reloading?.catch(() => undefined);
+    await this.reload();
   }
 
   private reload(): Promise<void> {
