@@ -5,7 +5,7 @@ import { MODULES } from '../../packages/server/src/modules/index.js';
 import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
 import { type RunningServer, startServer } from '../../packages/server/src/server.js';
 import { registerUser } from '../support/accounts.js';
-import { type ScratchDatabase, createScratchDatabase, engineAvailable } from '../support/engines.js';
+import { ENGINE_URLS, type ScratchDatabase, createScratchDatabase, engineAvailable } from '../support/engines.js';
 import { type TestServer, startTestServer, testConfig } from '../support/test-server.js';
 import { ENGINE_SETS, type ErrorBody, call, identityDb, refresh } from './identity-http.js';
 
@@ -54,7 +54,7 @@ for (const engines of ENGINE_SETS) {
   });
 }
 
-describe.runIf(engineAvailable('postgres'))('the bootstrap code across nodes and restarts', () => {
+describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engineAvailable('nats'))('the bootstrap code across nodes and restarts', () => {
   let scratch: ScratchDatabase | undefined;
   const nodes: RunningServer[] = [];
   const lines: string[] = [];
@@ -65,7 +65,8 @@ describe.runIf(engineAvailable('postgres'))('the bootstrap code across nodes and
         done();
       },
     });
-    const config = testConfig({ DATABASE_URL: scratch!.url });
+    // Nodes sharing a database must share a bus and a store too.
+    const config = testConfig({ DATABASE_URL: scratch!.url, NATS_URL: ENGINE_URLS.nats!, REDIS_URL: ENGINE_URLS.redis! });
     const node = await startServer({ config, logger: createLogger('info', sink), modules: MODULES });
     nodes.push(node);
     return node;
