@@ -97,8 +97,14 @@ async function openLoop(rate: number, operation: (index: number) => Promise<void
   return summarize(latencies, (performance.now() - started) / 1000);
 }
 
+// A closed loop bounds what waits by its concurrency: no admission limit, so nothing is refused.
 const services = (db: Database, sendBatching: SendBatching): MessagingServices =>
-  createMessagingServices({ db: db.kysely<MessagingTables>(), unknownUsers: async () => [], committed: () => undefined, sendBatching });
+  createMessagingServices({
+    db: db.kysely<MessagingTables>(),
+    unknownUsers: async () => [],
+    committed: () => undefined,
+    sendBatching: { maxQueued: Number.MAX_SAFE_INTEGER, ...sendBatching },
+  });
 
 async function workloads(setup: MessagingServices, run: string): Promise<Workload[]> {
   const user = (name: string) => `bench-${run}-${name}`;

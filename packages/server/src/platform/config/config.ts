@@ -87,7 +87,7 @@ export const ConfigSchema = Type.Object({
     minimum: 1,
     maximum: 1_000_000,
     default: 30,
-    description: 'Frames per second one WebSocket or TCP connection may send, burst twice that; raise for bots and bridges',
+    description: 'Frames per second one WebSocket connection may send, burst twice that; raise for bots and bridges',
   }),
   KAIF_DEPENDENCY_TIMEOUT_MS: Type.Integer({
     minimum: 100,

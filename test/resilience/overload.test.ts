@@ -1,0 +1,150 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { signUp, wsUrl } from '../realtime/realtime-fixtures.js';
+import { engineAvailable } from '../support/engines.js';
+import { type TestServer, startTestServer } from '../support/test-server.js';
+
+const USERS = 16;
+const SOCKETS_PER_USER = 4;
+const IN_FLIGHT = 16;
+const PEAK_SECONDS = 5;
+const OVERLOAD_SECONDS = 30;
+const OVERLOAD_FACTOR = 10;
+
+interface Sent {
+  readonly at: number;
+  readonly userId: string;
+  readonly clientMsgId: string;
+}
+
+interface Outcome {
+  readonly ms: number;
+  readonly acked?: { readonly id: string };
+  readonly refused?: { readonly code: string; readonly retryAfter?: number };
+}
+
+/** One authenticated socket sending into its user's chat, recording how each send ended. */
+async function sender(baseUrl: string, token: string, userId: string, chatId: string, tag: string) {
+  const socket = new WebSocket(wsUrl(baseUrl), { perMessageDeflate: false });
+  const sent = new Map<string, Sent>();
+  const outcomes = new Map<string, Outcome>();
+  const waiting = new Map<string, () => void>();
+  let ready!: () => void;
+  const isReady = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  socket.on('message', (data) => {
+    const frame = JSON.parse(data.toString()) as { type: string; id?: string; message?: { id: string }; error?: { code: string; retryAfter?: number } };
+    if (frame.type === 'ready') ready();
+    if (!frame.id || !sent.has(frame.id)) return;
+    const ms = performance.now() - sent.get(frame.id)!.at;
+    if (frame.type === 'ack') outcomes.set(frame.id, { ms, acked: { id: frame.message!.id } });
+    else if (frame.type === 'error') outcomes.set(frame.id, { ms, refused: frame.error! });
+    waiting.get(frame.id)?.();
+    waiting.delete(frame.id);
+  });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  socket.send(JSON.stringify({ type: 'auth', token }));
+  await isReady;
+  let count = 0;
+  return {
+    sent,
+    outcomes,
+    /** Sends one message; resolves when it is answered either way. */
+    send(): Promise<void> {
+      const id = `${tag}-${count++}`;
+      sent.set(id, { at: performance.now(), userId, clientMsgId: id });
+      const answered = new Promise<void>((resolve) => waiting.set(id, resolve));
+      socket.send(JSON.stringify({ type: 'message.send', id, chatId, clientMsgId: id, text: `load ${id}` }));
+      return answered;
+    },
+    close: () => socket.close(),
+  };
+}
+
+/**
+ * Overload: ten times the rate the server sustains, for 30 s. The server
+ * must keep completing sends at close to its capacity and refuse only the
+ * excess, fast and with a retry hint; nothing it acknowledged may be lost.
+ */
+describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engineAvailable('nats'))('overload (PostgreSQL, Redis, NATS)', () => {
+  let server: TestServer;
+  let senders: Awaited<ReturnType<typeof sender>>[];
+  beforeAll(async () => {
+    server = await startTestServer({
+      engines: 'real',
+      env: { KAIF_RATE_LIMIT_PER_MINUTE: '100000000', KAIF_CONNECTION_FRAMES_PER_SECOND: '1000000', LOG_LEVEL: 'warn' },
+    });
+    senders = [];
+    for (let user = 0; user < USERS; user++) {
+      const { client, user: account } = await signUp(server.url);
+      const chat = await client.chats.create({ type: 'group', title: `load ${user}` });
+      const token = (await client.tokens.tokens())!.accessToken;
+      for (let socket = 0; socket < SOCKETS_PER_USER; socket++) {
+        senders.push(await sender(server.url, token, account.id, chat.id, `u${user}s${socket}`));
+      }
+    }
+  }, 120_000);
+  afterAll(async () => {
+    for (const socket of senders ?? []) socket.close();
+    await server?.stop();
+  });
+
+  it(`keeps goodput at 80 % of its peak under ${OVERLOAD_FACTOR}× that rate, refuses the excess within 100 ms, loses nothing acked`, { timeout: 180_000 }, async () => {
+    const ackedIn = (from: number, to: number) =>
+      senders.reduce((total, s) => total + [...s.outcomes].filter(([id, o]) => o.acked && s.sent.get(id)!.at >= from && s.sent.get(id)!.at < to).length, 0);
+
+    // Peak: every socket keeps IN_FLIGHT sends outstanding.
+    const peakStart = performance.now();
+    const peakEnd = peakStart + PEAK_SECONDS * 1000;
+    await Promise.all(
+      senders.flatMap((s) =>
+        Array.from({ length: IN_FLIGHT }, async () => {
+          while (performance.now() < peakEnd) await s.send();
+        }),
+      ),
+    );
+    const peak = ackedIn(peakStart, peakEnd) / PEAK_SECONDS;
+    expect(peak).toBeGreaterThan(0);
+
+    // Overload: open loop at ten times the peak, spread over the sockets.
+    const rate = peak * OVERLOAD_FACTOR;
+    const overloadStart = performance.now();
+    const pending: Promise<void>[] = [];
+    let launched = 0;
+    while (performance.now() - overloadStart < OVERLOAD_SECONDS * 1000) {
+      const due = Math.floor(((performance.now() - overloadStart) / 1000) * rate);
+      for (; launched < due; launched++) pending.push(senders[launched % senders.length]!.send());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const overloadEnd = performance.now();
+    await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+
+    const goodput = ackedIn(overloadStart, overloadEnd) / ((overloadEnd - overloadStart) / 1000);
+    const outcomes = senders.flatMap((s) => [...s.outcomes.values()]);
+    const refused = outcomes.filter((o) => o.refused);
+    const slowRefusals = refused.filter((o) => o.ms > 100);
+    const unanswered = senders.reduce((total, s) => total + s.sent.size - s.outcomes.size, 0);
+    console.info(
+      `overload: peak ${Math.round(peak)}/s, offered ${Math.round(rate)}/s, goodput ${Math.round(goodput)}/s (${Math.round((goodput / peak) * 100)} %), ` +
+        `${refused.length} refused (${slowRefusals.length} after 100 ms), ${unanswered} unanswered`,
+    );
+    expect(goodput).toBeGreaterThanOrEqual(0.8 * peak);
+    expect(unanswered).toBe(0);
+    for (const o of refused) {
+      expect(['DEPENDENCY_UNAVAILABLE', 'FLOOD_WAIT']).toContain(o.refused!.code);
+      expect(o.refused!.retryAfter).toBeGreaterThan(0);
+    }
+    expect(slowRefusals).toEqual([]);
+
+    // Nothing acknowledged is lost or stored twice.
+    const rows = await sql<{ client_msg_id: string; id: string }>`
+      select client_msg_id, id from messaging.messages`.execute(server.adapters.db.kysely());
+    const stored = new Map(rows.rows.map((row) => [row.client_msg_id, row.id]));
+    expect(stored.size).toBe(rows.rows.length);
+    for (const s of senders) {
+      for (const [id, o] of s.outcomes) if (o.acked) expect(stored.get(id)).toBe(o.acked.id);
+    }
+  });
+});
