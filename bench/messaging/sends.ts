@@ -18,7 +18,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChatId } from '@kaif/protocol';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import { type MessagingServices, createMessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import { type MessagingTables, messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
@@ -29,6 +28,7 @@ import { openPostgresDatabase } from '../../packages/server/src/platform/db/post
 import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
 import { platformMigrations } from '../../packages/server/src/platform/outbox/outbox-tables.js';
 import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
+import { withScratchPostgres } from '../support/scratch-postgres.js';
 import { type ChartSeries, writeChart } from '../support/svg-chart.js';
 import { summarize } from '../wire/stats.js';
 
@@ -184,21 +184,6 @@ async function benchEngine(engine: string, db: Database, lanes: number): Promise
     });
   }
   return rows;
-}
-
-async function withScratchPostgres<T>(url: string, work: (scratchUrl: string) => Promise<T>): Promise<T> {
-  const name = `kaif_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const scratch = new URL(url);
-  scratch.pathname = `/${name}`;
-  try {
-    return await work(scratch.toString());
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
 }
 
 async function charts(dir: string, rows: readonly Row[]): Promise<string[]> {

@@ -16,7 +16,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import type { Bus, BusPayload } from '../../packages/server/src/platform/bus/bus.js';
 import { EVENT_STREAM, openNatsBus } from '../../packages/server/src/platform/bus/nats-bus.js';
@@ -27,6 +26,7 @@ import { enqueueEvents, isEventEnvelope } from '../../packages/server/src/platfo
 import { OutboxRelay } from '../../packages/server/src/platform/outbox/outbox-relay.js';
 import { platformMigrations } from '../../packages/server/src/platform/outbox/outbox-tables.js';
 import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
+import { withScratchPostgres } from '../support/scratch-postgres.js';
 import { writeChart } from '../support/svg-chart.js';
 import { round, summarize } from '../wire/stats.js';
 
@@ -161,28 +161,13 @@ async function measureOutbox(db: Database, bus: Bus, run: string, rate: number) 
   }
 }
 
-async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const name = `kaif_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const scratch = new URL(DATABASE_URL);
-  scratch.pathname = `/${name}`;
-  try {
-    return await work(scratch.toString());
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
-}
-
 async function main(): Promise<void> {
   const run = randomBytes(4).toString('hex');
   const logger = createLogger('warn');
   const registry = new Registry();
   const policy = (name: string) => createDependencyPolicy(name, { logger, registry });
   const results: Result[] = [];
-  await withScratchDatabase(async (url) => {
+  await withScratchPostgres(DATABASE_URL, async (url) => {
     // One connection per writer, plus the relay's and its LISTEN.
     const db = await openPostgresDatabase({ url, poolSize: WRITERS + 2, policy: policy('postgres'), logger, registry });
     const bus = await openNatsBus(NATS_URL, { policy: policy('nats'), logger });

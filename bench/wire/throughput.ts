@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodeMsgpackFrame, type Framing } from '@kaif/protocol';
 import { KaifTcpClient } from '@kaif/client/node';
+import { writeChart } from '../support/svg-chart.js';
 import { type Summary, round, summarize } from './stats.js';
 
 /**
@@ -18,13 +19,21 @@ import { type Summary, round, summarize } from './stats.js';
  * Also the HTTP send path in the same run, as a measured baseline. The
  * server runs in its own process (bench-server.ts).
  *
- *   npx tsx bench/wire/throughput.ts [--seconds 5] [--connections 1000]
+ *   npx tsx bench/wire/throughput.ts [--seconds 5] [--connections 1000] [--window 256]
+ *   DATABASE_URL=… KAIF_SECRET_KEY=… npx tsx bench/wire/throughput.ts --engine postgresql   (the server on PostgreSQL)
  */
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '1000' } },
+  options: {
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '1000' },
+    window: { type: 'string', default: '256' },
+    engine: { type: 'string', default: 'embedded' },
+  },
 });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
+/** Sends one pipelined connection keeps in flight. */
+const WINDOW = Number(values.window);
 const USERS = 40;
 const UDP_SOCKETS = 32;
 const ORIGINAL = { msgsPerSecondPerConnection: 1_000, ackLatencyMs: [5, 15], udpPacketsPerSecond: 10_000 } as const;
@@ -51,6 +60,7 @@ async function main(): Promise<void> {
       httpSequential: await httpSequential(url, accounts[0]!),
       tcpSequentialMsgpack: await tcpSequential(host, tcp, accounts[1]!, 'msgpack', 'send'),
       tcpSequentialJson: await tcpSequential(host, tcp, accounts[2]!, 'json', 'send'),
+      tcpPipelined: await tcpPipelined(host, tcp, accounts[3]!),
       tcpConcurrent: await tcpConcurrent(host, tcp, accounts, 'send'),
       tcpPingMsgpack: await tcpSequential(host, tcp, accounts[1]!, 'msgpack', 'ping'),
       tcpPingJson: await tcpSequential(host, tcp, accounts[2]!, 'json', 'ping'),
@@ -58,7 +68,7 @@ async function main(): Promise<void> {
       udpPingJson: await udpPing(host, ports.udp!, accounts[0]!, 'json'),
       udpPingMsgpack: await udpPing(host, ports.udp!, accounts[0]!, 'msgpack'),
     };
-    report(results);
+    await report(results);
   } finally {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
@@ -126,6 +136,28 @@ async function tcpSequential(host: string, port: number, account: Account, frami
 }
 
 type Operation = 'send' | 'ping';
+
+/** One connection with WINDOW sends in flight: Acks come back in order, the batcher commits many per transaction. */
+async function tcpPipelined(host: string, port: number, account: Account): Promise<Summary> {
+  const client = await KaifTcpClient.connect({ host, port, framing: 'msgpack', requestTimeoutMs: 60_000 });
+  await client.auth(account.token);
+  const started = performance.now();
+  const deadline = started + SECONDS * 1000;
+  const latencies: number[] = [];
+  let index = 0;
+  await Promise.all(
+    Array.from({ length: WINDOW }, async () => {
+      while (performance.now() < deadline) {
+        const begin = performance.now();
+        await client.sendMessage({ chatId: account.chatId, text: `bench pipelined ${index++}` });
+        latencies.push(performance.now() - begin);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await client.close();
+  return summarize(latencies, elapsed);
+}
 
 async function repeatUntil(client: KaifTcpClient, account: Account, deadline: number, operation: Operation, tag: string): Promise<number[]> {
   const latencies: number[] = [];
@@ -206,17 +238,18 @@ async function udpPing(host: string, port: number, account: Account, framing: Fr
   return { ...summarize(perSocket.flat(), (performance.now() - phaseStarted) / 1000), lost };
 }
 
-function report(results: {
+async function report(results: {
   httpSequential: Summary;
   tcpSequentialMsgpack: Summary;
   tcpSequentialJson: Summary;
+  tcpPipelined: Summary;
   tcpConcurrent: Summary & { connections: number; perConnectionPerSecond: number };
   tcpPingMsgpack: Summary;
   tcpPingJson: Summary;
   tcpConcurrentPing: Summary & { connections: number; perConnectionPerSecond: number };
   udpPingJson: Summary & { lost: number };
   udpPingMsgpack: Summary & { lost: number };
-}): void {
+}): Promise<void> {
   const [low, high] = ORIGINAL.ackLatencyMs;
   const row = (name: string, summary: Summary, baseline: string, ratio: string) =>
     `| ${name} | ${summary.perSecond.toLocaleString('en')} | ${summary.p50Ms} | ${summary.p99Ms} | ${baseline} | ${ratio} |`;
@@ -224,13 +257,14 @@ function report(results: {
   const vsUdp = (summary: Summary) => `${round(summary.perSecond / ORIGINAL.udpPacketsPerSecond)}×`;
   const vsHttp = (summary: Summary) => `${round(summary.perSecond / results.httpSequential.perSecond)}× HTTP`;
   const lines = [
-    `CosmicProto throughput, ${SECONDS} s per phase, ${cpus().length} cores, client and server on one host`,
+    `CosmicProto throughput (${values.engine} engines), ${SECONDS} s per phase, ${cpus().length} cores, client and server on one host`,
     '',
     '| phase | per second | p50 ms | p99 ms | original design | ratio |',
     '|---|---:|---:|---:|---|---:|',
     row('HTTP POST, 1 client, sequential (in-run baseline)', results.httpSequential, '—', '1×'),
     row('TCP MessagePack, 1 connection, send→ack', results.tcpSequentialMsgpack, `${ORIGINAL.msgsPerSecondPerConnection}/s, ${low}–${high} ms`, `${vsConnection(results.tcpSequentialMsgpack)}, ${vsHttp(results.tcpSequentialMsgpack)}`),
     row('TCP JSON, 1 connection, send→ack', results.tcpSequentialJson, `${ORIGINAL.msgsPerSecondPerConnection}/s, ${low}–${high} ms`, `${vsConnection(results.tcpSequentialJson)}, ${vsHttp(results.tcpSequentialJson)}`),
+    row(`TCP MessagePack, 1 connection, ${WINDOW} sends in flight`, results.tcpPipelined, `${ORIGINAL.msgsPerSecondPerConnection}/s`, `${vsConnection(results.tcpPipelined)}, ${vsHttp(results.tcpPipelined)}`),
     row(`TCP MessagePack, ${results.tcpConcurrent.connections} connections, total acks`, results.tcpConcurrent, '1,000+ connections', `${results.tcpConcurrent.perConnectionPerSecond}/s per connection`),
     row('TCP MessagePack, 1 connection, Ping→Pong (no commit)', results.tcpPingMsgpack, '—', vsConnection(results.tcpPingMsgpack)),
     row('TCP JSON, 1 connection, Ping→Pong (no commit)', results.tcpPingJson, '—', vsConnection(results.tcpPingJson)),
@@ -239,13 +273,27 @@ function report(results: {
     row(`UDP MessagePack Ping→Pong, ${UDP_SOCKETS} sockets (lost ${results.udpPingMsgpack.lost})`, results.udpPingMsgpack, `${ORIGINAL.udpPacketsPerSecond.toLocaleString('en')}/s`, vsUdp(results.udpPingMsgpack)),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  const output = fileURLToPath(new URL('../results/wire.json', import.meta.url));
+  const output = fileURLToPath(new URL(`../results/wire-${values.engine}.json`, import.meta.url));
   mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true });
   writeFileSync(
     output,
-    `${JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, cores: cpus().length, original: ORIGINAL, results }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), engine: values.engine, seconds: SECONDS, cores: cpus().length, original: ORIGINAL, results }, null, 2)}\n`,
   );
-  process.stdout.write(`\nwrote ${output}\n`);
+  const chart = fileURLToPath(new URL(`../results/wire-${values.engine}.svg`, import.meta.url));
+  const acked: [string, Summary][] = [
+    ['HTTP, sequential', results.httpSequential],
+    ['TCP, send→ack', results.tcpSequentialMsgpack],
+    [`TCP, ${WINDOW} in flight`, results.tcpPipelined],
+    [`TCP, ${results.tcpConcurrent.connections} conns`, results.tcpConcurrent],
+  ];
+  await writeChart(chart, {
+    title: `Acknowledged sends per second (${values.engine} engines)`,
+    xLabel: 'phase',
+    yLabel: 'acks per second',
+    kind: 'bar',
+    series: acked.map(([name, summary], index) => ({ name, points: [{ x: index + 1, y: summary.perSecond }] })),
+  });
+  process.stdout.write(`\nwrote ${output}\nwrote ${chart}\n`);
 }
 
 await main();
