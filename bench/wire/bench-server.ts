@@ -11,7 +11,8 @@ import { startServer } from '../../packages/server/src/server.js';
  * The server under benchmark, in its own process so clients and server do
  * not share an event loop. Embedded engines (PGlite on disk in a temporary
  * directory) unless DATABASE_URL / REDIS_URL / NATS_URL are set. The UDP
- * per-address limit is lifted: every bench datagram comes from 127.0.0.1.
+ * per-address limit and the TCP connections-per-IP cap are lifted: every
+ * bench datagram and connection comes from 127.0.0.1.
  * Prints `{url, ports}` as one JSON line once listening; SIGTERM stops it.
  */
 const dataDir = mkdtempSync(join(tmpdir(), 'kaif-bench-wire-'));
@@ -24,6 +25,8 @@ const result = loadConfig({
   LOG_LEVEL: 'warn',
   KAIF_DATA_DIR: dataDir,
   KAIF_RATE_LIMIT_PER_MINUTE: '1000000',
+  // Every bench connection comes from 127.0.0.1.
+  KAIF_TCP_CONNECTIONS_PER_IP: '100000',
 });
 if (!result.ok) throw new Error(result.errors.join('\n'));
 const wire = createWireModule({ limits: { udpRatePerSecond: 1_000_000_000, udpBurst: 1_000_000_000, maxUdpInFlight: 100_000 } });

@@ -47,6 +47,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Responses with anyOf (nullable objects) are serialized through an Ajv
+    // of fast-json-stringify's own, which must know the format too.
+    serializerOpts: { ajv: { formats: { [SAFE_TEXT_FORMAT]: { type: 'string', validate: isSafeText } } } },
     ajv: {
       customOptions: {
         removeAdditional: false,
