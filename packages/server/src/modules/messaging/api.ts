@@ -1,4 +1,5 @@
 import type { ChatId, MessageId, UserId } from '@kaif/protocol';
+import { KaifError } from '../../platform/http/kaif-error.js';
 
 export type ChatType = 'direct' | 'group' | 'channel';
 export type ChatRole = 'owner' | 'admin' | 'member';
@@ -62,6 +63,9 @@ export interface LiveChatEvent extends ChatEvent {
 
 export const chatEventSubject = (chatId: ChatId) => `kaif.ev.chat.${chatId}`;
 
+/** The answer to a send the server has no room for: refused at once, with a retry hint. */
+export const atCapacity = () => new KaifError('DEPENDENCY_UNAVAILABLE', 'The server is at capacity; retry', { retryAfter: 1 });
+
 /** A page of the per-user change feed. */
 export interface FeedPage {
   readonly events: readonly ChatEvent[];
@@ -94,6 +98,13 @@ export interface MessagingApi {
    * VALIDATION_FAILED.
    */
   sendMessage(userId: UserId, input: SendInput): Promise<{ readonly message: Message; readonly created: boolean }>;
+  /**
+   * Pure, no I/O: false while a send into this chat would be refused for want
+   * of room (the server is at capacity). Transports ask first, so an
+   * overloaded server refuses the excess before spending a flood-budget
+   * round trip or a parse on it.
+   */
+  admitsSend(chatId: ChatId): boolean;
   /** Newest first with `before`, oldest first with `after`; limit ≤ 100. */
   listMessages(
     userId: UserId,

@@ -82,7 +82,12 @@ export class FeedReader {
         const feedComplete = feed.rows.length <= pageSize;
         const rows = feed.rows.slice(0, pageSize);
         const starts = channelStarts(cursor, new Set(channels.map((channel) => channel.id)), rows, feedComplete);
-        const queues = await this.channelQueues(trx, starts.scan, pageSize);
+        // While feed rows remain beyond this page, log events are delivered
+        // only before an own event of their chat in it (see merge): read
+        // just those chats' logs, not every chat that moved.
+        const ownChats = new Set(rows.map((row) => row.chat_id));
+        const scan = feedComplete ? starts.scan : new Map([...starts.scan].filter(([chatId]) => ownChats.has(chatId)));
+        const queues = await this.channelQueues(trx, scan, pageSize);
         return merge(userId, { ...cursor, channels: starts.kept }, rows, feedComplete, queues, pageSize);
       });
   }

@@ -55,6 +55,11 @@ export class MessageService {
     return this.batcher.send({ userId, input: { ...input, replyToId }, forwardedFrom });
   }
 
+  /** False while sends into this chat would be refused for want of room (see SendBatcher.admits). */
+  admitsSend(chatId: string): boolean {
+    return this.batcher.admits(chatId);
+  }
+
   /** Newest first with `before` (or neither), oldest first with `after`. */
   async list(userId: string, chatId: string, page: HistoryPage): Promise<Message[]> {
     await accessOf(this.deps.db, userId, chatId);

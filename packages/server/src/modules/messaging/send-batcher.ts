@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
-import type { ChatRole, Message, SendInput } from './api.js';
+import { type ChatRole, type Message, type SendInput, atCapacity } from './api.js';
 import { canPost } from './chat-access.js';
 import { type ChatAppend, type EventDraft, type LockedChat, type MessagingTransaction, appendToChats, audienceOf, lockChats } from './event-log.js';
 import type { MessagingDeps } from './messaging-deps.js';
@@ -63,11 +63,21 @@ export class SendBatcher {
   }
 
   send(send: CheckedSend): Promise<SendOutcome> {
-    return this.lanes[laneOf(send.input.chatId, this.lanes.length)]!.submit(send);
+    return this.laneFor(send.input.chatId).submit(send);
+  }
+
+  /** False while the chat's lane is full: a send now would be refused, so callers can refuse before spending anything on it. */
+  admits(chatId: string): boolean {
+    return this.laneFor(chatId).admits();
+  }
+
+  private laneFor(chatId: string): Lane {
+    return this.lanes[laneOf(chatId, this.lanes.length)]!;
   }
 }
 
-const laneOf = (chatId: string, lanes: number): number => Number.parseInt(chatId.slice(0, 8), 16) % lanes;
+/** A chat's lane from its id's first hex digits; an id that is no UUID (refused later) takes lane 0. */
+const laneOf = (chatId: string, lanes: number): number => (Number.parseInt(chatId.slice(0, 8), 16) || 0) % lanes;
 
 class Lane {
   private queue: Pending[] = [];
@@ -79,10 +89,12 @@ class Lane {
     private readonly options: SendBatching,
   ) {}
 
+  admits(): boolean {
+    return this.queue.length < (this.options.maxQueued ?? this.options.maxBatch * 4);
+  }
+
   submit(send: CheckedSend): Promise<SendOutcome> {
-    if (this.queue.length >= (this.options.maxQueued ?? this.options.maxBatch * 4)) {
-      return Promise.reject(new KaifError('DEPENDENCY_UNAVAILABLE', 'The server is at capacity; retry', { retryAfter: 1 }));
-    }
+    if (!this.admits()) return Promise.reject(atCapacity());
     return new Promise((resolve, reject) => {
       this.queue.push({ send, resolve, reject });
       this.schedule();

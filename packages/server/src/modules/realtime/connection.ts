@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { IdentityApi, SessionsRevokedEvent } from '../identity/api.js';
-import type { ChatEvent, LiveChatEvent, MessagingApi } from '../messaging/api.js';
+import { type ChatEvent, type LiveChatEvent, type MessagingApi, atCapacity } from '../messaging/api.js';
 import type { ChatFanout, ChatListener, PresenceUpdate } from './chat-fanout.js';
 import { FeedFollower } from './feed-follower.js';
 import { decodeClientFrame } from './frame-decoder.js';
@@ -170,6 +170,11 @@ export class Connection implements ChatListener, UserListener {
         void this.follower!.sync(frame.since);
         return;
       case 'message.send':
+        // An overloaded server refuses at once, before spending a flood-budget round trip.
+        if (!this.deps.messaging.admitsSend(frame.chatId)) {
+          this.sendError(frame.id, atCapacity().toPayload());
+          return;
+        }
         // Sends draw on the user's cluster-wide budget, shared with the API.
         void this.deps.flood
           .consumeUser(this.userId)

@@ -33,6 +33,11 @@ export class PacketActions {
     private readonly logger: Logger,
   ) {}
 
+  /** False while the server has no room for a send into this chat: refuse it before spending anything on it. */
+  admitsSend(chatId: ChatId): boolean {
+    return this.messaging.admitsSend(chatId);
+  }
+
   /**
    * Resolves to the Ack once the message is committed. The same
    * `client_msg_id` again answers with the first message. A packet without

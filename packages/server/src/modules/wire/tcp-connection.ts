@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
+  type ChatId,
   type ClientPacket,
   type PacketConnection,
   type ReaderItem,
@@ -156,10 +157,14 @@ export class TcpConnection {
     metrics.packetsReceived.inc({ transport: 'tcp', type: packet.packet_type });
     if (this.inFlight.length >= limits.maxSendsInFlight) await this.inFlight[0];
     const started = performance.now();
-    // Charged in packet order; the store answers in that order, so the sends reach their batcher lane in it too.
-    const ack = this.budget
-      .charge(principal.userId, packet)
-      .then((wait) => (wait > 0 ? this.refusalCounted('FLOOD_WAIT', packet.client_msg_id, wait) : this.answer(packet, principal)));
+    // Refused at once when the server has no room; otherwise charged in
+    // packet order (the store answers in that order, so the sends reach
+    // their batcher lane in it too).
+    const ack = !this.context.actions.admitsSend(packet.message.chat_id as ChatId)
+      ? Promise.resolve(this.refusalCounted('DEPENDENCY_UNAVAILABLE', packet.client_msg_id, 1))
+      : this.budget
+          .charge(principal.userId, packet)
+          .then((wait) => (wait > 0 ? this.refusalCounted('FLOOD_WAIT', packet.client_msg_id, wait) : this.answer(packet, principal)));
     const previous = this.inFlight.at(-1);
     const replied: Promise<void> = (async () => {
       const reply = await ack.catch((error: unknown) => this.refusalCounted(codeOf(error, this.logger), packet.client_msg_id));
