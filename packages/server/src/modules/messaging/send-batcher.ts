@@ -71,6 +71,11 @@ export class SendBatcher {
     return this.laneFor(chatId).admits();
   }
 
+  /** True while every lane is full: no send can be admitted, whatever its chat. */
+  saturated(): boolean {
+    return this.lanes.every((lane) => !lane.admits());
+  }
+
   private laneFor(chatId: string): Lane {
     return this.lanes[laneOf(chatId, this.lanes.length)]!;
   }
