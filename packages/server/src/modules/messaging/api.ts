@@ -105,8 +105,6 @@ export interface MessagingApi {
    * round trip or a parse on it.
    */
   admitsSend(chatId: ChatId): boolean;
-  /** Pure, no I/O: true while no send into any chat would be admitted. */
-  sendsSaturated(): boolean;
   /** Newest first with `before`, oldest first with `after`; limit ≤ 100. */
   listMessages(
     userId: UserId,

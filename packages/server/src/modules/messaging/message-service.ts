@@ -60,11 +60,6 @@ export class MessageService {
     return this.batcher.admits(chatId);
   }
 
-  /** True while no send can be admitted into any chat. */
-  sendsSaturated(): boolean {
-    return this.batcher.saturated();
-  }
-
   /** Newest first with `before` (or neither), oldest first with `after`. */
   async list(userId: string, chatId: string, page: HistoryPage): Promise<Message[]> {
     await accessOf(this.deps.db, userId, chatId);

@@ -28,7 +28,6 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
   const api: MessagingApi = {
     sendMessage: (userId, input) => messages.send(userId, input),
     admitsSend: (chatId) => messages.admitsSend(chatId),
-    sendsSaturated: () => messages.sendsSaturated(),
     listMessages: (userId, chatId, page) => messages.list(userId, chatId, page),
     markRead: (userId, chatId, seq) => messages.markRead(userId, chatId, seq),
     async assertCanPost(userId, chatId) {

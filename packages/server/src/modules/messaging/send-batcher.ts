@@ -71,11 +71,6 @@ export class SendBatcher {
     return this.laneFor(chatId).admits();
   }
 
-  /** True while every lane is full: no send can be admitted, whatever its chat. */
-  saturated(): boolean {
-    return this.lanes.every((lane) => !lane.admits());
-  }
-
   private laneFor(chatId: string): Lane {
     return this.lanes[laneOf(chatId, this.lanes.length)]!;
   }
@@ -145,7 +140,8 @@ class Lane {
       if (settled.some((outcome) => 'ok' in outcome && outcome.ok.created)) this.deps.committed();
       return settled;
     } catch (error) {
-      if (sends.length === 1) return [{ error }];
+      // An outage fails every send alike: retrying them one by one would only wait on it 512 times.
+      if (sends.length === 1 || (error instanceof KaifError && error.code === 'DEPENDENCY_UNAVAILABLE')) return sends.map(() => ({ error }));
       const one: Settled[] = [];
       for (const send of sends) one.push(...(await this.commit([send])));
       return one;
@@ -170,10 +166,8 @@ async function writeBatch(trx: MessagingTransaction, sends: readonly CheckedSend
        or (chat_id, user_id) in (select * from unnest(${sends.map((s) => s.input.chatId)}::uuid[], ${sends.map((s) => s.userId)}::text[]))
     order by chat_id, user_id`.execute(trx);
   const roles = new Map(members.rows.map((row) => [memberKey(row.chat_id, row.user_id), row.role]));
-  const directMembers = new Map<string, string[]>();
-  for (const row of members.rows) {
-    if (directIds.includes(row.chat_id)) directMembers.set(row.chat_id, [...(directMembers.get(row.chat_id) ?? []), row.user_id]);
-  }
+  const directMembers = new Map<string, string[]>(directIds.map((id) => [id, []]));
+  for (const row of members.rows) directMembers.get(row.chat_id)?.push(row.user_id);
   const earlier = await sql<MessageRow>`
     select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))} from messaging.messages m
     join unnest(${sends.map((s) => s.input.chatId)}::uuid[], ${sends.map((s) => s.userId)}::text[], ${sends.map((s) => s.input.clientMsgId)}::text[])
@@ -226,7 +220,9 @@ async function writeBatch(trx: MessagingTransaction, sends: readonly CheckedSend
       messageId: message.id,
       audience: audienceOf(chat.type, directMembers.get(chat.id) ?? []),
     };
-    drafts.set(chatId, [...(drafts.get(chatId) ?? []), draft]);
+    const chatDrafts = drafts.get(chatId);
+    if (chatDrafts) chatDrafts.push(draft);
+    else drafts.set(chatId, [draft]);
     return { ok: { message, created: true } };
   });
   if (created.length === 0) return settled;

@@ -23,9 +23,6 @@ import { TokenBucket } from './token-bucket.js';
 import type { TypingAnnouncer } from './typing-announcer.js';
 import type { UserChannel, UserListener } from './user-channel.js';
 
-/** The head of a `message.send` frame as the SDK writes it, capturing its frame id. */
-const SHEDDABLE_SEND = /^\{"type":"message\.send","id":"([A-Za-z0-9_.:-]{1,64})"/;
-
 export interface ConnectionDeps {
   readonly identity: IdentityApi;
   readonly messaging: MessagingApi;
@@ -143,15 +140,6 @@ export class Connection implements ChatListener, UserListener {
     if (wait > 0) {
       this.deps.metrics.frameIn('flooded');
       this.sendError(frameIdOf(text), { code: 'FLOOD_WAIT', message: 'Too many frames; slow down', retryAfter: Math.ceil(wait) });
-      return;
-    }
-    // Shedding must cost less than the work it sheds: while no send can be
-    // admitted, a send frame in the SDK's key order is refused from its
-    // first bytes, without parsing or validating the rest.
-    const shed = text !== null && this.deps.messaging.sendsSaturated() ? SHEDDABLE_SEND.exec(text) : null;
-    if (shed) {
-      this.deps.metrics.frameIn('message.send');
-      this.sendError(shed[1], atCapacity().toPayload());
       return;
     }
     if (text === null) {

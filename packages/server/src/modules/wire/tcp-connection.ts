@@ -127,13 +127,13 @@ export class TcpConnection {
       do {
         for (let item = this.queue.shift(); item; item = this.queue.shift()) {
           if (this.state === 'closing' || this.state === 'closed') break;
-          const send = this.watcher && item.kind === 'packet' ? parseClientPacket(item.value) : undefined;
-          if (send?.ok && send.packet.packet_type === 'SendMessage') {
-            await this.pipelineSend(send.packet, this.watcher!.principal);
+          const parsed = item.kind === 'packet' ? parseClientPacket(item.value) : item;
+          if (this.watcher && 'ok' in parsed && parsed.ok && parsed.packet.packet_type === 'SendMessage') {
+            await this.pipelineSend(parsed.packet, this.watcher.principal);
           } else {
             // Anything else waits for the sends before it, so replies keep packet order.
             await this.inFlight.at(-1);
-            await this.handle(item);
+            await this.handle(parsed);
           }
           if (this.state === 'open' && this.socket.isPaused() && this.queue.length <= this.context.limits.maxQueuedPackets / 2) {
             this.socket.resume();
@@ -181,15 +181,14 @@ export class TcpConnection {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async handle(item: ReaderItem): Promise<void> {
+  private async handle(parsed: ReturnType<typeof parseClientPacket> | Extract<ReaderItem, { kind: 'error' }>): Promise<void> {
     const { metrics } = this.context;
-    if (item.kind === 'error') {
+    if ('kind' in parsed) {
       metrics.packetsReceived.inc({ transport: 'tcp', type: 'invalid' });
-      if (item.fatal) this.fail(item.code, item.message);
-      else this.sendError(item.code, item.message);
+      if (parsed.fatal) this.fail(parsed.code, parsed.message);
+      else this.sendError(parsed.code, parsed.message);
       return;
     }
-    const parsed = parseClientPacket(item.value);
     if (!parsed.ok) {
       metrics.packetsReceived.inc({ transport: 'tcp', type: 'invalid' });
       metrics.errors.inc({ transport: 'tcp', code: parsed.error.code });
