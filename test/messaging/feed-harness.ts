@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { LiveChatEvent } from '../../packages/server/src/modules/messaging/api.js';
+import type { ChatType, LiveChatEvent } from '../../packages/server/src/modules/messaging/api.js';
 import { type MessagingServices, createMessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import type { MessagingTables } from '../../packages/server/src/modules/messaging/messaging-tables.js';
 import type { SendBatching } from '../../packages/server/src/modules/messaging/send-batcher.js';
@@ -63,4 +63,35 @@ export function perChat(events: readonly { readonly chatId: string; readonly seq
   const chats = new Map<string, number[]>();
   for (const event of events) chats.set(event.chatId, [...(chats.get(event.chatId) ?? []), event.seq]);
   return chats;
+}
+
+export type ChangeOperation = 'edit' | 'delete' | 'join' | 'leave' | 'read';
+
+/**
+ * One of the property tests' changes other than sending: edit or delete the
+ * chat's latest message, join (a group: added by its owner), leave, or read
+ * up to the chat's last seq. Refusals (KaifError) are part of the game.
+ */
+export async function applyChange(
+  services: MessagingServices,
+  op: ChangeOperation,
+  user: string,
+  chat: { readonly id: string; readonly type: ChatType },
+  owner: string,
+  step: number,
+): Promise<void> {
+  if (op === 'edit' || op === 'delete') {
+    const [latest] = await services.messages.list(user, chat.id, { limit: 1 });
+    if (!latest) return;
+    if (op === 'edit') await services.messages.edit(user, chat.id, latest.id, `edited ${step}`);
+    else await services.messages.delete(user, chat.id, latest.id);
+  } else if (op === 'join') {
+    if (chat.type === 'group') await services.members.add(owner, chat.id, user);
+    else await services.members.join(user, chat.id);
+  } else if (op === 'leave') {
+    await services.members.leave(user, chat.id);
+  } else {
+    const current = await services.chats.get(user, chat.id);
+    await services.messages.markRead(user, chat.id, current.lastSeq);
+  }
 }

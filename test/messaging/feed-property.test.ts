@@ -6,7 +6,7 @@ import type { MessagingServices } from '../../packages/server/src/modules/messag
 import type { Database } from '../../packages/server/src/platform/db/database.js';
 import { KaifError } from '../../packages/server/src/platform/http/kaif-error.js';
 import { openMigratedPglite } from '../support/pglite-template.js';
-import { VisibilityModel, eventKey, lastOutboxId, liveEventsAfter, perChat, servicesOn } from './feed-harness.js';
+import { VisibilityModel, applyChange, eventKey, lastOutboxId, liveEventsAfter, perChat, servicesOn } from './feed-harness.js';
 
 const USERS = 3;
 const CHATS = 3;
@@ -60,19 +60,8 @@ describe('the change feed (property)', () => {
       try {
         if (op === 'send') {
           await services.messages.send(user, { chatId: chat.id as ChatId, clientMsgId: `s${step}`, text: `text ${step}` });
-        } else if (op === 'edit' || op === 'delete') {
-          const [latest] = await services.messages.list(user, chat.id, { limit: 1 });
-          if (!latest) continue;
-          if (op === 'edit') await services.messages.edit(user, chat.id, latest.id, `edited ${step}`);
-          else await services.messages.delete(user, chat.id, latest.id);
-        } else if (op === 'join') {
-          if (chat.type === 'group') await services.members.add(users[0]!, chat.id, user);
-          else await services.members.join(user, chat.id);
-        } else if (op === 'leave') {
-          await services.members.leave(user, chat.id);
-        } else if (op === 'read') {
-          const current = await services.chats.get(user, chat.id);
-          await services.messages.markRead(user, chat.id, current.lastSeq);
+        } else if (op !== 'cursor') {
+          await applyChange(services, op, user, chat, users[0]!, step);
         } else {
           const page = await services.feed.changesSince(user, null);
           taken.push({ user, cursor: page.cursor, outboxId: await lastOutboxId(db) });

@@ -14,7 +14,7 @@ import { platformMigrations } from '../../packages/server/src/platform/outbox/ou
 import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
 import { type ScratchDatabase, createScratchDatabase, engineAvailable } from '../support/engines.js';
 import { openMigratedPglite } from '../support/pglite-template.js';
-import { VisibilityModel, eventKey, lastOutboxId, liveEventsAfter, perChat, servicesOn } from './feed-harness.js';
+import { VisibilityModel, applyChange, eventKey, lastOutboxId, liveEventsAfter, perChat, servicesOn } from './feed-harness.js';
 
 interface Engine {
   readonly name: string;
@@ -151,19 +151,8 @@ for (const engine of ENGINES) {
                     const known = sentBy.get(key);
                     if (known !== undefined) expect(message.id).toBe(known);
                     sentBy.set(key, message.id);
-                  } else if (kind === 'edit' || kind === 'delete') {
-                    const [latest] = await services.messages.list(user, chat.id, { limit: 1 });
-                    if (!latest) return;
-                    if (kind === 'edit') await services.messages.edit(user, chat.id, latest.id, `edited ${step}`);
-                    else await services.messages.delete(user, chat.id, latest.id);
-                  } else if (kind === 'join') {
-                    if (chat.type === 'group') await services.members.add(users[0]!, chat.id, user);
-                    else await services.members.join(user, chat.id);
-                  } else if (kind === 'leave') {
-                    await services.members.leave(user, chat.id);
                   } else {
-                    const current = await services.chats.get(user, chat.id);
-                    await services.messages.markRead(user, chat.id, current.lastSeq);
+                    await applyChange(services, kind, user, chat, users[0]!, step);
                   }
                 } catch (error) {
                   if (!(error instanceof KaifError)) throw error;
