@@ -14,12 +14,12 @@ import type { IdentityApi, SessionsRevokedEvent } from '../identity/api.js';
 import { type ChatEvent, type LiveChatEvent, type MessagingApi, atCapacity } from '../messaging/api.js';
 import type { ChatFanout, ChatListener, PresenceUpdate } from './chat-fanout.js';
 import { FeedFollower } from './feed-follower.js';
+import type { FrameBudget } from './frame-budget.js';
 import { decodeClientFrame } from './frame-decoder.js';
 import type { GatewayOptions } from './gateway-options.js';
 import type { PresenceTracker } from './presence-tracker.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
 import type { FloodLimits } from '../../platform/flood/flood-limits.js';
-import { TokenBucket } from './token-bucket.js';
 import type { TypingAnnouncer } from './typing-announcer.js';
 import type { UserChannel, UserListener } from './user-channel.js';
 
@@ -34,9 +34,13 @@ export interface ConnectionDeps {
   readonly options: GatewayOptions;
   readonly logger: Logger;
   readonly flood: FloodLimits;
+  /** Every connection's frame budget on this node, keyed by connection. */
+  readonly frames: FrameBudget;
 }
 
 type State = 'awaiting-auth' | 'authenticating' | 'ready' | 'closed';
+
+let connectionsOpened = 0;
 
 /**
  * One WebSocket client: authentication, its frames, and its view of the
@@ -52,7 +56,8 @@ export class Connection implements ChatListener, UserListener {
   private follower: FeedFollower | undefined;
   private readonly chats = new Set<ChatId>();
   private readonly waiting: string[] = [];
-  private readonly bucket: TokenBucket;
+  /** This connection's key in the shared frame budget. */
+  private readonly id = ++connectionsOpened;
   private readonly authTimer: NodeJS.Timeout;
   /** Resolves once everything the connection held is released. */
   readonly released: Promise<void>;
@@ -62,7 +67,6 @@ export class Connection implements ChatListener, UserListener {
     private readonly socket: WebSocket,
     private readonly deps: ConnectionDeps,
   ) {
-    this.bucket = new TokenBucket(deps.options.framesPerSecond, deps.options.frameBurst);
     this.released = new Promise((resolve) => (this.release = resolve));
     this.authTimer = setTimeout(() => this.refuse('timeout', 'authenticate within the time limit'), deps.options.authTimeoutMs);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
@@ -136,7 +140,12 @@ export class Connection implements ChatListener, UserListener {
       if (text !== null) this.waiting.push(text);
       return;
     }
-    const wait = this.bucket.take();
+    // Budget answers keep frame order: each settles in the order it was asked.
+    void this.deps.frames.take(this.id).then((wait) => this.admit(text, wait));
+  }
+
+  private admit(text: string | null, wait: number): void {
+    if (this.state === 'closed') return;
     if (wait > 0) {
       this.deps.metrics.frameIn('flooded');
       this.sendError(frameIdOf(text), { code: 'FLOOD_WAIT', message: 'Too many frames; slow down', retryAfter: Math.ceil(wait) });

@@ -9,7 +9,7 @@ export interface GatewayOptions {
   readonly maxFrameBytes: number;
   /** Above this many unsent bytes the client is a slow consumer and is disconnected (1013). */
   readonly maxBufferedBytes: number;
-  /** Token bucket per connection: sustained frames per second and burst (KAIF_CONNECTION_FRAMES_PER_SECOND, twice that). */
+  /** Frame budget per connection: frames per second on average and burst (KAIF_CONNECTION_FRAMES_PER_SECOND, twice that); see FrameBudget. */
   readonly framesPerSecond: number;
   readonly frameBurst: number;
   /** At most one typing announcement per user and chat in this window. */

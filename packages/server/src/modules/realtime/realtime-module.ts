@@ -4,6 +4,7 @@ import type { RealtimeApi } from './api.js';
 import { ChatFanout } from './chat-fanout.js';
 import { Gateway } from './gateway.js';
 import { DEFAULT_GATEWAY_OPTIONS, type GatewayOptions } from './gateway-options.js';
+import { FrameBudget } from './frame-budget.js';
 import { createOriginPolicy } from './origin-policy.js';
 import { PresenceTracker } from './presence-tracker.js';
 import { registerPresenceRoutes } from './presence-routes.js';
@@ -45,6 +46,7 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
         http: context.http,
         originAllowed: createOriginPolicy(context.config.KAIF_ALLOWED_ORIGINS),
         flood: context.flood,
+        frames: new FrameBudget(options.framesPerSecond, options.frameBurst),
         clientIpOf: (request) => clientIpOf(request, context.config.KAIF_TRUST_PROXY),
         isDraining: context.isDraining,
         onHeartbeat: () => {
