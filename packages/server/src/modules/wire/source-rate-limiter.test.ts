@@ -1,24 +1,39 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 
+const takeMany = (limiter: SourceRateLimiter, source: string, count: number) =>
+  Promise.all(Array.from({ length: count }, () => limiter.take(source)));
+
 describe('SourceRateLimiter', () => {
-  it('allows a burst, refuses beyond it telling the source once, and refills at the rate', () => {
+  it('allows a burst, then refuses, telling the source once per window', async () => {
     const limiter = new SourceRateLimiter(10, 3, 100);
-    const at = 1_000_000;
-    expect([1, 2, 3].map(() => limiter.take('10.0.0.1', at))).toEqual(['allowed', 'allowed', 'allowed']);
-    expect(limiter.take('10.0.0.1', at)).toBe('refused-first');
-    expect(limiter.take('10.0.0.1', at)).toBe('refused');
-    expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(1);
-    expect(limiter.take('10.0.0.2', at)).toBe('allowed');
-    expect(limiter.take('10.0.0.1', at + 100)).toBe('allowed');
-    expect(limiter.take('10.0.0.1', at + 100)).toBe('refused-first');
+    expect((await takeMany(limiter, '10.0.0.1', 3)).map((decision) => decision.allowed)).toEqual([true, true, true]);
+    expect(await limiter.take('10.0.0.1')).toEqual({ allowed: false, tellSource: true, retryAfterSeconds: 1 });
+    expect(await limiter.take('10.0.0.1')).toMatchObject({ allowed: false, tellSource: false });
+    expect(await limiter.take('10.0.0.2')).toEqual({ allowed: true });
   });
 
-  it('keeps at most maxSources buckets and forgets sources whose bucket refilled', () => {
-    const limiter = new SourceRateLimiter(10, 2, 3);
-    for (const source of ['a', 'b', 'c', 'd']) limiter.take(source, 0);
+  it('allows the source again once its window has passed', async () => {
+    const limiter = new SourceRateLimiter(40, 2, 100);
+    await takeMany(limiter, 'a', 3);
+    await delay(80);
+    expect((await takeMany(limiter, 'a', 3)).map((decision) => decision.allowed)).toEqual([true, true, false]);
+  });
+
+  it('keeps at most maxSources and forgets sources whose window passed', async () => {
+    const limiter = new SourceRateLimiter(40, 2, 3);
+    for (const source of ['a', 'b', 'c', 'd']) await limiter.take(source);
     expect(limiter.size).toBe(3);
-    limiter.take('e', 5_000);
+    await delay(80);
+    await limiter.take('e');
     expect(limiter.size).toBe(1);
+  });
+
+  it('gives a source forgotten for room a fresh window', async () => {
+    const limiter = new SourceRateLimiter(1, 2, 1);
+    await takeMany(limiter, 'a', 3);
+    await limiter.take('b');
+    expect((await limiter.take('a')).allowed).toBe(true);
   });
 });

@@ -1,68 +1,67 @@
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-  /** Whether this source was already told to wait since it last had a token. */
-  warned: boolean;
-}
+import { LRUCache } from 'lru-cache';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
-export type RateDecision = 'allowed' | 'refused' | 'refused-first';
+export type RateDecision =
+  | { readonly allowed: true }
+  /** `tellSource` once per window, so a source is told to wait once, not once per packet. */
+  | { readonly allowed: false; readonly tellSource: boolean; readonly retryAfterSeconds: number };
+
+const ALLOWED: RateDecision = { allowed: true };
 
 /**
- * A token bucket per source address, in this process's memory: UDP packets
+ * A rate limit per source address, in this process's memory: UDP packets
  * are cheap to forge and to send, so the check must cost less than a round
- * trip to a shared store. Each node enforces the limit on its own. Memory is
- * bounded: buckets that refilled are swept, and past `maxSources` the oldest
- * is forgotten.
+ * trip to a shared store. Each node enforces the limit on its own: `burst`
+ * datagrams per window of `burst / ratePerSecond` seconds (rate-limiter-
+ * flexible, fixed window). Memory is bounded even against forged sources:
+ * past `maxSources` sources seen within a window the least recent one is
+ * forgotten (it starts a fresh window if it comes back).
  */
 export class SourceRateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
-  private lastSweep = 0;
+  private readonly limiter: RateLimiterMemory;
+  private readonly sources: LRUCache<string, true>;
+  private readonly burst: number;
+  private readonly windowMs: number;
+  private purgedAt = 0;
 
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
-    private readonly maxSources: number,
-  ) {}
+  constructor(ratePerSecond: number, burst: number, maxSources: number) {
+    const windowSeconds = burst / ratePerSecond;
+    this.burst = burst;
+    this.windowMs = windowSeconds * 1000;
+    this.limiter = new RateLimiterMemory({ keyPrefix: 'udp', points: burst, duration: windowSeconds });
+    this.sources = new LRUCache<string, true>({
+      max: maxSources,
+      ttl: this.windowMs,
+      dispose: (_value, source, reason) => {
+        if (reason === 'evict') void this.limiter.delete(source);
+      },
+    });
+  }
 
-  /** Sources with a bucket: seen recently enough to be still refilling. */
+  /** Sources seen within about the last two windows (those evicted for room excepted). */
   get size(): number {
-    return this.buckets.size;
+    return this.sources.size;
   }
 
-  /** `refused-first` once per refusal streak, so the source may be told to wait once, not once per packet. */
-  take(source: string, now = Date.now()): RateDecision {
-    this.sweep(now);
-    let bucket = this.buckets.get(source);
-    if (!bucket) {
-      if (this.buckets.size >= this.maxSources) this.buckets.delete(this.buckets.keys().next().value as string);
-      bucket = { tokens: this.burst, updatedAt: now, warned: false };
-      this.buckets.set(source, bucket);
+  /** Takes one datagram from `source`'s budget. */
+  async take(source: string): Promise<RateDecision> {
+    const now = performance.now();
+    if (now - this.purgedAt >= this.windowMs) {
+      // At most once a window, so a datagram costs O(1); sources refilled since are dropped from `size`.
+      this.purgedAt = now;
+      this.sources.purgeStale();
     }
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.ratePerSecond);
-    bucket.updatedAt = now;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      bucket.warned = false;
-      return 'allowed';
-    }
-    if (bucket.warned) return 'refused';
-    bucket.warned = true;
-    return 'refused-first';
-  }
-
-  /** Seconds until `source` has a token again. */
-  retryAfterSeconds(source: string): number {
-    const bucket = this.buckets.get(source);
-    if (!bucket || bucket.tokens >= 1) return 0;
-    return Math.ceil((1 - bucket.tokens) / this.ratePerSecond);
-  }
-
-  private sweep(now: number): void {
-    const refillMs = (this.burst / this.ratePerSecond) * 1000;
-    if (now - this.lastSweep < Math.max(refillMs, 1000)) return;
-    this.lastSweep = now;
-    for (const [source, bucket] of this.buckets) {
-      if (now - bucket.updatedAt >= refillMs) this.buckets.delete(source);
+    this.sources.set(source, true);
+    try {
+      await this.limiter.consume(source);
+      return ALLOWED;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return {
+        allowed: false,
+        tellSource: rejection.consumedPoints === this.burst + 1,
+        retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+      };
     }
   }
 }

@@ -7,7 +7,7 @@ import type { Principal } from '../../platform/http/principal.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { PacketActions } from './packet-actions.js';
 import { chargeUser } from './packet-budget.js';
-import { SourceRateLimiter } from './source-rate-limiter.js';
+import { type RateDecision, SourceRateLimiter } from './source-rate-limiter.js';
 import { decodeDatagram, encodeDatagram } from './udp-datagram.js';
 import type { VerifiedTokenCache } from './verified-token-cache.js';
 import { type WireCode, codeOf, refusal } from './wire-errors.js';
@@ -90,21 +90,26 @@ export class UdpListener {
   }
 
   private onDatagram(datagram: Buffer, from: RemoteInfo): void {
-    const { metrics, limits } = this.context;
+    const { limits } = this.context;
     if (this.closing) return;
     if (datagram.length === 0 || datagram.length > limits.maxDatagramBytes) {
       this.dropped('PACKET_TOO_LARGE');
       return;
     }
-    const decision = this.limiter.take(from.address);
+    void this.limiter.take(from.address).then((decision) => this.admit(datagram, from, decision));
+  }
+
+  private admit(datagram: Buffer, from: RemoteInfo, decision: RateDecision): void {
+    const { metrics, limits } = this.context;
+    if (this.closing) return;
     metrics.connections.set({ transport: 'udp' }, this.limiter.size);
-    if (decision !== 'allowed') {
+    if (!decision.allowed) {
       this.dropped('FLOOD_WAIT');
-      if (decision === 'refused-first') {
-        const wait = this.limiter.retryAfterSeconds(from.address);
+      if (decision.tellSource) {
+        const wait = decision.retryAfterSeconds;
         const packet: ServerPacket = {
           packet_type: 'Error',
-          error: { code: 'FLOOD_WAIT', message: `retry in ${wait} s`, retry_after: Math.max(1, wait) },
+          error: { code: 'FLOOD_WAIT', message: `retry in ${wait} s`, retry_after: wait },
         };
         this.reply(packet, detectFraming(datagram[0]!), from, datagram.length);
       }
