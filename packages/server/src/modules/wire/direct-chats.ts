@@ -1,10 +1,6 @@
 import type { ChatId, UserId } from '@kaif/protocol';
+import { LRUCache } from 'lru-cache';
 import type { MessagingApi } from '../messaging/api.js';
-
-interface Entry {
-  readonly chatIds: Promise<readonly ChatId[]>;
-  readonly expiresAt: number;
-}
 
 const LOOKUPS_AT_ONCE = 16;
 
@@ -12,29 +8,24 @@ const LOOKUPS_AT_ONCE = 16;
  * A user's direct chats, where their status is announced. The messaging
  * interface does not say a chat's type; a direct chat is one with exactly
  * two members (the rule the WebSocket gateway uses too), so a two-member
- * group counts as well. Kept in memory for `ttlMs`, since a client may send
- * Status often: a chat created meanwhile is announced to after at most that.
+ * group counts as well. Kept in memory for `ttlMs` (lru-cache, at most
+ * `maxEntries` users), since a client may send Status often: a chat created
+ * meanwhile is announced to after at most that.
  */
 export class DirectChats {
-  private readonly entries = new Map<UserId, Entry>();
+  private readonly chats: LRUCache<UserId, readonly ChatId[]>;
 
   constructor(
     private readonly messaging: MessagingApi,
-    private readonly ttlMs: number,
-    private readonly maxEntries: number,
-  ) {}
+    ttlMs: number,
+    maxEntries: number,
+  ) {
+    this.chats = new LRUCache<UserId, readonly ChatId[]>({ max: maxEntries, ttl: ttlMs, fetchMethod: (userId) => this.lookUp(userId) });
+  }
 
-  of(userId: UserId, now = Date.now()): Promise<readonly ChatId[]> {
-    const cached = this.entries.get(userId);
-    if (cached && cached.expiresAt > now) return cached.chatIds;
-    const chatIds = this.lookUp(userId);
-    this.entries.delete(userId);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as UserId);
-    this.entries.set(userId, { chatIds, expiresAt: now + this.ttlMs });
-    chatIds.catch(() => {
-      if (this.entries.get(userId)?.chatIds === chatIds) this.entries.delete(userId);
-    });
-    return chatIds;
+  /** Concurrent calls for one user share one lookup; a failed lookup is not kept. */
+  async of(userId: UserId): Promise<readonly ChatId[]> {
+    return (await this.chats.fetch(userId))!;
   }
 
   private async lookUp(userId: UserId): Promise<readonly ChatId[]> {

@@ -1,4 +1,5 @@
 import type { SessionId, UserId } from '@kaif/protocol';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Principal } from '../../platform/http/principal.js';
@@ -21,33 +22,48 @@ function countingIdentity(): IdentityApi & { calls: number } {
 }
 
 describe('VerifiedTokenCache', () => {
-  it('asks identity once per token within the TTL, and again after it', async () => {
+  it('asks identity once per token within the TTL, concurrent datagrams included, and again after it', async () => {
     const identity = countingIdentity();
-    const cache = new VerifiedTokenCache(identity, 1_000, 10);
-    await Promise.all([cache.principalOf('a', 0), cache.principalOf('a', 10)]);
-    await cache.principalOf('a', 999);
+    const cache = new VerifiedTokenCache(identity, 60, 10);
+    const [first, second] = await Promise.all([cache.principalOf('a'), cache.principalOf('a')]);
+    expect(first).toEqual(second);
+    expect(first.userId).toBe('user-a');
+    await cache.principalOf('a');
     expect(identity.calls).toBe(1);
-    await cache.principalOf('a', 1_000);
+    await delay(80);
+    await cache.principalOf('a');
     expect(identity.calls).toBe(2);
   });
 
   it('does not keep a failed check', async () => {
     const identity = countingIdentity();
     const cache = new VerifiedTokenCache(identity, 1_000, 10);
-    await expect(cache.principalOf('bad', 0)).rejects.toThrow(KaifError);
-    await expect(cache.principalOf('bad', 1)).rejects.toThrow(KaifError);
+    await expect(cache.principalOf('bad')).rejects.toThrow(KaifError);
+    await expect(cache.principalOf('bad')).rejects.toThrow(KaifError);
     expect(identity.calls).toBe(2);
   });
 
   it('forgets the tokens of revoked sessions at once', async () => {
     const identity = countingIdentity();
     const cache = new VerifiedTokenCache(identity, 60_000, 10);
-    await cache.principalOf('a', 0);
-    await cache.principalOf('b', 0);
+    await cache.principalOf('a');
+    await cache.principalOf('b');
     cache.forget({ userId: 'user-a' as UserId, sessionIds: ['session-a' as SessionId] });
-    await new Promise((resolve) => setImmediate(resolve));
-    await cache.principalOf('a', 1);
-    await cache.principalOf('b', 1);
+    await cache.principalOf('a');
+    await cache.principalOf('b');
     expect(identity.calls).toBe(3);
+  });
+
+  it('keeps at most maxEntries tokens, forgetting the least recently used', async () => {
+    const identity = countingIdentity();
+    const cache = new VerifiedTokenCache(identity, 60_000, 2);
+    await cache.principalOf('a');
+    await cache.principalOf('b');
+    await cache.principalOf('a');
+    await cache.principalOf('c');
+    await cache.principalOf('a');
+    expect(identity.calls).toBe(3);
+    await cache.principalOf('b');
+    expect(identity.calls).toBe(4);
   });
 });

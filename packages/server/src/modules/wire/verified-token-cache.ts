@@ -1,52 +1,36 @@
+import { LRUCache } from 'lru-cache';
 import type { Principal } from '../../platform/http/principal.js';
 import type { IdentityApi } from '../identity/api.js';
 import { type RevokedSessions, covers } from './session-revocations.js';
 
-interface Entry {
-  readonly principal: Promise<Principal>;
-  readonly expiresAt: number;
-}
-
 /**
  * Verified UDP tokens, kept in memory for `ttlMs` so a stream of datagrams
- * costs one identity check, not one each. A revoked session stops working at
+ * costs one identity check, not one each (lru-cache, at most `maxEntries`,
+ * least recently used forgotten first). A revoked session stops working at
  * once on this node (revocation events evict it) and within `ttlMs` on every
- * node. Failed checks are not kept. Concurrent datagrams with the same new
- * token share one check.
+ * node; a check still in flight when the revocation arrives may be kept, for
+ * at most `ttlMs`. Failed checks are not kept. Concurrent datagrams with the
+ * same new token share one check.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly principals: LRUCache<string, Principal>;
 
-  constructor(
-    private readonly identity: IdentityApi,
-    private readonly ttlMs: number,
-    private readonly maxEntries: number,
-  ) {}
+  constructor(identity: IdentityApi, ttlMs: number, maxEntries: number) {
+    this.principals = new LRUCache<string, Principal>({
+      max: maxEntries,
+      ttl: ttlMs,
+      fetchMethod: (token) => identity.authenticate(token),
+    });
+  }
 
   /** The token's principal; throws as `IdentityApi.authenticate` does. */
-  principalOf(token: string, now = Date.now()): Promise<Principal> {
-    const cached = this.entries.get(token);
-    if (cached && cached.expiresAt > now) return cached.principal;
-    if (cached) this.entries.delete(token);
-    const principal = this.identity.authenticate(token);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(token, { principal, expiresAt: now + this.ttlMs });
-    principal.catch(() => {
-      if (this.entries.get(token)?.principal === principal) this.entries.delete(token);
-    });
-    return principal;
+  async principalOf(token: string): Promise<Principal> {
+    return (await this.principals.fetch(token))!;
   }
 
   forget(revoked: RevokedSessions): void {
-    for (const [token, entry] of this.entries) {
-      void entry.principal.then(
-        (principal) => {
-          if (covers(revoked, principal.userId, principal.sessionId) && this.entries.get(token) === entry) {
-            this.entries.delete(token);
-          }
-        },
-        () => {},
-      );
+    for (const [token, principal] of this.principals.entries()) {
+      if (covers(revoked, principal.userId, principal.sessionId)) this.principals.delete(token);
     }
   }
 }
