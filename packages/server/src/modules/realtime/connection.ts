@@ -13,7 +13,7 @@ import type { Logger } from '../../platform/logging/logger.js';
 import type { IdentityApi, SessionsRevokedEvent } from '../identity/api.js';
 import { type ChatEvent, type LiveChatEvent, type MessagingApi, atCapacity } from '../messaging/api.js';
 import type { ChatFanout, ChatListener, PresenceUpdate } from './chat-fanout.js';
-import { FeedFollower } from './feed-follower.js';
+import { FeedFollower, type FeedSink } from './feed-follower.js';
 import type { FrameBudget } from './frame-budget.js';
 import { decodeClientFrame } from './frame-decoder.js';
 import type { GatewayOptions } from './gateway-options.js';
@@ -46,8 +46,13 @@ let connectionsOpened = 0;
  * One WebSocket client: authentication, its frames, and its view of the
  * user's feed. A connection's failure (bad frame, slow reads, flooding) is
  * answered on that connection only.
+ *
+ * Thousands are open at once, so an idle one holds only what it needs (see
+ * README, "Memory"): it is its own feed sink (no closures per connection),
+ * holds no timer once authenticated (the gateway's heartbeat sweeps every
+ * connection), and keeps nothing of the upgrade request.
  */
-export class Connection implements ChatListener, UserListener {
+export class Connection implements ChatListener, UserListener, FeedSink {
   userId = '' as UserId;
   private sessionId = '' as SessionId;
   private state: State = 'awaiting-auth';
@@ -55,19 +60,18 @@ export class Connection implements ChatListener, UserListener {
   private online = false;
   private follower: FeedFollower | undefined;
   private readonly chats = new Set<ChatId>();
-  private readonly waiting: string[] = [];
+  /** Frames that arrived while authenticating; allocated only then. */
+  private waiting: string[] | undefined;
   /** This connection's key in the shared frame budget. */
   private readonly id = ++connectionsOpened;
-  private readonly authTimer: NodeJS.Timeout;
-  /** Resolves once everything the connection held is released. */
-  readonly released: Promise<void>;
-  private release!: () => void;
+  private authTimer: NodeJS.Timeout | undefined;
 
+  /** `released` is called once everything the connection held is released. */
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: ConnectionDeps,
+    private readonly released: (connection: Connection) => void,
   ) {
-    this.released = new Promise((resolve) => (this.release = resolve));
     this.authTimer = setTimeout(() => this.refuse('timeout', 'authenticate within the time limit'), deps.options.authTimeoutMs);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('pong', () => {
@@ -77,7 +81,12 @@ export class Connection implements ChatListener, UserListener {
     socket.on('error', (error) => deps.logger.debug({ err: error.message, userId: this.userId || undefined }, 'socket error'));
   }
 
-  /** Called at each heartbeat: drops a peer that did not answer the previous ping. */
+  /** This connection's slot in the gateway's heartbeat wheel. */
+  slot(slots: number): number {
+    return this.id % slots;
+  }
+
+  /** Called at each heartbeat of this connection: drops a peer that did not answer the previous ping. */
   heartbeat(): void {
     if (!this.alive) {
       this.socket.terminate();
@@ -132,6 +141,7 @@ export class Connection implements ChatListener, UserListener {
       // Replayed after `ready`, these draw on the frame bucket: more than its
       // burst would be refused anyway, so a client that does not wait for
       // `ready` is cut off rather than buffered without bound.
+      this.waiting ??= [];
       if (this.waiting.length >= this.deps.options.frameBurst) {
         this.deps.metrics.frameIn('flooded');
         this.close(CLOSE_CODES.POLICY_VIOLATION, 'too many frames before ready');
@@ -250,6 +260,7 @@ export class Connection implements ChatListener, UserListener {
     }
     if (this.isClosed()) return;
     clearTimeout(this.authTimer);
+    this.authTimer = undefined;
     // Subscribe before any feed read, so nothing committed after the read is missed.
     this.deps.users.join(this);
     try {
@@ -263,30 +274,25 @@ export class Connection implements ChatListener, UserListener {
       return;
     }
     if (this.isClosed()) return;
-    this.follower = new FeedFollower(
-      this.deps.messaging,
-      this.userId,
-      {
-        event: (event, cursor, live) => this.deliver(event, cursor, live),
-        synced: (cursor) => this.send({ type: 'synced', cursor }),
-        failed: (error) => this.feedFailed(error),
-      },
-      this.deps.options.replayPageSize,
-    );
+    this.follower = new FeedFollower(this.deps.messaging, this.userId, this, this.deps.options.replayPageSize);
     this.state = 'ready';
     this.online = true;
     this.send({ type: 'ready', userId: this.userId });
     void this.deps.presence
       .connected(this.userId)
       .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'presence not recorded'));
-    for (const waiting of this.waiting.splice(0)) this.receive(Buffer.from(waiting), false);
+    const waiting = this.waiting ?? [];
+    this.waiting = undefined;
+    for (const text of waiting) this.receive(Buffer.from(text), false);
   }
 
   private isClosed(): boolean {
     return this.state === 'closed' || this.socket.readyState !== WebSocket.OPEN;
   }
 
-  private deliver(event: ChatEvent, cursor: string, live: boolean): void {
+  // FeedSink: what the follower reads from the feed.
+
+  event(event: ChatEvent, cursor: string, live: boolean): void {
     this.send({ type: event.type, cursor, chatId: event.chatId, seq: event.seq, at: event.at, data: event.data } as ServerFrame);
     this.deps.metrics.deliveries.inc();
     if (live) this.deps.metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(event.at)) / 1000);
@@ -296,7 +302,11 @@ export class Connection implements ChatListener, UserListener {
     }
   }
 
-  private feedFailed(error: unknown): void {
+  synced(cursor: string): void {
+    this.send({ type: 'synced', cursor });
+  }
+
+  failed(error: unknown): void {
     if (error instanceof KaifError && error.code === 'CURSOR_INVALID') {
       this.sendError(undefined, error.toPayload());
       return;
@@ -350,6 +360,7 @@ export class Connection implements ChatListener, UserListener {
   private async closed(): Promise<void> {
     this.state = 'closed';
     clearTimeout(this.authTimer);
+    this.authTimer = undefined;
     this.follower?.stop();
     if (this.userId) this.deps.users.leave(this);
     for (const chatId of [...this.chats]) this.leaveChat(chatId);
@@ -359,7 +370,7 @@ export class Connection implements ChatListener, UserListener {
         .disconnected(this.userId)
         .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message, userId: this.userId }, 'presence not cleared'));
     }
-    this.release();
+    this.released(this);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_CODES } from '@kaif/protocol';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { HttpServer } from '../../platform/http/http-server.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 
@@ -18,16 +18,29 @@ export interface GatewayDeps extends ConnectionDeps {
 const WS_PATH = '/ws';
 /** How long shutdown waits for clients to acknowledge the close before cutting them off. */
 const CLOSE_GRACE_MS = 2000;
+/** The heartbeat wheel's slots: each tick pings one slot's connections, so pings are spread over the interval. */
+const HEARTBEAT_SLOTS = 8;
 
 /**
  * `GET /ws` on the HTTP port: upgrades allowed requests and tracks the
  * connections for heartbeats and shutdown.
+ *
+ * Heartbeats are one timer wheel for all connections, not a timer each: one
+ * interval ticks `HEARTBEAT_SLOTS` times per `heartbeatMs`, each tick visits
+ * the connections of one slot (by connection number), so every connection is
+ * pinged once per `heartbeatMs` and one that did not answer the previous
+ * ping is dropped at its next visit: between one and two intervals after it
+ * fell silent.
  */
 export class Gateway {
   private readonly server: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private tick = 0;
+  /** Resolves shutdown's wait once the last connection let go. */
+  private whenEmpty: (() => void) | undefined;
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head);
+  private readonly onReleased = (connection: Connection) => this.released(connection);
 
   constructor(private readonly deps: GatewayDeps) {
     this.server = new WebSocketServer({
@@ -44,10 +57,7 @@ export class Gateway {
 
   open(): void {
     this.deps.http.server.on('upgrade', this.onUpgrade);
-    this.heartbeat = setInterval(() => {
-      for (const connection of this.connections) connection.heartbeat();
-      this.deps.onHeartbeat();
-    }, this.deps.options.heartbeatMs);
+    this.heartbeat = setInterval(() => this.beat(), this.deps.options.heartbeatMs / HEARTBEAT_SLOTS);
     this.heartbeat.unref();
   }
 
@@ -55,9 +65,11 @@ export class Gateway {
   async close(): Promise<void> {
     this.deps.http.server.off('upgrade', this.onUpgrade);
     clearInterval(this.heartbeat);
-    const connections = [...this.connections];
-    for (const connection of connections) connection.close(CLOSE_CODES.GOING_AWAY, 'server shutting down');
-    const released = Promise.all(connections.map((connection) => connection.released));
+    const released = new Promise<void>((resolve) => {
+      this.whenEmpty = resolve;
+      if (this.connections.size === 0) resolve();
+    });
+    for (const connection of this.connections) connection.close(CLOSE_CODES.GOING_AWAY, 'server shutting down');
     const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
     await Promise.race([released, grace]);
     for (const connection of this.connections) connection.terminate();
@@ -84,22 +96,32 @@ export class Gateway {
     // Connection attempts draw on the address's cluster-wide budget, like
     // API requests, so a reconnect storm cannot exhaust the gateway.
     this.deps.flood.consumeIp(this.deps.clientIpOf(request)).then(
-      () =>
-        this.server.handleUpgrade(request, socket, head, (ws) => {
-          const connection = new Connection(ws, this.deps);
-          this.connections.add(connection);
-          this.deps.metrics.connections.inc();
-          void connection.released.then(() => {
-            this.connections.delete(connection);
-            this.deps.metrics.connections.dec();
-          });
-        }),
+      () => this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws)),
       (error: unknown) => {
         this.deps.metrics.authFailures.inc({ reason: 'flood' });
         const retryAfter = (error as { retryAfter?: number }).retryAfter ?? 1;
         reject(socket, 429, 'Too Many Requests', `Retry-After: ${retryAfter}\r\n`);
       },
     );
+  }
+
+  /** Outside `upgrade`, so nothing the connection holds keeps the upgrade request alive. */
+  private accept(ws: WebSocket): void {
+    this.connections.add(new Connection(ws, this.deps, this.onReleased));
+    this.deps.metrics.connections.inc();
+  }
+
+  private released(connection: Connection): void {
+    this.connections.delete(connection);
+    this.deps.metrics.connections.dec();
+    if (this.connections.size === 0) this.whenEmpty?.();
+  }
+
+  /** One tick of the heartbeat wheel; a full turn also refreshes presence. */
+  private beat(): void {
+    const slot = this.tick++ % HEARTBEAT_SLOTS;
+    for (const connection of this.connections) if (connection.slot(HEARTBEAT_SLOTS) === slot) connection.heartbeat();
+    if (slot === HEARTBEAT_SLOTS - 1) this.deps.onHeartbeat();
   }
 }
 
