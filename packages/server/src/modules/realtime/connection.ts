@@ -42,6 +42,10 @@ type State = 'awaiting-auth' | 'authenticating' | 'ready' | 'closed';
 
 let connectionsOpened = 0;
 
+/** Where a socket's shared listeners find their connection: no closure per connection. */
+const CONNECTION = Symbol('connection');
+type OwnedSocket = WebSocket & { [CONNECTION]: Connection };
+
 /**
  * One WebSocket client: authentication, its frames, and its view of the
  * user's feed. A connection's failure (bad frame, slow reads, flooding) is
@@ -73,12 +77,22 @@ export class Connection implements ChatListener, UserListener, FeedSink {
     private readonly released: (connection: Connection) => void,
   ) {
     this.authTimer = setTimeout(() => this.refuse('timeout', 'authenticate within the time limit'), deps.options.authTimeoutMs);
-    socket.on('message', (data, isBinary) => this.receive(data, isBinary));
-    socket.on('pong', () => {
-      this.alive = true;
-    });
-    socket.on('close', () => void this.closed());
-    socket.on('error', (error) => deps.logger.debug({ err: error.message, userId: this.userId || undefined }, 'socket error'));
+    (socket as OwnedSocket)[CONNECTION] = this;
+    socket.on('message', onMessage);
+    socket.on('pong', onPong);
+    socket.on('close', onClose);
+    socket.on('error', onError);
+  }
+
+  // Socket events, from the listeners every connection shares (below the class).
+
+  /** The peer answered a ping. */
+  ponged(): void {
+    this.alive = true;
+  }
+
+  socketFailed(error: Error): void {
+    this.deps.logger.debug({ err: error.message, userId: this.userId || undefined }, 'socket error');
   }
 
   /** This connection's slot in the gateway's heartbeat wheel. */
@@ -130,7 +144,8 @@ export class Connection implements ChatListener, UserListener, FeedSink {
     }
   }
 
-  private receive(data: WebSocket.RawData, isBinary: boolean): void {
+  /** A frame from the socket. */
+  receive(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.state === 'closed') return;
     const text = isBinary ? null : data.toString();
     if (this.state === 'awaiting-auth') {
@@ -357,7 +372,8 @@ export class Connection implements ChatListener, UserListener, FeedSink {
     this.close(CLOSE_CODES.UNAUTHORIZED, message);
   }
 
-  private async closed(): Promise<void> {
+  /** The socket closed: lets go of everything the connection held. */
+  async closed(): Promise<void> {
     this.state = 'closed';
     clearTimeout(this.authTimer);
     this.authTimer = undefined;
@@ -372,6 +388,22 @@ export class Connection implements ChatListener, UserListener, FeedSink {
     }
     this.released(this);
   }
+}
+
+function onMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  (this as OwnedSocket)[CONNECTION].receive(data, isBinary);
+}
+
+function onPong(this: WebSocket): void {
+  (this as OwnedSocket)[CONNECTION].ponged();
+}
+
+function onClose(this: WebSocket): void {
+  void (this as OwnedSocket)[CONNECTION].closed();
+}
+
+function onError(this: WebSocket, error: Error): void {
+  (this as OwnedSocket)[CONNECTION].socketFailed(error);
 }
 
 /** Errors that mean the token itself is no good, as opposed to not checkable now. */

@@ -28,7 +28,9 @@ type Task = () => Promise<void>;
 export class FeedFollower {
   private cursor: string | null = null;
   private pending: LiveChatEvent[] = [];
-  private queue: Promise<void> = Promise.resolve();
+  /** The tail of this connection's work; undefined when there is none, so an idle follower holds no promise. */
+  private queue: Promise<void> | undefined;
+  private queued = 0;
   private drainQueued = false;
   private generation = 0;
 
@@ -77,7 +79,15 @@ export class FeedFollower {
   }
 
   private enqueue(task: Task): Promise<void> {
-    this.queue = this.queue.then(task, task);
+    this.queued++;
+    const run = async () => {
+      try {
+        await task();
+      } finally {
+        if (--this.queued === 0) this.queue = undefined;
+      }
+    };
+    this.queue = (this.queue ?? Promise.resolve()).then(run, run);
     return this.queue;
   }
 
