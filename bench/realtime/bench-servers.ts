@@ -13,12 +13,16 @@ export interface BenchServer {
   readonly url: string;
 }
 
-/** Resident memory of a process, in bytes (Linux). */
 /** Resident memory of a process and all its descendants (cluster workers included). */
 export function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   const own = match ? Number(match[1]) * 1024 : 0;
   return own + childrenOf(pid).reduce((sum, child) => sum + rssBytes(child), 0);
+}
+
+/** A process and all its descendants (Linux). */
+export function processTree(pid: number): number[] {
+  return [pid, ...childrenOf(pid).flatMap(processTree)];
 }
 
 function childrenOf(pid: number): number[] {
