@@ -1,32 +1,18 @@
+import { TTLCache } from '@isaacs/ttlcache';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { CheckResult } from '../health/health.js';
 import type { KeyValueStore, RateLimitOptions } from './key-value-store.js';
 
-interface Entry {
-  value: string;
-  expiresAt: number;
-}
-
-const SWEEP_INTERVAL_MS = 30_000;
-
-/** In-process store for the one-process shape. Single-node only. */
-export function createMemoryKeyValueStore(now: () => number = Date.now): KeyValueStore {
-  const entries = new Map<string, Entry>();
-  const sweeper = setInterval(() => {
-    const time = now();
-    for (const [key, entry] of entries) if (entry.expiresAt <= time) entries.delete(key);
-  }, SWEEP_INTERVAL_MS);
-  sweeper.unref();
-
-  const live = (key: string): Entry | undefined => {
-    const entry = entries.get(key);
-    if (entry && entry.expiresAt <= now()) {
-      entries.delete(key);
-      return undefined;
-    }
-    return entry;
-  };
-  const expiry = (ttlMs: number | undefined) => (ttlMs === undefined ? Number.POSITIVE_INFINITY : now() + ttlMs);
+/**
+ * In-process store for the one-process shape. Single-node only. Entries live
+ * in a @isaacs/ttlcache: expired ones are never read (each read checks the
+ * age) and are purged by its one timer.
+ */
+export function createMemoryKeyValueStore(): KeyValueStore {
+  const entries = new TTLCache<string, string>({ ttl: Number.POSITIVE_INFINITY, checkAgeOnGet: true, checkAgeOnHas: true });
+  // ttlcache wants a positive whole number of milliseconds or Infinity.
+  const ttlOf = (ttlMs: number | undefined) => (ttlMs === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.ceil(ttlMs)));
+  const read = (key: string) => entries.get(key) ?? null;
 
   return {
     kind: 'memory',
@@ -36,26 +22,28 @@ export function createMemoryKeyValueStore(now: () => number = Date.now): KeyValu
       return { status: 'up', detail: 'in-process' };
     },
     async get(key) {
-      return live(key)?.value ?? null;
+      return read(key);
     },
     async getMany(keys) {
-      return keys.map((key) => live(key)?.value ?? null);
+      return keys.map(read);
     },
     async set(key, value, ttlMs) {
-      entries.set(key, { value, expiresAt: expiry(ttlMs) });
+      entries.set(key, value, { ttl: ttlOf(ttlMs) });
     },
     async setIfAbsent(key, value, ttlMs) {
-      if (live(key)) return false;
-      entries.set(key, { value, expiresAt: expiry(ttlMs) });
+      if (entries.has(key)) return false;
+      entries.set(key, value, { ttl: ttlOf(ttlMs) });
       return true;
     },
     async delete(key) {
       entries.delete(key);
     },
     async increment(key, by = 1, ttlMs) {
-      const entry = live(key);
-      const next = (entry ? Number(entry.value) : 0) + by;
-      entries.set(key, { value: String(next), expiresAt: entry ? entry.expiresAt : expiry(ttlMs) });
+      const current = entries.get(key);
+      const next = (current === undefined ? 0 : Number(current)) + by;
+      // An existing key keeps its expiry, as Redis INCR does.
+      if (current === undefined) entries.set(key, String(next), { ttl: ttlOf(ttlMs) });
+      else entries.set(key, String(next), { noUpdateTTL: true });
       return next;
     },
     rateLimiter(options: RateLimitOptions) {
@@ -67,8 +55,8 @@ export function createMemoryKeyValueStore(now: () => number = Date.now): KeyValu
       });
     },
     async close() {
-      clearInterval(sweeper);
       entries.clear();
+      entries.cancelTimer();
     },
   };
 }
