@@ -13,7 +13,8 @@
  * Every server process loads bench/support/heap-probe.mjs: before connecting
  * and at each step it runs a full GC and reports heap used and RSS; the
  * figures are the growth over the empty server divided by the connections,
- * summed over the process tree (cluster workers included). Writes
+ * summed over the process tree (cluster workers included), after a full GC
+ * in each; also the marginal cost between the first and the last step. Writes
  * bench/results/realtime-memory.{json,md} and two charts.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -86,6 +87,12 @@ interface TargetResult {
   readonly target: Target;
   readonly empty: Totals;
   readonly steps: readonly StepResult[];
+  /**
+   * Growth per connection between the first and the last step: what one more
+   * connection costs, without the fixed cost of the first ones (code compiled,
+   * pools and buffers grown, a worker's start-up).
+   */
+  readonly marginal: { readonly heapBytesPerConnection: number; readonly rssBytesPerConnection: number };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -190,7 +197,10 @@ async function runTarget(target: Target): Promise<TargetResult> {
       });
       process.stderr.write(`${target}: ${live} connected, heap ${(steps.at(-1)!.heapBytesPerConnection / 1024).toFixed(2)} KiB/conn\n`);
     }
-    return { target, empty, steps };
+    const [first, last] = [steps[0]!, steps.at(-1)!];
+    const slope = (pick: (totals: Totals) => number) =>
+      Math.round((pick(last.totals) - pick(first.totals)) / Math.max(1, last.connections - first.connections));
+    return { target, empty, steps, marginal: { heapBytesPerConnection: slope((t) => t.heapUsed), rssBytesPerConnection: slope((t) => t.rss) } };
   } finally {
     for (const child of generators) child.kill();
     await stopServer(server);
@@ -206,17 +216,23 @@ function markdown(results: readonly TargetResult[]): string {
   const lines = [
     `Idle connections: ${STEPS.join(' / ')}; Kaif: group chats of ${MEMBERS} accounts, ${ROOM_SIZE} connections per chat; baselines: rooms of ${ROOM_SIZE}`,
     '',
-    '| server | connections | heap used KiB/conn | RSS KiB/conn (after GC) | RSS KiB/conn (before GC) | heap × ws |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| server | connections | heap used KiB/conn | RSS KiB/conn | heap × ws |',
+    '|---|---:|---:|---:|---:|',
   ];
   for (const result of results) {
     for (const step of result.steps) {
       const ratio = ws ? `${(step.heapBytesPerConnection / ws.heapBytesPerConnection).toFixed(2)}×` : 'n/a';
-      lines.push(
-        `| ${NAMES[result.target]} | ${step.connections} | ${kib(step.heapBytesPerConnection)} | ${kib(step.rssBytesPerConnection)} | ${kib(step.rssBeforeGcBytesPerConnection)} | ${ratio} |`,
-      );
+      lines.push(`| ${NAMES[result.target]} | ${step.connections} | ${kib(step.heapBytesPerConnection)} | ${kib(step.rssBytesPerConnection)} | ${ratio} |`);
     }
   }
+  lines.push(
+    '',
+    `Marginal cost of one more connection (growth from ${STEPS[0]} to ${CLIENTS} connections):`,
+    '',
+    '| server | heap used KiB/conn | RSS KiB/conn |',
+    '|---|---:|---:|',
+    ...results.map((result) => `| ${NAMES[result.target]} | ${kib(result.marginal.heapBytesPerConnection)} | ${kib(result.marginal.rssBytesPerConnection)} |`),
+  );
   return `${lines.join('\n')}\n`;
 }
 
