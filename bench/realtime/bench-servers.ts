@@ -11,6 +11,8 @@ const KAIF_BIN = join(HERE, '../../packages/server/bin/kaif.js');
 export interface BenchServer {
   readonly child: ChildProcess;
   readonly url: string;
+  /** Kaif's data directory, to start it again on the same data. */
+  readonly dataDir?: string;
 }
 
 /** Resident memory of a process and all its descendants (cluster workers included). */
@@ -95,9 +97,9 @@ function waitForLine(child: ChildProcess, pick: (line: string) => string | undef
   });
 }
 
-/** `kaif start` on embedded defaults in a fresh data directory: the one-process shape. */
-export async function startKaif(scale?: ScaleEngines): Promise<BenchServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kaif-bench-'));
+/** `kaif start` on embedded defaults in a fresh data directory (or `dataDir`): the one-process shape. */
+export async function startKaif(scale?: ScaleEngines, dataDir?: string): Promise<BenchServer> {
+  dataDir ??= await mkdtemp(join(tmpdir(), 'kaif-bench-'));
   const child = spawn(process.execPath, [KAIF_BIN, 'start'], {
     env: {
       ...process.env,
@@ -120,7 +122,7 @@ export async function startKaif(scale?: ScaleEngines): Promise<BenchServer> {
   const port = await waitForLine(child, (line) =>
     line.includes('"kaif started"') ? String((JSON.parse(line) as { ports: { http: number } }).ports.http) : undefined,
   );
-  return { child, url: `http://127.0.0.1:${port}` };
+  return { child, url: `http://127.0.0.1:${port}`, dataDir };
 }
 
 export async function startBaseline(kind: 'ws' | 'socketio'): Promise<BenchServer> {

@@ -64,7 +64,8 @@ interface ProbeReport {
 }
 
 interface Totals {
-  readonly processes: number;
+  /** Each process's report: a cluster primary and its workers grow differently. */
+  readonly processes: readonly ProbeReport[];
   readonly rssBeforeGc: number;
   readonly rss: number;
   readonly heapUsed: number;
@@ -119,7 +120,7 @@ async function probe(server: BenchServer, dir: string, seq: number): Promise<Tot
   }
   const sum = (pick: (report: ProbeReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
   return {
-    processes: reports.length,
+    processes: reports,
     rssBeforeGc: sum((report) => report.rssBeforeGc),
     rss: sum((report) => report.rss),
     heapUsed: sum((report) => report.heapUsed),
@@ -144,12 +145,20 @@ async function runTarget(target: Target): Promise<TargetResult> {
   process.env.NODE_OPTIONS = `--import ${import.meta.resolve('../support/heap-probe.mjs')}`;
   process.env.BENCH_PROBE_DIR = dir;
   process.env.BENCH_HEAP_SNAPSHOT = values.snapshot ? '1' : '0';
+  const kaif = target === 'kaif' || target === 'kaif-scale';
   const scale = target === 'kaif-scale' ? await scaleEngines(WORKERS) : undefined;
-  const server = target === 'kaif' || target === 'kaif-scale' ? await startKaif(scale) : await startBaseline(target);
-  delete process.env.NODE_OPTIONS;
+  let server = kaif ? await startKaif(scale) : await startBaseline(target);
   const generators: ChildProcess[] = [];
   try {
-    const kaifRooms = target === 'kaif' || target === 'kaif-scale' ? await createKaifRooms(server.url, ROOMS, MEMBERS) : [];
+    const kaifRooms = kaif ? await createKaifRooms(server.url, ROOMS, MEMBERS) : [];
+    if (kaif) {
+      // Signing up hashes passwords (Argon2, tens of MiB each, in native
+      // threads); malloc keeps much of it. Start again on the same data, so
+      // the empty server's RSS is a server's, not the sign-ups' leftovers.
+      await stopServer(server);
+      server = await startKaif(scale, server.dataDir);
+    }
+    delete process.env.NODE_OPTIONS;
     await sleep(2000);
     let seq = 1;
     const empty = await probe(server, dir, seq);
