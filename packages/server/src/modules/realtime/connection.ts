@@ -11,10 +11,10 @@ import WebSocket from 'ws';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { IdentityApi, SessionsRevokedEvent } from '../identity/api.js';
-import { type ChatEvent, type LiveChatEvent, type MessagingApi, atCapacity } from '../messaging/api.js';
+import { type ChatEvent, type LiveChatEvent, type MessagingApi, AT_CAPACITY } from '../messaging/api.js';
 import type { ChatFanout, ChatListener, PresenceUpdate } from './chat-fanout.js';
 import { FeedFollower } from './feed-follower.js';
-import { decodeClientFrame } from './frame-decoder.js';
+import { checkClientFrame, decodeClientFrame, parseClientFrame } from './frame-decoder.js';
 import type { GatewayOptions } from './gateway-options.js';
 import type { PresenceTracker } from './presence-tracker.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
@@ -151,7 +151,15 @@ export class Connection implements ChatListener, UserListener {
   }
 
   private handle(text: string): void {
-    const decoded = decodeClientFrame(text);
+    const parsed = parseClientFrame(text);
+    // An overloaded server refuses a send before validating it: under a
+    // flood the refusals must cost next to nothing.
+    if (parsed.ok && parsed.value.type === 'message.send' && !this.deps.messaging.admitsSend(parsed.value.chatId as ChatId)) {
+      this.deps.metrics.frameIn('message.send');
+      this.sendRaw(atCapacityFrame(parsed.id), 'error');
+      return;
+    }
+    const decoded = parsed.ok ? checkClientFrame(parsed) : parsed;
     if (!decoded.ok) {
       this.deps.metrics.frameIn('invalid');
       this.sendError(decoded.id, { code: 'VALIDATION_FAILED', message: decoded.message, ...(decoded.field ? { field: decoded.field } : {}) });
@@ -170,12 +178,7 @@ export class Connection implements ChatListener, UserListener {
         void this.follower!.sync(frame.since);
         return;
       case 'message.send':
-        // An overloaded server refuses at once, before spending a flood-budget round trip.
-        if (!this.deps.messaging.admitsSend(frame.chatId)) {
-          this.sendError(frame.id, atCapacity().toPayload());
-          return;
-        }
-        // Sends draw on the user's cluster-wide budget, shared with the API.
+        // Admitted by `handle`. Sends draw on the user's cluster-wide budget, shared with the API.
         void this.deps.flood
           .consumeUser(this.userId)
           .then(() =>
@@ -308,9 +311,13 @@ export class Connection implements ChatListener, UserListener {
   }
 
   private send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame), frame.type);
+  }
+
+  private sendRaw(json: string, type: ServerFrame['type']): void {
     if (this.state === 'closed' || this.socket.readyState !== WebSocket.OPEN) return;
-    this.socket.send(JSON.stringify(frame));
-    this.deps.metrics.frameOut(frame.type);
+    this.socket.send(json);
+    this.deps.metrics.frameOut(type);
     if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) this.dropSlowConsumer();
   }
 
@@ -366,4 +373,11 @@ function frameIdOf(text: string | null): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const AT_CAPACITY_JSON = JSON.stringify(AT_CAPACITY);
+
+/** The refusal of a send at capacity, serialized without building an object per frame. */
+function atCapacityFrame(id: string | undefined): string {
+  return id === undefined ? `{"type":"error","error":${AT_CAPACITY_JSON}}` : `{"type":"error","id":${JSON.stringify(id)},"error":${AT_CAPACITY_JSON}}`;
 }

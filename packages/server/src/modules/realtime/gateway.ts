@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { CLOSE_CODES } from '@kaif/protocol';
 import { WebSocketServer } from 'ws';
 import type { HttpServer } from '../../platform/http/http-server.js';
+import { coalesceReplies } from './reply-coalescing.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 
 export interface GatewayDeps extends ConnectionDeps {
@@ -86,6 +87,7 @@ export class Gateway {
     this.deps.flood.consumeIp(this.deps.clientIpOf(request)).then(
       () =>
         this.server.handleUpgrade(request, socket, head, (ws) => {
+          coalesceReplies(socket);
           const connection = new Connection(ws, this.deps);
           this.connections.add(connection);
           this.deps.metrics.connections.inc();
