@@ -1,4 +1,4 @@
-import { FormatRegistry, type StringOptions, Type } from '@sinclair/typebox';
+import { FormatRegistry, Kind, type StringOptions, type TUnsafe, Type, TypeRegistry } from '@sinclair/typebox';
 
 /**
  * The one definition of text a client may send, shared by every transport:
@@ -6,6 +6,15 @@ import { FormatRegistry, type StringOptions, Type } from '@sinclair/typebox';
  * all check client strings against the `safe-text` format.
  */
 export const SAFE_TEXT_FORMAT = 'safe-text';
+
+/**
+ * The TypeBox kind of SafeText. JSON Schema counts `minLength`/`maxLength` in
+ * Unicode code points, and so does Ajv on HTTP, but TypeBox's own String
+ * counts UTF-16 code units: 4,096 emoji would pass over HTTP and fail in a
+ * WebSocket frame. A kind of our own lets TypeBox count as Ajv does, so a
+ * limit means the same on every transport.
+ */
+const SAFE_TEXT_KIND = 'SafeText';
 
 /** With the `u` flag a lone surrogate is one code point of category Cs; a valid pair is not. */
 const UNSAFE_CODE_POINT = /[\u0000\p{Cs}]/u;
@@ -23,13 +32,53 @@ export function isSafeText(text: string): boolean {
 /** What a validation error says about a string that is not safe text, after the field's name. */
 export const UNSAFE_TEXT_REASON = 'must not contain NUL or unpaired surrogate characters';
 
-// TypeBox looks formats up in a process-wide registry; Ajv gets the same
-// function from the HTTP server's options.
-FormatRegistry.Set(SAFE_TEXT_FORMAT, isSafeText);
+/** Unicode code points in `text`, as JSON Schema and Ajv count a string's length: a surrogate pair is one. */
+export function codePointLength(text: string): number {
+  let pairs = 0;
+  for (let index = 0; index < text.length - 1; index++) {
+    const unit = text.charCodeAt(index);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        pairs++;
+        index++;
+      }
+    }
+  }
+  return text.length - pairs;
+}
 
-/** A client-supplied string of safe text. */
-export function SafeText(options: StringOptions = {}) {
-  return Type.String({ description: 'Text without NUL or unpaired surrogate characters', ...options, format: SAFE_TEXT_FORMAT });
+/**
+ * Why `value` is not acceptable for a SafeText schema, in Ajv's words after
+ * the field's name, or undefined when it is. Every transport reports a
+ * refused string with this, so the same input is refused the same way.
+ */
+export function safeTextProblem(schema: StringOptions, value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be string';
+  const { minLength, maxLength } = schema;
+  // Code points never outnumber code units, and a non-empty string holds at
+  // least one, so most strings need no counting.
+  const counted = (maxLength !== undefined && value.length > maxLength) || (minLength !== undefined && minLength > 1);
+  const length = counted ? codePointLength(value) : value.length;
+  if (minLength !== undefined && length < minLength) return `must NOT have fewer than ${minLength} characters`;
+  if (maxLength !== undefined && length > maxLength) return `must NOT have more than ${maxLength} characters`;
+  return isSafeText(value) ? undefined : UNSAFE_TEXT_REASON;
+}
+
+// TypeBox looks formats and kinds up in process-wide registries; Ajv gets the
+// format from the HTTP server's options and reads the rest as JSON Schema.
+FormatRegistry.Set(SAFE_TEXT_FORMAT, isSafeText);
+TypeRegistry.Set<StringOptions>(SAFE_TEXT_KIND, (schema, value) => safeTextProblem(schema, value) === undefined);
+
+/** A client-supplied string of safe text; lengths count code points (see SAFE_TEXT_KIND). */
+export function SafeText(options: StringOptions = {}): TUnsafe<string> {
+  return Type.Unsafe<string>({
+    description: 'Text without NUL or unpaired surrogate characters',
+    ...options,
+    [Kind]: SAFE_TEXT_KIND,
+    type: 'string',
+    format: SAFE_TEXT_FORMAT,
+  });
 }
 
 /** A name other people see; the server stores it as normalizeDisplayText returns it. */

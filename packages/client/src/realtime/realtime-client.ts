@@ -3,7 +3,7 @@ import {
   ERRORS,
   type ErrorFrame,
   type PresenceEvent,
-  type RealtimeMessage,
+  type MessageView,
   type ServerFrame,
   type TypingEvent,
 } from '@kaif/protocol';
@@ -106,7 +106,7 @@ export class RealtimeClient extends TypedEmitter<RealtimeEvents> {
   }
 
   /** Resolves with the stored message once the server acked it; queued while offline. */
-  sendMessage(message: OutgoingMessage): Promise<RealtimeMessage> {
+  sendMessage(message: OutgoingMessage): Promise<MessageView> {
     const clientMsgId = message.clientMsgId ?? randomId();
     const { isNew, done } = this.queue.add(message, clientMsgId);
     if (isNew && this.synced) this.transmit(clientMsgId);

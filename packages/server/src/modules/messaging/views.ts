@@ -64,7 +64,7 @@ export const CHAT_COLUMNS = [
 export function toChat(row: ChatRow, viewer: string, role: ChatRole): ChatView {
   const peerId = row.type === 'direct' ? (row.direct_low === viewer ? row.direct_high : row.direct_low) : null;
   return {
-    id: row.id,
+    id: row.id as ChatId,
     type: row.type,
     title: row.title,
     description: row.description,
@@ -72,6 +72,6 @@ export function toChat(row: ChatRow, viewer: string, role: ChatRole): ChatView {
     lastSeq: row.last_seq,
     role,
     memberCount: row.member_count,
-    peerId,
+    peerId: peerId as UserId | null,
   };
 }
