@@ -1,4 +1,4 @@
-import { HISTORY_MAX_LIMIT, MESSAGE_MAX_CHARS } from '@kaif/protocol';
+import { ClientMsgId, HISTORY_MAX_LIMIT, MessageText, safeTextProblem } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Message, SendInput } from './api.js';
@@ -16,11 +16,19 @@ export interface HistoryPage {
   readonly limit?: number;
 }
 
+/**
+ * The limits every transport's schema applies, checked again here for
+ * callers inside the server, with the same words; a text of only
+ * whitespace passes a schema and is refused here, for every transport.
+ */
 function checkText(text: string): void {
-  const length = [...text].length;
-  if (length < 1 || length > MESSAGE_MAX_CHARS || !text.trim()) {
-    throw new KaifError('VALIDATION_FAILED', `text must hold 1 to ${MESSAGE_MAX_CHARS} characters`, { field: 'text' });
-  }
+  const problem = safeTextProblem(MessageText, text) ?? (text.trim() ? undefined : 'must not be blank');
+  if (problem) throw new KaifError('VALIDATION_FAILED', `text ${problem}`, { field: 'text' });
+}
+
+function checkClientMsgId(clientMsgId: string): void {
+  const problem = safeTextProblem(ClientMsgId, clientMsgId);
+  if (problem) throw new KaifError('VALIDATION_FAILED', `clientMsgId ${problem}`, { field: 'clientMsgId' });
 }
 
 /** Messages: sending (idempotent by clientMsgId), history, edits, deletes, forwards, read markers. */
@@ -44,9 +52,7 @@ export class MessageService {
    */
   private sendInto(userId: string, input: SendInput, forwardedFrom: Message['forwardedFrom']): Promise<SendOutcome> {
     checkText(input.text);
-    if (input.clientMsgId.length < 1 || input.clientMsgId.length > 64) {
-      throw new KaifError('VALIDATION_FAILED', 'clientMsgId must hold 1 to 64 characters', { field: 'clientMsgId' });
-    }
+    checkClientMsgId(input.clientMsgId);
     if (!isUuid(input.chatId)) throw new KaifError('CHAT_NOT_FOUND');
     const replyToId = input.replyToId ?? null;
     if (replyToId !== null && !isUuid(replyToId)) {

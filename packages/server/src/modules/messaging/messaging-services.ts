@@ -8,7 +8,7 @@ import { followEvent } from './follow-event.js';
 import { MembershipService } from './membership-service.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { MessageService } from './message-service.js';
-import { isUuid } from './views.js';
+import { directPeerOf, isUuid } from './views.js';
 
 /** Everything the module's routes use; `api` is what other modules see. */
 export interface MessagingServices {
@@ -37,6 +37,15 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
     async chatIdsOf(userId) {
       const rows = await db.selectFrom('messaging.members').select('chat_id').where('user_id', '=', userId).execute();
       return rows.map((row) => row.chat_id as ChatId);
+    },
+    async chatsOf(userId) {
+      const rows = await db
+        .selectFrom('messaging.members as m')
+        .innerJoin('messaging.chats as c', 'c.id', 'm.chat_id')
+        .select(['c.id', 'c.type', 'c.direct_low', 'c.direct_high'])
+        .where('m.user_id', '=', userId)
+        .execute();
+      return rows.map((row) => ({ chatId: row.id as ChatId, type: row.type, peerId: directPeerOf(row, userId) }));
     },
     async sharesChat(userId, otherId) {
       const row = await db

@@ -1,4 +1,4 @@
-import type { ChatId, UserId } from '@kaif/protocol';
+import { type ChatId, type PresenceStatus, PresenceStatusSchema, type UserId } from '@kaif/protocol';
 
 /**
  * Live-only chat traffic (not stored, at most once) shared by every
@@ -18,8 +18,6 @@ export interface TypingSignal {
   readonly expiresInMs?: number;
 }
 
-export type PresenceStatus = 'online' | 'offline' | 'away';
-
 export interface ChatPresenceUpdate {
   readonly userId: UserId;
   readonly status: PresenceStatus;
@@ -27,7 +25,7 @@ export interface ChatPresenceUpdate {
   readonly lastSeen: string | null;
 }
 
-const STATUSES = new Set<unknown>(['online', 'offline', 'away']);
+const STATUSES = new Set<unknown>(PresenceStatusSchema.anyOf.map((status) => status.const));
 
 export function isChatPresenceUpdate(value: unknown): value is ChatPresenceUpdate {
   const update = value as Partial<ChatPresenceUpdate> | null;
