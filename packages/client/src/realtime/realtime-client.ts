@@ -17,7 +17,7 @@ import { OPEN, type WebSocketFactory, type WebSocketLike } from './web-socket.js
 
 export type ConnectionState = 'connecting' | 'online' | 'offline';
 
-type ChatEventOf<T extends ChatEventFrame['type']> = Extract<ChatEventFrame, { type: T }>;
+export type ChatEventOf<T extends ChatEventFrame['type']> = Extract<ChatEventFrame, { type: T }>;
 
 export interface RealtimeEvents {
   'message.new': (event: ChatEventOf<'message.new'>) => void;
