@@ -34,6 +34,12 @@ describe('message limits', () => {
     expect(['', 'abc', '🌊', '🌊🌊x', 'a\ud800', '\udc00\ud800', '\ud800\udc00'].map(codePointLength)).toEqual([0, 3, 1, 3, 2, 2, 1]);
   });
 
+  it('check a pattern as HTTP validation does', () => {
+    const digits = { pattern: '^[0-9]+$' };
+    expect(safeTextProblem(digits, '042')).toBeUndefined();
+    expect(safeTextProblem(digits, '04a')).toBe('must match pattern "^[0-9]+$"');
+  });
+
   it('apply minimum lengths above one in code points too', () => {
     const twoChars = { minLength: 2 };
     expect(safeTextProblem(twoChars, '🌊')).toBe('must NOT have fewer than 2 characters');

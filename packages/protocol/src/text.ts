@@ -62,6 +62,8 @@ export function safeTextProblem(schema: StringOptions, value: unknown): string |
   const length = counted ? codePointLength(value) : value.length;
   if (minLength !== undefined && length < minLength) return `must NOT have fewer than ${minLength} characters`;
   if (maxLength !== undefined && length > maxLength) return `must NOT have more than ${maxLength} characters`;
+  // Ajv compiles patterns with the `u` flag too.
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) return `must match pattern "${schema.pattern}"`;
   return isSafeText(value) ? undefined : UNSAFE_TEXT_REASON;
 }
 

@@ -1,7 +1,7 @@
 import { ClientMsgId, HISTORY_MAX_LIMIT, MessageText, safeTextProblem } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
-import type { Message, SendInput } from './api.js';
+import type { ChatRole, Message, SendInput } from './api.js';
 import { accessOf, isAdminRole, membersOf, roleIn } from './chat-access.js';
 import { type LockedChat, type MessagingTransaction, appendEvents, audienceOf, lockChat } from './event-log.js';
 import type { MessagingDeps } from './messaging-deps.js';
@@ -179,7 +179,7 @@ export class MessageService {
       chat: LockedChat,
       current: Message,
       audience: readonly string[],
-      role: 'owner' | 'admin' | 'member',
+      role: ChatRole,
     ) => Promise<T>,
   ): Promise<T> {
     if (!isUuid(messageId)) throw new KaifError('MESSAGE_NOT_FOUND');
