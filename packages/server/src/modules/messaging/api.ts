@@ -99,9 +99,9 @@ export interface MessagingApi {
   /** Every chat the user belongs to: what a gateway subscribes to. */
   chatIdsOf(userId: UserId): Promise<readonly ChatId[]>;
   /**
-   * Every chat the user belongs to, with its type and direct peer: a
-   * user's contacts for presence are their direct peers, which member
-   * counts cannot tell (a group may have two members).
+   * Every chat the user belongs to, with its type and direct peer.
+   * Presence is announced live in direct chats only, which a member count
+   * cannot tell apart (a group may have two members).
    */
   chatsOf(userId: UserId): Promise<readonly ChatMembership[]>;
   /**
