@@ -55,16 +55,23 @@ export function codePointLength(text: string): number {
  */
 export function safeTextProblem(schema: StringOptions, value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be string';
-  const { minLength, maxLength } = schema;
-  // Code points never outnumber code units, and a non-empty string holds at
-  // least one, so most strings need no counting.
-  const counted = (maxLength !== undefined && value.length > maxLength) || (minLength !== undefined && minLength > 1);
-  const length = counted ? codePointLength(value) : value.length;
-  if (minLength !== undefined && length < minLength) return `must NOT have fewer than ${minLength} characters`;
-  if (maxLength !== undefined && length > maxLength) return `must NOT have more than ${maxLength} characters`;
+  const tooShortOrLong = lengthProblem(schema, value);
+  if (tooShortOrLong) return tooShortOrLong;
   // Ajv compiles patterns with the `u` flag too.
   if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) return `must match pattern "${schema.pattern}"`;
   return isSafeText(value) ? undefined : UNSAFE_TEXT_REASON;
+}
+
+/** Why `text` is shorter or longer than the schema allows, counted in code points, in Ajv's words; undefined when it is not. */
+export function lengthProblem(schema: Pick<StringOptions, 'minLength' | 'maxLength'>, text: string): string | undefined {
+  const { minLength, maxLength } = schema;
+  // Code points never outnumber code units, and a non-empty string holds at
+  // least one, so most strings need no counting.
+  const counted = (maxLength !== undefined && text.length > maxLength) || (minLength !== undefined && minLength > 1);
+  const length = counted ? codePointLength(text) : text.length;
+  if (minLength !== undefined && length < minLength) return `must NOT have fewer than ${minLength} characters`;
+  if (maxLength !== undefined && length > maxLength) return `must NOT have more than ${maxLength} characters`;
+  return undefined;
 }
 
 // TypeBox looks formats and kinds up in process-wide registries; Ajv gets the
@@ -73,7 +80,7 @@ FormatRegistry.Set(SAFE_TEXT_FORMAT, isSafeText);
 TypeRegistry.Set<StringOptions>(SAFE_TEXT_KIND, (schema, value) => safeTextProblem(schema, value) === undefined);
 
 /** A client-supplied string of safe text; lengths count code points (see SAFE_TEXT_KIND). */
-export function SafeText(options: StringOptions = {}): TUnsafe<string> {
+export function SafeText(options: StringOptions = {}): TUnsafe<string> & StringOptions {
   return Type.Unsafe<string>({
     description: 'Text without NUL or unpaired surrogate characters',
     ...options,

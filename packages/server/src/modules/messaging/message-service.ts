@@ -1,4 +1,4 @@
-import { ClientMsgId, HISTORY_MAX_LIMIT, MessageText, safeTextProblem } from '@kaif/protocol';
+import { ClientMsgId, HISTORY_MAX_LIMIT, MessageText, lengthProblem } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { ChatRole, Message, SendInput } from './api.js';
@@ -17,17 +17,19 @@ export interface HistoryPage {
 }
 
 /**
- * The limits every transport's schema applies, checked again here for
- * callers inside the server, with the same words; a text of only
- * whitespace passes a schema and is refused here, for every transport.
+ * The lengths every transport's schema applies, checked again here for
+ * callers inside the server, in the same words; a text of only whitespace
+ * passes a schema and is refused here, for every transport. Safe text is
+ * the schemas' business: a text the database refuses anyway fails its own
+ * send, not its batch (see SendBatcher).
  */
 function checkText(text: string): void {
-  const problem = safeTextProblem(MessageText, text) ?? (text.trim() ? undefined : 'must not be blank');
+  const problem = lengthProblem(MessageText, text) ?? (text.trim() ? undefined : 'must not be blank');
   if (problem) throw new KaifError('VALIDATION_FAILED', `text ${problem}`, { field: 'text' });
 }
 
 function checkClientMsgId(clientMsgId: string): void {
-  const problem = safeTextProblem(ClientMsgId, clientMsgId);
+  const problem = lengthProblem(ClientMsgId, clientMsgId);
   if (problem) throw new KaifError('VALIDATION_FAILED', `clientMsgId ${problem}`, { field: 'clientMsgId' });
 }
 
