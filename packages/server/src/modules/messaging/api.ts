@@ -110,8 +110,6 @@ export interface MessagingApi {
    * subscribers never learn about each other.
    */
   sharesChat(userId: UserId, otherId: UserId): Promise<boolean>;
-  /** Members of a chat (for typing/presence fan-out); channels may be large. */
-  memberIdsOf(chatId: ChatId): Promise<readonly UserId[]>;
   /**
    * The change feed: every event after `cursor` (null = from now: an empty
    * page with the current cursor) in the user's chats, in order per chat,
