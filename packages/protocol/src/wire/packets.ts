@@ -14,8 +14,8 @@ import { SafeText } from '../text.js';
 /** Default largest packet, in bytes of its encoding, that a reader accepts. */
 export const MAX_PACKET_BYTES = 1024 * 1024;
 
-/** Codes only the wire layer produces, until the shared registry (errors.ts) lists them. */
-export type WireErrorCode = 'MALFORMED_PACKET' | 'PACKET_TOO_LARGE' | 'UNKNOWN_PACKET_TYPE';
+/** Codes of the registry (errors.ts) that only the wire layer produces. */
+export type WireErrorCode = Extract<ErrorCode, 'MALFORMED_PACKET' | 'PACKET_TOO_LARGE' | 'UNKNOWN_PACKET_TYPE'>;
 
 type DeepReadonly<T> = T extends string | number | boolean | bigint | null | undefined
   ? T
