@@ -1,9 +1,8 @@
-import type { Static } from '@sinclair/typebox';
-import type { ChatListItemSchema, ChatSchema, MessageView, PresenceView } from '@kaif/protocol';
+import type { ChatListItemView, ChatView, MessageView, PresenceView } from '@kaif/protocol';
 
 /** Response shapes from the protocol schemas (API.md "Chats and messages"). */
-export type Chat = Static<typeof ChatSchema>;
-export type ChatListItem = Static<typeof ChatListItemSchema>;
+export type Chat = ChatView;
+export type ChatListItem = ChatListItemView;
 export type Message = MessageView;
 /** `GET /users/:id/presence`: `unknown` when the user's privacy setting hides their presence from the caller. */
 export type Presence = PresenceView;

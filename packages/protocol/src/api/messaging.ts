@@ -51,6 +51,7 @@ export const ChatListItemSchema = Type.Composite([
     }),
   }),
 ]);
+export type ChatListItemView = Static<typeof ChatListItemSchema>;
 
 export const FeedPageSchema = Type.Object({
   events: Type.Array(ChatEventSchema),
