@@ -11,11 +11,10 @@ import { type ChatId, type PresenceStatus, PresenceStatusSchema, type UserId } f
 export const typingSubject = (chatId: ChatId) => `kaif.live.chat.${chatId}.typing`;
 export const chatPresenceSubject = (chatId: ChatId) => `kaif.live.chat.${chatId}.presence`;
 
+/** Watchers hide the indicator after TYPING_EXPIRES_MS unless it is repeated. */
 export interface TypingSignal {
   readonly chatId: ChatId;
   readonly userId: UserId;
-  /** Watchers hide the indicator after this long unless it is repeated. */
-  readonly expiresInMs?: number;
 }
 
 export interface ChatPresenceUpdate {
