@@ -1,3 +1,5 @@
+import { PresenceEvent } from '@kaif/protocol';
+import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineAvailable } from '../support/engines.js';
 import type { EngineSet, TestServer } from '../support/test-server.js';
@@ -92,6 +94,18 @@ for (const engines of ENGINE_SETS) {
         user_id: carl.id,
         status_data: 'online',
       });
+      ws.close();
+      tcpAna.close();
+    });
+
+    it('shows a status of away sent over TCP to the peer’s WebSocket as the shared presence shape says', async () => {
+      const ws = await WsWatcher.connect(server.url, bo.accessToken);
+      const tcpAna = await rawAuthenticated(tcpPort(server), ana.accessToken);
+      tcpAna.write({ packet_type: 'Status', status_data: 'away' });
+      expect(await tcpAna.next()).toMatchObject({ packet_type: 'Ack', success: true });
+      const frame = await ws.nextMatching((candidate) => candidate.type === 'presence' && candidate.status === 'away');
+      expect(frame).toMatchObject({ userId: ana.id, status: 'away' });
+      expect(Value.Check(PresenceEvent, frame)).toBe(true);
       ws.close();
       tcpAna.close();
     });

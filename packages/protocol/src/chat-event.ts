@@ -2,6 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { ChatRoleSchema } from './chat-kind.js';
 import { ChatIdSchema, UserIdSchema } from './ids.js';
 import { MessageSchema } from './message.js';
+import { Instant } from './instant.js';
 
 /**
  * A chat event: one entry of a chat's log, with the chat's gap-free `seq`
@@ -10,7 +11,6 @@ import { MessageSchema } from './message.js';
  */
 
 const Seq = Type.Integer({ minimum: 0 });
-const Instant = Type.String({ format: 'date-time' });
 
 /**
  * `chat.read`: a member's read marker moved to `seq`. In direct chats and

@@ -4,6 +4,7 @@ export * from './chat-event.js';
 export * from './chat-kind.js';
 export * from './errors.js';
 export * from './ids.js';
+export * from './instant.js';
 export * from './limits.js';
 export * from './message.js';
 export * from './presence.js';

@@ -1,7 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ChatIdSchema, MessageIdSchema, UserIdSchema } from './ids.js';
-
-const Instant = Type.String({ format: 'date-time' });
+import { Instant } from './instant.js';
 
 /**
  * API.md `message`, plus `forwardedFrom` for forwarded copies: the one shape

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { UserIdSchema } from './ids.js';
+import { Instant } from './instant.js';
 
 /**
  * Presence, one definition for every transport: a client may say it is
@@ -16,6 +17,6 @@ export type PresenceStatus = Static<typeof PresenceStatusSchema>;
 export const PresenceViewSchema = Type.Object({
   userId: UserIdSchema,
   status: Type.Union([PresenceStatusSchema, Type.Literal('unknown')]),
-  lastSeen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastSeen: Type.Union([Instant, Type.Null()]),
 });
 export type PresenceView = Static<typeof PresenceViewSchema>;

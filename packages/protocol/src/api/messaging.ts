@@ -5,6 +5,7 @@ import { ChatIdSchema, UserIdSchema } from '../ids.js';
 import { ChatIdInput, ClientMsgId, CursorText, MessageIdInput, MessageText, UserIdInput } from '../limits.js';
 import { MessageSchema } from '../message.js';
 import { DisplayText, SafeText } from '../text.js';
+import { Instant } from '../instant.js';
 
 /**
  * Request and response shapes of the chats API (API.md "Chats and
@@ -14,7 +15,6 @@ import { DisplayText, SafeText } from '../text.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Seq = Type.Integer({ minimum: 0 });
-const Instant = Type.String({ format: 'date-time' });
 
 /** History pages hold at most this many messages. */
 export const HISTORY_MAX_LIMIT = 100;

@@ -4,6 +4,7 @@ import type { ErrorCode } from '../errors.js';
 import { ChatIdSchema, UserIdSchema } from '../ids.js';
 import { MessageSchema } from '../message.js';
 import { PresenceStatusSchema } from '../presence.js';
+import { Instant } from '../instant.js';
 
 /**
  * Frames the gateway sends on `GET /ws`. Every event frame carries `type`
@@ -66,7 +67,7 @@ export const PresenceEvent = Type.Object({
   cursor: Type.Union([Cursor, Type.Null()]),
   userId: UserIdSchema,
   status: PresenceStatusSchema,
-  lastSeen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastSeen: Type.Union([Instant, Type.Null()]),
 });
 
 export const ChatEventFrame = Type.Union([
