@@ -10,5 +10,6 @@ export * from './message.js';
 export * from './presence.js';
 export * from './realtime/index.js';
 export * from './text.js';
+export * from './text-length.js';
 export * from './typing.js';
 export * from './wire/index.js';

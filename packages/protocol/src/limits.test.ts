@@ -2,7 +2,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_MSG_ID_MAX_CHARS, ClientMsgId, MESSAGE_MAX_CHARS, MessageText } from './limits.js';
-import { codePointLength, safeTextProblem } from './text.js';
+import { safeTextProblem } from './text.js';
+import { codePointLength } from './text-length.js';
 
 const compiledText = TypeCompiler.Compile(MessageText);
 

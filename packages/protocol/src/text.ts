@@ -1,4 +1,5 @@
 import { FormatRegistry, Kind, type StringOptions, type TUnsafe, Type, TypeRegistry } from '@sinclair/typebox';
+import { lengthProblem } from './text-length.js';
 
 /**
  * The one definition of text a client may send, shared by every transport:
@@ -32,22 +33,6 @@ export function isSafeText(text: string): boolean {
 /** What a validation error says about a string that is not safe text, after the field's name. */
 export const UNSAFE_TEXT_REASON = 'must not contain NUL or unpaired surrogate characters';
 
-/** Unicode code points in `text`, as JSON Schema and Ajv count a string's length: a surrogate pair is one. */
-export function codePointLength(text: string): number {
-  let pairs = 0;
-  for (let index = 0; index < text.length - 1; index++) {
-    const unit = text.charCodeAt(index);
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      const next = text.charCodeAt(index + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        pairs++;
-        index++;
-      }
-    }
-  }
-  return text.length - pairs;
-}
-
 /**
  * Why `value` is not acceptable for a SafeText schema, in Ajv's words after
  * the field's name, or undefined when it is. Every transport reports a
@@ -60,18 +45,6 @@ export function safeTextProblem(schema: StringOptions, value: unknown): string |
   // Ajv compiles patterns with the `u` flag too.
   if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) return `must match pattern "${schema.pattern}"`;
   return isSafeText(value) ? undefined : UNSAFE_TEXT_REASON;
-}
-
-/** Why `text` is shorter or longer than the schema allows, counted in code points, in Ajv's words; undefined when it is not. */
-export function lengthProblem(schema: Pick<StringOptions, 'minLength' | 'maxLength'>, text: string): string | undefined {
-  const { minLength, maxLength } = schema;
-  // Code points never outnumber code units, and a non-empty string holds at
-  // least one, so most strings need no counting.
-  const counted = (maxLength !== undefined && text.length > maxLength) || (minLength !== undefined && minLength > 1);
-  const length = counted ? codePointLength(text) : text.length;
-  if (minLength !== undefined && length < minLength) return `must NOT have fewer than ${minLength} characters`;
-  if (maxLength !== undefined && length > maxLength) return `must NOT have more than ${maxLength} characters`;
-  return undefined;
 }
 
 // TypeBox looks formats and kinds up in process-wide registries; Ajv gets the
