@@ -20,7 +20,7 @@ export const CLOSE_CODES = {
   POLICY_VIOLATION: 1008,
   /** A frame exceeded MAX_CLIENT_FRAME_BYTES. */
   FRAME_TOO_LARGE: 1009,
-  /** The client read too slowly and its send buffer overflowed; reconnect and sync. */
+  /** Not now: the client read too slowly and its send buffer overflowed, or its token could not be checked (a dependency is down); reconnect with backoff and sync. */
   TRY_AGAIN_LATER: 1013,
   /** Authentication failed, timed out, or the session was revoked: do not retry with the same token. */
   UNAUTHORIZED: 4401,
