@@ -75,7 +75,9 @@ export interface MessagingApi {
    * Stores a message and its event in one transaction and resolves only after
    * commit. The same (chat, sender, clientMsgId) returns the first message
    * with `created: false`. Throws CHAT_NOT_FOUND, CHAT_WRITE_FORBIDDEN,
-   * VALIDATION_FAILED.
+   * VALIDATION_FAILED (the limits in @kaif/protocol's limits.ts, or blank
+   * text), and DEPENDENCY_UNAVAILABLE with a retry hint when the server is
+   * at capacity.
    */
   sendMessage(userId: UserId, input: SendInput): Promise<{ readonly message: Message; readonly created: boolean }>;
   /**
