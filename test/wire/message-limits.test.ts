@@ -96,6 +96,15 @@ describe.runIf(HAS_REALTIME)('message limits, the same over every transport', ()
     }
   });
 
+  it('publishes the same limits in the OpenAPI document', async () => {
+    const document = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, object> } }> } } }>;
+    };
+    const body = document.paths['/api/v1/chats/{id}/messages']!.post.requestBody.content['application/json']!.schema;
+    expect(body.properties.clientMsgId).toMatchObject({ minLength: 1, maxLength: CLIENT_MSG_ID_MAX_CHARS });
+    expect(body.properties.text).toMatchObject({ minLength: 1, maxLength: MESSAGE_MAX_CHARS });
+  });
+
   for (const [what, make] of Object.entries(tooLong)) {
     it(`refuses ${what} identically over HTTP, WebSocket and TCP`, async () => {
       const outcomes: Record<string, Outcome> = {};
