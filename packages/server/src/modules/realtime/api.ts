@@ -1,9 +1,9 @@
-import type { ChatId, UserId } from '@kaif/protocol';
+import type { ChatId, PresenceStatus, UserId } from '@kaif/protocol';
 
-/** Whether a user has a live connection on any node, and when they were last seen. */
+/** Whether a user has a live connection on any node (`online` or `offline`), and when they were last seen. */
 export interface Presence {
   readonly userId: UserId;
-  readonly status: 'online' | 'offline';
+  readonly status: PresenceStatus;
   /** When the user's last connection closed; null while online or if never seen. */
   readonly lastSeen: string | null;
 }

@@ -1,5 +1,6 @@
 import type { ChatId, UserId } from '@kaif/protocol';
 import type { Bus, BusPayload, Unsubscribe } from '../../platform/bus/bus.js';
+import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
 import { isEventEnvelope } from '../../platform/outbox/outbox.js';
 import { type LiveChatEvent, chatEventSubject } from '../messaging/api.js';
 
@@ -11,11 +12,8 @@ export interface ChatListener {
   presence(update: PresenceUpdate): void;
 }
 
-export interface PresenceUpdate {
-  readonly userId: UserId;
-  readonly status: 'online' | 'offline';
-  readonly lastSeen: string | null;
-}
+/** A presence change as it travels on a chat's live subject. */
+export type PresenceUpdate = ChatPresenceUpdate;
 
 interface ChatEntry {
   readonly listeners: Set<ChatListener>;

@@ -11,11 +11,11 @@ import WebSocket from 'ws';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { IdentityApi, SessionsRevokedEvent } from '../identity/api.js';
-import { type ChatEvent, type LiveChatEvent, type MessagingApi, atCapacity } from '../messaging/api.js';
+import { type ChatEvent, type LiveChatEvent, type MessagingApi, AT_CAPACITY } from '../messaging/api.js';
 import type { ChatFanout, ChatListener, PresenceUpdate } from './chat-fanout.js';
 import { FeedFollower, type FeedSink } from './feed-follower.js';
 import type { FrameBudget } from './frame-budget.js';
-import { decodeClientFrame } from './frame-decoder.js';
+import { checkClientFrame, decodeClientFrame, parseClientFrame } from './frame-decoder.js';
 import type { GatewayOptions } from './gateway-options.js';
 import type { PresenceTracker } from './presence-tracker.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
@@ -185,7 +185,15 @@ export class Connection implements ChatListener, UserListener, FeedSink {
   }
 
   private handle(text: string): void {
-    const decoded = decodeClientFrame(text);
+    const parsed = parseClientFrame(text);
+    // An overloaded server refuses a send before validating it: under a
+    // flood the refusals must cost next to nothing.
+    if (parsed.ok && parsed.value.type === 'message.send' && !this.deps.messaging.admitsSend(parsed.value.chatId as ChatId)) {
+      this.deps.metrics.frameIn('message.send');
+      this.sendRaw(atCapacityFrame(parsed.id), 'error');
+      return;
+    }
+    const decoded = parsed.ok ? checkClientFrame(parsed) : parsed;
     if (!decoded.ok) {
       this.deps.metrics.frameIn('invalid');
       this.sendError(decoded.id, { code: 'VALIDATION_FAILED', message: decoded.message, ...(decoded.field ? { field: decoded.field } : {}) });
@@ -204,12 +212,7 @@ export class Connection implements ChatListener, UserListener, FeedSink {
         void this.follower!.sync(frame.since);
         return;
       case 'message.send':
-        // An overloaded server refuses at once, before spending a flood-budget round trip.
-        if (!this.deps.messaging.admitsSend(frame.chatId)) {
-          this.sendError(frame.id, atCapacity().toPayload());
-          return;
-        }
-        // Sends draw on the user's cluster-wide budget, shared with the API.
+        // Admitted by `handle`. Sends draw on the user's cluster-wide budget, shared with the API.
         void this.deps.flood
           .consumeUser(this.userId)
           .then(() =>
@@ -342,9 +345,13 @@ export class Connection implements ChatListener, UserListener, FeedSink {
   }
 
   private send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame), frame.type);
+  }
+
+  private sendRaw(json: string, type: ServerFrame['type']): void {
     if (this.state === 'closed' || this.socket.readyState !== WebSocket.OPEN) return;
-    this.socket.send(JSON.stringify(frame));
-    this.deps.metrics.frameOut(frame.type);
+    this.socket.send(json);
+    this.deps.metrics.frameOut(type);
     if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) this.dropSlowConsumer();
   }
 
@@ -418,4 +425,11 @@ function frameIdOf(text: string | null): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const AT_CAPACITY_JSON = JSON.stringify(AT_CAPACITY);
+
+/** The refusal of a send at capacity, serialized without building an object per frame. */
+function atCapacityFrame(id: string | undefined): string {
+  return id === undefined ? `{"type":"error","error":${AT_CAPACITY_JSON}}` : `{"type":"error","id":${JSON.stringify(id)},"error":${AT_CAPACITY_JSON}}`;
 }

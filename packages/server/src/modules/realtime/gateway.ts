@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { CLOSE_CODES } from '@kaif/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { HttpServer } from '../../platform/http/http-server.js';
+import { coalesceReplies } from './reply-coalescing.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 
 export interface GatewayDeps extends ConnectionDeps {
@@ -96,7 +97,7 @@ export class Gateway {
     // Connection attempts draw on the address's cluster-wide budget, like
     // API requests, so a reconnect storm cannot exhaust the gateway.
     this.deps.flood.consumeIp(this.deps.clientIpOf(request)).then(
-      () => this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws)),
+      () => this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, socket)),
       (error: unknown) => {
         this.deps.metrics.authFailures.inc({ reason: 'flood' });
         const retryAfter = (error as { retryAfter?: number }).retryAfter ?? 1;
@@ -106,7 +107,8 @@ export class Gateway {
   }
 
   /** Outside `upgrade`, so nothing the connection holds keeps the upgrade request alive. */
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, socket: Duplex): void {
+    coalesceReplies(socket);
     this.connections.add(new Connection(ws, this.deps, this.onReleased));
     this.deps.metrics.connections.inc();
   }
