@@ -17,7 +17,7 @@
  * in each; also the marginal cost between the first and the last step. Writes
  * bench/results/realtime-memory.{json,md} and two charts.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -245,6 +245,10 @@ function markdown(results: readonly TargetResult[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+// The server holds every socket in one process (embedded); each process inherits this shell's limit.
+const openFiles = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim());
+if (openFiles < CLIENTS + 1000) process.stderr.write(`ulimit -n is ${openFiles}: raise it (ulimit -n 65536) or connections will fail\n`);
+
 const results: TargetResult[] = [];
 for (const target of TARGETS) {
   process.stderr.write(`running ${target}…\n`);
@@ -257,17 +261,10 @@ await writeFile(join(RESULTS, 'realtime-memory.json'), `${JSON.stringify({ at: n
 await writeFile(join(RESULTS, 'realtime-memory.md'), table);
 const series = (pick: (step: StepResult) => number) =>
   results.map((result) => ({ name: NAMES[result.target], points: result.steps.map((step) => ({ x: step.step, y: pick(step) / 1024 })) }));
-await writeChart(join(RESULTS, 'realtime-memory-heap.svg'), {
-  title: 'Heap used per idle connection (after full GC)',
-  xLabel: 'idle connections',
-  yLabel: 'KiB per connection',
-  kind: 'bar',
-  series: series((step) => step.heapBytesPerConnection),
-});
-await writeChart(join(RESULTS, 'realtime-memory-rss.svg'), {
-  title: 'RSS growth per idle connection (after full GC)',
-  xLabel: 'idle connections',
-  yLabel: 'KiB per connection',
-  kind: 'bar',
-  series: series((step) => step.rssBytesPerConnection),
-});
+const charts = [
+  { file: 'realtime-memory-heap.svg', title: 'Heap used per idle connection (after full GC)', pick: (step: StepResult) => step.heapBytesPerConnection },
+  { file: 'realtime-memory-rss.svg', title: 'RSS growth per idle connection (after full GC)', pick: (step: StepResult) => step.rssBytesPerConnection },
+];
+for (const chart of charts) {
+  await writeChart(join(RESULTS, chart.file), { title: chart.title, xLabel: 'idle connections', yLabel: 'KiB per connection', kind: 'bar', series: series(chart.pick) });
+}
