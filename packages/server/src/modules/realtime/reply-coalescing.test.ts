@@ -1,0 +1,33 @@
+import { Duplex } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { coalesceReplies } from './reply-coalescing.js';
+
+/** A socket that records when it is corked and uncorked. */
+function recordingSocket(): Duplex & { calls: string[] } {
+  const socket = Object.assign(new Duplex({ read() {}, write: (_chunk, _encoding, done) => done() }), { calls: [] as string[] });
+  socket.cork = () => void socket.calls.push('cork');
+  socket.uncork = () => void socket.calls.push('uncork');
+  return socket;
+}
+
+describe('coalesceReplies', () => {
+  it('corks a socket once per turn however many chunks arrive, and uncorks every corked socket at the turn’s end', async () => {
+    const [first, second] = [recordingSocket(), recordingSocket()];
+    coalesceReplies(first);
+    coalesceReplies(second);
+    first.emit('data', Buffer.from('a'));
+    first.emit('data', Buffer.from('b'));
+    second.emit('data', Buffer.from('c'));
+    expect([first.calls, second.calls]).toEqual([['cork'], ['cork']]);
+    await nextTurn();
+    expect([first.calls, second.calls]).toEqual([
+      ['cork', 'uncork'],
+      ['cork', 'uncork'],
+    ]);
+    first.emit('data', Buffer.from('d'));
+    await nextTurn();
+    expect(first.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
+    expect(second.calls).toEqual(['cork', 'uncork']);
+  });
+});
