@@ -21,7 +21,7 @@ import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { type MessagingServices, createMessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import { type MessagingTables, messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
-import type { SendBatching } from '../../packages/server/src/modules/messaging/send-batcher.js';
+import type { LogBatching } from '../../packages/server/src/modules/messaging/log-batcher.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
 import { openPgliteDatabase } from '../../packages/server/src/platform/db/pglite-database.js';
 import { openPostgresDatabase } from '../../packages/server/src/platform/db/postgres-database.js';
@@ -98,12 +98,12 @@ async function openLoop(rate: number, operation: (index: number) => Promise<void
 }
 
 // A closed loop bounds what waits by its concurrency: no admission limit, so nothing is refused.
-const services = (db: Database, sendBatching: SendBatching): MessagingServices =>
+const services = (db: Database, logBatching: LogBatching): MessagingServices =>
   createMessagingServices({
     db: db.kysely<MessagingTables>(),
     unknownUsers: async () => [],
     committed: () => undefined,
-    sendBatching: { maxQueued: Number.MAX_SAFE_INTEGER, ...sendBatching },
+    logBatching: { maxQueued: Number.MAX_SAFE_INTEGER, ...logBatching },
   });
 
 async function workloads(setup: MessagingServices, run: string): Promise<Workload[]> {
