@@ -14,7 +14,7 @@ import { platformMigrations } from '../../packages/server/src/platform/outbox/ou
 import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
 import { type ScratchDatabase, createScratchDatabase, engineAvailable } from '../support/engines.js';
 import { openMigratedPglite } from '../support/pglite-template.js';
-import { VisibilityModel, applyChange, eventKey, lastOutboxId, liveEventsAfter, perChat, servicesOn } from './feed-harness.js';
+import { VisibilityModel, eventKey, lastOutboxId, liveEventsAfter, perChat, servicesOn } from './feed-harness.js';
 
 interface Engine {
   readonly name: string;
@@ -108,57 +108,199 @@ for (const engine of ENGINES) {
       expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
     });
 
-    it('keeps every log gap-free, stores each clientMsgId once and feeds each user exactly their visible log under concurrent batches', async () => {
+    it('fails a poisoned edit or delete alone in a batch of sends, edits, deletes, reads and member changes', async () => {
+      const group = (await services.chats.create('pe-a', { type: 'group', title: 'g', memberIds: ['pe-b', 'pe-c'] })).chat;
+      const chatId = group.id as ChatId;
+      const mine = (await services.messages.send('pe-a', { chatId, clientMsgId: 'm1', text: 'mine' })).message;
+      const theirs = (await services.messages.send('pe-b', { chatId, clientMsgId: 't1', text: 'theirs' })).message;
+      const gone = (await services.messages.send('pe-b', { chatId, clientMsgId: 'g1', text: 'gone' })).message;
+      await services.messages.delete('pe-b', chatId, gone.id);
+      const before = await logSeqs(db, group.id);
+      // Submitted in one turn of the event loop: they share a batch.
+      const outcomes = await Promise.allSettled([
+        services.messages.send('pe-c', { chatId, clientMsgId: 'c1', text: 'a send in the batch' }),
+        services.messages.edit('pe-c', chatId, mine.id, 'not the author'),
+        services.messages.delete('pe-c', chatId, theirs.id),
+        services.messages.edit('pe-b', chatId, gone.id, 'deleted already'),
+        services.messages.delete('pe-a', chatId, gone.id),
+        services.messages.edit('pe-b', chatId, theirs.id, 'a lone surrogate \ud800 PostgreSQL refuses in JSON'),
+        services.messages.edit('pe-b', chatId, theirs.id, 'theirs, edited'),
+        services.messages.delete('pe-a', chatId, mine.id),
+        services.messages.markRead('pe-c', chatId, Number.MAX_SAFE_INTEGER),
+        services.members.setRole('pe-a', chatId, 'pe-b', 'admin'),
+        services.members.remove('pe-c', chatId, 'pe-b'),
+      ]);
+      const codes: string[] = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? 'ok' : codeOf(outcome.reason)));
+      expect(outcomes[5]!.status).toBe('rejected');
+      codes[5] = 'refused by the engine';
+      expect(codes).toEqual([
+        'ok',
+        'MESSAGE_AUTHOR_REQUIRED',
+        'MESSAGE_AUTHOR_REQUIRED',
+        'MESSAGE_NOT_FOUND',
+        'MESSAGE_NOT_FOUND',
+        'refused by the engine',
+        'ok',
+        'ok',
+        'ok',
+        'ok',
+        'CHAT_ADMIN_REQUIRED',
+      ]);
+      expect(outcomes[6]).toMatchObject({ status: 'fulfilled', value: { text: 'theirs, edited' } });
+      const history = await services.messages.list('pe-a', chatId, { after: 0 });
+      expect(history.map((message) => [message.text, message.deleted])).toEqual([
+        [null, true],
+        ['theirs, edited', false],
+        [null, true],
+        ['a send in the batch', false],
+      ]);
+      // The deleted message's text is gone from every log event about it.
+      const texts = await sql<{ text: string | null }>`
+        select payload->>'text' as text from messaging.chat_events where message_id = ${mine.id}`.execute(db.kysely());
+      expect(texts.rows.map((row) => row.text)).toEqual([null, null]);
+      const seqs = await logSeqs(db, group.id);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
+      // send, edit, delete, read, role: five events after the batch's start.
+      expect(seqs.length - before.length).toBe(5);
+      const members = await sql<{ user_id: string; role: string; read_seq: number }>`
+        select user_id, role, read_seq from messaging.members where chat_id = ${group.id} order by user_id`.execute(db.kysely());
+      expect(members.rows.map((row) => [row.user_id, row.role, Number(row.read_seq)])).toEqual([
+        ['pe-a', 'owner', 0],
+        ['pe-b', 'admin', 0],
+        ['pe-c', 'member', before.length + 3],
+      ]);
+    });
+
+    it('applies the operations of one batch in the order they arrived, each seeing those before it', async () => {
+      const group = (await services.chats.create('ao-a', { type: 'group', title: 'g', memberIds: ['ao-b', 'ao-c'] })).chat;
+      const chatId = group.id as ChatId;
+      const first = (await services.messages.send('ao-b', { chatId, clientMsgId: 'f', text: 'first' })).message;
+      const startId = await lastOutboxId(db);
+      const outcomes = await Promise.allSettled([
+        services.messages.edit('ao-b', chatId, first.id, 'second thoughts'),
+        services.messages.delete('ao-b', chatId, first.id),
+        services.messages.edit('ao-b', chatId, first.id, 'too late'),
+        services.members.leave('ao-b', chatId),
+        services.messages.send('ao-b', { chatId, clientMsgId: 'after-leaving', text: 'not a member any more' }),
+        services.members.setRole('ao-a', chatId, 'ao-c', 'admin'),
+        // An admin now, not the owner: may not remove the owner.
+        services.members.remove('ao-c', chatId, 'ao-a'),
+        services.messages.send('ao-c', { chatId, clientMsgId: 'hello', text: 'hello' }),
+        services.messages.markRead('ao-c', chatId, Number.MAX_SAFE_INTEGER),
+        services.members.remove('ao-c', chatId, 'ao-b'),
+      ]);
+      const codes = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? 'ok' : codeOf(outcome.reason)));
+      expect(codes).toEqual(['ok', 'ok', 'MESSAGE_NOT_FOUND', 'ok', 'CHAT_NOT_FOUND', 'ok', 'CHAT_OWNER_REQUIRED', 'ok', 'ok', 'MEMBER_NOT_FOUND']);
+      // The edit's text went with the delete, from the log and from what the relay publishes.
+      const texts = await sql<{ text: string | null }>`
+        select payload->>'text' as text from messaging.chat_events where message_id = ${first.id} order by seq`.execute(db.kysely());
+      expect(texts.rows.map((row) => row.text)).toEqual([null, null, null]);
+      const published = (await liveEventsAfter(db, startId)).filter(({ event }) => event.chatId === group.id && 'text' in event.data);
+      expect(published.map(({ event }) => [event.type, event.data.text])).toEqual([
+        ['message.edited', null],
+        ['message.deleted', null],
+        ['message.new', 'hello'],
+      ]);
+      const log = await sql<{ seq: number; type: string; payload: { userId?: string; change?: string; seq?: number; role?: string } }>`
+        select seq, type, payload from messaging.chat_events where chat_id = ${group.id} order by seq`.execute(db.kysely());
+      const tail = log.rows.slice(-6).map((row) => [row.type, row.payload.userId ?? '', row.payload.change ?? '', row.payload.role ?? '']);
+      expect(tail).toEqual([
+        ['message.edited', '', '', ''],
+        ['message.deleted', '', '', ''],
+        ['chat.member', 'ao-b', 'left', 'member'],
+        ['chat.member', 'ao-c', 'role', 'admin'],
+        ['message.new', '', '', ''],
+        ['chat.read', 'ao-c', '', ''],
+      ]);
+      expect(log.rows.at(-1)!.payload.seq).toBe(Number(log.rows.at(-2)!.seq));
+      expect(await services.chats.get('ao-c', chatId)).toMatchObject({ role: 'admin', memberCount: 2 });
+      const seqs = await logSeqs(db, group.id);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
+    });
+
+    it('keeps every log gap-free, stores each clientMsgId once and feeds each user exactly their visible log under concurrent batches of every kind of change', async () => {
       const USERS = 4;
+      const anyone = { user: fc.nat(USERS - 1), chat: fc.nat(2), pick: fc.nat(7) };
+      // Member changes concern the group (1) and the channel (2): a direct chat never changes.
+      const groupOrChannel = { user: fc.nat(USERS - 1), chat: fc.integer({ min: 1, max: 2 }), pick: fc.nat(7) };
       const op = fc.oneof(
-        { arbitrary: fc.record({ op: fc.constant('send' as const), user: fc.nat(USERS - 1), chat: fc.nat(2) }), weight: 6 },
-        { arbitrary: fc.record({ op: fc.constant('retry' as const), user: fc.nat(USERS - 1), chat: fc.nat(2) }), weight: 3 },
-        { arbitrary: fc.record({ op: fc.constant('edit' as const), user: fc.nat(USERS - 1), chat: fc.nat(2) }), weight: 1 },
-        { arbitrary: fc.record({ op: fc.constant('delete' as const), user: fc.nat(USERS - 1), chat: fc.nat(2) }), weight: 1 },
-        { arbitrary: fc.record({ op: fc.constant('join' as const), user: fc.nat(USERS - 1), chat: fc.integer({ min: 1, max: 2 }) }), weight: 2 },
-        { arbitrary: fc.record({ op: fc.constant('leave' as const), user: fc.nat(USERS - 1), chat: fc.integer({ min: 1, max: 2 }) }), weight: 2 },
-        { arbitrary: fc.record({ op: fc.constant('read' as const), user: fc.nat(USERS - 1), chat: fc.nat(2) }), weight: 2 },
+        { arbitrary: fc.record({ op: fc.constant('send' as const), ...anyone }), weight: 6 },
+        { arbitrary: fc.record({ op: fc.constant('retry' as const), ...anyone }), weight: 3 },
+        { arbitrary: fc.record({ op: fc.constant('edit' as const), ...anyone }), weight: 2 },
+        { arbitrary: fc.record({ op: fc.constant('delete' as const), ...anyone }), weight: 2 },
+        { arbitrary: fc.record({ op: fc.constant('read' as const), ...anyone }), weight: 2 },
+        { arbitrary: fc.record({ op: fc.constant('join' as const), ...groupOrChannel }), weight: 2 },
+        { arbitrary: fc.record({ op: fc.constant('leave' as const), ...groupOrChannel }), weight: 2 },
+        { arbitrary: fc.record({ op: fc.constant('remove' as const), ...groupOrChannel }), weight: 1 },
+        { arbitrary: fc.record({ op: fc.constant('role' as const), ...groupOrChannel }), weight: 1 },
       );
       let run = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(fc.array(op, { minLength: 1, maxLength: 12 }), { minLength: 2, maxLength: 5 }), async (rounds) => {
           run += 1;
           const users = Array.from({ length: USERS }, (_, index) => `cb-${engine.name}-${run}-${index}`);
+          const owner = users[0]!;
           const startId = await lastOutboxId(db);
           const chats = [
-            (await services.chats.create(users[0]!, { type: 'direct', memberIds: [users[1]!] })).chat,
-            (await services.chats.create(users[0]!, { type: 'group', title: 'g', memberIds: [users[1]!, users[2]!] })).chat,
-            (await services.chats.create(users[0]!, { type: 'channel', title: 'c', memberIds: [users[3]!] })).chat,
+            (await services.chats.create(owner, { type: 'direct', memberIds: [users[1]!] })).chat,
+            (await services.chats.create(owner, { type: 'group', title: 'g', memberIds: [users[1]!, users[2]!] })).chat,
+            (await services.chats.create(owner, { type: 'channel', title: 'c', memberIds: [users[3]!] })).chat,
           ];
           const taken: { user: string; cursor: string; outboxId: number }[] = [];
           const sentBy = new Map<string, string>();
+          // Messages stored so far, per chat: what edits and deletes aim at (possibly deleted, possibly someone else's).
+          const stored = new Map<string, string[]>(chats.map((chat) => [chat.id, []]));
           let step = 0;
           for (const round of rounds) {
             const outboxId = await lastOutboxId(db);
             for (const user of users) taken.push({ user, cursor: (await services.feed.changesSince(user, null)).cursor, outboxId });
-            await Promise.all(
-              round.map(async ({ op: kind, user: userIndex, chat: chatIndex }) => {
-                step += 1;
-                const user = users[userIndex]!;
-                const chat = chats[chatIndex]!;
-                try {
-                  if (kind === 'send' || kind === 'retry') {
-                    // A retry reuses the clientMsgId of this user's first send in the chat, possibly still in flight.
-                    const clientMsgId = kind === 'retry' ? `first-${chat.id}` : sentBy.has(`${user}|${chat.id}`) ? `s${step}` : `first-${chat.id}`;
-                    sentBy.set(`${user}|${chat.id}`, clientMsgId);
-                    const { message } = await services.messages.send(user, { chatId: chat.id as ChatId, clientMsgId, text: `text ${step}` });
+            // Every operation of the round is submitted in the same turn of the event loop (no await before it), so
+            // sends, edits, deletes, reads and member changes share batches.
+            const submitted = round.map(({ op: kind, user: userIndex, chat: chatIndex, pick }): Promise<unknown> => {
+              step += 1;
+              const user = users[userIndex]!;
+              const chat = chats[chatIndex]!;
+              const chatId = chat.id as ChatId;
+              const targets = stored.get(chat.id)!;
+              const target = targets[targets.length - 1 - (pick % Math.max(1, targets.length))];
+              switch (kind) {
+                case 'send':
+                case 'retry': {
+                  // A retry reuses the clientMsgId of this user's first send in the chat, possibly still in flight.
+                  const clientMsgId = kind === 'retry' ? `first-${chat.id}` : sentBy.has(`${user}|${chat.id}`) ? `s${step}` : `first-${chat.id}`;
+                  sentBy.set(`${user}|${chat.id}`, clientMsgId);
+                  return services.messages.send(user, { chatId, clientMsgId, text: `text ${step}` }).then(({ message, created }) => {
                     const key = `${user}|${chat.id}|${clientMsgId}`;
                     const known = sentBy.get(key);
                     if (known !== undefined) expect(message.id).toBe(known);
                     sentBy.set(key, message.id);
-                  } else {
-                    await applyChange(services, kind, user, chat, users[0]!, step);
-                  }
-                } catch (error) {
-                  if (!(error instanceof KaifError)) throw error;
+                    if (created) targets.push(message.id);
+                  });
                 }
-              }),
-            );
+                case 'edit': {
+                  if (!target) return Promise.resolve();
+                  const text = `edited ${step}`;
+                  return services.messages.edit(user, chatId, target, text).then((edited) => expect(edited.text).toBe(text));
+                }
+                case 'delete':
+                  return target ? services.messages.delete(user, chatId, target) : Promise.resolve();
+                case 'read':
+                  return services.messages.markRead(user, chatId, pick % 2 ? Number.MAX_SAFE_INTEGER : step);
+                case 'join':
+                  return chat.type === 'group' ? services.members.add(owner, chatId, user) : services.members.join(user, chatId);
+                case 'leave':
+                  return services.members.leave(user, chatId);
+                case 'remove':
+                  return services.members.remove(owner, chatId, user);
+                default:
+                  return services.members.setRole(owner, chatId, user, pick % 2 ? 'admin' : 'member');
+              }
+            });
+            const outcomes = await Promise.allSettled(submitted);
+            for (const outcome of outcomes) {
+              // Refusals (KaifError: no permission, a deleted message, not a member) are part of the game, anything else is not.
+              if (outcome.status === 'rejected' && !(outcome.reason instanceof KaifError)) throw outcome.reason;
+            }
           }
           for (const chat of chats) {
             const seqs = await logSeqs(db, chat.id);
@@ -167,6 +309,16 @@ for (const engine of ENGINES) {
               select count(*)::int as n, count(distinct (sender_id, client_msg_id))::int as distinct_ids
               from messaging.messages where chat_id = ${chat.id}`.execute(db.kysely());
             expect(messages.rows[0]!.n).toBe(messages.rows[0]!.distinct_ids);
+            // Each message row says what the last log event about it says; a deleted one's text is gone from all of them.
+            const agreement = await sql<{ id: string; text: string | null; deleted: boolean; last_text: string | null; texts_left: number }>`
+              select m.id, m.text, m.deleted_at is not null as deleted,
+                     (select e.payload->>'text' from messaging.chat_events e where e.message_id = m.id order by e.seq desc limit 1) as last_text,
+                     (select count(*)::int from messaging.chat_events e where e.message_id = m.id and e.payload->>'text' is not null) as texts_left
+              from messaging.messages m where m.chat_id = ${chat.id}`.execute(db.kysely());
+            for (const row of agreement.rows) {
+              expect(row.last_text).toBe(row.text);
+              if (row.deleted) expect([row.text, row.texts_left]).toEqual([null, 0]);
+            }
           }
           const live = await liveEventsAfter(db, startId);
           const model = new VisibilityModel();

@@ -64,7 +64,7 @@ export class ChatBatch {
   private readonly sentIds = new Map<string, Message>();
   private readonly drafts = new Map<string, EventDraft[]>();
   private readonly memberCounts = new Map<string, number>();
-  private readonly deletedStored: string[] = [];
+  private readonly deleted: string[] = [];
 
   private constructor(
     private readonly trx: MessagingTransaction,
@@ -188,7 +188,7 @@ export class ChatBatch {
     entry.message = message;
     entry.changed = true;
     if (!message.deleted) return;
-    if (entry.stored) this.deletedStored.push(message.id);
+    this.deleted.push(message.id);
     const drafts = this.drafts.get(message.chatId) ?? [];
     drafts.forEach((draft, index) => {
       if (draft.messageId === message.id) drafts[index] = { ...draft, data: { ...draft.data, text: null } };
@@ -210,8 +210,9 @@ export class ChatBatch {
   /**
    * Writes what the batch changed, one statement per table: members that
    * left, joined and changed; messages sent, and messages edited or deleted
-   * (and the text of deleted ones erased from earlier log events); then the
-   * log itself (see appendToChats). Returns how many events it appended.
+   * then the log itself (see appendToChats), and last the text of deleted
+   * messages erased from every log event about them. Returns how many
+   * events it appended.
    */
   async write(): Promise<number> {
     await this.writeMembers();
@@ -222,6 +223,12 @@ export class ChatBatch {
       return { chat, drafts, ...(memberCount === undefined ? {} : { memberCount }) };
     });
     const live = await appendToChats(this.trx, appends, this.at);
+    if (this.deleted.length > 0) {
+      // The earlier events' copies of a deleted message's text, those of this batch included (already erased in memory, so the outbox never carries them).
+      await sql`
+        update messaging.chat_events set payload = jsonb_set(payload, '{text}', 'null')
+        where message_id = any(${this.deleted}::uuid[]) and payload->>'text' is not null`.execute(this.trx);
+    }
     return live.length;
   }
 
@@ -284,11 +291,6 @@ export class ChatBatch {
                     ${changed.map((m) => m.editedAt)}::timestamptz[], ${changed.map(deletedAt)}::timestamptz[])
           as d(id, text, edited_at, deleted_at)
         where m.id = d.id`.execute(this.trx);
-    }
-    if (this.deletedStored.length > 0) {
-      await sql`
-        update messaging.chat_events set payload = jsonb_set(payload, '{text}', 'null')
-        where message_id = any(${this.deletedStored}::uuid[])`.execute(this.trx);
     }
   }
 
