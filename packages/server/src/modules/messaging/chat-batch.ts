@@ -3,6 +3,10 @@ import type { ChatRole, Message } from './api.js';
 import type { BatchOperation } from './batch-operation.js';
 import { type ChatAppend, type EventDraft, type LockedChat, type MessagingTransaction, appendToChats, audienceOf, lockChats } from './event-log.js';
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './views.js';
+import { appendInOneCall } from './append-batch-function.js';
+
+/** How a batch writes: one statement per table, or one call of messaging.append_batch. */
+export type BatchWrites = 'statements' | 'function';
 
 /** A member as a batch sees them: as stored, then as the batch's operations changed them. */
 export interface MemberState {
@@ -209,27 +213,38 @@ export class ChatBatch {
 
   /**
    * Writes what the batch changed, one statement per table: members that
-   * left, joined and changed; messages sent, and messages edited or deleted
-   * then the log itself (see appendToChats), and last the text of deleted
-   * messages erased from every log event about them. Returns how many
-   * events it appended.
+   * left, joined and changed; messages edited or deleted; messages sent and
+   * the log itself (see appendToChats; or both in one call of
+   * messaging.append_batch); last, the text of deleted messages erased from
+   * every log event about them. Returns how many events it appended.
    */
-  async write(): Promise<number> {
+  async write(writes: BatchWrites = 'statements'): Promise<number> {
     await this.writeMembers();
-    await this.writeMessages();
+    const created: Message[] = [];
+    const changed: Message[] = [];
+    for (const entry of this.messages.values()) {
+      if (entry.changed) (entry.stored ? changed : created).push(entry.message);
+    }
+    await this.updateMessages(changed);
     const appends: ChatAppend[] = [...this.drafts].map(([chatId, drafts]) => {
       const chat = this.chats.get(chatId)!;
       const memberCount = this.memberCounts.get(chatId);
       return { chat, drafts, ...(memberCount === undefined ? {} : { memberCount }) };
     });
-    const live = await appendToChats(this.trx, appends, this.at);
+    let appended: number;
+    if (writes === 'function') {
+      appended = await appendInOneCall(this.trx, created, appends, this.at);
+    } else {
+      await this.insertMessages(created);
+      appended = (await appendToChats(this.trx, appends, this.at)).length;
+    }
     if (this.deleted.length > 0) {
       // The earlier events' copies of a deleted message's text, those of this batch included (already erased in memory, so the outbox never carries them).
       await sql`
         update messaging.chat_events set payload = jsonb_set(payload, '{text}', 'null')
         where message_id = any(${this.deleted}::uuid[]) and payload->>'text' is not null`.execute(this.trx);
     }
-    return live.length;
+    return appended;
   }
 
   private async writeMembers(): Promise<void> {
@@ -266,32 +281,27 @@ export class ChatBatch {
     }
   }
 
-  private async writeMessages(): Promise<void> {
-    const created: Message[] = [];
-    const changed: Message[] = [];
-    for (const entry of this.messages.values()) {
-      if (entry.changed) (entry.stored ? changed : created).push(entry.message);
-    }
+  private async insertMessages(created: readonly Message[]): Promise<void> {
+    if (created.length === 0) return;
     const at = this.at;
-    const deletedAt = (m: Message) => (m.deleted ? at.toISOString() : null);
-    if (created.length > 0) {
-      await sql`
-        insert into messaging.messages (id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, created_at, edited_at, deleted_at)
-        select id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, ${at}::timestamptz, edited_at, deleted_at
-        from unnest(${created.map((m) => m.id)}::uuid[], ${created.map((m) => m.chatId)}::uuid[], ${created.map((m) => m.seq)}::bigint[],
-                    ${created.map((m) => m.senderId)}::text[], ${created.map((m) => m.clientMsgId)}::text[], ${created.map((m) => m.text)}::text[],
-                    ${created.map((m) => m.replyToId)}::uuid[], ${created.map((m) => (m.forwardedFrom ? JSON.stringify(m.forwardedFrom) : null))}::jsonb[],
-                    ${created.map((m) => m.editedAt)}::timestamptz[], ${created.map(deletedAt)}::timestamptz[])
-          as m(id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, edited_at, deleted_at)`.execute(this.trx);
-    }
-    if (changed.length > 0) {
-      await sql`
-        update messaging.messages m set text = d.text, edited_at = coalesce(d.edited_at, m.edited_at), deleted_at = coalesce(d.deleted_at, m.deleted_at)
-        from unnest(${changed.map((m) => m.id)}::uuid[], ${changed.map((m) => m.text)}::text[],
-                    ${changed.map((m) => m.editedAt)}::timestamptz[], ${changed.map(deletedAt)}::timestamptz[])
-          as d(id, text, edited_at, deleted_at)
-        where m.id = d.id`.execute(this.trx);
-    }
+    await sql`
+      insert into messaging.messages (id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, created_at, edited_at, deleted_at)
+      select id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, ${at}::timestamptz, edited_at, deleted_at
+      from unnest(${created.map((m) => m.id)}::uuid[], ${created.map((m) => m.chatId)}::uuid[], ${created.map((m) => m.seq)}::bigint[],
+                  ${created.map((m) => m.senderId)}::text[], ${created.map((m) => m.clientMsgId)}::text[], ${created.map((m) => m.text)}::text[],
+                  ${created.map((m) => m.replyToId)}::uuid[], ${created.map((m) => (m.forwardedFrom ? JSON.stringify(m.forwardedFrom) : null))}::jsonb[],
+                  ${created.map((m) => m.editedAt)}::timestamptz[], ${created.map((m) => (m.deleted ? at.toISOString() : null))}::timestamptz[])
+        as m(id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, edited_at, deleted_at)`.execute(this.trx);
+  }
+
+  private async updateMessages(changed: readonly Message[]): Promise<void> {
+    if (changed.length === 0) return;
+    await sql`
+      update messaging.messages m set text = d.text, edited_at = coalesce(d.edited_at, m.edited_at), deleted_at = coalesce(d.deleted_at, m.deleted_at)
+      from unnest(${changed.map((m) => m.id)}::uuid[], ${changed.map((m) => m.text)}::text[],
+                  ${changed.map((m) => m.editedAt)}::timestamptz[], ${changed.map((m) => (m.deleted ? this.at.toISOString() : null))}::timestamptz[])
+        as d(id, text, edited_at, deleted_at)
+      where m.id = d.id`.execute(this.trx);
   }
 
   private chatMembers(chatId: string): Map<string, MemberEntry> {

@@ -1,7 +1,7 @@
 import { KaifError } from '../../platform/http/kaif-error.js';
 import { atCapacity } from './api.js';
 import type { BatchOperation } from './batch-operation.js';
-import { ChatBatch } from './chat-batch.js';
+import { type BatchWrites, ChatBatch } from './chat-batch.js';
 import type { MessagingTransaction } from './event-log.js';
 import type { MessagingDeps } from './messaging-deps.js';
 
@@ -23,6 +23,8 @@ export interface LogBatching {
    * commits.
    */
   readonly maxQueued?: number;
+  /** How a batch writes (see ChatBatch.write): one statement per table (the default) or one server-side function call. */
+  readonly writes?: BatchWrites;
 }
 
 type Settled = { readonly ok: unknown } | { readonly error: unknown };
@@ -126,7 +128,7 @@ class Lane {
    */
   private async commit(operations: readonly BatchOperation<unknown>[]): Promise<Settled[]> {
     try {
-      const { settled, appended } = await this.deps.db.transaction().execute((trx) => runBatch(trx, operations));
+      const { settled, appended } = await this.deps.db.transaction().execute((trx) => runBatch(trx, operations, this.options.writes));
       if (appended > 0) this.deps.committed();
       return settled;
     } catch (error) {
@@ -144,7 +146,11 @@ class Lane {
  * settles that operation alone. Anything else is a fault of the batch as a
  * whole and rolls it back.
  */
-async function runBatch(trx: MessagingTransaction, operations: readonly BatchOperation<unknown>[]): Promise<{ settled: Settled[]; appended: number }> {
+async function runBatch(
+  trx: MessagingTransaction,
+  operations: readonly BatchOperation<unknown>[],
+  writes: BatchWrites | undefined,
+): Promise<{ settled: Settled[]; appended: number }> {
   const batch = await ChatBatch.open(trx, operations);
   const settled: Settled[] = [];
   for (const operation of operations) {
@@ -155,5 +161,5 @@ async function runBatch(trx: MessagingTransaction, operations: readonly BatchOpe
       settled.push({ error });
     }
   }
-  return { settled, appended: await batch.write() };
+  return { settled, appended: await batch.write(writes) };
 }
