@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatId, MessageId, UserId } from '@kaif/protocol';
 import type { ChatEvent } from '../../packages/server/src/modules/messaging/api.js';
+import type { BatchWrites } from '../../packages/server/src/modules/messaging/chat-batch.js';
 import type { MessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import { messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
@@ -55,6 +56,9 @@ const ENGINES: readonly Engine[] = [
   },
 ];
 
+/** A batch's two ways of writing (see ChatBatch.write): both must keep every guarantee. */
+const WRITES: readonly BatchWrites[] = ['function', 'statements'];
+
 const codeOf = (error: unknown) => (error instanceof KaifError ? error.code : 'other');
 
 async function logSeqs(db: Database, chatId: string): Promise<number[]> {
@@ -75,148 +79,158 @@ for (const engine of ENGINES) {
       await close?.();
     });
 
-    it('fails a poisoned send alone and commits the rest of its batch, each retry answered with the first message', async () => {
-      const direct = (await services.chats.create('pb-a', { type: 'direct', memberIds: ['pb-b'] })).chat;
-      const group = (await services.chats.create('pb-a', { type: 'group', title: 'g', memberIds: ['pb-b'] })).chat;
-      const channel = (await services.chats.create('pb-a', { type: 'channel', title: 'c', memberIds: ['pb-c'] })).chat;
-      const elsewhere = await services.messages.send('pb-a', { chatId: group.id as ChatId, clientMsgId: 'g1', text: 'in the group' });
-      const send = (userId: string, chatId: string, clientMsgId: string, text: string, replyToId?: string) =>
-        services.messages.send(userId, { chatId: chatId as ChatId, clientMsgId, text, ...(replyToId ? { replyToId: replyToId as MessageId } : {}) });
-      // Submitted in one turn of the event loop: they share a batch.
-      const outcomes = await Promise.allSettled([
-        send('pb-a', direct.id, 'k1', 'first'),
-        send('pb-c', direct.id, 'k2', 'not a member'),
-        send('pb-c', channel.id, 'k3', 'a subscriber may not post'),
-        send('pb-a', direct.id, 'k4', 'a reply to another chat', elsewhere.message.id),
-        send('pb-a', direct.id, 'k5', 'a lone surrogate \ud800 PostgreSQL refuses in JSON'),
-        send('pb-b', direct.id, 'k6', 'second'),
-        send('pb-a', direct.id, 'k1', 'first, retried in the same batch'),
-      ]);
-      const [first, notMember, forbidden, badReply, poisoned, second, retry] = outcomes;
-      expect(notMember).toMatchObject({ status: 'rejected' });
-      expect(codeOf((notMember as PromiseRejectedResult).reason)).toBe('CHAT_NOT_FOUND');
-      expect(codeOf((forbidden as PromiseRejectedResult).reason)).toBe('CHAT_WRITE_FORBIDDEN');
-      expect(codeOf((badReply as PromiseRejectedResult).reason)).toBe('VALIDATION_FAILED');
-      expect(poisoned!.status).toBe('rejected');
-      expect(first).toMatchObject({ status: 'fulfilled', value: { created: true, message: { text: 'first' } } });
-      expect(second).toMatchObject({ status: 'fulfilled', value: { created: true, message: { text: 'second' } } });
-      const firstMessage = (first as PromiseFulfilledResult<{ message: { id: string; seq: number } }>).value.message;
-      expect(retry).toMatchObject({ status: 'fulfilled', value: { created: false, message: { id: firstMessage.id, text: 'first' } } });
-      const history = await services.messages.list('pb-a', direct.id, { after: 0 });
-      expect(history.map((message) => message.text)).toEqual(['first', 'second']);
-      const seqs = await logSeqs(db, direct.id);
-      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
-    });
+    for (const writes of WRITES) {
+      describe(`writing with ${writes === 'function' ? 'one call of messaging.append_batch' : 'one statement per table'}`, () => {
+        let services: MessagingServices;
+        const u = (name: string) => `${writes}-${name}`;
+        beforeAll(() => {
+          services = servicesOn(db, { lanes: engine.lanes, writes });
+        });
 
-    it('fails a poisoned edit or delete alone in a batch of sends, edits, deletes, reads and member changes', async () => {
-      const group = (await services.chats.create('pe-a', { type: 'group', title: 'g', memberIds: ['pe-b', 'pe-c'] })).chat;
-      const chatId = group.id as ChatId;
-      const mine = (await services.messages.send('pe-a', { chatId, clientMsgId: 'm1', text: 'mine' })).message;
-      const theirs = (await services.messages.send('pe-b', { chatId, clientMsgId: 't1', text: 'theirs' })).message;
-      const gone = (await services.messages.send('pe-b', { chatId, clientMsgId: 'g1', text: 'gone' })).message;
-      await services.messages.delete('pe-b', chatId, gone.id);
-      const before = await logSeqs(db, group.id);
-      // Submitted in one turn of the event loop: they share a batch.
-      const outcomes = await Promise.allSettled([
-        services.messages.send('pe-c', { chatId, clientMsgId: 'c1', text: 'a send in the batch' }),
-        services.messages.edit('pe-c', chatId, mine.id, 'not the author'),
-        services.messages.delete('pe-c', chatId, theirs.id),
-        services.messages.edit('pe-b', chatId, gone.id, 'deleted already'),
-        services.messages.delete('pe-a', chatId, gone.id),
-        services.messages.edit('pe-b', chatId, theirs.id, 'a lone surrogate \ud800 PostgreSQL refuses in JSON'),
-        services.messages.edit('pe-b', chatId, theirs.id, 'theirs, edited'),
-        services.messages.delete('pe-a', chatId, mine.id),
-        services.messages.markRead('pe-c', chatId, Number.MAX_SAFE_INTEGER),
-        services.members.setRole('pe-a', chatId, 'pe-b', 'admin'),
-        services.members.remove('pe-c', chatId, 'pe-b'),
-      ]);
-      const codes: string[] = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? 'ok' : codeOf(outcome.reason)));
-      expect(outcomes[5]!.status).toBe('rejected');
-      codes[5] = 'refused by the engine';
-      expect(codes).toEqual([
-        'ok',
-        'MESSAGE_AUTHOR_REQUIRED',
-        'MESSAGE_AUTHOR_REQUIRED',
-        'MESSAGE_NOT_FOUND',
-        'MESSAGE_NOT_FOUND',
-        'refused by the engine',
-        'ok',
-        'ok',
-        'ok',
-        'ok',
-        'CHAT_ADMIN_REQUIRED',
-      ]);
-      expect(outcomes[6]).toMatchObject({ status: 'fulfilled', value: { text: 'theirs, edited' } });
-      const history = await services.messages.list('pe-a', chatId, { after: 0 });
-      expect(history.map((message) => [message.text, message.deleted])).toEqual([
-        [null, true],
-        ['theirs, edited', false],
-        [null, true],
-        ['a send in the batch', false],
-      ]);
-      // The deleted message's text is gone from every log event about it.
-      const texts = await sql<{ text: string | null }>`
-        select payload->>'text' as text from messaging.chat_events where message_id = ${mine.id}`.execute(db.kysely());
-      expect(texts.rows.map((row) => row.text)).toEqual([null, null]);
-      const seqs = await logSeqs(db, group.id);
-      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
-      // send, edit, delete, read, role: five events after the batch's start.
-      expect(seqs.length - before.length).toBe(5);
-      const members = await sql<{ user_id: string; role: string; read_seq: number }>`
-        select user_id, role, read_seq from messaging.members where chat_id = ${group.id} order by user_id`.execute(db.kysely());
-      expect(members.rows.map((row) => [row.user_id, row.role, Number(row.read_seq)])).toEqual([
-        ['pe-a', 'owner', 0],
-        ['pe-b', 'admin', 0],
-        ['pe-c', 'member', before.length + 3],
-      ]);
-    });
+      it('fails a poisoned send alone and commits the rest of its batch, each retry answered with the first message', async () => {
+        const direct = (await services.chats.create(u('pb-a'), { type: 'direct', memberIds: [u('pb-b')] })).chat;
+        const group = (await services.chats.create(u('pb-a'), { type: 'group', title: 'g', memberIds: [u('pb-b')] })).chat;
+        const channel = (await services.chats.create(u('pb-a'), { type: 'channel', title: 'c', memberIds: [u('pb-c')] })).chat;
+        const elsewhere = await services.messages.send(u('pb-a'), { chatId: group.id as ChatId, clientMsgId: 'g1', text: 'in the group' });
+        const send = (userId: string, chatId: string, clientMsgId: string, text: string, replyToId?: string) =>
+          services.messages.send(userId, { chatId: chatId as ChatId, clientMsgId, text, ...(replyToId ? { replyToId: replyToId as MessageId } : {}) });
+        // Submitted in one turn of the event loop: they share a batch.
+        const outcomes = await Promise.allSettled([
+          send(u('pb-a'), direct.id, 'k1', 'first'),
+          send(u('pb-c'), direct.id, 'k2', 'not a member'),
+          send(u('pb-c'), channel.id, 'k3', 'a subscriber may not post'),
+          send(u('pb-a'), direct.id, 'k4', 'a reply to another chat', elsewhere.message.id),
+          send(u('pb-a'), direct.id, 'k5', 'a lone surrogate \ud800 PostgreSQL refuses in JSON'),
+          send(u('pb-b'), direct.id, 'k6', 'second'),
+          send(u('pb-a'), direct.id, 'k1', 'first, retried in the same batch'),
+        ]);
+        const [first, notMember, forbidden, badReply, poisoned, second, retry] = outcomes;
+        expect(notMember).toMatchObject({ status: 'rejected' });
+        expect(codeOf((notMember as PromiseRejectedResult).reason)).toBe('CHAT_NOT_FOUND');
+        expect(codeOf((forbidden as PromiseRejectedResult).reason)).toBe('CHAT_WRITE_FORBIDDEN');
+        expect(codeOf((badReply as PromiseRejectedResult).reason)).toBe('VALIDATION_FAILED');
+        expect(poisoned!.status).toBe('rejected');
+        expect(first).toMatchObject({ status: 'fulfilled', value: { created: true, message: { text: 'first' } } });
+        expect(second).toMatchObject({ status: 'fulfilled', value: { created: true, message: { text: 'second' } } });
+        const firstMessage = (first as PromiseFulfilledResult<{ message: { id: string; seq: number } }>).value.message;
+        expect(retry).toMatchObject({ status: 'fulfilled', value: { created: false, message: { id: firstMessage.id, text: 'first' } } });
+        const history = await services.messages.list(u('pb-a'), direct.id, { after: 0 });
+        expect(history.map((message) => message.text)).toEqual(['first', 'second']);
+        const seqs = await logSeqs(db, direct.id);
+        expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
+      });
 
-    it('applies the operations of one batch in the order they arrived, each seeing those before it', async () => {
-      const group = (await services.chats.create('ao-a', { type: 'group', title: 'g', memberIds: ['ao-b', 'ao-c'] })).chat;
-      const chatId = group.id as ChatId;
-      const first = (await services.messages.send('ao-b', { chatId, clientMsgId: 'f', text: 'first' })).message;
-      const startId = await lastOutboxId(db);
-      const outcomes = await Promise.allSettled([
-        services.messages.edit('ao-b', chatId, first.id, 'second thoughts'),
-        services.messages.delete('ao-b', chatId, first.id),
-        services.messages.edit('ao-b', chatId, first.id, 'too late'),
-        services.members.leave('ao-b', chatId),
-        services.messages.send('ao-b', { chatId, clientMsgId: 'after-leaving', text: 'not a member any more' }),
-        services.members.setRole('ao-a', chatId, 'ao-c', 'admin'),
-        // An admin now, not the owner: may not remove the owner.
-        services.members.remove('ao-c', chatId, 'ao-a'),
-        services.messages.send('ao-c', { chatId, clientMsgId: 'hello', text: 'hello' }),
-        services.messages.markRead('ao-c', chatId, Number.MAX_SAFE_INTEGER),
-        services.members.remove('ao-c', chatId, 'ao-b'),
-      ]);
-      const codes = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? 'ok' : codeOf(outcome.reason)));
-      expect(codes).toEqual(['ok', 'ok', 'MESSAGE_NOT_FOUND', 'ok', 'CHAT_NOT_FOUND', 'ok', 'CHAT_OWNER_REQUIRED', 'ok', 'ok', 'MEMBER_NOT_FOUND']);
-      // The edit's text went with the delete, from the log and from what the relay publishes.
-      const texts = await sql<{ text: string | null }>`
-        select payload->>'text' as text from messaging.chat_events where message_id = ${first.id} order by seq`.execute(db.kysely());
-      expect(texts.rows.map((row) => row.text)).toEqual([null, null, null]);
-      const published = (await liveEventsAfter(db, startId)).filter(({ event }) => event.chatId === group.id && 'text' in event.data);
-      expect(published.map(({ event }) => [event.type, event.data.text])).toEqual([
-        ['message.edited', null],
-        ['message.deleted', null],
-        ['message.new', 'hello'],
-      ]);
-      const log = await sql<{ seq: number; type: string; payload: { userId?: string; change?: string; seq?: number; role?: string } }>`
-        select seq, type, payload from messaging.chat_events where chat_id = ${group.id} order by seq`.execute(db.kysely());
-      const tail = log.rows.slice(-6).map((row) => [row.type, row.payload.userId ?? '', row.payload.change ?? '', row.payload.role ?? '']);
-      expect(tail).toEqual([
-        ['message.edited', '', '', ''],
-        ['message.deleted', '', '', ''],
-        ['chat.member', 'ao-b', 'left', 'member'],
-        ['chat.member', 'ao-c', 'role', 'admin'],
-        ['message.new', '', '', ''],
-        ['chat.read', 'ao-c', '', ''],
-      ]);
-      expect(log.rows.at(-1)!.payload.seq).toBe(Number(log.rows.at(-2)!.seq));
-      expect(await services.chats.get('ao-c', chatId)).toMatchObject({ role: 'admin', memberCount: 2 });
-      const seqs = await logSeqs(db, group.id);
-      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
-    });
+      it('fails a poisoned edit or delete alone in a batch of sends, edits, deletes, reads and member changes', async () => {
+        const group = (await services.chats.create(u('pe-a'), { type: 'group', title: 'g', memberIds: [u('pe-b'), u('pe-c')] })).chat;
+        const chatId = group.id as ChatId;
+        const mine = (await services.messages.send(u('pe-a'), { chatId, clientMsgId: 'm1', text: 'mine' })).message;
+        const theirs = (await services.messages.send(u('pe-b'), { chatId, clientMsgId: 't1', text: 'theirs' })).message;
+        const gone = (await services.messages.send(u('pe-b'), { chatId, clientMsgId: 'g1', text: 'gone' })).message;
+        await services.messages.delete(u('pe-b'), chatId, gone.id);
+        const before = await logSeqs(db, group.id);
+        // Submitted in one turn of the event loop: they share a batch.
+        const outcomes = await Promise.allSettled([
+          services.messages.send(u('pe-c'), { chatId, clientMsgId: 'c1', text: 'a send in the batch' }),
+          services.messages.edit(u('pe-c'), chatId, mine.id, 'not the author'),
+          services.messages.delete(u('pe-c'), chatId, theirs.id),
+          services.messages.edit(u('pe-b'), chatId, gone.id, 'deleted already'),
+          services.messages.delete(u('pe-a'), chatId, gone.id),
+          services.messages.edit(u('pe-b'), chatId, theirs.id, 'a lone surrogate \ud800 PostgreSQL refuses in JSON'),
+          services.messages.edit(u('pe-b'), chatId, theirs.id, 'theirs, edited'),
+          services.messages.delete(u('pe-a'), chatId, mine.id),
+          services.messages.markRead(u('pe-c'), chatId, Number.MAX_SAFE_INTEGER),
+          services.members.setRole(u('pe-a'), chatId, u('pe-b'), 'admin'),
+          services.members.remove(u('pe-c'), chatId, u('pe-b')),
+        ]);
+        const codes: string[] = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? 'ok' : codeOf(outcome.reason)));
+        expect(outcomes[5]!.status).toBe('rejected');
+        codes[5] = 'refused by the engine';
+        expect(codes).toEqual([
+          'ok',
+          'MESSAGE_AUTHOR_REQUIRED',
+          'MESSAGE_AUTHOR_REQUIRED',
+          'MESSAGE_NOT_FOUND',
+          'MESSAGE_NOT_FOUND',
+          'refused by the engine',
+          'ok',
+          'ok',
+          'ok',
+          'ok',
+          'CHAT_ADMIN_REQUIRED',
+        ]);
+        expect(outcomes[6]).toMatchObject({ status: 'fulfilled', value: { text: 'theirs, edited' } });
+        const history = await services.messages.list(u('pe-a'), chatId, { after: 0 });
+        expect(history.map((message) => [message.text, message.deleted])).toEqual([
+          [null, true],
+          ['theirs, edited', false],
+          [null, true],
+          ['a send in the batch', false],
+        ]);
+        // The deleted message's text is gone from every log event about it.
+        const texts = await sql<{ text: string | null }>`
+          select payload->>'text' as text from messaging.chat_events where message_id = ${mine.id}`.execute(db.kysely());
+        expect(texts.rows.map((row) => row.text)).toEqual([null, null]);
+        const seqs = await logSeqs(db, group.id);
+        expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
+        // send, edit, delete, read, role: five events after the batch's start.
+        expect(seqs.length - before.length).toBe(5);
+        const members = await sql<{ user_id: string; role: string; read_seq: number }>`
+          select user_id, role, read_seq from messaging.members where chat_id = ${group.id} order by user_id`.execute(db.kysely());
+        expect(members.rows.map((row) => [row.user_id, row.role, Number(row.read_seq)])).toEqual([
+          [u('pe-a'), 'owner', 0],
+          [u('pe-b'), 'admin', 0],
+          [u('pe-c'), 'member', before.length + 3],
+        ]);
+      });
+
+      it('applies the operations of one batch in the order they arrived, each seeing those before it', async () => {
+        const group = (await services.chats.create(u('ao-a'), { type: 'group', title: 'g', memberIds: [u('ao-b'), u('ao-c')] })).chat;
+        const chatId = group.id as ChatId;
+        const first = (await services.messages.send(u('ao-b'), { chatId, clientMsgId: 'f', text: 'first' })).message;
+        const startId = await lastOutboxId(db);
+        const outcomes = await Promise.allSettled([
+          services.messages.edit(u('ao-b'), chatId, first.id, 'second thoughts'),
+          services.messages.delete(u('ao-b'), chatId, first.id),
+          services.messages.edit(u('ao-b'), chatId, first.id, 'too late'),
+          services.members.leave(u('ao-b'), chatId),
+          services.messages.send(u('ao-b'), { chatId, clientMsgId: 'after-leaving', text: 'not a member any more' }),
+          services.members.setRole(u('ao-a'), chatId, u('ao-c'), 'admin'),
+          // An admin now, not the owner: may not remove the owner.
+          services.members.remove(u('ao-c'), chatId, u('ao-a')),
+          services.messages.send(u('ao-c'), { chatId, clientMsgId: 'hello', text: 'hello' }),
+          services.messages.markRead(u('ao-c'), chatId, Number.MAX_SAFE_INTEGER),
+          services.members.remove(u('ao-c'), chatId, u('ao-b')),
+        ]);
+        const codes = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? 'ok' : codeOf(outcome.reason)));
+        expect(codes).toEqual(['ok', 'ok', 'MESSAGE_NOT_FOUND', 'ok', 'CHAT_NOT_FOUND', 'ok', 'CHAT_OWNER_REQUIRED', 'ok', 'ok', 'MEMBER_NOT_FOUND']);
+        // The edit's text went with the delete, from the log and from what the relay publishes.
+        const texts = await sql<{ text: string | null }>`
+          select payload->>'text' as text from messaging.chat_events where message_id = ${first.id} order by seq`.execute(db.kysely());
+        expect(texts.rows.map((row) => row.text)).toEqual([null, null, null]);
+        const published = (await liveEventsAfter(db, startId)).filter(({ event }) => event.chatId === group.id && 'text' in event.data);
+        expect(published.map(({ event }) => [event.type, event.data.text])).toEqual([
+          ['message.edited', null],
+          ['message.deleted', null],
+          ['message.new', 'hello'],
+        ]);
+        const log = await sql<{ seq: number; type: string; payload: { userId?: string; change?: string; seq?: number; role?: string } }>`
+          select seq, type, payload from messaging.chat_events where chat_id = ${group.id} order by seq`.execute(db.kysely());
+        const tail = log.rows.slice(-6).map((row) => [row.type, row.payload.userId ?? '', row.payload.change ?? '', row.payload.role ?? '']);
+        expect(tail).toEqual([
+          ['message.edited', '', '', ''],
+          ['message.deleted', '', '', ''],
+          ['chat.member', u('ao-b'), 'left', 'member'],
+          ['chat.member', u('ao-c'), 'role', 'admin'],
+          ['message.new', '', '', ''],
+          ['chat.read', u('ao-c'), '', ''],
+        ]);
+        expect(log.rows.at(-1)!.payload.seq).toBe(Number(log.rows.at(-2)!.seq));
+        expect(await services.chats.get(u('ao-c'), chatId)).toMatchObject({ role: 'admin', memberCount: 2 });
+        const seqs = await logSeqs(db, group.id);
+        expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
+      });
+      });
+    }
 
     it('keeps every log gap-free, stores each clientMsgId once and feeds each user exactly their visible log under concurrent batches of every kind of change', async () => {
       const USERS = 4;

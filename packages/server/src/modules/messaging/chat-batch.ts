@@ -5,7 +5,11 @@ import { type ChatAppend, type EventDraft, type LockedChat, type MessagingTransa
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './views.js';
 import { appendInOneCall } from './append-batch-function.js';
 
-/** How a batch writes: one statement per table, or one call of messaging.append_batch. */
+/**
+ * How a batch writes its messages and log: one call of messaging.append_batch
+ * (the default: 1.07–1.25× the sends/s of the statements in the same run,
+ * see bench/README.md), or one statement per table.
+ */
 export type BatchWrites = 'statements' | 'function';
 
 /** A member as a batch sees them: as stored, then as the batch's operations changed them. */
@@ -218,7 +222,7 @@ export class ChatBatch {
    * messaging.append_batch); last, the text of deleted messages erased from
    * every log event about them. Returns how many events it appended.
    */
-  async write(writes: BatchWrites = 'statements'): Promise<number> {
+  async write(writes: BatchWrites = 'function'): Promise<number> {
     await this.writeMembers();
     const created: Message[] = [];
     const changed: Message[] = [];

@@ -23,7 +23,7 @@ export interface LogBatching {
    * commits.
    */
   readonly maxQueued?: number;
-  /** How a batch writes (see ChatBatch.write): one statement per table (the default) or one server-side function call. */
+  /** How a batch writes (see ChatBatch.write): one server-side function call (the default) or one statement per table. */
   readonly writes?: BatchWrites;
 }
 
