@@ -1,4 +1,4 @@
-import type { ChatBatch, BatchReads } from './chat-batch.js';
+import type { ChatBatch } from './chat-batch.js';
 
 /**
  * One change to one chat's log that the LogBatcher commits together with
@@ -23,4 +23,28 @@ export interface BatchOperation<T> {
   readonly chatId: string;
   reads(reads: BatchReads): void;
   apply(batch: ChatBatch): T | Promise<T>;
+}
+
+const key = (...parts: readonly string[]) => parts.join('\u0000');
+
+/** What a batch's operations need to see; the batch reads it all set-wise, one query per kind. */
+export class BatchReads {
+  readonly members = new Map<string, { readonly chatId: string; readonly userId: string }>();
+  readonly messageIds = new Set<string>();
+  readonly clientMsgIds = new Map<string, { readonly chatId: string; readonly senderId: string; readonly clientMsgId: string }>();
+
+  /** A user's membership (role, read marker) in a chat. */
+  member(chatId: string, userId: string): void {
+    this.members.set(key(chatId, userId), { chatId, userId });
+  }
+
+  /** A message by id (an operation checks itself that it is in its chat). */
+  message(messageId: string): void {
+    this.messageIds.add(messageId);
+  }
+
+  /** The message a sender already stored under a clientMsgId, if any. */
+  clientMsgId(chatId: string, senderId: string, clientMsgId: string): void {
+    this.clientMsgIds.set(key(chatId, senderId, clientMsgId), { chatId, senderId, clientMsgId });
+  }
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { ChatRole, Message } from './api.js';
-import type { BatchOperation } from './batch-operation.js';
+import { type BatchOperation, BatchReads } from './batch-operation.js';
 import { type ChatAppend, type EventDraft, type LockedChat, type MessagingTransaction, appendToChats, audienceOf, lockChats } from './event-log.js';
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './views.js';
 import { appendInOneCall } from './append-batch-function.js';
@@ -20,28 +20,6 @@ export interface MemberState {
 }
 
 const key = (...parts: readonly string[]) => parts.join('\u0000');
-
-/** What a batch's operations need to see; the batch reads it all set-wise, one query per kind. */
-export class BatchReads {
-  readonly members = new Map<string, { readonly chatId: string; readonly userId: string }>();
-  readonly messageIds = new Set<string>();
-  readonly clientMsgIds = new Map<string, { readonly chatId: string; readonly senderId: string; readonly clientMsgId: string }>();
-
-  /** A user's membership (role, read marker) in a chat. */
-  member(chatId: string, userId: string): void {
-    this.members.set(key(chatId, userId), { chatId, userId });
-  }
-
-  /** A message by id (an operation checks itself that it is in its chat). */
-  message(messageId: string): void {
-    this.messageIds.add(messageId);
-  }
-
-  /** The message a sender already stored under a clientMsgId, if any. */
-  clientMsgId(chatId: string, senderId: string, clientMsgId: string): void {
-    this.clientMsgIds.set(key(chatId, senderId, clientMsgId), { chatId, senderId, clientMsgId });
-  }
-}
 
 interface MemberEntry {
   state: MemberState | null;

@@ -1,7 +1,7 @@
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Message } from './api.js';
-import type { BatchOperation } from './batch-operation.js';
-import type { BatchReads, ChatBatch } from './chat-batch.js';
+import type { BatchOperation, BatchReads } from './batch-operation.js';
+import type { ChatBatch } from './chat-batch.js';
 
 /** The sender replaces their message's text; everyone who sees the chat sees message.edited with the new text. */
 export class EditOperation implements BatchOperation<Message> {

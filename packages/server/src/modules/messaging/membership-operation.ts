@@ -1,8 +1,8 @@
 import { GROUP_MAX_MEMBERS } from '@kaif/protocol';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { ChatRole } from './api.js';
-import type { BatchOperation } from './batch-operation.js';
-import type { BatchReads, ChatBatch, MemberState } from './chat-batch.js';
+import type { BatchOperation, BatchReads } from './batch-operation.js';
+import type { ChatBatch, MemberState } from './chat-batch.js';
 import { isAdminRole } from './chat-access.js';
 import type { LockedChat } from './event-log.js';
 

@@ -1,6 +1,6 @@
 import { KaifError } from '../../platform/http/kaif-error.js';
-import type { BatchOperation } from './batch-operation.js';
-import type { BatchReads, ChatBatch } from './chat-batch.js';
+import type { BatchOperation, BatchReads } from './batch-operation.js';
+import type { ChatBatch } from './chat-batch.js';
 
 /**
  * Moves a member's read marker forward, never back, and never past the

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Message, SendInput } from './api.js';
-import type { BatchOperation } from './batch-operation.js';
-import type { BatchReads, ChatBatch } from './chat-batch.js';
+import type { BatchOperation, BatchReads } from './batch-operation.js';
+import type { ChatBatch } from './chat-batch.js';
 import { canPost } from './chat-access.js';
 
 /** A send whose shape is already checked (ids are UUIDs, text and clientMsgId within limits). */
