@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import type { Message } from './api.js';
-import { type ChatAppend, type MessagingTransaction, liveEventOf, placeEvents, subjectsOf } from './event-log.js';
+import { type ChatAppend, type MessagingTransaction, fansOutOnRead, liveEventOf, placeEvents, subjectsOf } from './event-log.js';
 
 /**
  * `messaging.append_batch`: a batch's writes in one server-side call — the
@@ -17,10 +17,10 @@ export const createAppendBatchFunction: Migration = {
         m_id uuid[], m_chat uuid[], m_seq bigint[], m_sender text[], m_client text[], m_text text[], m_reply uuid[],
         m_forwarded jsonb[], m_edited timestamptz[], m_deleted timestamptz[],
         c_id uuid[], c_last_seq bigint[], c_last_broadcast_seq bigint[], c_member_count int[],
-        e_chat uuid[], e_seq bigint[], e_type text[], e_data jsonb[], e_only_for text[], e_message uuid[], e_live jsonb[],
+        e_chat uuid[], e_seq bigint[], e_type text[], e_data jsonb[], e_only_for text[], e_message uuid[], e_chat_type text[], e_previous_seq bigint[],
         f_event int[], f_user text[],
         o_event int[], o_subject text[],
-        at timestamptz
+        at timestamptz, at_text text
       ) returns void language plpgsql as $fn$
       begin
         insert into messaging.messages (id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, created_at, edited_at, deleted_at)
@@ -56,9 +56,14 @@ export const createAppendBatchFunction: Migration = {
         ), positions as (
           select event, jsonb_object_agg(user_id, pts) as positions from feed group by event
         )
+        -- The LiveChatEvent of liveEventOf, built here so the message crosses the wire once.
         insert into platform.outbox (event_id, subject, payload)
         select gen_random_uuid(), o.subject,
-               case when p.positions is null then e_live[o.event] else e_live[o.event] || jsonb_build_object('positions', p.positions) end
+               jsonb_build_object('chatId', e_chat[o.event], 'seq', e_seq[o.event], 'type', e_type[o.event], 'at', at_text,
+                                  'data', e_data[o.event], 'chatType', e_chat_type[o.event])
+               || case when e_only_for[o.event] is null then '{}' else jsonb_build_object('onlyFor', jsonb_build_array(e_only_for[o.event])) end
+               || case when e_previous_seq[o.event] is null then '{}' else jsonb_build_object('previousSeq', e_previous_seq[o.event]) end
+               || case when p.positions is null then '{}' else jsonb_build_object('positions', p.positions) end
         from unnest(o_event, o_subject) with ordinality as o(event, subject, ord)
         left join positions p on p.event = o.event
         order by o.ord;
@@ -77,6 +82,7 @@ export async function appendInOneCall(trx: MessagingTransaction, created: readon
   const { placed, chatRows } = placeEvents(appends);
   if (placed.length === 0 && created.length === 0) return 0;
   const atText = at.toISOString();
+  // Only to know each event's subjects: the function builds the payloads.
   const live = placed.map((p) => liveEventOf(p, atText));
   const feed = placed.flatMap((p, index) => p.draft.audience.map((userId) => ({ event: index + 1, userId })));
   const outbox = live.flatMap((event, index) => subjectsOf(event).map((subject) => ({ event: index + 1, subject })));
@@ -90,9 +96,10 @@ export async function appendInOneCall(trx: MessagingTransaction, created: readon
       ${chatRows.map((row) => row.lastBroadcastSeq)}::bigint[], ${chatRows.map((row) => row.memberCount)}::int[],
       ${placed.map((p) => p.chat.id)}::uuid[], ${placed.map((p) => p.seq)}::bigint[], ${placed.map((p) => p.draft.type)}::text[],
       ${placed.map((p) => JSON.stringify(p.draft.data))}::jsonb[], ${placed.map((p) => p.draft.onlyFor ?? null)}::text[],
-      ${placed.map((p) => p.draft.messageId ?? null)}::uuid[], ${live.map((event) => JSON.stringify(event))}::jsonb[],
+      ${placed.map((p) => p.draft.messageId ?? null)}::uuid[], ${placed.map((p) => p.chat.type)}::text[],
+      ${placed.map((p) => (fansOutOnRead(p.chat.type) ? p.previousSeq : null))}::bigint[],
       ${feed.map((row) => row.event)}::int[], ${feed.map((row) => row.userId)}::text[],
       ${outbox.map((row) => row.event)}::int[], ${outbox.map((row) => row.subject)}::text[],
-      ${at}::timestamptz)`.execute(trx);
+      ${at}::timestamptz, ${atText})`.execute(trx);
   return placed.length;
 }
