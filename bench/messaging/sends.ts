@@ -39,7 +39,7 @@ import { platformMigrations } from '../../packages/server/src/platform/outbox/ou
 import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
 import { withScratchPostgres } from '../support/scratch-postgres.js';
 import { type ChartSeries, writeChart } from '../support/svg-chart.js';
-import { summarize } from '../wire/stats.js';
+import { round, summarize } from '../wire/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,64,1024').split(',').map(Number);
@@ -205,7 +205,7 @@ async function publishComparison(slug: string, rows: readonly CompareRow[]): Pro
     const ratios = statements.map((row) => oneCall.find((other) => other.round === row.round)!.perSecond / row.perSecond);
     const cell = (list: CompareRow[]) => [
       Math.round(median(list.map((r) => r.perSecond))).toLocaleString('en-US'),
-      `${median(list.map((r) => r.p50Ms))} / ${median(list.map((r) => r.p99Ms))}`,
+      `${round(median(list.map((r) => r.p50Ms)), 1)} / ${round(median(list.map((r) => r.p99Ms)), 1)}`,
     ];
     lines.push(
       `| ${rows[0]!.engine} | ${workload} | ${Number(concurrency).toLocaleString('en-US')} | ${cell(statements).join(' | ')} | ${cell(oneCall).join(' | ')} | ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}) |`,
