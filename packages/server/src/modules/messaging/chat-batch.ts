@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { ChatRole, Message } from './api.js';
+import { appendInOneCall } from './append-batch-function.js';
 import { type BatchOperation, BatchReads } from './batch-operation.js';
 import { type ChatAppend, type EventDraft, type LockedChat, type MessagingTransaction, appendToChats, audienceOf, lockChats } from './event-log.js';
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './views.js';
-import { appendInOneCall } from './append-batch-function.js';
 
 /**
  * How a batch writes its messages and log: one call of messaging.append_batch
@@ -39,7 +39,8 @@ interface MessageEntry {
 /**
  * One batch's view of its chats, under their row locks: what was read before
  * the operations ran, changed in memory by each operation in arrival order,
- * and written at the end with one statement per table. Seqs are the chats'
+ * and written at the end, a few statements whatever its size (see write).
+ * Seqs are the chats'
  * `last_seq` plus the events appended so far, so they are gap-free and in
  * arrival order within each chat.
  */
