@@ -14,6 +14,13 @@ export type MembershipChange =
   | { readonly kind: 'remove'; readonly actorId: string; readonly userId: string }
   | { readonly kind: 'role'; readonly actorId: string; readonly userId: string; readonly role: 'admin' | 'member' };
 
+const DIRECT_CHATS_NEVER_CHANGE: Record<Exclude<MembershipChange['kind'], 'join'>, string> = {
+  add: 'Direct chats have exactly two members',
+  remove: 'Direct chats have exactly two members',
+  leave: 'Direct chats cannot be left',
+  role: 'Direct chats have no roles',
+};
+
 /**
  * Who is in a chat and with which role. Groups: the owner and admins add and
  * remove members, anyone may leave. Channels: anyone with the id may join,
@@ -48,9 +55,7 @@ export class MembershipOperation implements BatchOperation<void> {
     }
     const actor = 'actorId' in change ? batch.member(chat.id, change.actorId) : target;
     if (!actor) throw new KaifError('CHAT_NOT_FOUND');
-    if (chat.type === 'direct') {
-      throw new KaifError('CHAT_TYPE_MISMATCH', change.kind === 'role' ? 'Direct chats have no roles' : change.kind === 'leave' ? 'Direct chats cannot be left' : 'Direct chats have exactly two members');
-    }
+    if (chat.type === 'direct') throw new KaifError('CHAT_TYPE_MISMATCH', DIRECT_CHATS_NEVER_CHANGE[change.kind]);
     if (change.kind === 'leave') return this.depart(batch, chat, actor, 'left');
     if (change.kind === 'role') {
       if (actor.role !== 'owner') throw new KaifError('CHAT_OWNER_REQUIRED');
