@@ -56,7 +56,7 @@ export const createAppendBatchFunction: Migration = {
         ), positions as (
           select event, jsonb_object_agg(user_id, pts) as positions from feed group by event
         )
-        -- The LiveChatEvent of liveEventOf, built here so the message crosses the wire once.
+        -- The LiveChatEvent of liveEventOf, built here: the message crosses the wire in the message row and the log row only.
         insert into platform.outbox (event_id, subject, payload)
         select gen_random_uuid(), o.subject,
                jsonb_build_object('chatId', e_chat[o.event], 'seq', e_seq[o.event], 'type', e_type[o.event], 'at', at_text,
