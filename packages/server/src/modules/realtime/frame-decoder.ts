@@ -32,11 +32,7 @@ const CHECKS = new Map<string, TypeCheck<TSchema>>(
   CLIENT_FRAME_TYPES.map((type) => [type, TypeCompiler.Compile(SCHEMAS[type])]),
 );
 
-/**
- * Parses and validates one client text frame against the protocol schemas.
- * The discriminant is checked first so the error names the field that is
- * wrong rather than every member of the union.
- */
+/** Parses and validates one client text frame against the protocol schemas. */
 export function decodeClientFrame(text: string): DecodedFrame {
   let value: unknown;
   try {
@@ -44,6 +40,16 @@ export function decodeClientFrame(text: string): DecodedFrame {
   } catch {
     return { ok: false, message: 'The frame is not valid JSON' };
   }
+  return checkClientFrame(value);
+}
+
+/**
+ * Validates a client frame already decoded (a WebSocket frame after
+ * JSON.parse, a Socket.IO event's payload with its name as `type`). The
+ * discriminant is checked first so the error names the field that is wrong
+ * rather than every member of the union.
+ */
+export function checkClientFrame(value: unknown): DecodedFrame {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, message: 'A frame is a JSON object with a "type"', field: 'type' };
   }

@@ -1,4 +1,3 @@
-import type { ChatId, UserId } from '@kaif/protocol';
 import type { KaifModule } from '../module.js';
 import type { RealtimeApi } from './api.js';
 import { ChatFanout } from './chat-fanout.js';
@@ -8,6 +7,7 @@ import { createOriginPolicy } from './origin-policy.js';
 import { PresenceTracker } from './presence-tracker.js';
 import { registerPresenceRoutes } from './presence-routes.js';
 import { RealtimeMetrics } from './realtime-metrics.js';
+import { SessionHub } from './session-hub.js';
 import { TypingAnnouncer } from './typing-announcer.js';
 import { UserChannel } from './user-channel.js';
 import { clientIpOf } from './client-ip.js';
@@ -32,33 +32,33 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
       const typing = new TypingAnnouncer(context.kv, context.bus, messaging, options.typingThrottleMs);
       const fanout = new ChatFanout(context.bus, (chats) => metrics.chatSubscriptions.set(chats));
       const users = new UserChannel(context.bus);
+      const { flood, logger } = context;
+      const sessions = new SessionHub({ identity, messaging, fanout, users, presence, typing, flood, metrics, options, logger });
       const gateway = new Gateway({
-        identity,
-        messaging,
-        fanout,
-        users,
-        presence,
-        typing,
+        sessions,
         metrics,
         options,
-        logger: context.logger,
+        logger,
         http: context.http,
         originAllowed: createOriginPolicy(context.config.KAIF_ALLOWED_ORIGINS),
-        flood: context.flood,
+        flood,
         clientIpOf: (request) => clientIpOf(request, context.config.KAIF_TRUST_PROXY),
         isDraining: context.isDraining,
-        onHeartbeat: () => {
-          presence
-            .refresh(users.connectedUsers())
-            .catch((error: unknown) => context.logger.warn({ err: (error as Error).message }, 'presence refresh failed'));
-        },
+        // Presence is refreshed by the session hub, for every transport's sessions.
+        onHeartbeat: () => undefined,
       });
       const api: RealtimeApi = {
+        open: (sink, client) => sessions.open(sink, client),
         presenceOf: (userIds) => presence.presenceOf(userIds),
-        announceTyping: (userId: UserId, chatId: ChatId) => typing.announce(userId, chatId),
+        announceTyping: (userId, chatId) => sessions.announceTyping(userId, chatId),
+        chargeUser: (userId, points) => sessions.chargeUser(userId, points),
       };
+      sessions.start();
       return {
         api,
+        async stop() {
+          sessions.stop();
+        },
         listeners: {
           api: {
             async open() {
