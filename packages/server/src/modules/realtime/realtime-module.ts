@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { KaifModule } from '../module.js';
 import type { RealtimeApi } from './api.js';
 import { ChatFanout } from './chat-fanout.js';
@@ -8,13 +9,15 @@ import { PresenceTracker } from './presence-tracker.js';
 import { registerPresenceRoutes } from './presence-routes.js';
 import { RealtimeMetrics } from './realtime-metrics.js';
 import { SessionHub } from './session-hub.js';
+import { SocketIoEndpoint } from './socket-io-endpoint.js';
 import { TypingAnnouncer } from './typing-announcer.js';
 import { UserChannel } from './user-channel.js';
 import { clientIpOf } from './client-ip.js';
 
 /**
- * The real-time gateway (`GET /ws`, API.md "Real time"): live delivery with
- * sync from a cursor, typing and presence. Nodes are stateless: fan-out
+ * The real-time gateway (`GET /ws`, API.md "Real time", and `/socket.io`,
+ * API.md "Socket.IO"), and the session layer every client transport is a
+ * codec on: live delivery with sync from a cursor, typing and presence. Nodes are stateless: fan-out
  * between them goes through the bus, presence and throttles live in the
  * shared key-value store, the feed in the database.
  */
@@ -34,7 +37,7 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
       const users = new UserChannel(context.bus);
       const { flood, logger } = context;
       const sessions = new SessionHub({ identity, messaging, fanout, users, presence, typing, flood, metrics, options, logger });
-      const gateway = new Gateway({
+      const endpointDeps = {
         sessions,
         metrics,
         options,
@@ -42,11 +45,12 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
         http: context.http,
         originAllowed: createOriginPolicy(context.config.KAIF_ALLOWED_ORIGINS),
         flood,
-        clientIpOf: (request) => clientIpOf(request, context.config.KAIF_TRUST_PROXY),
+        clientIpOf: (request: IncomingMessage) => clientIpOf(request, context.config.KAIF_TRUST_PROXY),
         isDraining: context.isDraining,
-        // Presence is refreshed by the session hub, for every transport's sessions.
-        onHeartbeat: () => undefined,
-      });
+      };
+      // Presence is refreshed by the session hub, for every transport's sessions.
+      const gateway = new Gateway({ ...endpointDeps, onHeartbeat: () => undefined });
+      const socketIo = new SocketIoEndpoint(endpointDeps);
       const api: RealtimeApi = {
         open: (sink, client) => sessions.open(sink, client),
         presenceOf: (userIds) => presence.presenceOf(userIds),
@@ -68,9 +72,10 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
           realtime: {
             async open() {
               gateway.open();
+              socketIo.open();
             },
             async close() {
-              await gateway.close();
+              await Promise.all([gateway.close(), socketIo.close()]);
               fanout.close();
               users.close();
             },
