@@ -1,6 +1,5 @@
 import type { Framing } from '@kaif/protocol';
 import { KaifTcpClient, WireRefusedError } from '@kaif/client/node';
-import type { TestServer } from '../../support/test-server.js';
 import { type DriverClient, Inbox, ResumeTracker, type SendOutcome, type TransportDriver } from './transport-driver.js';
 
 let clientMsgIds = 0;
