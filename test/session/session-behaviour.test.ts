@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINE_SETS } from '../identity/identity-http.js';
 import type { TestServer } from '../support/test-server.js';
 import { type Person, signUpPerson } from '../wire/support/people.js';
 import { exchangeDatagram } from '../wire/support/udp.js';
@@ -16,14 +17,16 @@ const BUDGET_PER_MINUTE = 40;
 
 const messageWith = (text: string) => (item: Seen) => item.kind === 'message' && item.text === text;
 
-for (const driver of DRIVERS) {
-  describe(`the session rules over ${driver.name}`, () => {
+const CASES = ENGINE_SETS.flatMap((engines) => DRIVERS.map((driver) => ({ engines, driver })));
+
+for (const { engines, driver } of CASES) {
+  describe(`the session rules over ${driver.name} (${engines} engines)`, () => {
     let server: TestServer;
     let ana: Person;
     let bo: Person;
     let chatId: string;
     beforeAll(async () => {
-      server = await startWireServer({ env: { KAIF_RATE_LIMIT_PER_MINUTE: String(BUDGET_PER_MINUTE) } });
+      server = await startWireServer({ engines, env: { KAIF_RATE_LIMIT_PER_MINUTE: String(BUDGET_PER_MINUTE) } });
       [ana, bo] = await Promise.all([signUpPerson(server), signUpPerson(server)]);
       chatId = await ana.directChatWith(bo);
     });
