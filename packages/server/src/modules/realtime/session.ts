@@ -113,6 +113,8 @@ export class Session implements RealtimeSession, ChatListener, UserListener, Fee
   }
 
   sync(since: string | null): Promise<void> {
+    // A session closed under its caller (the client went away during the auth) has nothing left to sync.
+    if (this.isClosed()) return Promise.resolve();
     return this.follower ? this.follower.sync(since) : Promise.reject(new KaifError('AUTH_REQUIRED'));
   }
 
