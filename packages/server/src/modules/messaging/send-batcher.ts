@@ -5,6 +5,7 @@ import { type ChatRole, type Message, type SendInput, atCapacity } from './api.j
 import { canPost } from './chat-access.js';
 import { type ChatAppend, type EventDraft, type LockedChat, type MessagingTransaction, appendToChats, audienceOf, lockChats } from './event-log.js';
 import type { MessagingDeps } from './messaging-deps.js';
+import { PlaceHolds } from './place-holds.js';
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './views.js';
 
 /** A send whose shape is already checked (ids are UUIDs, text and clientMsgId within limits). */
@@ -36,6 +37,14 @@ export interface SendBatching {
    * batches). Overload sheds new work at the door; what was admitted commits.
    */
   readonly maxQueued?: number;
+  /**
+   * How long a place given by `admits` stays held for the send that asked
+   * (default 1 s). Between admission and submission a transport spends a
+   * flood-budget round trip; without the hold, every frame of a flood would
+   * be admitted while the queue is still short and pile up in that round
+   * trip instead of being refused at the door.
+   */
+  readonly holdMs?: number;
 }
 
 type Settled = { readonly ok: SendOutcome } | { readonly error: unknown };
@@ -66,9 +75,13 @@ export class SendBatcher {
     return this.laneFor(send.input.chatId).submit(send);
   }
 
-  /** False while the chat's lane is full: a send now would be refused, so callers can refuse before spending anything on it. */
+  /**
+   * False while the chat's lane is full: a send now would be refused, so
+   * callers can refuse before spending anything on it. True holds a place
+   * for that send (see SendBatching.holdMs).
+   */
   admits(chatId: string): boolean {
-    return this.laneFor(chatId).admits();
+    return this.laneFor(chatId).admit();
   }
 
   private laneFor(chatId: string): Lane {
@@ -83,18 +96,28 @@ class Lane {
   private queue: Pending[] = [];
   private busy = false;
   private scheduled = false;
+  private readonly held: PlaceHolds;
 
   constructor(
     private readonly deps: MessagingDeps,
     private readonly options: SendBatching,
-  ) {}
+  ) {
+    this.held = new PlaceHolds(options.holdMs ?? 1000);
+  }
 
-  admits(): boolean {
-    return this.queue.length < (this.options.maxQueued ?? this.options.maxBatch * 4);
+  private get capacity(): number {
+    return this.options.maxQueued ?? this.options.maxBatch * 4;
+  }
+
+  admit(): boolean {
+    if (this.queue.length + this.held.count(performance.now()) >= this.capacity) return false;
+    this.held.add(performance.now());
+    return true;
   }
 
   submit(send: CheckedSend): Promise<SendOutcome> {
-    if (!this.admits()) return Promise.reject(atCapacity());
+    // A send that was admitted brings its held place; one that was not competes for a free one.
+    if (!this.held.take() && this.queue.length + this.held.count(performance.now()) >= this.capacity) return Promise.reject(atCapacity());
     return new Promise((resolve, reject) => {
       this.queue.push({ send, resolve, reject });
       this.schedule();

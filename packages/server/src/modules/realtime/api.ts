@@ -92,9 +92,15 @@ export interface RealtimeSession {
    * server has no room for it, then charged to the user's cluster-wide
    * budget (FLOOD_WAIT with `retryAfter`), then committed. Admission and the
    * charge start synchronously, so sends issued one after another reach the
-   * store in that order (TCP pipelining relies on it).
+   * store in that order (TCP pipelining relies on it). `admitted`: the codec
+   * already called `admitsSend` for it, to refuse a flood before decoding.
    */
-  send(input: SendInput): Promise<Message>;
+  send(input: SendInput, admitted?: boolean): Promise<Message>;
+  /**
+   * MessagingApi.admitsSend, for a codec that refuses sends before decoding
+   * them: true holds a place for one send, which `send(input, true)` uses.
+   */
+  admitsSend(chatId: ChatId): boolean;
   markRead(chatId: ChatId, seq: number): Promise<void>;
   /** Through the cluster-wide throttle; false when throttled. CHAT_NOT_FOUND unless a member, CHAT_WRITE_FORBIDDEN unless the user may post. */
   typing(chatId: ChatId): Promise<boolean>;

@@ -1,10 +1,11 @@
-import { CLOSE_CODES, type ServerFrame } from '@kaif/protocol';
+import { CLOSE_CODES, type ChatId, type ServerFrame } from '@kaif/protocol';
 import WebSocket from 'ws';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
+import { AT_CAPACITY } from '../messaging/api.js';
 import type { RealtimeApi, SessionEnd } from './api.js';
 import { FrameCodec } from './frame-codec.js';
-import { decodeClientFrame } from './frame-decoder.js';
+import { checkClientFrame, decodeClientFrame, parseClientFrame } from './frame-decoder.js';
 import type { GatewayOptions } from './gateway-options.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
 
@@ -79,9 +80,13 @@ export class Connection extends FrameCodec {
   }
 
   protected write(frame: ServerFrame): void {
+    this.writeRaw(JSON.stringify(frame), frame.type);
+  }
+
+  private writeRaw(json: string, type: ServerFrame['type']): void {
     if (this.state === 'closed' || this.socket.readyState !== WebSocket.OPEN) return;
-    this.socket.send(JSON.stringify(frame));
-    this.deps.metrics.frameOut(frame.type);
+    this.socket.send(json);
+    this.deps.metrics.frameOut(type);
     if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) this.dropSlowConsumer();
   }
 
@@ -115,13 +120,22 @@ export class Connection extends FrameCodec {
       this.writeError(undefined, { code: 'VALIDATION_FAILED', message: 'Frames are JSON text, not binary' });
       return;
     }
-    const decoded = decodeClientFrame(text);
+    const parsed = parseClientFrame(text);
+    // An overloaded server refuses a send before validating it: under a
+    // flood the refusals must cost next to nothing. The place admission
+    // holds is the one the session's send then uses.
+    if (parsed.ok && parsed.value.type === 'message.send' && !this.session.admitsSend(parsed.value.chatId as ChatId)) {
+      this.deps.metrics.frameIn('message.send');
+      this.writeRaw(atCapacityFrame(parsed.id), 'error');
+      return;
+    }
+    const decoded = parsed.ok ? checkClientFrame(parsed) : parsed;
     if (!decoded.ok) {
       this.deps.metrics.frameIn('invalid');
       this.writeError(decoded.id, { code: 'VALIDATION_FAILED', message: decoded.message, ...(decoded.field ? { field: decoded.field } : {}) });
       return;
     }
-    this.dispatch(decoded.frame, (frame) => this.write(frame));
+    this.dispatch(decoded.frame, (frame) => this.write(frame), true);
   }
 
   private async authenticate(text: string | null): Promise<void> {
@@ -187,4 +201,11 @@ function frameIdOf(text: string | null): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const AT_CAPACITY_JSON = JSON.stringify(AT_CAPACITY);
+
+/** The refusal of a send at capacity, serialized without building an object per frame. */
+function atCapacityFrame(id: string | undefined): string {
+  return id === undefined ? `{"type":"error","error":${AT_CAPACITY_JSON}}` : `{"type":"error","id":${JSON.stringify(id)},"error":${AT_CAPACITY_JSON}}`;
 }

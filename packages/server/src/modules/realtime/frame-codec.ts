@@ -51,8 +51,12 @@ export abstract class FrameCodec implements SessionSink {
     this.writeError(undefined, error.toPayload());
   }
 
-  /** Acts on one valid frame of an authenticated session; `reply` gets its answer, if it has one. */
-  protected dispatch(frame: ClientFrame, reply: Reply): void {
+  /**
+   * Acts on one valid frame of an authenticated session; `reply` gets its
+   * answer, if it has one. `sendAdmitted`: the codec already asked
+   * `admitsSend` for a `message.send` (and holds the place it got).
+   */
+  protected dispatch(frame: ClientFrame, reply: Reply, sendAdmitted: boolean): void {
     this.metrics.frameIn(frame.type);
     switch (frame.type) {
       case 'auth':
@@ -63,7 +67,7 @@ export abstract class FrameCodec implements SessionSink {
         return;
       case 'message.send':
         this.session
-          .send({ chatId: frame.chatId, clientMsgId: frame.clientMsgId, text: frame.text, replyToId: frame.replyToId ?? null })
+          .send({ chatId: frame.chatId, clientMsgId: frame.clientMsgId, text: frame.text, replyToId: frame.replyToId ?? null }, sendAdmitted)
           .then(
             (message) => reply({ type: 'ack', id: frame.id, message: { ...message } }),
             (error: unknown) => reply(errorFrame(frame.id, this.toPayload(error, 'message.send'))),

@@ -32,30 +32,34 @@ const CHECKS = new Map<string, TypeCheck<TSchema>>(
   CLIENT_FRAME_TYPES.map((type) => [type, TypeCompiler.Compile(SCHEMAS[type])]),
 );
 
-/** Parses and validates one client text frame against the protocol schemas. */
-export function decodeClientFrame(text: string): DecodedFrame {
+/** A client frame parsed but not yet checked against its schema. */
+export type ParsedFrame =
+  | { readonly ok: true; readonly value: Readonly<Record<string, unknown>>; readonly id?: string }
+  | { readonly ok: false; readonly message: string; readonly field?: string; readonly id?: undefined };
+
+/** Parses one client text frame: a JSON object, its `id` (if any) at hand for a quick answer. */
+export function parseClientFrame(text: string): ParsedFrame {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return { ok: false, message: 'The frame is not valid JSON' };
   }
-  return checkClientFrame(value);
-}
-
-/**
- * Validates a client frame already decoded (a WebSocket frame after
- * JSON.parse, a Socket.IO event's payload with its name as `type`). The
- * discriminant is checked first so the error names the field that is wrong
- * rather than every member of the union.
- */
-export function checkClientFrame(value: unknown): DecodedFrame {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, message: 'A frame is a JSON object with a "type"', field: 'type' };
   }
   const record = value as Record<string, unknown>;
-  const id = typeof record.id === 'string' ? record.id.slice(0, 64) : undefined;
-  const check = typeof record.type === 'string' ? CHECKS.get(record.type) : undefined;
+  return { ok: true, value: record, id: typeof record.id === 'string' ? record.id.slice(0, 64) : undefined };
+}
+
+/**
+ * Validates a parsed frame against the protocol schemas. The discriminant
+ * is checked first so the error names the field that is wrong rather than
+ * every member of the union.
+ */
+export function checkClientFrame(parsed: Extract<ParsedFrame, { ok: true }>): DecodedFrame {
+  const { value, id } = parsed;
+  const check = typeof value.type === 'string' ? CHECKS.get(value.type) : undefined;
   if (!check) {
     return { ok: false, message: `Unknown frame type; expected one of ${CLIENT_FRAME_TYPES.join(', ')}`, field: 'type', id };
   }
@@ -64,4 +68,10 @@ export function checkClientFrame(value: unknown): DecodedFrame {
   const field = first?.path.replace(/^\//, '').replaceAll('/', '.') || 'frame';
   const reason = first?.schema.format === SAFE_TEXT_FORMAT ? UNSAFE_TEXT_REASON : first?.message.toLowerCase();
   return { ok: false, message: `${field} ${reason ?? 'is invalid'}`, field, id };
+}
+
+/** Parses and validates one client text frame. */
+export function decodeClientFrame(text: string): DecodedFrame {
+  const parsed = parseClientFrame(text);
+  return parsed.ok ? checkClientFrame(parsed) : parsed;
 }

@@ -4,6 +4,7 @@ import { CLOSE_CODES } from '@kaif/protocol';
 import { WebSocketServer } from 'ws';
 import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import type { HttpServer } from '../../platform/http/http-server.js';
+import { coalesceReplies } from './reply-coalescing.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 
 export interface GatewayDeps extends ConnectionDeps {
@@ -93,6 +94,7 @@ export class Gateway {
     this.deps.flood.consumeIp(address).then(
       () =>
         this.server.handleUpgrade(request, socket, head, (ws) => {
+          coalesceReplies(socket);
           const connection = new Connection(ws, this.deps, address);
           this.connections.add(connection);
           this.deps.metrics.connections.inc();

@@ -118,10 +118,14 @@ export class Session implements RealtimeSession, ChatListener, UserListener, Fee
     return this.follower ? this.follower.sync(since) : Promise.reject(new KaifError('AUTH_REQUIRED'));
   }
 
-  send(input: SendInput): Promise<Message> {
+  admitsSend(chatId: ChatId): boolean {
+    return this.deps.messaging.admitsSend(chatId);
+  }
+
+  send(input: SendInput, admitted = false): Promise<Message> {
     if (this.state !== 'open') return Promise.reject(new KaifError('AUTH_REQUIRED'));
     // An overloaded server refuses at once, before spending a flood-budget round trip.
-    if (!this.deps.messaging.admitsSend(input.chatId)) return Promise.reject(atCapacity());
+    if (!admitted && !this.deps.messaging.admitsSend(input.chatId)) return Promise.reject(atCapacity());
     const userId = this.userId;
     return this.budget
       .charge(userId, 1)

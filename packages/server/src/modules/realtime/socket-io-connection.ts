@@ -86,13 +86,18 @@ export class SocketIoConnection extends FrameCodec {
       reply(errorFrame(id, { code: 'FLOOD_WAIT', message: 'Too many frames; slow down', retryAfter: Math.ceil(wait) }));
       return;
     }
-    const decoded = checkClientFrame(typeof payload === 'object' ? { ...payload, type: event, ...(id === undefined ? {} : { id }) } : payload);
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      this.deps.metrics.frameIn('invalid');
+      reply(errorFrame(id, { code: 'VALIDATION_FAILED', message: 'An event’s payload is an object', field: 'type' }));
+      return;
+    }
+    const decoded = checkClientFrame({ ok: true, value: { ...payload, type: event, ...(id === undefined ? {} : { id }) }, id });
     if (!decoded.ok) {
       this.deps.metrics.frameIn('invalid');
       reply(errorFrame(id, { code: 'VALIDATION_FAILED', message: decoded.message, ...(decoded.field ? { field: decoded.field } : {}) }));
       return;
     }
-    this.dispatch(decoded.frame, reply);
+    this.dispatch(decoded.frame, reply, false);
   }
 }
 
