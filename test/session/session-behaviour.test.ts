@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_SETS } from '../identity/identity-http.js';
 import type { TestServer } from '../support/test-server.js';
 import { type Person, signUpPerson } from '../wire/support/people.js';
-import { exchangeDatagram } from '../wire/support/udp.js';
+import { burstDatagrams, exchangeDatagram, json } from '../wire/support/udp.js';
 import { startWireServer, udpPort } from '../wire/support/wire-server.js';
 import { socketIoDriver } from './drivers/socket-io-driver.js';
 import { tcpDriver } from './drivers/tcp-driver.js';
@@ -146,3 +146,31 @@ for (const { engines, driver } of CASES) {
     });
   });
 }
+
+describe('the session rules over UDP, for what a datagram carries', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startWireServer({ env: { KAIF_RATE_LIMIT_PER_MINUTE: String(BUDGET_PER_MINUTE) } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('refuses a token that is no good and answers a good one', async () => {
+    const hal = await signUpPerson(server);
+    const ping = (token: string) => exchangeDatagram(udpPort(server), JSON.stringify({ packet_type: 'Ping', token }));
+    // Long enough to be answered: an unverified datagram never gets more bytes back than it carried.
+    expect((await ping('x'.repeat(200))).map(json)).toEqual([{ packet_type: 'Ack', success: false, error: 'TOKEN_INVALID' }]);
+    expect((await ping(hal.accessToken)).map(json)).toEqual([{ packet_type: 'Pong' }]);
+  });
+
+  it('refuses datagrams past the user’s cluster-wide budget at the same count as every other transport', async () => {
+    const ivy = await signUpPerson(server);
+    const ping = JSON.stringify({ packet_type: 'Ping', token: ivy.accessToken });
+    const replies = (await burstDatagrams(udpPort(server), Array.from({ length: BUDGET_PER_MINUTE + 5 }, () => ping))).map(json);
+    expect(replies.filter((reply) => reply.packet_type === 'Pong')).toHaveLength(BUDGET_PER_MINUTE);
+    const refused = replies.filter((reply) => reply.packet_type !== 'Pong');
+    expect(refused).toHaveLength(5);
+    for (const reply of refused) expect(reply).toMatchObject({ packet_type: 'Ack', success: false, error: 'FLOOD_WAIT', retry_after: expect.any(Number) });
+  });
+});
