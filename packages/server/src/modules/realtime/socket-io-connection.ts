@@ -88,7 +88,7 @@ export class SocketIoConnection extends FrameCodec {
     }
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       this.deps.metrics.frameIn('invalid');
-      reply(errorFrame(id, { code: 'VALIDATION_FAILED', message: 'An event’s payload is an object', field: 'type' }));
+      reply(errorFrame(id, { code: 'VALIDATION_FAILED', message: 'An event’s payload is an object' }));
       return;
     }
     const decoded = checkClientFrame({ ok: true, value: { ...payload, type: event, ...(id === undefined ? {} : { id }) }, id });
