@@ -1,3 +1,4 @@
+import { TYPING_EXPIRES_MS } from '@kaif/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestServer, startTestServer } from '../support/test-server.js';
 import { goOnline, signUp, syncedSocket } from './realtime-fixtures.js';
@@ -26,7 +27,7 @@ describe('typing and presence', () => {
     alice.client.realtime.typing(chatId);
     alice.client.realtime.typing(chatId);
     const typing = await bobSocket.next('typing');
-    expect(typing).toMatchObject({ chatId, userId: alice.user.id, expiresInMs: 6000 });
+    expect(typing).toMatchObject({ chatId, userId: alice.user.id, expiresInMs: TYPING_EXPIRES_MS });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(bobSocket.frames.filter((frame) => frame.type === 'typing')).toHaveLength(0);
     bobSocket.socket.close();
@@ -48,5 +49,19 @@ describe('typing and presence', () => {
     expect(offline).toMatchObject({ userId: alice.user.id, status: 'offline' });
     expect(Date.parse(offline.lastSeen!)).toBeGreaterThan(Date.now() - 10_000);
     bobSocket.socket.close();
+  });
+
+  it('announces presence in direct chats only, not to the other member of a group of two', async () => {
+    const carol = await signUp(server.url);
+    await carol.client.chats.create({ type: 'group', title: 'two of us', memberIds: [alice.user.id] });
+    const bobSocket = await syncedSocket(server.url, (await bob.client.tokens.tokens())!.accessToken);
+    const carolSocket = await syncedSocket(server.url, (await carol.client.tokens.tokens())!.accessToken);
+    await goOnline(alice.client);
+    expect(await bobSocket.next('presence')).toMatchObject({ userId: alice.user.id, status: 'online' });
+    // Both chats are announced in one pass: had the group been announced, its frame would be here by now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(carolSocket.frames.filter((frame) => frame.type === 'presence')).toEqual([]);
+    alice.client.realtime.disconnect();
+    for (const socket of [bobSocket, carolSocket]) socket.socket.close();
   });
 });

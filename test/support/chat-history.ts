@@ -22,7 +22,7 @@ export interface HistoryAudit {
 /** Compares what the server acknowledged with what history holds, by id. */
 export function auditHistory(history: readonly Message[], acked: ReadonlyMap<string, string>): HistoryAudit {
   const ids = history.map((message) => message.id);
-  const present = new Set(ids);
+  const present = new Set<string>(ids);
   const missing = [...acked.values()].filter((id) => !present.has(id));
   const wrongId = [...acked].filter(([clientMsgId, id]) =>
     history.some((message) => message.clientMsgId === clientMsgId && message.id !== id),

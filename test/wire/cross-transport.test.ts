@@ -1,3 +1,5 @@
+import { AckFrame, MessageNewEvent, PresenceEvent } from '@kaif/protocol';
+import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineAvailable } from '../support/engines.js';
 import type { EngineSet, TestServer } from '../support/test-server.js';
@@ -33,7 +35,8 @@ for (const engines of ENGINE_SETS) {
       const ack = await sender.next();
       expect(ack).toMatchObject({ success: true });
       const frame = await ws.nextMatching((candidate) => candidate.type === 'message.new');
-      expect(frame).toMatchObject({ chatId, data: { id: ack.message_id, senderId: ana.id, text: 'tcp to all' } });
+      expect(frame).toMatchObject({ chatId, data: { id: ack.message_id, senderId: ana.id, text: 'tcp to all', forwardedFrom: null } });
+      expect(Value.Check(MessageNewEvent, frame)).toBe(true);
       expect(await tcpPeer.nextMatching((packet) => packet.packet_type === 'NewMessage')).toEqual({
         packet_type: 'NewMessage',
         message: {
@@ -55,7 +58,7 @@ for (const engines of ENGINE_SETS) {
       const tcpPeer = await rawAuthenticated(tcpPort(server), ana.accessToken);
       const ws = await WsWatcher.connect(server.url, bo.accessToken);
       ws.send({ type: 'message.send', id: 'f1', chatId, clientMsgId: 'x-ws-1', text: 'ws to tcp' });
-      await ws.nextMatching((frame) => frame.type === 'ack');
+      expect(Value.Check(AckFrame, await ws.nextMatching((frame) => frame.type === 'ack'))).toBe(true);
       const pushed = await tcpPeer.nextMatching((packet) => packet.packet_type === 'NewMessage');
       expect(pushed.message).toMatchObject({ sender_id: bo.id, content: 'ws to tcp', chat_id: chatId });
       ws.close();
@@ -92,6 +95,18 @@ for (const engines of ENGINE_SETS) {
         user_id: carl.id,
         status_data: 'online',
       });
+      ws.close();
+      tcpAna.close();
+    });
+
+    it('shows a status of away sent over TCP to the peer’s WebSocket as the shared presence shape says', async () => {
+      const ws = await WsWatcher.connect(server.url, bo.accessToken);
+      const tcpAna = await rawAuthenticated(tcpPort(server), ana.accessToken);
+      tcpAna.write({ packet_type: 'Status', status_data: 'away' });
+      expect(await tcpAna.next()).toMatchObject({ packet_type: 'Ack', success: true });
+      const frame = await ws.nextMatching((candidate) => candidate.type === 'presence' && candidate.status === 'away');
+      expect(frame).toMatchObject({ userId: ana.id, status: 'away' });
+      expect(Value.Check(PresenceEvent, frame)).toBe(true);
       ws.close();
       tcpAna.close();
     });

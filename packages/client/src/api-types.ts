@@ -1,14 +1,24 @@
-import type { Static } from '@sinclair/typebox';
-import type { ChatListItemSchema, ChatSchema, MessageSchema } from '@kaif/protocol';
+import type { ChatListItemView, ChatView, MessageView, PresenceView } from '@kaif/protocol';
 
 /** Response shapes from the protocol schemas (API.md "Chats and messages"). */
-export type Chat = Static<typeof ChatSchema>;
-export type ChatListItem = Static<typeof ChatListItemSchema>;
-export type Message = Static<typeof MessageSchema>;
+export type Chat = ChatView;
+export type ChatListItem = ChatListItemView;
+export type Message = MessageView;
+/** `GET /users/:id/presence`: `unknown` when the user's privacy setting hides their presence from the caller. */
+export type Presence = PresenceView;
 
-export interface Presence {
-  readonly userId: string;
-  /** `unknown` when the user's privacy setting hides their presence from the caller. */
-  readonly status: 'online' | 'offline' | 'unknown';
-  readonly lastSeen: string | null;
-}
+/** The protocol's words the SDK's shapes are made of, so an app needs only the SDK. */
+export type {
+  ChatEventType,
+  ChatId,
+  ChatRole,
+  ChatType,
+  Me,
+  MessageId,
+  PresenceStatus,
+  Session,
+  TwoFactorSetup,
+  User,
+  UserId,
+} from '@kaif/protocol';
+export { CLIENT_MSG_ID_MAX_CHARS, MESSAGE_MAX_CHARS, TYPING_EXPIRES_MS, TYPING_THROTTLE_MS } from '@kaif/protocol';

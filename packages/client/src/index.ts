@@ -1,10 +1,30 @@
-export type { Chat, ChatListItem, Message, Presence } from './api-types.js';
+export {
+  type Chat,
+  type ChatEventType,
+  type ChatId,
+  type ChatListItem,
+  type ChatRole,
+  type ChatType,
+  CLIENT_MSG_ID_MAX_CHARS,
+  MESSAGE_MAX_CHARS,
+  type Me,
+  type Message,
+  type MessageId,
+  type Presence,
+  type PresenceStatus,
+  type Session,
+  TYPING_EXPIRES_MS,
+  TYPING_THROTTLE_MS,
+  type TwoFactorSetup,
+  type User,
+  type UserId,
+} from './api-types.js';
 export { type FetchLike, HttpTransport, type RequestOptions } from './http-transport.js';
 export { KaifApiError } from './kaif-api-error.js';
 export { KaifClient, type KaifClientOptions } from './kaif-client.js';
 export { backoffDelay } from './realtime/backoff.js';
 export { type CursorStore, localStorageCursorStore, memoryCursorStore } from './realtime/cursor-store.js';
-export { type ConnectionState, RealtimeClient, type RealtimeEvents, type RealtimeOptions } from './realtime/realtime-client.js';
+export { type ChatEventOf, type ConnectionState, RealtimeClient, type RealtimeEvents, type RealtimeOptions } from './realtime/realtime-client.js';
 export type { OutgoingMessage } from './realtime/send-queue.js';
 export { globalWebSocketFactory, type WebSocketFactory, type WebSocketLike } from './realtime/web-socket.js';
 export { SessionTokens, tokenExpiry } from './session-tokens.js';

@@ -1,4 +1,4 @@
-import type { AuthResult, Me, Session, TokenPair, TwoFactorSetup, User } from '@kaif/protocol';
+import type { AuthResult, ChatType, Me, Session, TokenPair, TwoFactorSetup, User } from '@kaif/protocol';
 import type { Chat, ChatListItem, Message, Presence } from './api-types.js';
 import { type FetchLike, HttpTransport } from './http-transport.js';
 import { type CursorStore, memoryCursorStore } from './realtime/cursor-store.js';
@@ -106,7 +106,7 @@ export class KaifClient {
   };
 
   readonly chats = {
-    create: (body: { type: 'direct' | 'group' | 'channel'; title?: string; memberIds?: string[] }) =>
+    create: (body: { type: ChatType; title?: string; memberIds?: string[] }) =>
       this.http.request<Chat>('POST', '/api/v1/chats', { body }),
     list: async () => (await this.http.request<{ chats: ChatListItem[] }>('GET', '/api/v1/chats')).chats,
     get: (chatId: string) => this.http.request<Chat>('GET', `/api/v1/chats/${segment(chatId)}`),

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { ID_MAX_CHARS, MESSAGE_MAX_CHARS } from '../src/limits.js';
 import { isSafeText } from '../src/text.js';
 import type { PacketReader, ReaderItem } from '../src/wire/index.js';
 
@@ -12,7 +13,7 @@ export const trickyText = fc.oneof(
 const nonEmptyText = (maxLength: number) => fc.string({ minLength: 1, maxLength, unit: 'binary' }).filter(isSafeText);
 
 /** Ids as original clients send them (numbers) and as newer clients send them (strings). */
-export const wireId = fc.oneof(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), nonEmptyText(128));
+export const wireId = fc.oneof(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), nonEmptyText(ID_MAX_CHARS));
 
 const token = nonEmptyText(64);
 const untrusted = { sender_id: wireId, user_id: wireId };
@@ -26,7 +27,7 @@ export const clientPacket = fc.oneof(
       message: fc.record(
         {
           chat_id: wireId,
-          content: fc.oneof(nonEmptyText(200), trickyText.filter((text) => text.length > 0 && isSafeText(text))),
+          content: fc.oneof(nonEmptyText(200), trickyText.filter((text) => text.length > 0 && text.length <= MESSAGE_MAX_CHARS && isSafeText(text))),
           message_type: fc.constantFrom('Text', 'Image'),
           sender_id: untrusted.sender_id,
         },

@@ -1,4 +1,5 @@
-import { FormatRegistry, type StringOptions, Type } from '@sinclair/typebox';
+import { FormatRegistry, Kind, type StringOptions, type TUnsafe, Type, TypeRegistry } from '@sinclair/typebox';
+import { lengthProblem } from './text-length.js';
 
 /**
  * The one definition of text a client may send, shared by every transport:
@@ -6,6 +7,15 @@ import { FormatRegistry, type StringOptions, Type } from '@sinclair/typebox';
  * all check client strings against the `safe-text` format.
  */
 export const SAFE_TEXT_FORMAT = 'safe-text';
+
+/**
+ * The TypeBox kind of SafeText. JSON Schema counts `minLength`/`maxLength` in
+ * Unicode code points, and so does Ajv on HTTP, but TypeBox's own String
+ * counts UTF-16 code units: 4,096 emoji would pass over HTTP and fail in a
+ * WebSocket frame. A kind of our own lets TypeBox count as Ajv does, so a
+ * limit means the same on every transport.
+ */
+const SAFE_TEXT_KIND = 'SafeText';
 
 /** With the `u` flag a lone surrogate is one code point of category Cs; a valid pair is not. */
 const UNSAFE_CODE_POINT = /[\u0000\p{Cs}]/u;
@@ -23,13 +33,34 @@ export function isSafeText(text: string): boolean {
 /** What a validation error says about a string that is not safe text, after the field's name. */
 export const UNSAFE_TEXT_REASON = 'must not contain NUL or unpaired surrogate characters';
 
-// TypeBox looks formats up in a process-wide registry; Ajv gets the same
-// function from the HTTP server's options.
-FormatRegistry.Set(SAFE_TEXT_FORMAT, isSafeText);
+/**
+ * Why `value` is not acceptable for a SafeText schema, in Ajv's words after
+ * the field's name, or undefined when it is. Every transport reports a
+ * refused string with this, so the same input is refused the same way.
+ */
+export function safeTextProblem(schema: StringOptions, value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be string';
+  const tooShortOrLong = lengthProblem(schema, value);
+  if (tooShortOrLong) return tooShortOrLong;
+  // Ajv compiles patterns with the `u` flag too.
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) return `must match pattern "${schema.pattern}"`;
+  return isSafeText(value) ? undefined : UNSAFE_TEXT_REASON;
+}
 
-/** A client-supplied string of safe text. */
-export function SafeText(options: StringOptions = {}) {
-  return Type.String({ description: 'Text without NUL or unpaired surrogate characters', ...options, format: SAFE_TEXT_FORMAT });
+// TypeBox looks formats and kinds up in process-wide registries; Ajv gets the
+// format from the HTTP server's options and reads the rest as JSON Schema.
+FormatRegistry.Set(SAFE_TEXT_FORMAT, isSafeText);
+TypeRegistry.Set<StringOptions>(SAFE_TEXT_KIND, (schema, value) => safeTextProblem(schema, value) === undefined);
+
+/** A client-supplied string of safe text; lengths count code points (see SAFE_TEXT_KIND). */
+export function SafeText(options: StringOptions = {}): TUnsafe<string> & StringOptions {
+  return Type.Unsafe<string>({
+    description: 'Text without NUL or unpaired surrogate characters',
+    ...options,
+    [Kind]: SAFE_TEXT_KIND,
+    type: 'string',
+    format: SAFE_TEXT_FORMAT,
+  });
 }
 
 /** A name other people see; the server stores it as normalizeDisplayText returns it. */

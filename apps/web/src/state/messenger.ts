@@ -1,3 +1,4 @@
+import { TYPING_THROTTLE_MS } from '@kaif/client';
 import type { Backend } from './backend.js';
 import {
   EMPTY_HISTORY,
@@ -14,8 +15,6 @@ import { Store } from './store.js';
 import type { Chat, ChatId, ChatType, LiveEvent, Me, Message, MessageId, User, UserId } from './types.js';
 
 const PAGE_SIZE = 40;
-const TYPING_SHOWN_MS = 5000;
-const TYPING_SENT_EVERY_MS = 3000;
 
 /**
  * The signed-in user's view of their chats: what the screens render, kept
@@ -135,7 +134,7 @@ export class Messenger {
 
   typing(chatId: ChatId): void {
     const now = Date.now();
-    if (now - (this.#typingSentAt.get(chatId) ?? 0) < TYPING_SENT_EVERY_MS) return;
+    if (now - (this.#typingSentAt.get(chatId) ?? 0) < TYPING_THROTTLE_MS) return;
     this.#typingSentAt.set(chatId, now);
     this.#backend.typing(chatId);
   }
@@ -184,7 +183,7 @@ export class Messenger {
       case 'typing':
         this.state.update((state) => ({
           ...state,
-          typing: { ...state.typing, [event.chatId]: { ...state.typing[event.chatId], [event.userId]: Date.now() + TYPING_SHOWN_MS } },
+          typing: { ...state.typing, [event.chatId]: { ...state.typing[event.chatId], [event.userId]: Date.now() + event.expiresInMs } },
         }));
         this.ensureUser(event.userId);
         return;

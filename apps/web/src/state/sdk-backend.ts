@@ -1,7 +1,7 @@
-import { type ChatListItem, KaifClient, type Chat as SdkChat, type Message as SdkMessage } from '@kaif/client';
+import { type ChatListItem, KaifClient, type Chat as SdkChat } from '@kaif/client';
 import type { Backend } from './backend.js';
 import { fetchHealth, fetchMetrics } from './ops-probe.js';
-import type { Chat, ChatId, ConnectionState, LiveEvent, Me, Message, MessageId, UserId } from './types.js';
+import type { Chat, ConnectionState, LiveEvent, Me, Message } from './types.js';
 
 /**
  * The Backend over the SDK. Sends, read markers and typing go over the live
@@ -78,8 +78,8 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
       await client.chats.addMember(chatId, userId);
     },
 
-    messages: async (chatId, page) => (await client.messages.list(chatId, { limit: page.limit, ...(page.before === undefined ? {} : { before: page.before }) })).map(toMessage),
-    send: async (chatId, input) => toMessage(await realtime.sendMessage({ chatId, text: input.text, clientMsgId: input.clientMsgId, replyToId: input.replyToId ?? null })),
+    messages: (chatId, page) => client.messages.list(chatId, { limit: page.limit, ...(page.before === undefined ? {} : { before: page.before }) }),
+    send: (chatId, input) => realtime.sendMessage({ chatId, text: input.text, clientMsgId: input.clientMsgId, replyToId: input.replyToId ?? null }),
     edit: async (chatId, messageId, text) => {
       await client.messages.edit(chatId, messageId, text);
     },
@@ -88,16 +88,16 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     typing: (chatId) => realtime.typing(chatId),
 
     onEvent(listener: (event: LiveEvent) => void) {
-      const message = (event: { readonly type: 'message.new' | 'message.edited' | 'message.deleted'; readonly data: SdkMessageLike }) =>
-        listener({ type: event.type, message: toMessage(event.data) });
+      const message = (event: { readonly type: 'message.new' | 'message.edited' | 'message.deleted'; readonly data: Message }) =>
+        listener({ type: event.type, message: event.data });
       const stops = [
         realtime.on('message.new', message),
         realtime.on('message.edited', message),
         realtime.on('message.deleted', message),
         realtime.on('chat.read', (event) => listener({ type: 'chat.read', chatId: event.chatId, userId: event.data.userId, seq: event.data.seq })),
         realtime.on('chat.member', (event) => listener({ type: 'chat.member', chatId: event.chatId, userId: event.data.userId, change: event.data.change })),
-        realtime.on('typing', (event) => listener({ type: 'typing', chatId: event.chatId, userId: event.userId })),
-        realtime.on('presence', (event) => listener({ type: 'presence', userId: event.userId as UserId, status: event.status })),
+        realtime.on('typing', (event) => listener({ type: 'typing', chatId: event.chatId, userId: event.userId, expiresInMs: event.expiresInMs })),
+        realtime.on('presence', (event) => listener({ type: 'presence', userId: event.userId, status: event.status })),
         realtime.on('reset', () => listener({ type: 'resync' })),
       ];
       return () => {
@@ -115,41 +115,24 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
   };
 }
 
-type SdkMessageLike = Omit<SdkMessage, 'forwardedFrom'>;
-
-function toMessage(message: SdkMessageLike): Message {
-  return {
-    id: message.id as MessageId,
-    chatId: message.chatId as ChatId,
-    seq: message.seq,
-    senderId: message.senderId as UserId,
-    text: message.text,
-    replyToId: (message.replyToId as MessageId | null) ?? null,
-    clientMsgId: message.clientMsgId,
-    createdAt: message.createdAt,
-    editedAt: message.editedAt,
-    deleted: message.deleted,
-  };
-}
-
 /**
  * The chat list says how many messages are unread but not where my marker
  * is; "everything read" is the only marker it implies. The peer's marker is
  * read from `peerReadSeq` when the server provides it.
  */
 function toChat(chat: SdkChat | ChatListItem): Chat {
-  const item = chat as Partial<ChatListItem> & { readonly peerReadSeq?: number; readonly readSeq?: number };
+  const item = chat as Partial<ChatListItem>;
   const unreadCount = item.unreadCount ?? 0;
   return {
-    id: chat.id as ChatId,
+    id: chat.id,
     type: chat.type,
     title: chat.title,
     createdAt: chat.createdAt,
     lastSeq: chat.lastSeq,
     role: chat.role,
-    lastMessage: item.lastMessage ? toMessage(item.lastMessage) : null,
+    lastMessage: item.lastMessage ?? null,
     unreadCount,
-    peerId: (chat.peerId as UserId | null) ?? null,
+    peerId: chat.peerId,
     readSeq: item.readSeq ?? (unreadCount === 0 ? chat.lastSeq : 0),
     peerReadSeq: item.peerReadSeq ?? 0,
   };

@@ -1,53 +1,28 @@
-import type { ChatId, Me, MessageId, Session, TwoFactorSetup, User, UserId } from '@kaif/protocol';
+import type { ChatEventOf, ChatId, ChatListItem, Message as SdkMessage, PresenceStatus, UserId } from '@kaif/client';
 
 /**
- * The shapes the UI works with (API.md "Chats and messages"). They are the
- * SDK's shapes narrowed to what the screens read, so a server that adds
- * fields changes nothing here.
+ * The shapes the UI works with, derived from the SDK's (API.md "Chats and
+ * messages"): a server that adds fields changes nothing here.
  */
-export type { ChatId, Me, MessageId, Session, TwoFactorSetup, User, UserId };
+export type { ChatId, ChatRole, ChatType, ConnectionState, Me, MessageId, Session, TwoFactorSetup, User, UserId } from '@kaif/client';
 
-export type ChatType = 'direct' | 'group' | 'channel';
-export type ChatRole = 'owner' | 'admin' | 'member';
-export type ConnectionState = 'connecting' | 'online' | 'offline';
-export type Presence = 'online' | 'offline' | 'away';
+/** The screens do not show where a forwarded copy came from yet. */
+export type Message = Omit<SdkMessage, 'forwardedFrom'>;
 
-export interface Message {
-  readonly id: MessageId;
-  readonly chatId: ChatId;
-  readonly seq: number;
-  readonly senderId: UserId;
-  readonly text: string | null;
-  readonly replyToId: MessageId | null;
-  readonly clientMsgId: string;
-  readonly createdAt: string;
-  readonly editedAt: string | null;
-  readonly deleted: boolean;
-}
+/** A chat as the chat list shows it; `lastMessage` may be one sent from this device. */
+export type Chat = Readonly<
+  Pick<ChatListItem, 'id' | 'type' | 'title' | 'createdAt' | 'lastSeq' | 'role' | 'unreadCount' | 'peerId' | 'readSeq' | 'peerReadSeq'>
+> & { readonly lastMessage: Message | null };
 
-export interface Chat {
-  readonly id: ChatId;
-  readonly type: ChatType;
-  readonly title: string | null;
-  readonly createdAt: string;
-  readonly lastSeq: number;
-  readonly role: ChatRole | null;
-  readonly lastMessage: Message | null;
-  readonly unreadCount: number;
-  /** The other member of a direct chat, when the server names them. */
-  readonly peerId: UserId | null;
-  /** My read marker: every message at or below it is read by me. */
-  readonly readSeq: number;
-  /** The highest read marker of the other members: drives "read" ticks. */
-  readonly peerReadSeq: number;
-}
+export type Presence = PresenceStatus;
 
-/** What arrives over the realtime connection (API.md "Real time"). */
+/** What arrives over the realtime connection (API.md "Real time"), as the screens use it. */
 export type LiveEvent =
   | { readonly type: 'message.new' | 'message.edited' | 'message.deleted'; readonly message: Message }
   | { readonly type: 'chat.read'; readonly chatId: ChatId; readonly userId: UserId; readonly seq: number }
-  | { readonly type: 'chat.member'; readonly chatId: ChatId; readonly userId: UserId; readonly change: string }
-  | { readonly type: 'typing'; readonly chatId: ChatId; readonly userId: UserId }
+  | { readonly type: 'chat.member'; readonly chatId: ChatId; readonly userId: UserId; readonly change: ChatEventOf<'chat.member'>['data']['change'] }
+  /** Shown for `expiresInMs` unless renewed. */
+  | { readonly type: 'typing'; readonly chatId: ChatId; readonly userId: UserId; readonly expiresInMs: number }
   | { readonly type: 'presence'; readonly userId: UserId; readonly status: Presence }
   /** The feed could not resume from our cursor: local history may have holes. */
   | { readonly type: 'resync' };

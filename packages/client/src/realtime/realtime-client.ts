@@ -3,7 +3,7 @@ import {
   ERRORS,
   type ErrorFrame,
   type PresenceEvent,
-  type RealtimeMessage,
+  type MessageView,
   type ServerFrame,
   type TypingEvent,
 } from '@kaif/protocol';
@@ -17,7 +17,7 @@ import { OPEN, type WebSocketFactory, type WebSocketLike } from './web-socket.js
 
 export type ConnectionState = 'connecting' | 'online' | 'offline';
 
-type ChatEventOf<T extends ChatEventFrame['type']> = Extract<ChatEventFrame, { type: T }>;
+export type ChatEventOf<T extends ChatEventFrame['type']> = Extract<ChatEventFrame, { type: T }>;
 
 export interface RealtimeEvents {
   'message.new': (event: ChatEventOf<'message.new'>) => void;
@@ -106,7 +106,7 @@ export class RealtimeClient extends TypedEmitter<RealtimeEvents> {
   }
 
   /** Resolves with the stored message once the server acked it; queued while offline. */
-  sendMessage(message: OutgoingMessage): Promise<RealtimeMessage> {
+  sendMessage(message: OutgoingMessage): Promise<MessageView> {
     const clientMsgId = message.clientMsgId ?? randomId();
     const { isNew, done } = this.queue.add(message, clientMsgId);
     if (isNew && this.synced) this.transmit(clientMsgId);

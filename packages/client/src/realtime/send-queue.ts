@@ -1,4 +1,4 @@
-import type { RealtimeMessage } from '@kaif/protocol';
+import type { MessageView } from '@kaif/protocol';
 
 export interface OutgoingMessage {
   readonly chatId: string;
@@ -11,8 +11,8 @@ export interface OutgoingMessage {
 interface PendingSend {
   readonly clientMsgId: string;
   readonly message: OutgoingMessage;
-  readonly done: Promise<RealtimeMessage>;
-  resolve(message: RealtimeMessage): void;
+  readonly done: Promise<MessageView>;
+  resolve(message: MessageView): void;
   reject(error: Error): void;
 }
 
@@ -32,12 +32,12 @@ export class SendQueue {
     return this.pending.size;
   }
 
-  add(message: OutgoingMessage, clientMsgId: string): { readonly isNew: boolean; readonly done: Promise<RealtimeMessage> } {
+  add(message: OutgoingMessage, clientMsgId: string): { readonly isNew: boolean; readonly done: Promise<MessageView> } {
     const existing = this.pending.get(clientMsgId);
     if (existing) return { isNew: false, done: existing.done };
-    let resolve!: (message: RealtimeMessage) => void;
+    let resolve!: (message: MessageView) => void;
     let reject!: (error: Error) => void;
-    const done = new Promise<RealtimeMessage>((yes, no) => {
+    const done = new Promise<MessageView>((yes, no) => {
       resolve = yes;
       reject = no;
     });
@@ -66,7 +66,7 @@ export class SendQueue {
     return clientMsgId !== undefined && this.pending.has(clientMsgId) ? clientMsgId : undefined;
   }
 
-  settle(clientMsgId: string, outcome: { readonly message: RealtimeMessage } | { readonly error: Error }): void {
+  settle(clientMsgId: string, outcome: { readonly message: MessageView } | { readonly error: Error }): void {
     const entry = this.pending.get(clientMsgId);
     if (!entry) return;
     this.pending.delete(clientMsgId);

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { TokenText } from '../limits.js';
 import { DisplayText, SafeText } from '../text.js';
 
 /**
@@ -79,7 +80,7 @@ export const REFRESH_COOKIE = 'kaif_refresh';
 /** The narrowest path that holds both refresh and logout; no other route under it reads the cookie. */
 export const REFRESH_COOKIE_PATH = '/api/v1/auth';
 
-export const VerifyBody = Type.Object({ token: SafeText({ minLength: 1, maxLength: 4096 }) });
+export const VerifyBody = Type.Object({ token: TokenText });
 export const VerifyResultSchema = Type.Object({ user: UserSchema });
 
 export const SessionSchema = Type.Object({

@@ -1,5 +1,11 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { ChatEventSchema } from '../chat-event.js';
+import { ChatRoleSchema, ChatTypeSchema } from '../chat-kind.js';
+import { ChatIdSchema, UserIdSchema } from '../ids.js';
+import { ChatIdInput, ClientMsgId, CursorText, MessageIdInput, MessageText, UserIdInput } from '../limits.js';
+import { MessageSchema } from '../message.js';
 import { DisplayText, SafeText } from '../text.js';
+import { Instant } from '../instant.js';
 
 /**
  * Request and response shapes of the chats API (API.md "Chats and
@@ -8,12 +14,8 @@ import { DisplayText, SafeText } from '../text.js';
  */
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Id = SafeText({ minLength: 1, maxLength: 64 });
 const Seq = Type.Integer({ minimum: 0 });
-const Instant = Type.String({ format: 'date-time' });
 
-/** A message holds 1 to 4096 characters (Unicode code points). */
-export const MESSAGE_MAX_CHARS = 4096;
 /** History pages hold at most this many messages. */
 export const HISTORY_MAX_LIMIT = 100;
 /** Change-feed pages hold at most this many events. */
@@ -23,11 +25,8 @@ export const GROUP_MAX_MEMBERS = 1000;
 /** Members that may be named when a chat is created. */
 export const CREATE_MAX_MEMBERS = 100;
 
-export const ChatTypeSchema = Type.Union([Type.Literal('direct'), Type.Literal('group'), Type.Literal('channel')]);
-export const ChatRoleSchema = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')]);
-
 export const ChatSchema = Type.Object({
-  id: Id,
+  id: ChatIdSchema,
   type: ChatTypeSchema,
   title: Nullable(Type.String()),
   description: Nullable(Type.String()),
@@ -36,24 +35,9 @@ export const ChatSchema = Type.Object({
   role: ChatRoleSchema,
   memberCount: Type.Integer({ minimum: 0 }),
   /** The other member of a direct chat; null for groups and channels. */
-  peerId: Nullable(Id),
+  peerId: Nullable(UserIdSchema),
 });
 export type ChatView = Static<typeof ChatSchema>;
-
-export const MessageSchema = Type.Object({
-  id: Id,
-  chatId: Id,
-  seq: Seq,
-  senderId: Id,
-  text: Nullable(Type.String()),
-  replyToId: Nullable(Id),
-  clientMsgId: Type.String(),
-  createdAt: Instant,
-  editedAt: Nullable(Instant),
-  deleted: Type.Boolean(),
-  forwardedFrom: Nullable(Type.Object({ chatId: Id, messageId: Id, senderId: Id })),
-});
-export type MessageView = Static<typeof MessageSchema>;
 
 export const ChatListItemSchema = Type.Composite([
   ChatSchema,
@@ -67,21 +51,7 @@ export const ChatListItemSchema = Type.Composite([
     }),
   }),
 ]);
-
-export const ChatEventSchema = Type.Object({
-  chatId: Id,
-  seq: Seq,
-  type: Type.Union([
-    Type.Literal('message.new'),
-    Type.Literal('message.edited'),
-    Type.Literal('message.deleted'),
-    Type.Literal('chat.read'),
-    Type.Literal('chat.member'),
-    Type.Literal('chat.updated'),
-  ]),
-  at: Instant,
-  data: Type.Object({}, { additionalProperties: true }),
-});
+export type ChatListItemView = Static<typeof ChatListItemSchema>;
 
 export const FeedPageSchema = Type.Object({
   events: Type.Array(ChatEventSchema),
@@ -89,34 +59,31 @@ export const FeedPageSchema = Type.Object({
   hasMore: Type.Boolean(),
 });
 
-export const ChatIdParams = Type.Object({ id: Id });
-export const MemberParams = Type.Object({ id: Id, userId: Id });
-export const MessageParams = Type.Object({ id: Id, messageId: Id });
+export const ChatIdParams = Type.Object({ id: ChatIdInput });
+export const MemberParams = Type.Object({ id: ChatIdInput, userId: UserIdInput });
+export const MessageParams = Type.Object({ id: ChatIdInput, messageId: MessageIdInput });
 
 const Title = DisplayText({ minLength: 1, maxLength: 128 });
 
 export const CreateChatBody = Type.Object({
   type: ChatTypeSchema,
   title: Type.Optional(Title),
-  memberIds: Type.Optional(Type.Array(Id, { maxItems: CREATE_MAX_MEMBERS, uniqueItems: true })),
+  memberIds: Type.Optional(Type.Array(UserIdInput, { maxItems: CREATE_MAX_MEMBERS, uniqueItems: true })),
 });
 export const UpdateChatBody = Type.Object({
   title: Type.Optional(Title),
   description: Type.Optional(SafeText({ maxLength: 1024 })),
 });
-export const AddMemberBody = Type.Object({ userId: Id });
+export const AddMemberBody = Type.Object({ userId: UserIdInput });
 export const SetRoleBody = Type.Object({ role: Type.Union([Type.Literal('admin'), Type.Literal('member')]) });
-
-const ClientMsgId = SafeText({ minLength: 1, maxLength: 64 });
-const MessageText = SafeText({ minLength: 1, maxLength: MESSAGE_MAX_CHARS });
 
 export const SendMessageBody = Type.Object({
   clientMsgId: ClientMsgId,
   text: MessageText,
-  replyToId: Type.Optional(Nullable(Id)),
+  replyToId: Type.Optional(Nullable(MessageIdInput)),
 });
 export const EditMessageBody = Type.Object({ text: MessageText });
-export const ForwardMessageBody = Type.Object({ toChatId: Id, clientMsgId: ClientMsgId });
+export const ForwardMessageBody = Type.Object({ toChatId: ChatIdInput, clientMsgId: ClientMsgId });
 export const ReadBody = Type.Object({ seq: Seq });
 
 export const HistoryQuery = Type.Object({
@@ -125,7 +92,7 @@ export const HistoryQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: HISTORY_MAX_LIMIT })),
 });
 export const UpdatesQuery = Type.Object({
-  cursor: Type.Optional(SafeText({ maxLength: 262_144 })),
+  cursor: Type.Optional(CursorText),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: UPDATES_MAX_LIMIT })),
 });
 

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { ChatId, MessageId } from '../ids.js';
+import { ChatIdInput, ClientMsgId, CursorText, MessageIdInput, MessageText, TokenText } from '../limits.js';
 import { SafeText } from '../text.js';
 
 /**
@@ -11,36 +11,34 @@ import { SafeText } from '../text.js';
 /** Largest frame, in bytes, the gateway accepts; a larger one closes the socket with 1009. */
 export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 
-const Id = { minLength: 1, maxLength: 128 };
-const ChatIdField = Type.Unsafe<ChatId>(SafeText(Id));
 /** Chosen by the client; echoed on the ack or error that answers the frame. */
 const FrameId = SafeText({ minLength: 1, maxLength: 64 });
 
-export const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: SafeText({ minLength: 1, maxLength: 8192 }) });
+export const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: TokenText });
 
 /** `since: null` starts from now; otherwise every event after that cursor is replayed first. */
 export const SyncFrame = Type.Object({
   type: Type.Literal('sync'),
-  since: Type.Union([SafeText({ minLength: 1, maxLength: 1024 }), Type.Null()]),
+  since: Type.Union([CursorText, Type.Null()]),
 });
 
 /** Idempotent by (chat, sender, clientMsgId): resending after an uncertain disconnect stores nothing twice. */
 export const SendMessageFrame = Type.Object({
   type: Type.Literal('message.send'),
   id: FrameId,
-  chatId: ChatIdField,
-  clientMsgId: SafeText({ minLength: 1, maxLength: 128 }),
-  text: SafeText({ minLength: 1, maxLength: 16_384 }),
-  replyToId: Type.Optional(Type.Union([Type.Unsafe<MessageId>(SafeText(Id)), Type.Null()])),
+  chatId: ChatIdInput,
+  clientMsgId: ClientMsgId,
+  text: MessageText,
+  replyToId: Type.Optional(Type.Union([MessageIdInput, Type.Null()])),
 });
 
 export const ReadFrame = Type.Object({
   type: Type.Literal('read'),
-  chatId: ChatIdField,
+  chatId: ChatIdInput,
   seq: Type.Integer({ minimum: 0 }),
 });
 
-export const TypingFrame = Type.Object({ type: Type.Literal('typing'), chatId: ChatIdField });
+export const TypingFrame = Type.Object({ type: Type.Literal('typing'), chatId: ChatIdInput });
 
 export const PingFrame = Type.Object({ type: Type.Literal('ping') });
 

@@ -8,7 +8,6 @@ export {
   ClientPacketSchemas,
   type ClientPacketType,
   MAX_PACKET_BYTES,
-  PresenceStatus,
   ServerPacket,
   type WireErrorCode,
   WireMessage,

@@ -1,6 +1,8 @@
 import { type Static, type StaticDecode, type TSchema, Type } from '@sinclair/typebox';
 import type { ErrorCode } from '../errors.js';
 import type { ChatId, MessageId, UserId } from '../ids.js';
+import { ClientMsgId, IdText, MessageText, TokenText } from '../limits.js';
+import { PresenceStatusSchema } from '../presence.js';
 import { SafeText } from '../text.js';
 
 /**
@@ -12,16 +14,14 @@ import { SafeText } from '../text.js';
 /** Default largest packet, in bytes of its encoding, that a reader accepts. */
 export const MAX_PACKET_BYTES = 1024 * 1024;
 
-/** Codes only the wire layer produces, until the shared registry (errors.ts) lists them. */
-export type WireErrorCode = 'MALFORMED_PACKET' | 'PACKET_TOO_LARGE' | 'UNKNOWN_PACKET_TYPE';
+/** Codes of the registry (errors.ts) that only the wire layer produces. */
+export type WireErrorCode = Extract<ErrorCode, 'MALFORMED_PACKET' | 'PACKET_TOO_LARGE' | 'UNKNOWN_PACKET_TYPE'>;
 
 type DeepReadonly<T> = T extends string | number | boolean | bigint | null | undefined
   ? T
   : T extends readonly (infer E)[]
     ? readonly DeepReadonly<E>[]
     : { readonly [K in keyof T]: DeepReadonly<T[K]> };
-
-const ID_LIMITS = { minLength: 1, maxLength: 128 };
 
 /**
  * Original clients send ids as JSON numbers, newer ones as strings, and
@@ -32,7 +32,7 @@ function idInput<Id extends string>() {
   return Type.Transform(
     Type.Union(
       [
-        SafeText(ID_LIMITS),
+        IdText,
         Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
         Type.BigInt({ minimum: 0n }),
       ],
@@ -44,29 +44,25 @@ function idInput<Id extends string>() {
 }
 
 function id<Id extends string>() {
-  return Type.Unsafe<Id>(Type.String(ID_LIMITS));
+  return Type.Unsafe<Id>(Type.String());
 }
 
-const Token = SafeText({ minLength: 1, maxLength: 8192 });
 /** Every client packet may carry its own token; UDP packets must, since a datagram has no session. */
-const OptionalToken = Type.Optional(Token);
-
-export const PresenceStatus = Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('away')]);
-export type PresenceStatus = Static<typeof PresenceStatus>;
+const OptionalToken = Type.Optional(TokenText);
 
 // Client → server. Object schemas allow unknown properties (so the original
 // client's `sender_id` / `user_id` are tolerated); parseClientPacket strips them.
 
-const AuthPacket = Type.Object({ packet_type: Type.Literal('Auth'), token: Token });
+const AuthPacket = Type.Object({ packet_type: Type.Literal('Auth'), token: TokenText });
 
 const SendMessagePacket = Type.Object({
   packet_type: Type.Literal('SendMessage'),
   message: Type.Object({
     chat_id: idInput<ChatId>(),
-    content: SafeText({ minLength: 1 }),
+    content: MessageText,
     message_type: Type.Optional(SafeText({ minLength: 1, maxLength: 32 })),
   }),
-  client_msg_id: Type.Optional(SafeText({ minLength: 1, maxLength: 128 })),
+  client_msg_id: Type.Optional(ClientMsgId),
   token: OptionalToken,
 });
 
@@ -82,7 +78,7 @@ const PingPacket = Type.Object({ packet_type: Type.Literal('Ping'), token: Optio
 
 const ClientStatusPacket = Type.Object({
   packet_type: Type.Literal('Status'),
-  status_data: PresenceStatus,
+  status_data: PresenceStatusSchema,
   token: OptionalToken,
 });
 
@@ -158,7 +154,7 @@ const ServerTypingPacket = Type.Object({
 const ServerStatusPacket = Type.Object({
   packet_type: Type.Literal('Status'),
   user_id: id<UserId>(),
-  status_data: PresenceStatus,
+  status_data: PresenceStatusSchema,
 });
 
 const ErrorPacket = Type.Object({

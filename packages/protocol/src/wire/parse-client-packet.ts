@@ -1,6 +1,7 @@
 import { KindGuard, type TSchema } from '@sinclair/typebox';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
+import { SAFE_TEXT_FORMAT, safeTextProblem } from '../text.js';
 import { type ClientPacket, type ClientPacketType, ClientPacketSchemas } from './packets.js';
 
 /** Why a decoded packet is not an acceptable client packet. */
@@ -74,6 +75,8 @@ function validationFailure(error: ValueError | undefined): PacketRejection {
 
 function reason(error: ValueError): string {
   if (error.type === ValueErrorType.ObjectRequiredProperty) return 'required';
+  // In the words HTTP and WebSocket use, so a string is refused alike on every transport.
+  if (error.schema.format === SAFE_TEXT_FORMAT) return safeTextProblem(error.schema, error.value) ?? error.message;
   if (typeof error.schema.description === 'string') return `expected ${error.schema.description}`;
   if (error.type === ValueErrorType.Union && error.schema.anyOf.every(KindGuard.IsLiteral)) {
     return `expected one of ${error.schema.anyOf.map((literal: { const: unknown }) => literal.const).join(', ')}`;

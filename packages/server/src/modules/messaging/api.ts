@@ -1,46 +1,10 @@
-import type { ChatId, ErrorPayload, MessageId, UserId } from '@kaif/protocol';
+import type { ChatEvent, ChatId, ChatType, ErrorPayload, MessageId, MessageView, UserId } from '@kaif/protocol';
 import { KaifError } from '../../platform/http/kaif-error.js';
 
-export type ChatType = 'direct' | 'group' | 'channel';
-export type ChatRole = 'owner' | 'admin' | 'member';
+export type { ChatEvent, ChatEventType, ChatRole, ChatType } from '@kaif/protocol';
 
-/** API.md `message`, plus `forwardedFrom` for forwarded copies. */
-export interface Message {
-  readonly id: MessageId;
-  readonly chatId: ChatId;
-  readonly seq: number;
-  readonly senderId: UserId;
-  readonly text: string | null;
-  readonly replyToId: MessageId | null;
-  readonly clientMsgId: string;
-  readonly createdAt: string;
-  readonly editedAt: string | null;
-  readonly deleted: boolean;
-  readonly forwardedFrom: { readonly chatId: ChatId; readonly messageId: MessageId; readonly senderId: UserId } | null;
-}
-
-export type ChatEventType =
-  | 'message.new'
-  | 'message.edited'
-  | 'message.deleted'
-  | 'chat.read'
-  | 'chat.member'
-  | 'chat.updated';
-
-/**
- * One entry of a chat's log. `seq` is per chat, gap-free, assigned in the
- * transaction that stored the change. `data` is the message for message.*
- * events, `{userId, seq}` for chat.read (visible to that user only), `{userId,
- * change: 'joined'|'left'|'removed'|'role', role}` for chat.member,
- * `{title, description}` for chat.updated.
- */
-export interface ChatEvent {
-  readonly chatId: ChatId;
-  readonly seq: number;
-  readonly type: ChatEventType;
-  readonly at: string;
-  readonly data: Readonly<Record<string, unknown>>;
-}
+/** API.md `message`, plus `forwardedFrom` for forwarded copies (see @kaif/protocol's message.ts). */
+export type Message = MessageView;
 
 /**
  * A chat event as the outbox relays it on `chatEventSubject(chatId)`.
@@ -49,7 +13,7 @@ export interface ChatEvent {
  */
 export interface LiveChatEvent extends ChatEvent {
   readonly chatType: ChatType;
-  /** Only these users see it (e.g. chat.read); absent = every member. */
+  /** Only these users see it (e.g. chat.read in a channel); absent = every member. */
   readonly onlyFor?: readonly UserId[];
   /** Per-user feed positions for direct and group chats (fan-out on write). */
   readonly positions?: Readonly<Record<string, number>>;
@@ -90,6 +54,14 @@ export type FollowResult =
   | { readonly kind: 'gap' }
   | { readonly kind: 'not-visible' };
 
+/** A chat a user is in: its type, and in a direct chat the other member. */
+export interface ChatMembership {
+  readonly chatId: ChatId;
+  readonly type: ChatType;
+  /** The other member of a direct chat; null in groups and channels. */
+  readonly peerId: UserId | null;
+}
+
 export interface SendInput {
   readonly chatId: ChatId;
   readonly clientMsgId: string;
@@ -103,7 +75,9 @@ export interface MessagingApi {
    * Stores a message and its event in one transaction and resolves only after
    * commit. The same (chat, sender, clientMsgId) returns the first message
    * with `created: false`. Throws CHAT_NOT_FOUND, CHAT_WRITE_FORBIDDEN,
-   * VALIDATION_FAILED.
+   * VALIDATION_FAILED (the limits in @kaif/protocol's limits.ts, or blank
+   * text), and DEPENDENCY_UNAVAILABLE with a retry hint when the server is
+   * at capacity.
    */
   sendMessage(userId: UserId, input: SendInput): Promise<{ readonly message: Message; readonly created: boolean }>;
   /**
@@ -127,13 +101,17 @@ export interface MessagingApi {
   /** Every chat the user belongs to: what a gateway subscribes to. */
   chatIdsOf(userId: UserId): Promise<readonly ChatId[]>;
   /**
+   * Every chat the user belongs to, with its type and direct peer.
+   * Presence is announced live in direct chats only, which a member count
+   * cannot tell apart (a group may have two members).
+   */
+  chatsOf(userId: UserId): Promise<readonly ChatMembership[]>;
+  /**
    * Whether the two users are members of one direct chat or group: what
    * makes them contacts for presence. A shared channel does not count, so
    * subscribers never learn about each other.
    */
   sharesChat(userId: UserId, otherId: UserId): Promise<boolean>;
-  /** Members of a chat (for typing/presence fan-out); channels may be large. */
-  memberIdsOf(chatId: ChatId): Promise<readonly UserId[]>;
   /**
    * The change feed: every event after `cursor` (null = from now: an empty
    * page with the current cursor) in the user's chats, in order per chat,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { CREATE_MAX_MEMBERS, type ChatView, GROUP_MAX_MEMBERS, normalizeDisplayText } from '@kaif/protocol';
+import { CREATE_MAX_MEMBERS, type ChatListItemView as ChatListItem, type ChatView, GROUP_MAX_MEMBERS, normalizeDisplayText } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
-import type { ChatRole, ChatType, Message } from './api.js';
+import type { ChatRole, ChatType } from './api.js';
 import { accessOf, isAdminRole, membersOf } from './chat-access.js';
 import { type EventDraft, type LockedChat, appendEvents, audienceOf, lockChat } from './event-log.js';
 import { type MessagingDeps, requireUsers } from './messaging-deps.js';
@@ -12,15 +12,6 @@ export interface CreateChatInput {
   readonly type: ChatType;
   readonly title?: string;
   readonly memberIds?: readonly string[];
-}
-
-export interface ChatListItem extends ChatView {
-  readonly lastMessage: Message | null;
-  readonly unreadCount: number;
-  /** My read marker. */
-  readonly readSeq: number;
-  /** The furthest any other member has read (0 in channels): read receipts. */
-  readonly peerReadSeq: number;
 }
 
 /** Chats as a whole: creating, listing, reading, renaming. */

@@ -1,7 +1,7 @@
-import { HISTORY_MAX_LIMIT, MESSAGE_MAX_CHARS } from '@kaif/protocol';
+import { ClientMsgId, HISTORY_MAX_LIMIT, MessageText, lengthProblem } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
-import type { Message, SendInput } from './api.js';
+import type { ChatRole, Message, SendInput } from './api.js';
 import { accessOf, isAdminRole, membersOf, roleIn } from './chat-access.js';
 import { type LockedChat, type MessagingTransaction, appendEvents, audienceOf, lockChat } from './event-log.js';
 import type { MessagingDeps } from './messaging-deps.js';
@@ -16,11 +16,21 @@ export interface HistoryPage {
   readonly limit?: number;
 }
 
+/**
+ * The lengths every transport's schema applies, checked again here for
+ * callers inside the server, in the same words; a text of only whitespace
+ * passes a schema and is refused here, for every transport. Safe text is
+ * the schemas' business: a text the database refuses anyway fails its own
+ * send, not its batch (see SendBatcher).
+ */
 function checkText(text: string): void {
-  const length = [...text].length;
-  if (length < 1 || length > MESSAGE_MAX_CHARS || !text.trim()) {
-    throw new KaifError('VALIDATION_FAILED', `text must hold 1 to ${MESSAGE_MAX_CHARS} characters`, { field: 'text' });
-  }
+  const problem = lengthProblem(MessageText, text) ?? (text.trim() ? undefined : 'must not be blank');
+  if (problem) throw new KaifError('VALIDATION_FAILED', `text ${problem}`, { field: 'text' });
+}
+
+function checkClientMsgId(clientMsgId: string): void {
+  const problem = lengthProblem(ClientMsgId, clientMsgId);
+  if (problem) throw new KaifError('VALIDATION_FAILED', `clientMsgId ${problem}`, { field: 'clientMsgId' });
 }
 
 /** Messages: sending (idempotent by clientMsgId), history, edits, deletes, forwards, read markers. */
@@ -44,9 +54,7 @@ export class MessageService {
    */
   private sendInto(userId: string, input: SendInput, forwardedFrom: Message['forwardedFrom']): Promise<SendOutcome> {
     checkText(input.text);
-    if (input.clientMsgId.length < 1 || input.clientMsgId.length > 64) {
-      throw new KaifError('VALIDATION_FAILED', 'clientMsgId must hold 1 to 64 characters', { field: 'clientMsgId' });
-    }
+    checkClientMsgId(input.clientMsgId);
     if (!isUuid(input.chatId)) throw new KaifError('CHAT_NOT_FOUND');
     const replyToId = input.replyToId ?? null;
     if (replyToId !== null && !isUuid(replyToId)) {
@@ -173,7 +181,7 @@ export class MessageService {
       chat: LockedChat,
       current: Message,
       audience: readonly string[],
-      role: 'owner' | 'admin' | 'member',
+      role: ChatRole,
     ) => Promise<T>,
   ): Promise<T> {
     if (!isUuid(messageId)) throw new KaifError('MESSAGE_NOT_FOUND');

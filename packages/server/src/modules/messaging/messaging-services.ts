@@ -1,4 +1,4 @@
-import type { ChatId, UserId } from '@kaif/protocol';
+import type { ChatId } from '@kaif/protocol';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MessagingApi } from './api.js';
 import { accessOf, canPost } from './chat-access.js';
@@ -8,7 +8,7 @@ import { followEvent } from './follow-event.js';
 import { MembershipService } from './membership-service.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { MessageService } from './message-service.js';
-import { isUuid } from './views.js';
+import { directPeerOf } from './views.js';
 
 /** Everything the module's routes use; `api` is what other modules see. */
 export interface MessagingServices {
@@ -38,6 +38,15 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
       const rows = await db.selectFrom('messaging.members').select('chat_id').where('user_id', '=', userId).execute();
       return rows.map((row) => row.chat_id as ChatId);
     },
+    async chatsOf(userId) {
+      const rows = await db
+        .selectFrom('messaging.members as m')
+        .innerJoin('messaging.chats as c', 'c.id', 'm.chat_id')
+        .select(['c.id', 'c.type', 'c.direct_low', 'c.direct_high'])
+        .where('m.user_id', '=', userId)
+        .execute();
+      return rows.map((row) => ({ chatId: row.id as ChatId, type: row.type, peerId: directPeerOf(row, userId) }));
+    },
     async sharesChat(userId, otherId) {
       const row = await db
         .selectFrom('messaging.members as mine')
@@ -50,11 +59,6 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
         .limit(1)
         .executeTakeFirst();
       return row !== undefined;
-    },
-    async memberIdsOf(chatId) {
-      if (!isUuid(chatId)) return [];
-      const rows = await db.selectFrom('messaging.members').select('user_id').where('chat_id', '=', chatId).execute();
-      return rows.map((row) => row.user_id as UserId);
     },
     changesSince: (userId, cursor, limit) => feed.changesSince(userId, cursor, limit),
     followEvent,

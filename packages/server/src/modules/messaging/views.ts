@@ -61,10 +61,15 @@ export const CHAT_COLUMNS = [
   'created_at',
 ] as const;
 
+/** The other member of a direct chat, as `viewer` sees it; null in groups and channels. */
+export function directPeerOf(row: Pick<ChatRow, 'type' | 'direct_low' | 'direct_high'>, viewer: string): UserId | null {
+  if (row.type !== 'direct') return null;
+  return (row.direct_low === viewer ? row.direct_high : row.direct_low) as UserId;
+}
+
 export function toChat(row: ChatRow, viewer: string, role: ChatRole): ChatView {
-  const peerId = row.type === 'direct' ? (row.direct_low === viewer ? row.direct_high : row.direct_low) : null;
   return {
-    id: row.id,
+    id: row.id as ChatId,
     type: row.type,
     title: row.title,
     description: row.description,
@@ -72,6 +77,6 @@ export function toChat(row: ChatRow, viewer: string, role: ChatRole): ChatView {
     lastSeq: row.last_seq,
     role,
     memberCount: row.member_count,
-    peerId,
+    peerId: directPeerOf(row, viewer),
   };
 }

@@ -1,13 +1,13 @@
-import type { ChatId, SessionId, UserId } from '@kaif/protocol';
+import type { ChatId, PresenceStatus, SessionId, UserId } from '@kaif/protocol';
 import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
 import type { Principal } from '../../platform/http/principal.js';
 import type { KaifError } from '../../platform/http/kaif-error.js';
 import type { ChatEvent, Message, SendInput } from '../messaging/api.js';
 
-/** Whether a user has a live connection on any node, and when they were last seen. */
+/** Whether a user has a live connection on any node (`online` or `offline`), and when they were last seen. */
 export interface Presence {
   readonly userId: UserId;
-  readonly status: 'online' | 'offline';
+  readonly status: PresenceStatus;
   /** When the user's last connection closed; null while online or if never seen. */
   readonly lastSeen: string | null;
 }

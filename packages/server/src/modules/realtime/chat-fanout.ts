@@ -12,10 +12,8 @@ export interface ChatListener {
   presence(update: ChatPresenceUpdate): void;
 }
 
-/** A transition the presence tracker announces; explicit statuses (`away`, from a CosmicProto Status) travel as ChatPresenceUpdate. */
-export interface PresenceUpdate extends ChatPresenceUpdate {
-  readonly status: 'online' | 'offline';
-}
+/** A presence change as it travels on a chat's live subject. */
+export type PresenceUpdate = ChatPresenceUpdate;
 
 interface ChatEntry {
   readonly listeners: Set<ChatListener>;

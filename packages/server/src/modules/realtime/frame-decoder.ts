@@ -9,7 +9,7 @@ import {
   SendMessageFrame,
   SyncFrame,
   TypingFrame,
-  UNSAFE_TEXT_REASON,
+  safeTextProblem,
 } from '@kaif/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
@@ -66,7 +66,7 @@ export function checkClientFrame(parsed: Extract<ParsedFrame, { ok: true }>): De
   if (check.Check(value)) return { ok: true, frame: value as ClientFrame };
   const first = check.Errors(value).First();
   const field = first?.path.replace(/^\//, '').replaceAll('/', '.') || 'frame';
-  const reason = first?.schema.format === SAFE_TEXT_FORMAT ? UNSAFE_TEXT_REASON : first?.message.toLowerCase();
+  const reason = first?.schema.format === SAFE_TEXT_FORMAT ? safeTextProblem(first.schema, first.value) : first?.message.toLowerCase();
   return { ok: false, message: `${field} ${reason ?? 'is invalid'}`, field, id };
 }
 

@@ -1,4 +1,4 @@
-import { MAX_CLIENT_FRAME_BYTES } from '@kaif/protocol';
+import { MAX_CLIENT_FRAME_BYTES, TYPING_EXPIRES_MS, TYPING_THROTTLE_MS } from '@kaif/protocol';
 
 /** The gateway's limits and timings; tests shorten them. */
 export interface GatewayOptions {
@@ -29,8 +29,8 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   maxBufferedBytes: 1024 * 1024,
   framesPerSecond: 30,
   frameBurst: 60,
-  typingThrottleMs: 3000,
-  typingExpiresMs: 6000,
+  typingThrottleMs: TYPING_THROTTLE_MS,
+  typingExpiresMs: TYPING_EXPIRES_MS,
   presenceTtlMs: 60_000,
   replayPageSize: 200,
 };

@@ -1,4 +1,4 @@
-import { SafeText, type UserId } from '@kaif/protocol';
+import { PresenceViewSchema, UserIdInput, type UserId } from '@kaif/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { HttpServer } from '../../platform/http/http-server.js';
@@ -8,12 +8,6 @@ import type { IdentityApi } from '../identity/api.js';
 import type { MessagingApi } from '../messaging/api.js';
 import type { PresenceTracker } from './presence-tracker.js';
 import { maySeePresence } from './presence-visibility.js';
-
-const PresenceSchema = Type.Object({
-  userId: Type.String(),
-  status: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown')]),
-  lastSeen: Type.Union([Type.String(), Type.Null()]),
-});
 
 /**
  * `GET /api/v1/users/:id/presence`: whether a user is online now, else when
@@ -33,8 +27,8 @@ export function registerPresenceRoutes(
         tags: ['realtime'],
         summary: 'A user’s presence',
         security: [{ bearer: [] }],
-        params: Type.Object({ id: SafeText({ minLength: 1, maxLength: 128 }) }),
-        response: { 200: PresenceSchema },
+        params: Type.Object({ id: UserIdInput }),
+        response: { 200: PresenceViewSchema },
       },
     },
     async (request) => {

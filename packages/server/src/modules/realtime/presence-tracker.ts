@@ -21,8 +21,8 @@ const lastSeenKey = (userId: UserId) => `presence:last-seen:${userId}`;
  * without decrementing leaves its users online for at most one TTL.
  *
  * Transitions are published live to the user's contacts: the other member of
- * each of their direct (two-member) chats — unless the user's privacy
- * setting shows their presence to nobody.
+ * each of their direct chats — unless the user's privacy setting shows their
+ * presence to nobody.
  */
 export class PresenceTracker {
   constructor(
@@ -67,11 +67,9 @@ export class PresenceTracker {
   private async announce(update: PresenceUpdate): Promise<void> {
     try {
       if ((await this.identity.presenceVisibilityOf(update.userId)) === 'nobody') return;
-      const chatIds = await this.messaging.chatIdsOf(update.userId);
-      const memberLists = await Promise.all(chatIds.map((chatId) => this.messaging.memberIdsOf(chatId)));
-      chatIds.forEach((chatId, index) => {
-        if (memberLists[index]!.length === 2) this.bus.publish(chatPresenceSubject(chatId), { ...update });
-      });
+      for (const chat of await this.messaging.chatsOf(update.userId)) {
+        if (chat.type === 'direct') this.bus.publish(chatPresenceSubject(chat.chatId), { ...update });
+      }
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, userId: update.userId }, 'could not announce presence');
     }

@@ -6,14 +6,11 @@ interface Entry {
   readonly expiresAt: number;
 }
 
-const LOOKUPS_AT_ONCE = 16;
-
 /**
- * A user's direct chats, where their status is announced. The messaging
- * interface does not say a chat's type; a direct chat is one with exactly
- * two members (the rule the WebSocket gateway uses too), so a two-member
- * group counts as well. Kept in memory for `ttlMs`, since a client may send
- * Status often: a chat created meanwhile is announced to after at most that.
+ * A user's direct chats, where their status is announced, as the WebSocket
+ * gateway announces presence. Kept in memory for `ttlMs`, since a client may
+ * send Status often: a chat created meanwhile is announced to after at most
+ * that.
  */
 export class DirectChats {
   private readonly entries = new Map<UserId, Entry>();
@@ -38,15 +35,7 @@ export class DirectChats {
   }
 
   private async lookUp(userId: UserId): Promise<readonly ChatId[]> {
-    const chatIds = await this.messaging.chatIdsOf(userId);
-    const direct: ChatId[] = [];
-    for (let start = 0; start < chatIds.length; start += LOOKUPS_AT_ONCE) {
-      const batch = chatIds.slice(start, start + LOOKUPS_AT_ONCE);
-      const memberLists = await Promise.all(batch.map((chatId) => this.messaging.memberIdsOf(chatId)));
-      batch.forEach((chatId, index) => {
-        if (memberLists[index]!.length === 2) direct.push(chatId);
-      });
-    }
-    return direct;
+    const chats = await this.messaging.chatsOf(userId);
+    return chats.filter((chat) => chat.type === 'direct').map((chat) => chat.chatId);
   }
 }

@@ -1,4 +1,4 @@
-import type { ChatId, UserId } from '@kaif/protocol';
+import { type ChatId, type PresenceStatus, PresenceStatusSchema, type UserId } from '@kaif/protocol';
 
 /**
  * Live-only chat traffic (not stored, at most once) shared by every
@@ -11,14 +11,11 @@ import type { ChatId, UserId } from '@kaif/protocol';
 export const typingSubject = (chatId: ChatId) => `kaif.live.chat.${chatId}.typing`;
 export const chatPresenceSubject = (chatId: ChatId) => `kaif.live.chat.${chatId}.presence`;
 
+/** Watchers hide the indicator after TYPING_EXPIRES_MS unless it is repeated. */
 export interface TypingSignal {
   readonly chatId: ChatId;
   readonly userId: UserId;
-  /** Watchers hide the indicator after this long unless it is repeated. */
-  readonly expiresInMs?: number;
 }
-
-export type PresenceStatus = 'online' | 'offline' | 'away';
 
 export interface ChatPresenceUpdate {
   readonly userId: UserId;
@@ -27,7 +24,7 @@ export interface ChatPresenceUpdate {
   readonly lastSeen: string | null;
 }
 
-const STATUSES = new Set<unknown>(['online', 'offline', 'away']);
+const STATUSES = new Set<unknown>(PresenceStatusSchema.anyOf.map((status) => status.const));
 
 export function isChatPresenceUpdate(value: unknown): value is ChatPresenceUpdate {
   const update = value as Partial<ChatPresenceUpdate> | null;

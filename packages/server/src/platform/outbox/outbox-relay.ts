@@ -28,7 +28,8 @@ export interface OutboxRelayOptions {
  * bus acknowledged. At least once: a crash between publishing and deleting
  * republishes the batch, and a failed publish leaves it and what follows it
  * for the next pass; the bus deduplicates the repeats by event id within its
- * window and consumers deduplicate with their inbox.
+ * window, and live consumers drop any that get through (the gateway by feed
+ * position, the wire module by event id).
  *
  * Woken once per commit: this process's commits call `nudge`, other nodes'
  * commits arrive as a notification, and nudges during a pass coalesce into

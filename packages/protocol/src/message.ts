@@ -1,0 +1,26 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { ChatIdSchema, MessageIdSchema, UserIdSchema } from './ids.js';
+import { Instant } from './instant.js';
+
+/**
+ * API.md `message`, plus `forwardedFrom` for forwarded copies: the one shape
+ * of a message, whether it comes from HTTP, in a WebSocket event or ack, or
+ * from the server's messaging interface. CosmicProto's `WireMessage` is a
+ * projection of it.
+ */
+export const MessageSchema = Type.Object({
+  id: MessageIdSchema,
+  chatId: ChatIdSchema,
+  /** The chat's gap-free sequence number of the event that created it. */
+  seq: Type.Integer({ minimum: 0 }),
+  senderId: UserIdSchema,
+  /** Null once deleted. */
+  text: Type.Union([Type.String(), Type.Null()]),
+  replyToId: Type.Union([MessageIdSchema, Type.Null()]),
+  clientMsgId: Type.String(),
+  createdAt: Instant,
+  editedAt: Type.Union([Instant, Type.Null()]),
+  deleted: Type.Boolean(),
+  forwardedFrom: Type.Union([Type.Object({ chatId: ChatIdSchema, messageId: MessageIdSchema, senderId: UserIdSchema }), Type.Null()]),
+});
+export type MessageView = Readonly<Static<typeof MessageSchema>>;
