@@ -11,6 +11,14 @@
  *
  *   npx tsx bench/messaging/sends.ts [postgres://…]   (or DATABASE_URL=…; without one, PGlite only)
  *   BENCH_SECONDS=4 BENCH_CONCURRENCY=1,64,1024 BENCH_ENGINES=pglite,postgres to tune
+ *
+ * `BENCH_COMPARE_WRITES=1` instead sets a batch's two ways of writing side by
+ * side — one statement per table (`INSERT … SELECT FROM unnest(…)`) and one
+ * call of the server-side function `messaging.append_batch` — into 1,000
+ * direct chats and 100 groups of 100, interleaved in the same run
+ * (`BENCH_ROUNDS` rounds, each variant once per round, the one that goes
+ * first alternating), and reports each round's ratio: on a shared host the
+ * ratio holds where absolute rates drift.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,7 +29,8 @@ import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { type MessagingServices, createMessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import { type MessagingTables, messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
-import type { SendBatching } from '../../packages/server/src/modules/messaging/send-batcher.js';
+import type { BatchWrites } from '../../packages/server/src/modules/messaging/chat-batch.js';
+import type { LogBatching } from '../../packages/server/src/modules/messaging/log-batcher.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
 import { openPgliteDatabase } from '../../packages/server/src/platform/db/pglite-database.js';
 import { openPostgresDatabase } from '../../packages/server/src/platform/db/postgres-database.js';
@@ -30,13 +39,15 @@ import { platformMigrations } from '../../packages/server/src/platform/outbox/ou
 import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
 import { withScratchPostgres } from '../support/scratch-postgres.js';
 import { type ChartSeries, writeChart } from '../support/svg-chart.js';
-import { summarize } from '../wire/stats.js';
+import { round, summarize } from '../wire/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,64,1024').split(',').map(Number);
 const ENGINES = (process.env.BENCH_ENGINES ?? 'pglite,postgres').split(',');
 const POSTGRES_URL = process.argv[2] ?? process.env.DATABASE_URL;
 const POOL_SIZE = 16;
+const COMPARE_WRITES = process.env.BENCH_COMPARE_WRITES === '1';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TEXT = 'hello from the bench';
 
 interface Figures {
@@ -98,12 +109,12 @@ async function openLoop(rate: number, operation: (index: number) => Promise<void
 }
 
 // A closed loop bounds what waits by its concurrency: no admission limit, so nothing is refused.
-const services = (db: Database, sendBatching: SendBatching): MessagingServices =>
+const services = (db: Database, logBatching: LogBatching): MessagingServices =>
   createMessagingServices({
     db: db.kysely<MessagingTables>(),
     unknownUsers: async () => [],
     committed: () => undefined,
-    sendBatching: { maxQueued: Number.MAX_SAFE_INTEGER, ...sendBatching },
+    logBatching: { maxQueued: Number.MAX_SAFE_INTEGER, ...logBatching },
   });
 
 async function workloads(setup: MessagingServices, run: string): Promise<Workload[]> {
@@ -132,22 +143,109 @@ async function workloads(setup: MessagingServices, run: string): Promise<Workloa
   ];
 }
 
+const MAX_BATCH = Number(process.env.KAIF_SEND_BATCH_MAX ?? 512);
+
+const sender = (target: MessagingServices, workload: Workload, counter: { sent: number }) => async (index: number) => {
+  const { userId, chatId } = workload.pick(index);
+  await target.messages.send(userId, { chatId: chatId as ChatId, clientMsgId: `c${counter.sent++}`, text: TEXT });
+};
+
+interface CompareRow extends Figures {
+  readonly engine: string;
+  readonly workload: string;
+  readonly concurrency: number;
+  readonly round: number;
+  readonly writes: BatchWrites;
+}
+
+/** The two ways a batch writes, interleaved round by round on the same chats. */
+async function compareWrites(engine: string, db: Database, lanes: number): Promise<CompareRow[]> {
+  await db.migrate([platformMigrations, messagingMigrations]);
+  const run = randomBytes(4).toString('hex');
+  const variants: Record<BatchWrites, MessagingServices> = {
+    statements: services(db, { maxBatch: MAX_BATCH, lanes, windowMs: 0, writes: 'statements' }),
+    function: services(db, { maxBatch: MAX_BATCH, lanes, windowMs: 0, writes: 'function' }),
+  };
+  console.error(`${engine}: creating chats…`);
+  const loads = (await workloads(variants.statements, run)).filter((load) => load.name === '1,000 direct chats' || load.name === '100 groups of 100');
+  const counter = { sent: 0 };
+  const rows: CompareRow[] = [];
+  for (const concurrency of CONCURRENCIES) {
+    for (const workload of loads) {
+      for (let round = 1; round <= ROUNDS; round++) {
+        const order: BatchWrites[] = round % 2 ? ['statements', 'function'] : ['function', 'statements'];
+        for (const writes of order) {
+          const figures = await closedLoop(concurrency, sender(variants[writes], workload, counter));
+          console.error(`${engine}: ${workload.name} c=${concurrency} round ${round} ${writes}: ${figures.perSecond}/s p50 ${figures.p50Ms} p99 ${figures.p99Ms}`);
+          rows.push({ engine, workload: workload.name, concurrency, round, writes, ...figures });
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** Prints the comparison (medians over rounds, and the median of the per-round ratios), writes its JSON and chart. */
+async function publishComparison(slug: string, rows: readonly CompareRow[]): Promise<void> {
+  const lines = [
+    '| engine | workload | concurrency | statements: sends/s | p50 / p99 ms | function: sends/s | p50 / p99 ms | function ÷ statements (per-round ratios) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  const cases = [...new Set(rows.map((r) => `${r.workload}\u0000${r.concurrency}`))];
+  for (const key of cases) {
+    const [workload, concurrency] = key.split('\u0000');
+    const of = (writes: BatchWrites) => rows.filter((r) => r.workload === workload && String(r.concurrency) === concurrency && r.writes === writes);
+    const [statements, oneCall] = [of('statements'), of('function')];
+    const ratios = statements.map((row) => oneCall.find((other) => other.round === row.round)!.perSecond / row.perSecond);
+    const cell = (list: CompareRow[]) => [
+      Math.round(median(list.map((r) => r.perSecond))).toLocaleString('en-US'),
+      `${round(median(list.map((r) => r.p50Ms)), 1)} / ${round(median(list.map((r) => r.p99Ms)), 1)}`,
+    ];
+    lines.push(
+      `| ${rows[0]!.engine} | ${workload} | ${Number(concurrency).toLocaleString('en-US')} | ${cell(statements).join(' | ')} | ${cell(oneCall).join(' | ')} | ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}) |`,
+    );
+  }
+  console.log(lines.join('\n'));
+  const dir = join(import.meta.dirname, '..', 'results');
+  await mkdir(dir, { recursive: true });
+  const out = join(dir, `messaging-writes-${slug}.json`);
+  await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, rows }, null, 2)}\n`);
+  const chart = join(dir, `messaging-writes-${slug}.svg`);
+  await writeChart(chart, {
+    title: `Statements per table vs one function call — ${rows[0]!.engine}`,
+    xLabel: 'round (variants interleaved)',
+    yLabel: 'sends per second',
+    series: cases.flatMap((key) => {
+      const [workload, concurrency] = key.split('\u0000');
+      return (['statements', 'function'] as const).map((writes) => ({
+        name: `${workload}, c=${concurrency}, ${writes}`,
+        points: rows
+          .filter((r) => r.workload === workload && String(r.concurrency) === concurrency && r.writes === writes)
+          .map((r) => ({ x: r.round, y: r.perSecond })),
+      }));
+    }),
+  });
+  for (const file of [out, chart]) console.log(`wrote ${file}`);
+}
+
 async function benchEngine(engine: string, db: Database, lanes: number): Promise<Row[]> {
   await db.migrate([platformMigrations, messagingMigrations]);
   const kysely = db.kysely<unknown>();
   await sql`create table if not exists public.bench_bare (id bigserial primary key, chat_id uuid not null, body text not null)`.execute(kysely);
   const run = randomBytes(4).toString('hex');
-  const batched = services(db, { maxBatch: Number(process.env.KAIF_SEND_BATCH_MAX ?? 512), lanes, windowMs: 0 });
+  const batched = services(db, { maxBatch: MAX_BATCH, lanes, windowMs: 0 });
   // Today's path before group commit: every send its own transaction, as many at once as the pool allows.
   const onePerSend = services(db, { maxBatch: 1, lanes: engine.startsWith('pglite') ? 1 : POOL_SIZE, windowMs: 0 });
   console.error(`${engine}: creating chats…`);
   const loads = await workloads(batched, run);
   const rows: Row[] = [];
-  let sent = 0;
-  const sender = (target: MessagingServices, workload: Workload) => async (index: number) => {
-    const { userId, chatId } = workload.pick(index);
-    await target.messages.send(userId, { chatId: chatId as ChatId, clientMsgId: `c${sent++}`, text: TEXT });
-  };
+  const counter = { sent: 0 };
   for (const concurrency of CONCURRENCIES) {
     console.error(`${engine}: concurrency ${concurrency}`);
     const insert = await closedLoop(concurrency, async () => {
@@ -155,8 +253,8 @@ async function benchEngine(engine: string, db: Database, lanes: number): Promise
     });
     rows.push({ engine, workload: '—', variant: 'single-row INSERT', concurrency, ...insert, vsInsert: 1, vsOnePerSend: null });
     for (const workload of loads) {
-      const single = await closedLoop(concurrency, sender(onePerSend, workload));
-      const group = await closedLoop(concurrency, sender(batched, workload));
+      const single = await closedLoop(concurrency, sender(onePerSend, workload, counter));
+      const group = await closedLoop(concurrency, sender(batched, workload, counter));
       const base = { engine, workload: workload.name, concurrency };
       rows.push({ ...base, variant: 'one transaction per send', ...single, vsInsert: single.perSecond / insert.perSecond, vsOnePerSend: 1 });
       rows.push({
@@ -172,7 +270,7 @@ async function benchEngine(engine: string, db: Database, lanes: number): Promise
   for (const workload of loads) {
     const peak = Math.max(...rows.filter((row) => row.workload === workload.name && row.variant === 'group commit').map((row) => row.perSecond));
     console.error(`${engine}: ${workload.name} at half its peak (${Math.round(peak / 2)}/s)`);
-    const half = await openLoop(peak / 2, sender(batched, workload));
+    const half = await openLoop(peak / 2, sender(batched, workload, counter));
     rows.push({
       engine,
       workload: workload.name,
@@ -232,7 +330,8 @@ async function main(): Promise<void> {
     const dataDir = await mkdtemp(join(tmpdir(), 'kaif-bench-'));
     const pglite = await openPgliteDatabase({ dataDir });
     try {
-      await publish('pglite', await benchEngine('PGlite (on disk)', pglite, 1));
+      if (COMPARE_WRITES) await publishComparison('pglite', await compareWrites('PGlite (on disk)', pglite, 1));
+      else await publish('pglite', await benchEngine('PGlite (on disk)', pglite, 1));
     } finally {
       await pglite.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -246,7 +345,8 @@ async function main(): Promise<void> {
       const policy = createDependencyPolicy('postgres', { logger, registry }, { queue: 100_000 });
       const db = await openPostgresDatabase({ url, poolSize: POOL_SIZE, policy, logger, registry, maxWaiting: 100_000 });
       try {
-        await publish('postgres', await benchEngine('PostgreSQL 15', db, 2));
+        if (COMPARE_WRITES) await publishComparison('postgres', await compareWrites('PostgreSQL 15', db, 2));
+        else await publish('postgres', await benchEngine('PostgreSQL 15', db, 2));
       } finally {
         await db.close();
       }

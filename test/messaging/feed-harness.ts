@@ -2,19 +2,19 @@ import { sql } from 'kysely';
 import type { ChatType, LiveChatEvent } from '../../packages/server/src/modules/messaging/api.js';
 import { type MessagingServices, createMessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import type { MessagingTables } from '../../packages/server/src/modules/messaging/messaging-tables.js';
-import type { SendBatching } from '../../packages/server/src/modules/messaging/send-batcher.js';
+import type { LogBatching } from '../../packages/server/src/modules/messaging/log-batcher.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
 
 /**
  * The messaging services straight on a database, with every user id
  * accepted: for tests of the feed that need no HTTP and no accounts.
  */
-export function servicesOn(db: Database, sendBatching: Partial<SendBatching> = {}): MessagingServices {
+export function servicesOn(db: Database, logBatching: Partial<LogBatching> = {}): MessagingServices {
   return createMessagingServices({
     db: db.kysely<MessagingTables>(),
     unknownUsers: async () => [],
     committed: () => undefined,
-    sendBatching: { maxBatch: 512, lanes: 1, windowMs: 0, ...sendBatching },
+    logBatching: { maxBatch: 512, lanes: 1, windowMs: 0, ...logBatching },
   });
 }
 

@@ -48,13 +48,3 @@ export async function membersOf(
     .execute();
   return rows.map((row) => ({ userId: row.user_id, role: row.role }));
 }
-
-export async function roleIn(db: Kysely<MessagingTables>, chatId: string, userId: string): Promise<ChatRole | undefined> {
-  const row = await db
-    .selectFrom('messaging.members')
-    .select('role')
-    .where('chat_id', '=', chatId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return row?.role;
-}

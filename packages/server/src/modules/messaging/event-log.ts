@@ -120,17 +120,27 @@ export async function appendEvents(
   return appendToChats(trx, [{ chat, drafts, ...changes }], at);
 }
 
-/**
- * Appends events to the logs of several locked chats in one go: one
- * statement per table whatever the number of chats and events — the chat
- * rows' new seqs, the log rows, the feed rows of direct chats (their
- * positions move under the user_state row locks, taken in user id order so
- * concurrent writers cannot deadlock), and the outbox entries the relay
- * publishes after commit. Returns the events as published, in input order.
- */
-export async function appendToChats(trx: MessagingTransaction, appends: readonly ChatAppend[], at: Date): Promise<LiveChatEvent[]> {
-  const placed: { readonly chat: LockedChat; readonly draft: EventDraft; readonly seq: number; readonly previousSeq: number }[] = [];
-  const chatRows: { id: string; lastSeq: number; lastBroadcastSeq: number; memberCount: number | null }[] = [];
+/** An event with its place in its chat's log. */
+export interface PlacedEvent {
+  readonly chat: LockedChat;
+  readonly draft: EventDraft;
+  readonly seq: number;
+  /** The seq of the chat's previous event every member sees. */
+  readonly previousSeq: number;
+}
+
+/** A chat row's new counters after an append. */
+export interface ChatCounters {
+  readonly id: string;
+  readonly lastSeq: number;
+  readonly lastBroadcastSeq: number;
+  readonly memberCount: number | null;
+}
+
+/** Gives each event the next seq of its chat, in order, and works out the chats' new counters. */
+export function placeEvents(appends: readonly ChatAppend[]): { placed: PlacedEvent[]; chatRows: ChatCounters[] } {
+  const placed: PlacedEvent[] = [];
+  const chatRows: ChatCounters[] = [];
   for (const { chat, drafts, memberCount } of appends) {
     if (drafts.length === 0) continue;
     let broadcastSeq = chat.lastBroadcastSeq;
@@ -142,6 +152,44 @@ export async function appendToChats(trx: MessagingTransaction, appends: readonly
     });
     chatRows.push({ id: chat.id, lastSeq: chat.lastSeq + drafts.length, lastBroadcastSeq: broadcastSeq, memberCount: memberCount ?? null });
   }
+  return { placed, chatRows };
+}
+
+/** The event as the relay publishes it; `positions` are the feed rows it got, if any. */
+export function liveEventOf({ chat, draft, seq, previousSeq }: PlacedEvent, at: string, positions: Readonly<Record<string, number>> = {}): LiveChatEvent {
+  return {
+    chatId: chat.id as ChatId,
+    seq,
+    type: draft.type,
+    at,
+    data: draft.data,
+    chatType: chat.type,
+    ...(draft.onlyFor === undefined ? {} : { onlyFor: [draft.onlyFor as UserId] }),
+    ...(fansOutOnRead(chat.type) ? { previousSeq } : {}),
+    ...(Object.keys(positions).length > 0 ? { positions } : {}),
+  };
+}
+
+/**
+ * Where an event is published: its chat's subject, and for a join also the
+ * new member's own subject — a node holding the new member's connections
+ * does not follow this chat yet; that copy tells it to.
+ */
+export function subjectsOf(event: LiveChatEvent): string[] {
+  const joined = joinedUserOf(event);
+  return joined ? [chatEventSubject(event.chatId), userChatsSubject(joined)] : [chatEventSubject(event.chatId)];
+}
+
+/**
+ * Appends events to the logs of several locked chats in one go: one
+ * statement per table whatever the number of chats and events — the chat
+ * rows' new seqs, the log rows, the feed rows of direct chats (their
+ * positions move under the user_state row locks, taken in user id order so
+ * concurrent writers cannot deadlock), and the outbox entries the relay
+ * publishes after commit. Returns the events as published, in input order.
+ */
+export async function appendToChats(trx: MessagingTransaction, appends: readonly ChatAppend[], at: Date): Promise<LiveChatEvent[]> {
+  const { placed, chatRows } = placeEvents(appends);
   if (placed.length === 0) return [];
 
   await sql`
@@ -169,27 +217,12 @@ export async function appendToChats(trx: MessagingTransaction, appends: readonly
   }
 
   const atText = at.toISOString();
-  const live = placed.map(({ chat, draft, seq, previousSeq }, index): LiveChatEvent => ({
-    chatId: chat.id as ChatId,
-    seq,
-    type: draft.type,
-    at: atText,
-    data: draft.data,
-    chatType: chat.type,
-    ...(draft.onlyFor === undefined ? {} : { onlyFor: [draft.onlyFor as UserId] }),
-    ...(fansOutOnRead(chat.type) ? { previousSeq } : {}),
-    ...(Object.keys(positions[index]!).length > 0 ? { positions: positions[index]! } : {}),
-  }));
+  const live = placed.map((p, index) => liveEventOf(p, atText, positions[index]));
   await enqueueEvents(
     trx as unknown as Transaction<unknown>,
     live.flatMap((event) => {
       const payload = JSON.parse(JSON.stringify(event));
-      const published = [{ subject: chatEventSubject(event.chatId), payload }];
-      // A node holding the new member's connections does not follow this
-      // chat yet; the copy on the member's own subject tells it to.
-      const joined = joinedUserOf(event);
-      if (joined) published.push({ subject: userChatsSubject(joined), payload });
-      return published;
+      return subjectsOf(event).map((subject) => ({ subject, payload }));
     }),
   );
   return live;

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MessagingTables } from './messaging-tables.js';
-import type { SendBatching } from './send-batcher.js';
+import type { LogBatching } from './log-batcher.js';
 
 /** What the messaging services need from the rest of the process. */
 export interface MessagingDeps {
@@ -10,8 +10,8 @@ export interface MessagingDeps {
   readonly unknownUsers: (ids: readonly string[]) => Promise<readonly string[]>;
   /** Tells the outbox relay that a transaction with events committed. */
   readonly committed: () => void;
-  /** How sends are group-committed. */
-  readonly sendBatching: SendBatching;
+  /** How appends to the chats' logs (sends, edits, deletes, reads, member changes) are group-committed. */
+  readonly logBatching: LogBatching;
 }
 
 /** USER_NOT_FOUND unless every id names a user. */

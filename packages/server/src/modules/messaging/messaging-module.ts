@@ -28,7 +28,7 @@ export const messagingModule: KaifModule = {
         return ids.filter((id) => !found.has(id));
       },
       committed: ctx.outboxCommitted,
-      sendBatching: {
+      logBatching: {
         maxBatch: ctx.config.KAIF_SEND_BATCH_MAX,
         windowMs: ctx.config.KAIF_SEND_BATCH_WINDOW_MS,
         // PGlite has one connection: a second lane would only queue behind the first.

@@ -5,6 +5,7 @@ import { accessOf, canPost } from './chat-access.js';
 import { ChatService } from './chat-service.js';
 import { FeedReader } from './feed-reader.js';
 import { followEvent } from './follow-event.js';
+import { LogBatcher } from './log-batcher.js';
 import { MembershipService } from './membership-service.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { MessageService } from './message-service.js';
@@ -21,8 +22,10 @@ export interface MessagingServices {
 
 export function createMessagingServices(deps: MessagingDeps): MessagingServices {
   const chats = new ChatService(deps);
-  const members = new MembershipService(deps, chats);
-  const messages = new MessageService(deps);
+  // One batcher per process: every append to a chat's log joins its batches.
+  const batcher = new LogBatcher(deps, deps.logBatching);
+  const members = new MembershipService(deps, chats, batcher);
+  const messages = new MessageService(deps, batcher);
   const feed = new FeedReader(deps.db);
   const { db } = deps;
   const api: MessagingApi = {

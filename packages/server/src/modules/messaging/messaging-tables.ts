@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/database.js';
 import type { ChatEventType, ChatRole, ChatType } from './api.js';
+import { createAppendBatchFunction } from './append-batch-function.js';
 
 export interface ChatsTable {
   id: string;
@@ -151,5 +152,5 @@ const createChatsAndLog: Migration = {
 
 export const messagingMigrations: ModuleMigrations = {
   schema: 'messaging',
-  migrations: { '0001_chats_and_log': createChatsAndLog },
+  migrations: { '0001_chats_and_log': createChatsAndLog, '0002_append_batch': createAppendBatchFunction },
 };

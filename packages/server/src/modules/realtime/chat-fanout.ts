@@ -1,15 +1,15 @@
 import type { ChatId, UserId } from '@kaif/protocol';
 import type { Bus, BusPayload, Unsubscribe } from '../../platform/bus/bus.js';
-import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
+import { type ChatPresenceUpdate, isChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
 import { isEventEnvelope } from '../../platform/outbox/outbox.js';
 import { type LiveChatEvent, chatEventSubject } from '../messaging/api.js';
 
-/** What a chat's live traffic is delivered to on this node: one per connection. */
+/** What a chat's live traffic is delivered to on this node: one per session. */
 export interface ChatListener {
   readonly userId: UserId;
   chatEvent(event: LiveChatEvent): void;
-  typing(chatId: ChatId, userId: UserId): void;
-  presence(update: PresenceUpdate): void;
+  typingIn(chatId: ChatId, userId: UserId): void;
+  presence(update: ChatPresenceUpdate): void;
 }
 
 /** A presence change as it travels on a chat's live subject. */
@@ -98,10 +98,9 @@ export class ChatFanout {
     const body = payload as Record<string, BusPayload>;
     const from = body.userId as UserId;
     if (subject.endsWith('.typing')) {
-      for (const target of listeners) if (target.userId !== from) target.typing(chatId, from);
-    } else if (subject.endsWith('.presence')) {
-      const update = body as unknown as PresenceUpdate;
-      for (const target of listeners) if (target.userId !== from) target.presence(update);
+      for (const target of listeners) if (target.userId !== from) target.typingIn(chatId, from);
+    } else if (subject.endsWith('.presence') && isChatPresenceUpdate(payload)) {
+      for (const target of listeners) if (target.userId !== from) target.presence(payload);
     }
   }
 }

@@ -2,12 +2,15 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_CODES } from '@kaif/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import type { HttpServer } from '../../platform/http/http-server.js';
 import { coalesceReplies } from './reply-coalescing.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 
 export interface GatewayDeps extends ConnectionDeps {
   readonly http: HttpServer;
+  /** Upgrades draw on the address's cluster-wide budget. */
+  readonly flood: FloodLimits;
   readonly originAllowed: (origin: string | undefined, host: string | undefined) => boolean;
   /** The client's address, for per-IP flood limits (honours KAIF_TRUST_PROXY). */
   readonly clientIpOf: (request: IncomingMessage) => string;
@@ -17,6 +20,8 @@ export interface GatewayDeps extends ConnectionDeps {
 }
 
 const WS_PATH = '/ws';
+/** Upgrades under this prefix belong to the Socket.IO endpoint (socket-io-endpoint.ts). */
+const SOCKET_IO_PREFIX = '/socket.io/';
 /** How long shutdown waits for clients to acknowledge the close before cutting them off. */
 const CLOSE_GRACE_MS = 2000;
 /** The heartbeat wheel's slots: each tick pings one slot's connections, so pings are spread over the interval. */
@@ -79,10 +84,11 @@ export class Gateway {
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (request.url ?? '').split('?')[0];
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    if (path.startsWith(SOCKET_IO_PREFIX)) return;
     if (path !== WS_PATH) {
-      // Another listener may own this path; answer only when nobody else can.
-      if (this.deps.http.server.listenerCount('upgrade') === 1) reject(socket, 404, 'Not Found');
+      // Nobody else answers it: a stray upgrade left unanswered would hang until the client gives up.
+      reject(socket, 404, 'Not Found');
       return;
     }
     if (this.deps.isDraining()) {
@@ -96,8 +102,9 @@ export class Gateway {
     }
     // Connection attempts draw on the address's cluster-wide budget, like
     // API requests, so a reconnect storm cannot exhaust the gateway.
-    this.deps.flood.consumeIp(this.deps.clientIpOf(request)).then(
-      () => this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, socket)),
+    const address = this.deps.clientIpOf(request);
+    this.deps.flood.consumeIp(address).then(
+      () => this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, socket, address)),
       (error: unknown) => {
         this.deps.metrics.authFailures.inc({ reason: 'flood' });
         const retryAfter = (error as { retryAfter?: number }).retryAfter ?? 1;
@@ -107,9 +114,9 @@ export class Gateway {
   }
 
   /** Outside `upgrade`, so nothing the connection holds keeps the upgrade request alive. */
-  private accept(ws: WebSocket, socket: Duplex): void {
+  private accept(ws: WebSocket, socket: Duplex, address: string): void {
     coalesceReplies(socket);
-    this.connections.add(new Connection(ws, this.deps, this.onReleased));
+    this.connections.add(new Connection(ws, this.deps, address, this.onReleased));
     this.deps.metrics.connections.inc();
   }
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** The gateway's Prometheus metrics (`kaif_realtime_*`). */
+/** The session layer's and gateway's Prometheus metrics (`kaif_realtime_*`). */
 export class RealtimeMetrics {
   readonly connections: Gauge;
   readonly chatSubscriptions: Gauge;
@@ -15,7 +15,7 @@ export class RealtimeMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.connections = new Gauge({ name: 'kaif_realtime_connections', help: 'Open WebSocket connections', registers });
+    this.connections = new Gauge({ name: 'kaif_realtime_connections', help: 'Open WebSocket and Socket.IO connections', registers });
     this.chatSubscriptions = new Gauge({
       name: 'kaif_realtime_chat_subscriptions',
       help: 'Chats this node is subscribed to on the bus (one per chat, however many connections)',
@@ -23,7 +23,7 @@ export class RealtimeMetrics {
     });
     this.framesIn = new Counter({ name: 'kaif_realtime_frames_received_total', help: 'Client frames by type', labelNames: ['type'], registers });
     this.framesOut = new Counter({ name: 'kaif_realtime_frames_sent_total', help: 'Server frames by type', labelNames: ['type'], registers });
-    this.deliveries = new Counter({ name: 'kaif_realtime_deliveries_total', help: 'Chat events written to a socket', registers });
+    this.deliveries = new Counter({ name: 'kaif_realtime_deliveries_total', help: 'Chat events written to a client, on any session transport', registers });
     this.deliveryLatency = new Histogram({
       name: 'kaif_realtime_delivery_latency_seconds',
       help: 'From the event happening (its `at`) to the socket write, for live events',

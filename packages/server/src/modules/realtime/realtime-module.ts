@@ -1,4 +1,4 @@
-import type { ChatId, UserId } from '@kaif/protocol';
+import type { IncomingMessage } from 'node:http';
 import type { KaifModule } from '../module.js';
 import type { RealtimeApi } from './api.js';
 import { ChatFanout } from './chat-fanout.js';
@@ -9,13 +9,16 @@ import { createOriginPolicy } from './origin-policy.js';
 import { PresenceTracker } from './presence-tracker.js';
 import { registerPresenceRoutes } from './presence-routes.js';
 import { RealtimeMetrics } from './realtime-metrics.js';
+import { SessionHub } from './session-hub.js';
+import { SocketIoEndpoint } from './socket-io-endpoint.js';
 import { TypingAnnouncer } from './typing-announcer.js';
 import { UserChannel } from './user-channel.js';
 import { clientIpOf } from './client-ip.js';
 
 /**
- * The real-time gateway (`GET /ws`, API.md "Real time"): live delivery with
- * sync from a cursor, typing and presence. Nodes are stateless: fan-out
+ * The real-time gateway (`GET /ws`, API.md "Real time", and `/socket.io`,
+ * API.md "Socket.IO"), and the session layer every client transport is a
+ * codec on: live delivery with sync from a cursor, typing and presence. Nodes are stateless: fan-out
  * between them goes through the bus, presence and throttles live in the
  * shared key-value store, the feed in the database.
  */
@@ -33,34 +36,35 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
       const typing = new TypingAnnouncer(context.kv, context.bus, messaging, options.typingThrottleMs);
       const fanout = new ChatFanout(context.bus, (chats) => metrics.chatSubscriptions.set(chats));
       const users = new UserChannel(context.bus);
-      const gateway = new Gateway({
-        identity,
-        messaging,
-        fanout,
-        users,
-        presence,
-        typing,
+      const { flood, logger } = context;
+      const frames = new FrameBudget(options.framesPerSecond, options.frameBurst);
+      const sessions = new SessionHub({ identity, messaging, fanout, users, presence, typing, flood, metrics, options, logger, frames });
+      const endpointDeps = {
+        sessions,
         metrics,
         options,
-        logger: context.logger,
+        logger,
         http: context.http,
         originAllowed: createOriginPolicy(context.config.KAIF_ALLOWED_ORIGINS),
-        flood: context.flood,
-        frames: new FrameBudget(options.framesPerSecond, options.frameBurst),
-        clientIpOf: (request) => clientIpOf(request, context.config.KAIF_TRUST_PROXY),
+        flood,
+        clientIpOf: (request: IncomingMessage) => clientIpOf(request, context.config.KAIF_TRUST_PROXY),
         isDraining: context.isDraining,
-        onHeartbeat: () => {
-          presence
-            .refresh(users.connectedUsers())
-            .catch((error: unknown) => context.logger.warn({ err: (error as Error).message }, 'presence refresh failed'));
-        },
-      });
-      const api: RealtimeApi = {
-        presenceOf: (userIds) => presence.presenceOf(userIds),
-        announceTyping: (userId: UserId, chatId: ChatId) => typing.announce(userId, chatId),
       };
+      // Presence is refreshed by the session hub, for every transport's sessions.
+      const gateway = new Gateway({ ...endpointDeps, onHeartbeat: () => undefined });
+      const socketIo = new SocketIoEndpoint(endpointDeps);
+      const api: RealtimeApi = {
+        open: (sink, client) => sessions.open(sink, client),
+        presenceOf: (userIds) => presence.presenceOf(userIds),
+        announceTyping: (userId, chatId) => sessions.announceTyping(userId, chatId),
+        chargeUser: (userId, points) => sessions.chargeUser(userId, points),
+      };
+      sessions.start();
       return {
         api,
+        async stop() {
+          sessions.stop();
+        },
         listeners: {
           api: {
             async open() {
@@ -70,9 +74,10 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
           realtime: {
             async open() {
               gateway.open();
+              socketIo.open();
             },
             async close() {
-              await gateway.close();
+              await Promise.all([gateway.close(), socketIo.close()]);
               fanout.close();
               users.close();
             },

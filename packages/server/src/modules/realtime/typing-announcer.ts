@@ -9,7 +9,7 @@ import { typingSubject } from '../../platform/bus/live-subjects.js';
  * `kaif.live.chat.<chatId>.typing` and shown by clients for a few seconds.
  * The throttle key lives in the shared store, so a user typing on several
  * devices, transports or nodes still announces at most once per window per
- * chat. Every transport (WebSocket, TCP, UDP) announces through here.
+ * chat. Every transport (WebSocket, Socket.IO, TCP, UDP) announces through here.
  */
 export class TypingAnnouncer {
   constructor(

@@ -4,7 +4,7 @@ import { isEventEnvelope } from '../../platform/outbox/outbox.js';
 import type { SessionsRevokedEvent } from '../identity/api.js';
 import type { LiveChatEvent } from '../messaging/api.js';
 
-/** A connection, as the per-user channel sees it. */
+/** A session, as the per-user channel sees it. */
 export interface UserListener {
   readonly userId: UserId;
   sessionsRevoked(event: SessionsRevokedEvent): void;

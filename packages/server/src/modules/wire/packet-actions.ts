@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatId, ClientPacket, ServerPacket, UserId } from '@kaif/protocol';
+import type { ClientPacket, ServerPacket, UserId } from '@kaif/protocol';
 import { chatPresenceSubject } from '../../platform/bus/live-subjects.js';
 import type { Bus } from '../../platform/bus/bus.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { IdentityApi } from '../identity/api.js';
 import type { MessagingApi } from '../messaging/api.js';
-import type { RealtimeApi } from '../realtime/api.js';
+import type { RealtimeSession } from '../realtime/api.js';
 import type { DirectChats } from './direct-chats.js';
-import { codeOf, refusal } from './wire-errors.js';
+import { codeOf, refusal, refusalOf } from './wire-errors.js';
 import { toWireMessage } from './wire-message.js';
 
 type PacketOf<T extends ClientPacket['packet_type']> = Extract<ClientPacket, { packet_type: T }>;
@@ -19,43 +19,34 @@ export const MAX_PAGED_MESSAGES = 10_000;
 const LIST_CHUNK = 100;
 
 /**
- * What a CosmicProto packet does once its sender is known, whichever
- * transport carried it. `userId` always comes from the verified token; the
- * packet's own `sender_id` / `user_id` were dropped by parseClientPacket.
+ * What a CosmicProto packet does beyond the session's own calls (sending and
+ * typing go through the session, for its rules). `userId` always comes from
+ * the verified token; the packet's own `sender_id` / `user_id` were dropped
+ * by parseClientPacket.
  */
 export class PacketActions {
   constructor(
     private readonly messaging: MessagingApi,
-    private readonly realtime: Pick<RealtimeApi, 'announceTyping'>,
     private readonly identity: Pick<IdentityApi, 'presenceVisibilityOf'>,
     private readonly directChats: DirectChats,
     private readonly bus: Bus,
     private readonly logger: Logger,
   ) {}
 
-  /** False while the server has no room for a send into this chat: refuse it before spending anything on it. */
-  admitsSend(chatId: ChatId): boolean {
-    return this.messaging.admitsSend(chatId);
-  }
-
   /**
-   * Resolves to the Ack once the message is committed. The same
-   * `client_msg_id` again answers with the first message. A packet without
-   * one gets a fresh id, so resending it stores a second copy: such sends are
-   * not retry-safe, and the Ack returns the id so the client can retry with it.
+   * Resolves to the Ack once the message is committed. The session's
+   * admission and flood charge start before this returns, so packets keep
+   * their order into the store. The same `client_msg_id` again answers with
+   * the first message. A packet without one gets a fresh id, so resending it
+   * stores a second copy: such sends are not retry-safe, and the Ack returns
+   * the id so the client can retry with it.
    */
-  async sendMessage(userId: UserId, packet: PacketOf<'SendMessage'>): Promise<ServerPacket> {
+  sendMessage(session: RealtimeSession, packet: PacketOf<'SendMessage'>): Promise<ServerPacket> {
     const clientMsgId = packet.client_msg_id ?? `wire-${randomUUID()}`;
-    try {
-      const { message } = await this.messaging.sendMessage(userId, {
-        chatId: packet.message.chat_id,
-        clientMsgId,
-        text: packet.message.content,
-      });
-      return { packet_type: 'Ack', success: true, message_id: message.id, client_msg_id: clientMsgId };
-    } catch (error) {
-      return refusal(codeOf(error, this.logger), clientMsgId);
-    }
+    return session.send({ chatId: packet.message.chat_id, clientMsgId, text: packet.message.content }).then(
+      (message): ServerPacket => ({ packet_type: 'Ack', success: true, message_id: message.id, client_msg_id: clientMsgId }),
+      (error: unknown) => refusalOf(error, this.logger, clientMsgId),
+    );
   }
 
   /**
@@ -107,16 +98,5 @@ export class PacketActions {
     } catch (error) {
       this.logger.warn({ err: error, userId }, 'status not fully announced');
     }
-  }
-
-  /**
-   * Through the same throttle as the WebSocket gateway: one announcement per
-   * user and chat per window, whichever transports carry the packets; a
-   * throttled packet still succeeds (the indicator is already showing).
-   * Throws CHAT_NOT_FOUND unless the sender is a member (nobody learns of a
-   * chat by typing into it), CHAT_WRITE_FORBIDDEN unless they may post.
-   */
-  async typing(userId: UserId, chatId: ChatId): Promise<void> {
-    await this.realtime.announceTyping(userId, chatId);
   }
 }

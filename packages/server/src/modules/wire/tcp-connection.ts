@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
-  type ChatId,
   type ClientPacket,
   type PacketConnection,
   type ReaderItem,
@@ -9,25 +8,24 @@ import {
   createPacketReader,
   parseClientPacket,
 } from '@kaif/protocol';
-import type { FloodLimits } from '../../platform/flood/flood-limits.js';
-import type { Principal } from '../../platform/http/principal.js';
+import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
+import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
-import type { IdentityApi } from '../identity/api.js';
-import type { LiveRouter, LiveWatcher } from './live-router.js';
+import type { ChatEvent, Message } from '../messaging/api.js';
+import type { RealtimeApi, RealtimeSession, SessionEnd, SessionSink, TypingNotice } from '../realtime/api.js';
 import type { PacketActions } from './packet-actions.js';
-import { ConnectionBudget } from './packet-budget.js';
-import { codeOf, refusal, refusedCode } from './wire-errors.js';
+import { packetCost } from './packet-budget.js';
+import { codeOf, refusal, refusalOf, refusedCode } from './wire-errors.js';
+import { toWireMessage } from './wire-message.js';
 import type { WireLimits } from './wire-limits.js';
 import type { WireMetrics } from './wire-metrics.js';
 
 export interface TcpConnectionContext {
-  readonly identity: IdentityApi;
+  /** Opens the session this connection is a codec on: auth, budget, subscriptions, presence, typing. */
+  readonly sessions: Pick<RealtimeApi, 'open'>;
   readonly actions: PacketActions;
-  readonly router: LiveRouter;
   readonly metrics: WireMetrics;
   readonly limits: WireLimits;
-  /** The per-user and per-IP budgets shared with HTTP and WebSocket. */
-  readonly flood: FloodLimits;
   readonly logger: Logger;
 }
 
@@ -47,10 +45,15 @@ const ACK_OK: ServerPacket = { packet_type: 'Ack', success: true };
  * `Typing`, `Status`, `Error`) may come between replies. A packet over its
  * sender's flood budget is answered `Ack {error: FLOOD_WAIT, retry_after}`
  * and not acted on.
+ *
+ * The rules are the session's (realtime/session.ts): this class only turns
+ * packets into session calls and session events into packets. After Auth the
+ * session follows the user's feed from that moment, so pushed NewMessages
+ * arrive once each, in feed order, with no gap.
  */
-export class TcpConnection {
+export class TcpConnection implements SessionSink {
   private wire: PacketConnection | undefined;
-  private watcher: LiveWatcher | undefined;
+  private readonly session: RealtimeSession;
   private readonly queue: ReaderItem[] = [];
   /** Sends started and not yet answered, oldest first; each settles after the one before it. */
   private readonly inFlight: Promise<void>[] = [];
@@ -61,7 +64,6 @@ export class TcpConnection {
   private readonly idleTimer: NodeJS.Timeout;
   private readonly authTimer: NodeJS.Timeout;
   private readonly logger: Logger;
-  private readonly budget: ConnectionBudget;
   /** Resolves once the socket has closed and the connection let go of everything. */
   readonly closed: Promise<void>;
 
@@ -71,21 +73,20 @@ export class TcpConnection {
   ) {
     const { limits, metrics } = context;
     this.logger = context.logger.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` });
-    this.budget = new ConnectionBudget(context.flood, socket.remoteAddress ?? 'unknown');
+    this.session = context.sessions.open(this, { transport: 'tcp', address: socket.remoteAddress ?? 'unknown' });
     metrics.connections.inc({ transport: 'tcp' });
     this.idleTimer = setTimeout(() => this.close('idle'), limits.idleTimeoutMs);
     this.authTimer = setTimeout(() => {
-      if (!this.watcher) this.fail('AUTH_REQUIRED', `authenticate within ${limits.authTimeoutMs} ms`);
+      if (!this.session.authenticated) this.fail('AUTH_REQUIRED', `authenticate within ${limits.authTimeoutMs} ms`);
     }, limits.authTimeoutMs);
     this.closed = new Promise((resolve) => {
       socket.once('close', () => {
         this.state = 'closed';
         clearTimeout(this.idleTimer);
         clearTimeout(this.authTimer);
-        if (this.watcher) context.router.unwatch(this.watcher);
         metrics.connections.dec({ transport: 'tcp' });
-        this.logger.debug({ userId: this.watcher?.principal.userId }, 'wire connection closed');
-        resolve();
+        this.logger.debug({ userId: this.session.userId || undefined }, 'wire connection closed');
+        void this.session.close().then(resolve);
       });
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -128,8 +129,8 @@ export class TcpConnection {
         for (let item = this.queue.shift(); item; item = this.queue.shift()) {
           if (this.state === 'closing' || this.state === 'closed') break;
           const parsed = item.kind === 'packet' ? parseClientPacket(item.value) : item;
-          if (this.watcher && 'ok' in parsed && parsed.ok && parsed.packet.packet_type === 'SendMessage') {
-            await this.pipelineSend(parsed.packet, this.watcher.principal);
+          if (this.session.authenticated && 'ok' in parsed && parsed.ok && parsed.packet.packet_type === 'SendMessage') {
+            await this.pipelineSend(parsed.packet);
           } else {
             // Anything else waits for the sends before it, so replies keep packet order.
             await this.inFlight.at(-1);
@@ -152,22 +153,18 @@ export class TcpConnection {
    * its Ack behind the replies before it. At most `maxSendsInFlight` wait;
    * the next waits for the oldest.
    */
-  private async pipelineSend(packet: Extract<ClientPacket, { packet_type: 'SendMessage' }>, principal: Principal): Promise<void> {
+  private async pipelineSend(packet: Extract<ClientPacket, { packet_type: 'SendMessage' }>): Promise<void> {
     const { metrics, limits } = this.context;
     metrics.packetsReceived.inc({ transport: 'tcp', type: packet.packet_type });
     if (this.inFlight.length >= limits.maxSendsInFlight) await this.inFlight[0];
     const started = performance.now();
-    // Refused at once when the server has no room; otherwise charged in
-    // packet order (the store answers in that order, so the sends reach
-    // their batcher lane in it too).
-    const ack = !this.context.actions.admitsSend(packet.message.chat_id as ChatId)
-      ? Promise.resolve(this.refusalCounted('DEPENDENCY_UNAVAILABLE', packet.client_msg_id, 1))
-      : this.budget
-          .charge(principal.userId, packet)
-          .then((wait) => (wait > 0 ? this.refusalCounted('FLOOD_WAIT', packet.client_msg_id, wait) : this.answer(packet, principal)));
+    // The session refuses at once when the server has no room, and otherwise
+    // starts the flood charge now, in packet order (the store answers in
+    // that order, so the sends reach their batcher lane in it too).
+    const ack = this.context.actions.sendMessage(this.session, packet);
     const previous = this.inFlight.at(-1);
     const replied: Promise<void> = (async () => {
-      const reply = await ack.catch((error: unknown) => this.refusalCounted(codeOf(error, this.logger), packet.client_msg_id));
+      const reply = this.countRefusal(await ack);
       await previous;
       metrics.ackSeconds.observe({ transport: 'tcp' }, (performance.now() - started) / 1000);
       this.send(reply);
@@ -198,47 +195,51 @@ export class TcpConnection {
     const packet = parsed.packet;
     metrics.packetsReceived.inc({ transport: 'tcp', type: packet.packet_type });
     const clientMsgId = packet.packet_type === 'SendMessage' ? packet.client_msg_id : undefined;
-    const wait = await this.budget.charge(this.watcher?.principal.userId, packet);
-    if (wait > 0) this.refuse('FLOOD_WAIT', clientMsgId, wait);
-    else if (this.watcher) this.send(await this.answer(packet, this.watcher.principal));
+    try {
+      await this.session.charge(packetCost(packet));
+    } catch (error) {
+      this.send(this.countRefusal(refusalOf(error, this.logger, clientMsgId)));
+      return;
+    }
+    if (this.session.authenticated) this.send(this.countRefusal(await this.answer(packet)));
     else if (packet.packet_type === 'Auth') await this.authenticate(packet.token);
     else this.refuse('AUTH_REQUIRED', clientMsgId);
   }
 
-  private async answer(packet: ClientPacket, principal: Principal): Promise<ServerPacket> {
-    const { actions, metrics, logger } = this.context;
+  /** The reply to a packet of an authenticated connection (sends are pipelined instead). */
+  private async answer(packet: ClientPacket): Promise<ServerPacket> {
+    const { actions, logger } = this.context;
     switch (packet.packet_type) {
       case 'Auth':
-        return this.refusalCounted('ALREADY_AUTHENTICATED');
+        return refusal('ALREADY_AUTHENTICATED');
       case 'SendMessage':
-        return this.countRefusal(await actions.sendMessage(principal.userId, packet));
+        return actions.sendMessage(this.session, packet);
       case 'GetMessages':
-        return this.countRefusal(await actions.getMessages(principal.userId, packet));
+        return actions.getMessages(this.session.userId, packet);
       case 'Ping':
         return { packet_type: 'Pong' };
       case 'Status':
-        await actions.setStatus(principal.userId, packet.status_data);
+        await actions.setStatus(this.session.userId, packet.status_data);
         return ACK_OK;
       case 'Typing':
-        try {
-          await actions.typing(principal.userId, packet.chat_id);
-          return ACK_OK;
-        } catch (error) {
-          return this.refusalCounted(codeOf(error, logger));
-        }
+        // A throttled announcement still succeeds: the indicator is already showing.
+        return this.session.typing(packet.chat_id).then(
+          () => ACK_OK,
+          (error: unknown) => refusal(codeOf(error, logger)),
+        );
     }
   }
 
   /**
    * A wrong token keeps the connection for a retry (the client may refresh
-   * its token), up to `maxAuthAttempts`. Pushes start before the Ack, so
-   * nothing committed after the Ack is missed.
+   * its token), up to `maxAuthAttempts`. The session subscribes and takes
+   * its place in the feed before the Ack, so nothing committed after the Ack
+   * is missed.
    */
   private async authenticate(token: string): Promise<void> {
-    const { identity, router, limits, logger } = this.context;
-    let principal: Principal;
+    const { limits, logger } = this.context;
     try {
-      principal = await identity.authenticate(token);
+      await this.session.authenticate(token);
     } catch (error) {
       const code = codeOf(error, logger);
       if (code === 'TOKEN_INVALID') this.authFailures++;
@@ -246,26 +247,37 @@ export class TcpConnection {
       if (this.authFailures >= limits.maxAuthAttempts) this.close('too many failed Auth packets');
       return;
     }
-    const watcher: LiveWatcher = {
-      principal,
-      push: (packet) => this.send(packet),
-      revoke: () => this.fail('TOKEN_INVALID', 'The session was signed out'),
-    };
-    try {
-      await router.watch(watcher);
-    } catch (error) {
-      router.unwatch(watcher);
-      this.refuse(codeOf(error, logger));
-      return;
-    }
-    if (this.state === 'closing' || this.state === 'closed') {
-      router.unwatch(watcher);
-      return;
-    }
-    this.watcher = watcher;
+    await this.session.sync(null);
+    if (this.state === 'closing' || this.state === 'closed') return;
     clearTimeout(this.authTimer);
-    this.logger.debug({ userId: principal.userId, sessionId: principal.sessionId }, 'wire connection authenticated');
+    this.logger.debug({ userId: this.session.userId, sessionId: this.session.sessionId }, 'wire connection authenticated');
     this.send(ACK_OK);
+  }
+
+  // SessionSink: what the session's user should see, as pushed packets.
+
+  event(event: ChatEvent): void {
+    if (event.type === 'message.new') this.send({ packet_type: 'NewMessage', message: toWireMessage(event.data as unknown as Message) });
+  }
+
+  synced(): void {}
+
+  typing(notice: TypingNotice): void {
+    this.send({ packet_type: 'Typing', chat_id: notice.chatId, user_id: notice.userId });
+  }
+
+  presence(update: ChatPresenceUpdate): void {
+    this.send({ packet_type: 'Status', user_id: update.userId, status_data: update.status });
+  }
+
+  /** The feed position went stale (a very long idle): follow from now, as a new connection would. */
+  cursorInvalid(): void {
+    void this.session.sync(null);
+  }
+
+  ended(reason: SessionEnd): void {
+    if (reason === 'revoked') this.fail('TOKEN_INVALID', 'The session was signed out');
+    else this.fail('DEPENDENCY_UNAVAILABLE', new KaifError('DEPENDENCY_UNAVAILABLE').message);
   }
 
   private countRefusal(packet: ServerPacket): ServerPacket {
@@ -274,13 +286,8 @@ export class TcpConnection {
     return packet;
   }
 
-  private refusalCounted(code: Parameters<typeof refusal>[0], clientMsgId?: string, retryAfter?: number): ServerPacket {
-    this.context.metrics.errors.inc({ transport: 'tcp', code });
-    return refusal(code, clientMsgId, retryAfter);
-  }
-
-  private refuse(code: Parameters<typeof refusal>[0], clientMsgId?: string, retryAfter?: number): void {
-    this.send(this.refusalCounted(code, clientMsgId, retryAfter));
+  private refuse(code: Parameters<typeof refusal>[0], clientMsgId?: string): void {
+    this.send(this.countRefusal(refusal(code, clientMsgId)));
   }
 
   private sendError(code: Parameters<typeof refusal>[0], message: string): void {
@@ -305,7 +312,7 @@ export class TcpConnection {
     metrics.packetsSent.inc({ transport: 'tcp', type: packet.packet_type });
     if (this.socket.writableLength > limits.maxWriteBufferBytes) {
       metrics.errors.inc({ transport: 'tcp', code: 'SLOW_READER' });
-      this.logger.info({ userId: this.watcher?.principal.userId, buffered: this.socket.writableLength }, 'dropping a slow reader');
+      this.logger.info({ userId: this.session.userId, buffered: this.socket.writableLength }, 'dropping a slow reader');
       this.socket.destroy();
     }
   }

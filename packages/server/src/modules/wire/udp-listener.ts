@@ -2,24 +2,25 @@ import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Framing, type ServerPacket, detectFraming, parseClientPacket } from '@kaif/protocol';
-import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import type { Principal } from '../../platform/http/principal.js';
 import type { Logger } from '../../platform/logging/logger.js';
+import type { RealtimeApi } from '../realtime/api.js';
 import type { PacketActions } from './packet-actions.js';
-import { chargeUser } from './packet-budget.js';
+import { packetCost } from './packet-budget.js';
 import { type RateDecision, SourceRateLimiter } from './source-rate-limiter.js';
 import { decodeDatagram, encodeDatagram } from './udp-datagram.js';
 import type { VerifiedTokenCache } from './verified-token-cache.js';
-import { type WireCode, codeOf, refusal } from './wire-errors.js';
+import { type WireCode, codeOf, refusal, refusalOf, refusedCode } from './wire-errors.js';
 import type { WireLimits } from './wire-limits.js';
 import type { WireMetrics } from './wire-metrics.js';
 
 export interface UdpContext {
   readonly actions: PacketActions;
+  /** The session layer's budget and typing throttle, for datagrams that carry their own token. */
+  readonly realtime: Pick<RealtimeApi, 'chargeUser' | 'announceTyping'>;
   readonly tokens: VerifiedTokenCache;
   readonly metrics: WireMetrics;
   readonly limits: WireLimits;
-  readonly flood: FloodLimits;
   readonly logger: Logger;
 }
 
@@ -127,7 +128,7 @@ export class UdpListener {
   }
 
   private async handle(datagram: Buffer, from: RemoteInfo): Promise<void> {
-    const { metrics, actions, tokens, flood, logger } = this.context;
+    const { metrics, actions, realtime, tokens, logger } = this.context;
     const decoded = decodeDatagram(datagram);
     const unverified = datagram.length;
     if (!decoded.ok) {
@@ -156,10 +157,12 @@ export class UdpListener {
       this.refuse(codeOf(error, logger), framing, from, unverified);
       return;
     }
-    const wait = await chargeUser(flood, principal.userId, packet);
-    if (wait > 0) {
-      this.context.metrics.errors.inc({ transport: 'udp', code: 'FLOOD_WAIT' });
-      this.reply(refusal('FLOOD_WAIT', undefined, wait), framing, from, Number.POSITIVE_INFINITY);
+    try {
+      await realtime.chargeUser(principal.userId, packetCost(packet));
+    } catch (error) {
+      const refused = refusalOf(error, logger);
+      metrics.errors.inc({ transport: 'udp', code: refusedCode(refused) ?? 'INTERNAL' });
+      this.reply(refused, framing, from, Number.POSITIVE_INFINITY);
       return;
     }
     switch (packet.packet_type) {
@@ -170,7 +173,7 @@ export class UdpListener {
         await actions.setStatus(principal.userId, packet.status_data);
         return;
       case 'Typing':
-        await actions.typing(principal.userId, packet.chat_id).catch((error: unknown) => {
+        await realtime.announceTyping(principal.userId, packet.chat_id).catch((error: unknown) => {
           this.refuse(codeOf(error, logger), framing, from, Number.POSITIVE_INFINITY);
         });
         return;

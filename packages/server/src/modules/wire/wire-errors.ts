@@ -31,6 +31,12 @@ export function refusal(code: WireCode, clientMsgId?: string, retryAfter?: numbe
   };
 }
 
+/** A failed packet's refusal, with the wait the error asks for (FLOOD_WAIT, or DEPENDENCY_UNAVAILABLE at capacity). */
+export function refusalOf(error: unknown, logger: Logger, clientMsgId?: string): ServerPacket {
+  const retryAfter = error instanceof KaifError ? error.retryAfter : undefined;
+  return refusal(codeOf(error, logger), clientMsgId, retryAfter);
+}
+
 /** The code of a refusal, or undefined for any other packet. */
 export function refusedCode(packet: ServerPacket): string | undefined {
   return packet.packet_type === 'Ack' && !packet.success ? packet.error : undefined;

@@ -2,7 +2,6 @@ import type { Unsubscribe } from '../../platform/bus/bus.js';
 import type { KaifModule } from '../module.js';
 import type { WireApi } from './api.js';
 import { DirectChats } from './direct-chats.js';
-import { LiveRouter } from './live-router.js';
 import { PacketActions } from './packet-actions.js';
 import { followRevocations } from './session-revocations.js';
 import { TcpListener } from './tcp-listener.js';
@@ -23,8 +22,9 @@ const MAX_CACHED_USERS = 100_000;
  * CosmicProto over TCP (`TCP_PORT`) and UDP (`UDP_PORT`), the original
  * Messaging Layer protocol, on top of identity, messaging and realtime: the
  * same accounts, chats and acknowledgements as the HTTP API and the WebSocket
- * gateway, the same typing throttle, and the same signals on the bus. Stateless
- * across nodes: each node routes live events to its own connections.
+ * gateway. A TCP connection is a codec on a realtime session, so it follows
+ * the same rules (budget, typing throttle, presence, per-chat subscriptions,
+ * feed cursor) as every other transport. Stateless across nodes.
  */
 export function createWireModule(options: WireModuleOptions = {}): KaifModule {
   return {
@@ -42,12 +42,11 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
       const messaging = context.service('messaging');
       const metrics = new WireMetrics(context.registry);
       const directChats = new DirectChats(messaging, limits.directChatsCacheMs, MAX_CACHED_USERS);
-      const actions = new PacketActions(messaging, context.service('realtime'), identity, directChats, bus, logger);
-      const router = new LiveRouter(bus, messaging);
+      const realtime = context.service('realtime');
+      const actions = new PacketActions(messaging, identity, directChats, bus, logger);
       const tokens = new VerifiedTokenCache(identity, limits.udpTokenCacheMs, MAX_CACHED_TOKENS);
-      const { flood } = context;
-      const tcp = new TcpListener({ identity, actions, router, metrics, limits, flood, logger });
-      const udp = new UdpListener({ actions, tokens, metrics, limits, flood, logger });
+      const tcp = new TcpListener({ sessions: realtime, actions, metrics, limits, logger });
+      const udp = new UdpListener({ actions, realtime, tokens, metrics, limits, logger });
       let ports: ReturnType<WireApi['ports']> = { tcp: null, udp: null };
       let stopFollowing: Unsubscribe | undefined;
 
@@ -70,12 +69,8 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
         listeners: {
           wire: {
             async open() {
-              router.start();
-              stopFollowing = followRevocations(bus, (revoked) => {
-                router.revoke(revoked);
-                tokens.forget(revoked);
-              });
-              // A NATS subscription is in effect once the server has processed it: wait, so no event after Auth is missed.
+              // TCP sessions hear of their own revocation; the UDP token cache must forget revoked tokens too.
+              stopFollowing = followRevocations(bus, (revoked) => tokens.forget(revoked));
               await bus.check();
               let tcpPort: number;
               let udpPort: number;
@@ -84,7 +79,6 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
                 udpPort = await udp.open(config.HOST, config.UDP_PORT);
               } catch (error) {
                 await Promise.all([tcp.close(), udp.close()]);
-                router.stop();
                 stopFollowing();
                 throw error;
               }
@@ -95,7 +89,6 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
             },
             async close() {
               await Promise.all([tcp.close(), udp.close()]);
-              router.stop();
               stopFollowing?.();
               ports = { tcp: null, udp: null };
             },

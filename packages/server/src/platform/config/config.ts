@@ -112,13 +112,13 @@ export const ConfigSchema = Type.Object({
     minimum: 1,
     maximum: 4096,
     default: 512,
-    description: 'Most sends committed in one transaction (group commit)',
+    description: 'Most log appends (sends, edits, deletes, read markers, member changes) committed in one transaction (group commit)',
   }),
   KAIF_SEND_BATCH_WINDOW_MS: Type.Integer({
     minimum: 0,
     maximum: 100,
     default: 0,
-    description: 'How long an idle send lane waits for more sends before committing (0 = next event-loop turn)',
+    description: 'How long an idle batch lane waits for more log appends before committing (0 = next event-loop turn)',
   }),
   KAIF_WEB_DIR: Type.Optional(Type.String({ description: 'Built web client to serve at /; unset = apps/web/dist' })),
   KAIF_OPS_PORT: Type.Optional(
