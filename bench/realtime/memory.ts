@@ -101,7 +101,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Asks every process of the server to collect garbage and report; sums the reports. */
 async function probe(server: BenchServer, dir: string, seq: number): Promise<Totals> {
   // Node processes only: tsx may run an esbuild service beside the server.
-  const pids = processTree(server.child.pid!).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === process.execPath);
+  const pids = processTree(server.child.pid!).filter((pid) => commandOf(pid) === process.execPath);
   for (const pid of pids) process.kill(pid, 'SIGUSR2');
   const reports: ProbeReport[] = [];
   const deadline = Date.now() + 120_000;
@@ -126,6 +126,15 @@ async function probe(server: BenchServer, dir: string, seq: number): Promise<Tot
     heapUsed: sum((report) => report.heapUsed),
     external: sum((report) => report.external),
   };
+}
+
+/** A process's executable, or undefined once it has exited. */
+function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+  } catch {
+    return undefined;
+  }
 }
 
 function nextMessage(child: ChildProcess): Promise<Extract<GeneratorMessage, { kind: 'connected' }>> {
