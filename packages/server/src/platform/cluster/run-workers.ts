@@ -84,10 +84,10 @@ export async function runWorkers(options: { readonly config: Config; readonly lo
 /**
  * Environment a worker adds to the primary's. glibc gives each thread that
  * allocates its own malloc arena and rarely returns their pages. With
- * 10,000 idle WebSocket connections a worker's resident memory grew 17 KiB
- * per further connection in both runs with the default arenas, and 4-6 KiB
- * in three of four runs with two (19 KiB in the fourth), for the same
- * ~4 KiB of JavaScript heap (bench/realtime/memory.ts). An operator's own
+ * 10,000 idle WebSocket connections the workers' resident memory grew 17 KiB
+ * per further connection in both runs with the default arenas, and 4-9 KiB
+ * in four of five runs with two (19 KiB in the fifth), for the same ~4 KiB
+ * of JavaScript heap (bench/realtime/memory.ts). An operator's own
  * MALLOC_ARENA_MAX wins.
  */
 function workerEnv(): Record<string, string> {
