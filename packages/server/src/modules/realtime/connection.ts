@@ -125,7 +125,7 @@ export class Connection extends FrameCodec {
       return;
     }
     if (this.state === 'authenticating') {
-      // Replayed after `ready`, these draw on the frame bucket: more than its
+      // Replayed after `ready`, these draw on the frame budget: more than its
       // burst would be refused anyway, so a client that does not wait for
       // `ready` is cut off rather than buffered without bound.
       this.waiting ??= [];
