@@ -5,7 +5,7 @@ import type { Logger } from '../../platform/logging/logger.js';
 import { AT_CAPACITY } from '../messaging/api.js';
 import type { RealtimeApi, SessionEnd } from './api.js';
 import { FrameCodec } from './frame-codec.js';
-import { checkClientFrame, decodeClientFrame, parseClientFrame } from './frame-decoder.js';
+import { type ParsedFrame, checkClientFrame, decodeClientFrame, parseClientFrame } from './frame-decoder.js';
 import type { GatewayOptions } from './gateway-options.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
 
@@ -137,29 +137,35 @@ export class Connection extends FrameCodec {
       if (text !== null) this.waiting.push(text);
       return;
     }
-    // Budget answers keep frame order: each settles in the order it was asked.
-    void this.session.admitFrame().then((wait) => this.admit(text, wait));
-  }
-
-  private admit(text: string | null, wait: number): void {
-    if (this.state === 'closed') return;
-    if (wait > 0) {
-      this.deps.metrics.frameIn('flooded');
-      this.writeError(frameIdOf(text), { code: 'FLOOD_WAIT', message: 'Too many frames; slow down', retryAfter: Math.ceil(wait) });
-      return;
-    }
     if (text === null) {
-      this.deps.metrics.frameIn('invalid');
-      this.writeError(undefined, { code: 'VALIDATION_FAILED', message: 'Frames are JSON text, not binary' });
+      void this.session.admitFrame().then((wait) => this.admit(undefined, wait));
       return;
     }
     const parsed = parseClientFrame(text);
-    // An overloaded server refuses a send before validating it: under a
-    // flood the refusals must cost next to nothing. The place admission
-    // holds is the one the session's send then uses.
+    // An overloaded server refuses a send before anything else — budget,
+    // validation — since under a flood the refusals must cost next to
+    // nothing. The place admission holds is the one the session's send
+    // then uses.
     if (parsed.ok && parsed.value.type === 'message.send' && !this.session.admitsSend(parsed.value.chatId as ChatId)) {
       this.deps.metrics.frameIn('message.send');
       this.writeRaw(atCapacityFrame(parsed.id), 'error');
+      return;
+    }
+    // Budget answers keep frame order: each settles in the order it was asked.
+    void this.session.admitFrame().then((wait) => this.admit(parsed, wait));
+  }
+
+  /** A frame past the capacity check: `undefined` for a binary one. */
+  private admit(parsed: ParsedFrame | undefined, wait: number): void {
+    if (this.state === 'closed') return;
+    if (wait > 0) {
+      this.deps.metrics.frameIn('flooded');
+      this.writeError(parsed?.id, { code: 'FLOOD_WAIT', message: 'Too many frames; slow down', retryAfter: Math.ceil(wait) });
+      return;
+    }
+    if (parsed === undefined) {
+      this.deps.metrics.frameIn('invalid');
+      this.writeError(undefined, { code: 'VALIDATION_FAILED', message: 'Frames are JSON text, not binary' });
       return;
     }
     const decoded = parsed.ok ? checkClientFrame(parsed) : parsed;
@@ -244,17 +250,6 @@ function onClose(this: WebSocket): void {
 
 function onError(this: WebSocket, error: Error): void {
   (this as OwnedSocket)[CONNECTION].socketFailed(error);
-}
-
-/** The `id` of a frame refused before decoding, so its sender can match the error to it. */
-function frameIdOf(text: string | null): string | undefined {
-  if (text === null) return undefined;
-  try {
-    const id = (JSON.parse(text) as { id?: unknown } | null)?.id;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const AT_CAPACITY_JSON = JSON.stringify(AT_CAPACITY);
