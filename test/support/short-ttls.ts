@@ -23,7 +23,7 @@ export function shortTtlModules(ttlMs: number): readonly KaifModule[] {
     }),
     messagingModule,
     createRealtimeModule({ presenceTtlMs: ttlMs, typingThrottleMs: ttlMs, heartbeatMs: Math.max(100, Math.floor(ttlMs / 2)) }),
-    createWireModule({ limits: { udpTokenCacheMs: ttlMs, directChatsCacheMs: ttlMs } }),
+    createWireModule({ limits: { udpTokenCacheMs: ttlMs } }),
   ];
 }
 

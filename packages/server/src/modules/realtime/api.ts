@@ -139,6 +139,12 @@ export interface RealtimeApi {
    * unless the user may post there: a channel's subscribers are never seen typing.
    */
   announceTyping(userId: UserId, chatId: ChatId): Promise<boolean>;
+  /**
+   * Tells the user's contacts on every transport an explicit status (TCP and
+   * UDP `Status`), unless their privacy setting shows their presence to
+   * nobody. Live only; best effort: a failure is logged, not returned.
+   */
+  announceStatus(userId: UserId, status: PresenceStatus): Promise<void>;
   /** Draws `points` on the user's cluster-wide budget, as a session's work does; throws FLOOD_WAIT with `retryAfter`. */
   chargeUser(userId: UserId, points?: number): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { UserId } from '@kaif/protocol';
+import type { PresenceStatus, UserId } from '@kaif/protocol';
 import type { Bus } from '../../platform/bus/bus.js';
 import type { KeyValueStore } from '../../platform/kv/key-value-store.js';
 import type { Logger } from '../../platform/logging/logger.js';
@@ -48,6 +48,15 @@ export class PresenceTracker {
     await this.kv.delete(aliveKey(userId));
     await this.kv.set(lastSeenKey(userId), lastSeen);
     await this.announce({ userId, status: 'offline', lastSeen });
+  }
+
+  /**
+   * An explicit status (TCP and UDP `Status` packets) told to the user's
+   * contacts like a transition. It is live only: the stored presence
+   * (`presenceOf`) follows open connections.
+   */
+  announceStatus(userId: UserId, status: PresenceStatus): Promise<void> {
+    return this.announce({ userId, status, lastSeen: status === 'online' ? null : new Date().toISOString() });
   }
 
   /** Called at every heartbeat for the users connected to this node. */

@@ -56,6 +56,7 @@ export function createRealtimeModule(overrides: Partial<GatewayOptions> = {}): K
       const api: RealtimeApi = {
         open: (sink, client) => sessions.open(sink, client),
         presenceOf: (userIds) => presence.presenceOf(userIds),
+        announceStatus: (userId, status) => presence.announceStatus(userId, status),
         announceTyping: (userId, chatId) => sessions.announceTyping(userId, chatId),
         chargeUser: (userId, points) => sessions.chargeUser(userId, points),
       };

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientPacket, ServerPacket, UserId } from '@kaif/protocol';
-import { chatPresenceSubject } from '../../platform/bus/live-subjects.js';
-import type { Bus } from '../../platform/bus/bus.js';
 import type { Logger } from '../../platform/logging/logger.js';
-import type { IdentityApi } from '../identity/api.js';
 import type { MessagingApi } from '../messaging/api.js';
 import type { RealtimeSession } from '../realtime/api.js';
-import type { DirectChats } from './direct-chats.js';
 import { codeOf, refusal, refusalOf } from './wire-errors.js';
 import { toWireMessage } from './wire-message.js';
 
@@ -27,9 +23,6 @@ const LIST_CHUNK = 100;
 export class PacketActions {
   constructor(
     private readonly messaging: MessagingApi,
-    private readonly identity: Pick<IdentityApi, 'presenceVisibilityOf'>,
-    private readonly directChats: DirectChats,
-    private readonly bus: Bus,
     private readonly logger: Logger,
   ) {}
 
@@ -79,24 +72,6 @@ export class PacketActions {
       return { packet_type: 'Messages', chat_id: chatId, messages };
     } catch (error) {
       return refusal(codeOf(error, this.logger));
-    }
-  }
-
-  /**
-   * Tells the user's peers on every transport, per direct chat, where the
-   * WebSocket gateway and TCP connections follow presence. An explicit status
-   * is live only: the stored presence (`GET /users/:id/presence`) follows
-   * open connections. Nothing is announced when the user's privacy setting
-   * shows their presence to nobody. Best effort: a failure is logged, not
-   * returned.
-   */
-  async setStatus(userId: UserId, status: PacketOf<'Status'>['status_data']): Promise<void> {
-    const update = { userId, status, lastSeen: status === 'online' ? null : new Date().toISOString() };
-    try {
-      if ((await this.identity.presenceVisibilityOf(userId)) === 'nobody') return;
-      for (const chatId of await this.directChats.of(userId)) this.bus.publish(chatPresenceSubject(chatId), update);
-    } catch (error) {
-      this.logger.warn({ err: error, userId }, 'status not fully announced');
     }
   }
 }

@@ -22,7 +22,7 @@ import type { WireMetrics } from './wire-metrics.js';
 
 export interface TcpConnectionContext {
   /** Opens the session this connection is a codec on: auth, budget, subscriptions, presence, typing. */
-  readonly sessions: Pick<RealtimeApi, 'open'>;
+  readonly sessions: Pick<RealtimeApi, 'open' | 'announceStatus'>;
   readonly actions: PacketActions;
   readonly metrics: WireMetrics;
   readonly limits: WireLimits;
@@ -219,7 +219,7 @@ export class TcpConnection implements SessionSink {
       case 'Ping':
         return { packet_type: 'Pong' };
       case 'Status':
-        await actions.setStatus(this.session.userId, packet.status_data);
+        await this.context.sessions.announceStatus(this.session.userId, packet.status_data);
         return ACK_OK;
       case 'Typing':
         // A throttled announcement still succeeds: the indicator is already showing.

@@ -5,7 +5,6 @@ import { type Framing, type ServerPacket, detectFraming, parseClientPacket } fro
 import type { Principal } from '../../platform/http/principal.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { RealtimeApi } from '../realtime/api.js';
-import type { PacketActions } from './packet-actions.js';
 import { packetCost } from './packet-budget.js';
 import { type RateDecision, SourceRateLimiter } from './source-rate-limiter.js';
 import { decodeDatagram, encodeDatagram } from './udp-datagram.js';
@@ -15,9 +14,8 @@ import type { WireLimits } from './wire-limits.js';
 import type { WireMetrics } from './wire-metrics.js';
 
 export interface UdpContext {
-  readonly actions: PacketActions;
   /** The session layer's budget and typing throttle, for datagrams that carry their own token. */
-  readonly realtime: Pick<RealtimeApi, 'chargeUser' | 'announceTyping'>;
+  readonly realtime: Pick<RealtimeApi, 'chargeUser' | 'announceTyping' | 'announceStatus'>;
   readonly tokens: VerifiedTokenCache;
   readonly metrics: WireMetrics;
   readonly limits: WireLimits;
@@ -128,7 +126,7 @@ export class UdpListener {
   }
 
   private async handle(datagram: Buffer, from: RemoteInfo): Promise<void> {
-    const { metrics, actions, realtime, tokens, logger } = this.context;
+    const { metrics, realtime, tokens, logger } = this.context;
     const decoded = decodeDatagram(datagram);
     const unverified = datagram.length;
     if (!decoded.ok) {
@@ -170,7 +168,7 @@ export class UdpListener {
         this.reply({ packet_type: 'Pong' }, framing, from, Number.POSITIVE_INFINITY);
         return;
       case 'Status':
-        await actions.setStatus(principal.userId, packet.status_data);
+        await realtime.announceStatus(principal.userId, packet.status_data);
         return;
       case 'Typing':
         await realtime.announceTyping(principal.userId, packet.chat_id).catch((error: unknown) => {

@@ -32,8 +32,6 @@ export interface WireLimits {
   readonly maxUdpInFlight: number;
   /** How long a verified UDP token is trusted without asking identity again: the revocation delay across nodes. */
   readonly udpTokenCacheMs: number;
-  /** How long a user's direct chats (where a `Status` is announced) are trusted before they are read again. */
-  readonly directChatsCacheMs: number;
 }
 
 /** The connection cap comes from the configuration. */
@@ -51,5 +49,4 @@ export const DEFAULT_WIRE_LIMITS: Omit<WireLimits, 'maxConnectionsPerIp'> = {
   udpBurst: 100,
   maxUdpInFlight: 1_000,
   udpTokenCacheMs: 5_000,
-  directChatsCacheMs: 30_000,
 };

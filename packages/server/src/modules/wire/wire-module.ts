@@ -1,7 +1,6 @@
 import type { Unsubscribe } from '../../platform/bus/bus.js';
 import type { KaifModule } from '../module.js';
 import type { WireApi } from './api.js';
-import { DirectChats } from './direct-chats.js';
 import { PacketActions } from './packet-actions.js';
 import { followRevocations } from './session-revocations.js';
 import { TcpListener } from './tcp-listener.js';
@@ -16,7 +15,6 @@ export interface WireModuleOptions {
 }
 
 const MAX_CACHED_TOKENS = 100_000;
-const MAX_CACHED_USERS = 100_000;
 
 /**
  * CosmicProto over TCP (`TCP_PORT`) and UDP (`UDP_PORT`), the original
@@ -41,12 +39,11 @@ export function createWireModule(options: WireModuleOptions = {}): KaifModule {
       const identity = context.service('identity');
       const messaging = context.service('messaging');
       const metrics = new WireMetrics(context.registry);
-      const directChats = new DirectChats(messaging, limits.directChatsCacheMs, MAX_CACHED_USERS);
       const realtime = context.service('realtime');
-      const actions = new PacketActions(messaging, identity, directChats, bus, logger);
+      const actions = new PacketActions(messaging, logger);
       const tokens = new VerifiedTokenCache(identity, limits.udpTokenCacheMs, MAX_CACHED_TOKENS);
       const tcp = new TcpListener({ sessions: realtime, actions, metrics, limits, logger });
-      const udp = new UdpListener({ actions, realtime, tokens, metrics, limits, logger });
+      const udp = new UdpListener({ realtime, tokens, metrics, limits, logger });
       let ports: ReturnType<WireApi['ports']> = { tcp: null, udp: null };
       let stopFollowing: Unsubscribe | undefined;
 
