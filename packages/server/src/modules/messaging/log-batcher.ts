@@ -102,8 +102,9 @@ class Lane {
   }
 
   admit(): boolean {
-    if (this.queue.length + this.held.count(performance.now()) >= this.capacity) return false;
-    this.held.add(performance.now());
+    const now = performance.now();
+    if (this.queue.length + this.held.count(now) >= this.capacity) return false;
+    this.held.add(now);
     return true;
   }
 
