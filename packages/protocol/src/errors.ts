@@ -31,6 +31,13 @@ export const ERRORS = {
   TWO_FACTOR_SETUP_REQUIRED: { status: 409, message: 'Start two-factor setup first' },
   USER_NOT_FOUND: { status: 404, message: 'No such user' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such session' },
+  PROVIDER_NOT_FOUND: { status: 404, message: 'No such sign-in provider' },
+  SIGN_IN_STATE_INVALID: { status: 400, message: 'This sign-in was not started in this browser or took too long; start again' },
+  PROVIDER_SIGN_IN_FAILED: { status: 401, message: 'The provider’s answer could not be verified; try again' },
+  SIGN_IN_CODE_INVALID: { status: 401, message: 'This sign-in link is invalid, expired or already used; sign in again' },
+  EXTERNAL_IDENTITY_NOT_FOUND: { status: 404, message: 'This provider is not linked to your account' },
+  EXTERNAL_IDENTITY_IN_USE: { status: 409, message: 'This provider account is already linked to another account' },
+  LAST_SIGN_IN_METHOD: { status: 409, message: 'Set a password or link another provider before removing your only way to sign in' },
 
   // Messaging
   CHAT_NOT_FOUND: { status: 404, message: 'No such chat' },

@@ -33,7 +33,7 @@ export type User = Static<typeof UserSchema>;
 export const MeSchema = Type.Composite([
   UserSchema,
   Type.Object({
-    email: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()], { description: 'Null for an account made by a provider sign-in without a usable email' }),
     role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
     twoFactorEnabled: Type.Boolean(),
   }),
@@ -141,3 +141,37 @@ export const SigningKeySchema = Type.Object({ kid: Type.String() });
 
 /** The one-time code a new server prints at first start, redeemed to make the first admin. */
 export const AdminBootstrapBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/** A configured sign-in provider (OpenID Connect, GitHub …), as the sign-in screen lists it. */
+export const SignInProviderSchema = Type.Object({ id: Type.String(), name: Type.String() });
+export type SignInProvider = Static<typeof SignInProviderSchema>;
+export const SignInProviderListSchema = Type.Object({ providers: Type.Array(SignInProviderSchema) });
+export const ProviderIdParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }) });
+
+/**
+ * The one-time code the provider callback hands the web client (in the URL
+ * fragment, never a query), traded here for the usual token pair.
+ */
+export const SignInCodeBody = Type.Object({
+  code: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'One-time code from the callback; works once, for 2 minutes' }),
+  totp: Type.Optional(Code),
+  clientName: Type.Optional(ClientName),
+  refreshCookie: Type.Optional(RefreshCookie),
+});
+export type SignInCodeRequest = Static<typeof SignInCodeBody>;
+
+/** Linking starts from a signed-in client, which then sends the browser to `location`. */
+export const LinkStartSchema = Type.Object({ location: Type.String({ description: 'The provider’s authorization URL' }) });
+
+export const ExternalIdentitySchema = Type.Object({
+  provider: Type.String(),
+  providerName: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  linkedAt: Time,
+});
+export type ExternalIdentity = Static<typeof ExternalIdentitySchema>;
+export const ExternalIdentityListSchema = Type.Object({
+  identities: Type.Array(ExternalIdentitySchema),
+  hasPassword: Type.Boolean({ description: 'Whether the account can also sign in with a password' }),
+});
+export type ExternalIdentityList = Static<typeof ExternalIdentityListSchema>;

@@ -9,6 +9,10 @@ import type { IdentityApi } from './api.js';
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from './credentials/flood-control.js';
 import { LoginThrottle } from './credentials/login-throttle.js';
 import { createPasswordHasher } from './credentials/password-hasher.js';
+import { createSignInProviders } from './external/create-providers.js';
+import { ExternalAccounts } from './external/external-accounts.js';
+import { ExternalSignIn } from './external/external-sign-in.js';
+import { SignInFlows } from './external/sign-in-flows.js';
 import type { IdentityServices } from './identity-services.js';
 import { DEFAULT_IDENTITY_TIMINGS, type IdentityTimings } from './identity-timings.js';
 import { type IdentityTables, identityMigrations } from './identity-tables.js';
@@ -16,6 +20,7 @@ import { identitySealedKeyIds } from './sealed-key-ids.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerJwksRoute } from './routes/jwks-route.js';
+import { registerProviderRoutes } from './routes/provider-routes.js';
 import { registerPrivacyRoutes } from './routes/privacy-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
 import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
@@ -77,6 +82,7 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
               registerPrivacyRoutes(ctx.http, services);
               registerAdminRoutes(ctx.http, services);
               registerJwksRoute(ctx.http, services);
+              registerProviderRoutes(ctx.http, services, ctx.config.KAIF_PUBLIC_URL);
             },
           },
         },
@@ -103,6 +109,10 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits, timings: I
   await adminBootstrap.offerIfNoAdmin();
   const twoFactor = new TwoFactorService(db, ctx.secrets, sessions, flood);
   const privacy = new PrivacySettings(db);
+  const signIn = new SignIn(db, hasher, sessions, issuer, twoFactor, flood, throttle);
+  const providers = createSignInProviders(ctx.config.KAIF_OAUTH_PROVIDERS, ctx.policyFor);
+  const externalAccounts = new ExternalAccounts(db, new Map([...providers.values()].map((provider) => [provider.id, provider.name])));
+  const external = new ExternalSignIn(providers, new SignInFlows(db), externalAccounts, sessions, signIn, twoFactor, throttle, ctx.logger);
 
   const api: IdentityApi = {
     async authenticate(accessToken) {
@@ -120,7 +130,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits, timings: I
 
   return {
     api,
-    signIn: new SignIn(db, hasher, sessions, issuer, twoFactor, flood, throttle),
+    signIn,
     rotation: new RefreshRotation(sessions, issuer),
     sessions,
     users,
@@ -129,5 +139,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits, timings: I
     twoFactor,
     keys,
     adminBootstrap,
+    external,
+    externalAccounts,
   };
 }

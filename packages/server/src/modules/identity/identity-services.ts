@@ -8,6 +8,8 @@ import type { SessionStore } from './sessions/session-store.js';
 import type { SigningKeyRing } from './tokens/signing-keys.js';
 import type { TwoFactorService } from './two-factor/two-factor-service.js';
 import type { IdentityApi } from './api.js';
+import type { ExternalAccounts } from './external/external-accounts.js';
+import type { ExternalSignIn } from './external/external-sign-in.js';
 
 /** Everything the identity routes call, built once in init. */
 export interface IdentityServices {
@@ -21,4 +23,6 @@ export interface IdentityServices {
   readonly twoFactor: TwoFactorService;
   readonly keys: SigningKeyRing;
   readonly adminBootstrap: AdminBootstrap;
+  readonly external: ExternalSignIn;
+  readonly externalAccounts: ExternalAccounts;
 }

@@ -8,11 +8,13 @@ export interface UsersTable {
   username: string;
   /** lower(username), generated: the case-insensitive unique key. */
   username_key: Generated<string>;
-  email: string;
-  email_key: Generated<string>;
+  /** Null for an account made by a provider sign-in without a verified, unused address. */
+  email: string | null;
+  email_key: Generated<string | null>;
   display_name: string;
   role: GlobalRole;
-  password_hash: string;
+  /** Null for an account that signs in only through providers. */
+  password_hash: string | null;
   disabled_at: Date | null;
   created_at: Generated<Date>;
   presence_visibility: Generated<PresenceVisibility>;
@@ -73,6 +75,32 @@ export interface RecoveryCodesTable {
   used_at: Date | null;
 }
 
+/** A provider account linked to a user: (provider, subject) signs in as that user. */
+export interface ExternalIdentitiesTable {
+  provider: string;
+  subject: string;
+  user_id: string;
+  /** What the provider said at linking, for the settings screen; never used to find an account. */
+  email: string | null;
+  linked_at: Generated<Date>;
+}
+
+/** A provider sign-in in progress, keyed by the hash of the browser's flow cookie. */
+export interface SignInFlowsTable {
+  flow_hash: string;
+  provider: string;
+  link_user_id: string | null;
+  expires_at: Date;
+}
+
+/** One-time codes from the provider callback to the web client, stored hashed. */
+export interface SignInCodesTable {
+  code_hash: string;
+  user_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
 export interface IdentityTables {
   'identity.users': UsersTable;
   'identity.admin_bootstrap': AdminBootstrapTable;
@@ -81,6 +109,9 @@ export interface IdentityTables {
   'identity.signing_keys': SigningKeysTable;
   'identity.two_factor': TwoFactorTable;
   'identity.recovery_codes': RecoveryCodesTable;
+  'identity.external_identities': ExternalIdentitiesTable;
+  'identity.sign_in_flows': SignInFlowsTable;
+  'identity.sign_in_codes': SignInCodesTable;
 }
 
 export type IdentityDb = Kysely<IdentityTables>;
@@ -179,11 +210,44 @@ const adminBootstrap: Migration = {
   },
 };
 
+// Sign-in with other providers: accounts may have no password and no email.
+const externalIdentities: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table identity.users alter column password_hash drop not null`.execute(db);
+    await sql`alter table identity.users alter column email drop not null`.execute(db);
+    await sql`
+      create table identity.external_identities (
+        provider text not null,
+        subject text not null,
+        user_id uuid not null references identity.users (id),
+        email text,
+        linked_at timestamptz not null default now(),
+        primary key (provider, subject),
+        unique (user_id, provider)
+      )`.execute(db);
+    await sql`
+      create table identity.sign_in_flows (
+        flow_hash text primary key,
+        provider text not null,
+        link_user_id uuid references identity.users (id),
+        expires_at timestamptz not null
+      )`.execute(db);
+    await sql`
+      create table identity.sign_in_codes (
+        code_hash text primary key,
+        user_id uuid not null references identity.users (id),
+        expires_at timestamptz not null,
+        used_at timestamptz
+      )`.execute(db);
+  },
+};
+
 export const identityMigrations: ModuleMigrations = {
   schema: 'identity',
   migrations: {
     '0001_identity': createIdentity,
     '0002_presence_visibility': addPresenceVisibility,
     '0003_admin_bootstrap': adminBootstrap,
+    '0004_external_identities': externalIdentities,
   },
 };

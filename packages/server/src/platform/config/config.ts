@@ -120,6 +120,16 @@ export const ConfigSchema = Type.Object({
     default: 0,
     description: 'How long an idle batch lane waits for more log appends before committing (0 = next event-loop turn)',
   }),
+  KAIF_PUBLIC_URL: Url(
+    ['http', 'https'],
+    'The address browsers reach this server at, for sign-in provider callbacks; unset = taken from each request',
+  ),
+  KAIF_OAUTH_PROVIDERS: Type.Optional(
+    Type.String({
+      description:
+        'Sign-in providers as a JSON array of {id, name, kind: "oidc"|"github", issuer (oidc), clientId, clientSecret}; unset = none (see the identity README)',
+    }),
+  ),
   KAIF_WEB_DIR: Type.Optional(Type.String({ description: 'Built web client to serve at /; unset = apps/web/dist' })),
   KAIF_OPS_PORT: Type.Optional(
     Type.Integer({
@@ -185,7 +195,8 @@ export class ConfigError extends Error {
 }
 
 function redactIfSecret(name: string, value: unknown): unknown {
-  return /SECRET|PASSWORD|TOKEN|KEY/.test(name) ? '<redacted>' : value;
+  // Provider settings carry client secrets.
+  return /SECRET|PASSWORD|TOKEN|KEY|PROVIDERS/.test(name) ? '<redacted>' : value;
 }
 
 function describe(message: string): string {

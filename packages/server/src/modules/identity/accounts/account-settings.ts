@@ -25,7 +25,7 @@ export class AccountSettings {
       .executeTakeFirst();
     if (!user) throw new KaifError('UNAUTHORIZED');
     await this.flood.attempt('password-account', user.id);
-    if (!(await this.hasher.verify(user.password_hash, currentPassword))) throw new KaifError('INVALID_CREDENTIALS');
+    if (!user.password_hash || !(await this.hasher.verify(user.password_hash, currentPassword))) throw new KaifError('INVALID_CREDENTIALS');
     await this.flood.refund('password-account', user.id);
     assertAcceptablePassword(newPassword, user, 'newPassword');
     const passwordHash = await this.hasher.hash(newPassword);

@@ -18,9 +18,8 @@ export interface ClientInfo {
 }
 
 /**
- * Registration and password sign-in. Passwords are the only credential
- * today; an OIDC sign-in would be a second way to reach `startSession`
- * (see README, "Seam for OIDC").
+ * Registration and password sign-in. Provider sign-in (external/) is the
+ * second way to reach `startSession`.
  */
 export class SignIn {
   constructor(
@@ -77,10 +76,11 @@ export class SignIn {
     // limits at the same point as real accounts.
     const attempt: LoginAttempt = { accountKey: user ? `user:${user.id}` : `login:${login}`, userId: user?.id, ip: client.ip };
     await this.throttle.admit(attempt);
-    const passwordMatches = user
+    // An account made by a provider sign-in has no password: it answers like an unknown login.
+    const passwordMatches = user?.password_hash
       ? await this.hasher.verify(user.password_hash, request.password)
       : await this.hasher.verifyNobody(request.password);
-    if (!user || !passwordMatches) throw new KaifError('INVALID_CREDENTIALS');
+    if (!user?.password_hash || !passwordMatches) throw new KaifError('INVALID_CREDENTIALS');
     await this.throttle.passwordAccepted(attempt);
     if (user.disabled_at) throw new KaifError('ACCOUNT_DISABLED');
     const needsCode = await this.twoFactor.isEnabled(user.id);
@@ -93,7 +93,8 @@ export class SignIn {
     return result;
   }
 
-  private async startSession(trx: IdentityTransaction, userId: string, client: ClientInfo): Promise<AuthResult> {
+  /** Opens a session and issues its tokens, inside the caller's transaction (password and provider sign-in both end here). */
+  async startSession(trx: IdentityTransaction, userId: string, client: ClientInfo): Promise<AuthResult> {
     const user = await trx
       .selectFrom('identity.users')
       .select(['id', 'username', 'display_name', 'created_at', 'role'])

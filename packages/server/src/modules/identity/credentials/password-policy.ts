@@ -12,7 +12,7 @@ const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
 
 export interface PasswordOwner {
   readonly username: string;
-  readonly email: string;
+  readonly email: string | null;
 }
 
 /**
@@ -28,7 +28,7 @@ export function assertAcceptablePassword(password: string, owner: PasswordOwner,
   const lowered = password.toLowerCase();
   if (COMMON_PASSWORDS.has(lowered)) reject('is one of the most common passwords; choose another');
   const username = owner.username.toLowerCase();
-  const emailLocalPart = owner.email.toLowerCase().split('@')[0] ?? '';
+  const emailLocalPart = (owner.email ?? '').toLowerCase().split('@')[0] ?? '';
   if (lowered.includes(username)) reject('must not contain your username');
   if (emailLocalPart.length >= 3 && lowered.includes(emailLocalPart)) reject('must not contain your email address');
 }
