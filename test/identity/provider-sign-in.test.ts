@@ -46,7 +46,7 @@ for (const engines of ENGINE_SETS) {
       await Promise.all([local?.stop(), forging?.stop(), github?.stop()]);
     });
 
-    const atWebClient = (url: URL) => url.origin === server.url && url.pathname === '/';
+    const atWebClient = (url: URL) => url.origin === server.url && (url.pathname === '/' || url.pathname === '/settings');
     const fragment = (url: URL) => new URLSearchParams(url.hash.slice(1));
 
     /** A new provider account; the local provider signs it in next. */
@@ -207,6 +207,7 @@ for (const engines of ENGINE_SETS) {
       browser.keep(new URL(server.url), started);
       const { location } = (await started.json()) as { location: string };
       const landing = await browser.walk(location, atWebClient);
+      expect(landing.pathname).toBe('/settings');
       expect(fragment(landing).get('linked')).toBe('local');
       const links = await call<ExternalIdentityList>(server, 'GET', '/api/v1/me/identities', { token: alice.accessToken });
       expect(links.body).toMatchObject({ hasPassword: true, identities: [{ provider: 'local', providerName: 'Local OpenID' }] });
@@ -219,7 +220,7 @@ for (const engines of ENGINE_SETS) {
       const bobBrowser = new RedirectBrowser();
       bobBrowser.keep(new URL(server.url), bobStart);
       const refused = await bobBrowser.walk(((await bobStart.json()) as { location: string }).location, atWebClient);
-      expect(fragment(refused).get('sign-in-error')).toBe('EXTERNAL_IDENTITY_IN_USE');
+      expect(fragment(refused).get('link-error')).toBe('EXTERNAL_IDENTITY_IN_USE');
     });
 
     it('refuses linking without a signed-in account', async () => {

@@ -1,4 +1,4 @@
-import type { AuthResult, ChatType, Me, Session, TokenPair, TwoFactorSetup, User } from '@kaif/protocol';
+import type { AuthResult, ChatType, ExternalIdentityList, Me, Session, SignInProvider, TokenPair, TwoFactorSetup, User } from '@kaif/protocol';
 import type { Chat, ChatListItem, Message, Presence } from './api-types.js';
 import { type FetchLike, HttpTransport } from './http-transport.js';
 import { type CursorStore, memoryCursorStore } from './realtime/cursor-store.js';
@@ -38,8 +38,10 @@ export class KaifClient {
   readonly realtime: RealtimeClient;
   private readonly http: HttpTransport;
   private readonly refreshCookie: boolean;
+  private readonly baseUrl: string;
 
   constructor(options: KaifClientOptions) {
+    this.baseUrl = options.baseUrl;
     const fetcher = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.refreshCookie = options.refreshCookie === true;
     this.tokens = new SessionTokens(
@@ -92,6 +94,21 @@ export class KaifClient {
     me: () => this.http.request<Me>('GET', '/api/v1/me'),
     sessions: async () => (await this.http.request<{ sessions: Session[] }>('GET', '/api/v1/auth/sessions')).sessions,
     revokeSession: (sessionId: string) => this.http.request<void>('DELETE', `/api/v1/auth/sessions/${segment(sessionId)}`),
+    /** Sign-in with other providers (OpenID Connect, GitHub): API.md "Sign-in with other providers". */
+    providers: {
+      list: async () => (await this.http.request<{ providers: SignInProvider[] }>('GET', '/api/v1/auth/providers', { auth: false })).providers,
+      /** Where a browser goes to sign in with the provider (a plain navigation, not a fetch). */
+      startUrl: (providerId: string) => new URL(`/api/v1/auth/providers/${segment(providerId)}/start`, this.baseUrl).href,
+      /** Trades the one-time code the callback put in the URL fragment for a session. */
+      exchange: async (body: { code: string; totp?: string }) =>
+        this.signedIn(
+          await this.http.request<AuthResult>('POST', '/api/v1/auth/providers/exchange', { body: this.withCookieChoice(body), auth: false }),
+        ),
+      /** Starts linking the provider to this account; send the browser to the returned `location`. */
+      link: (providerId: string) => this.http.request<{ location: string }>('POST', `/api/v1/auth/providers/${segment(providerId)}/link`),
+      linked: () => this.http.request<ExternalIdentityList>('GET', '/api/v1/me/identities'),
+      unlink: (providerId: string) => this.http.request<void>('DELETE', `/api/v1/me/identities/${segment(providerId)}`),
+    },
     twoFactor: {
       setup: () => this.http.request<TwoFactorSetup>('POST', '/api/v1/auth/2fa/setup', { body: {} }),
       enable: (code: string) => this.http.request<{ recoveryCodes: string[] }>('POST', '/api/v1/auth/2fa/enable', { body: { code } }),

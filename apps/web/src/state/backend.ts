@@ -1,6 +1,7 @@
 import type {
   Chat,
   ChatId,
+  ExternalIdentityList,
   ChatType,
   ConnectionState,
   HealthReport,
@@ -10,6 +11,7 @@ import type {
   MessageId,
   Presence,
   Session,
+  SignInProvider,
   TwoFactorSetup,
   User,
   UserId,
@@ -41,6 +43,17 @@ export interface Backend {
   signIn(input: SignInInput): Promise<Me>;
   signOut(): Promise<void>;
   me(): Promise<Me>;
+
+  /** Sign-in with other providers: empty when the server has none configured. */
+  providers(): Promise<readonly SignInProvider[]>;
+  /** Where the browser goes to sign in with a provider; it comes back with a one-time code in the URL fragment. */
+  providerStartUrl(providerId: string): string;
+  /** Trades that code for a session; rejects with TOTP_REQUIRED (the code stays good) when the account has 2FA. */
+  signInWithProviderCode(code: string, totp?: string): Promise<Me>;
+  /** Starts linking a provider to this account; resolves to where the browser must go. */
+  linkProvider(providerId: string): Promise<string>;
+  linkedProviders(): Promise<ExternalIdentityList>;
+  unlinkProvider(providerId: string): Promise<void>;
 
   sessions(): Promise<readonly Session[]>;
   revokeSession(id: string): Promise<void>;

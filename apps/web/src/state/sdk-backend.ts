@@ -56,6 +56,15 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
       await client.auth.logout().finally(() => client.tokens.set(null));
     },
     me: () => client.auth.me(),
+    providers: () => client.auth.providers.list(),
+    providerStartUrl: (providerId) => client.auth.providers.startUrl(providerId),
+    async signInWithProviderCode(code, totp) {
+      await client.auth.providers.exchange({ code, ...(totp ? { totp } : {}) });
+      return enter();
+    },
+    linkProvider: async (providerId) => (await client.auth.providers.link(providerId)).location,
+    linkedProviders: () => client.auth.providers.linked(),
+    unlinkProvider: (providerId) => client.auth.providers.unlink(providerId),
     sessions: () => client.auth.sessions(),
     revokeSession: (id) => client.auth.revokeSession(id),
     setupTwoFactor: () => client.auth.twoFactor.setup(),

@@ -3,6 +3,7 @@ import { useSession } from '../../app/session-context.js';
 import { useStore } from '../../state/store.js';
 import { Avatar } from '../common/Avatar.js';
 import { Icon } from '../common/Icon.js';
+import { LinkedProvidersSection } from './LinkedProvidersSection.js';
 import { SessionsSection } from './SessionsSection.js';
 import { TwoFactorSection } from './TwoFactorSection.js';
 
@@ -27,10 +28,11 @@ export function Settings() {
           <div>
             <h3>{me.displayName || me.username}</h3>
             <p>@{me.username}</p>
-            <p className="muted">{me.email}</p>
+            {me.email && <p className="muted">{me.email}</p>}
           </div>
         </section>
         <TwoFactorSection enabled={me.twoFactorEnabled} />
+        <LinkedProvidersSection />
         <SessionsSection />
         <section className="card">
           <button type="button" className="button button-danger" onClick={() => void session.signOut().then(() => navigate({ name: 'chats' }, { replace: true }))}>

@@ -13,7 +13,9 @@ import type { SignInProvider } from './sign-in-provider.js';
 /** What the callback hands the browser back to the web client with. */
 export type CallbackOutcome =
   | { readonly kind: 'signed-in'; readonly code: string }
-  | { readonly kind: 'linked'; readonly provider: string };
+  | { readonly kind: 'linked'; readonly provider: string }
+  /** A link flow the account could not complete (the provider account belongs to someone else). */
+  | { readonly kind: 'link-refused'; readonly code: string };
 
 /**
  * Sign-in with other providers, end to end: start (a flow bound to the
@@ -71,7 +73,12 @@ export class ExternalSignIn {
       throw new KaifError('PROVIDER_SIGN_IN_FAILED');
     });
     if (flow.linkUserId !== null) {
-      await this.accounts.link(flow.linkUserId, identity);
+      try {
+        await this.accounts.link(flow.linkUserId, identity);
+      } catch (error) {
+        if (error instanceof KaifError && error.code === 'EXTERNAL_IDENTITY_IN_USE') return { kind: 'link-refused', code: error.code };
+        throw error;
+      }
       return { kind: 'linked', provider: provider.id };
     }
     const code = await this.sessions.transact(async (trx) => {

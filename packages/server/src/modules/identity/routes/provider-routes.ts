@@ -88,14 +88,17 @@ export function registerProviderRoutes(app: HttpServer, services: IdentityServic
       reply.clearCookie(FLOW_COOKIE, FLOW_COOKIE_OPTIONS);
       // The result travels in the fragment, which browsers never send to a
       // server nor put in a Referer: no token or code in a query string.
-      const fragment = await external.callback(request.params.id, callbackUrl, flowSecret).then(
-        (outcome) => (outcome.kind === 'signed-in' ? `sign-in-code=${outcome.code}` : `linked=${outcome.provider}`),
+      const landing = await external.callback(request.params.id, callbackUrl, flowSecret).then(
+        (outcome) => {
+          if (outcome.kind === 'signed-in') return `/#sign-in-code=${outcome.code}`;
+          return outcome.kind === 'linked' ? `/settings#linked=${outcome.provider}` : `/settings#link-error=${outcome.code}`;
+        },
         (error: unknown) => {
           if (!(error instanceof KaifError)) throw error;
-          return `sign-in-error=${error.code}`;
+          return `/#sign-in-error=${error.code}`;
         },
       );
-      return reply.redirect(`${baseOf(request)}/#${fragment}`, 302);
+      return reply.redirect(`${baseOf(request)}${landing}`, 302);
     },
   );
 
