@@ -159,6 +159,20 @@ for (const engines of ENGINE_SETS) {
       expect(fragment(landing).get('sign-in-error')).toBe('SIGN_IN_STATE_INVALID');
     });
 
+    it('refuses a mix-up: another issuer in the response, or the answer delivered to another provider’s callback', async () => {
+      nextAccount();
+      const wrongIssuer = await signInWith('local', new RedirectBrowser(), (url) => {
+        if (atCallback('local')(url)) url.searchParams.set('iss', forging.url);
+        return url;
+      });
+      expect(fragment(wrongIssuer).get('sign-in-error')).toBe('PROVIDER_SIGN_IN_FAILED');
+      const browser = new RedirectBrowser();
+      const callback = await browser.walk(`${server.url}/api/v1/auth/providers/local/start`, atCallback('local'));
+      const elsewhere = new URL(callback);
+      elsewhere.pathname = '/api/v1/auth/providers/github/callback';
+      expect(fragment(await browser.walk(elsewhere.href, atWebClient)).get('sign-in-error')).toBe('SIGN_IN_STATE_INVALID');
+    });
+
     it('refuses a replayed authorization code', async () => {
       nextAccount();
       const browser = new RedirectBrowser();

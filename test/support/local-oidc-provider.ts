@@ -43,6 +43,10 @@ export async function startLocalOidcProvider(): Promise<LocalOidcProvider> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'local-1', alg: 'RS256', use: 'sig' };
   let next: ProviderAccount = { sub: randomUUID() };
+  // oidc-provider's own in-memory store, subclassed: it warns when it finds its quick-start default.
+  const memoryAdapterPath: string = 'oidc-provider/lib/adapters/memory_adapter.js';
+  const { default: MemoryAdapter } = (await import(memoryAdapterPath)) as { default: new (model: string) => object };
+  class TestStore extends MemoryAdapter {}
 
   return {
     issuer,
@@ -51,6 +55,7 @@ export async function startLocalOidcProvider(): Promise<LocalOidcProvider> {
     register(redirectUri) {
       const provider = new Provider(issuer, {
         clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], response_types: ['code'], grant_types: ['authorization_code'] }],
+        adapter: TestStore as never,
         jwks: { keys: [signingKey as never] },
         cookies: { keys: [randomUUID()] },
         features: { devInteractions: { enabled: false } },
