@@ -37,6 +37,8 @@ for (const engines of ENGINE_SETS) {
           tokenEndpoint: `${github.url}/login/oauth/access_token`,
           apiUrl: github.url,
         },
+        // Nothing listens on port 1: discovery fails.
+        { id: 'down', name: 'Down', kind: 'oidc', issuer: 'http://127.0.0.1:1', clientId: 'c', clientSecret: 'down-secret' },
       ];
       server = await startTestServer({ engines, env: { KAIF_OAUTH_PROVIDERS: JSON.stringify(providers) } });
       local.register(`${server.url}/api/v1/auth/providers/local/callback`);
@@ -81,7 +83,16 @@ for (const engines of ENGINE_SETS) {
         { id: 'local', name: 'Local OpenID' },
         { id: 'forged', name: 'Forged' },
         { id: 'github', name: 'GitHub' },
+        { id: 'down', name: 'Down' },
       ]);
+    });
+
+    it('answers 503 when a provider cannot be reached, through its own breaker', async () => {
+      const start = await call(server, 'GET', '/api/v1/auth/providers/down/start');
+      expect(start.status).toBe(503);
+      expect(start.body.error.code).toBe('DEPENDENCY_UNAVAILABLE');
+      const metrics = await (await fetch(`${server.opsUrl}/metrics`)).text();
+      expect(metrics).toMatch(/kaif_dependency_call_duration_seconds_count\{[^}]*dependency="oauth:down",outcome="error"\} [1-9]/);
     });
 
     it('creates an account on a first sign-in, and signs the same account in the next time', async () => {
@@ -290,6 +301,7 @@ for (const engines of ENGINE_SETS) {
       const logs = server.rawLogs.join('\n');
       expect(logs).not.toContain(local.clientSecret);
       expect(logs).not.toContain('gh-secret');
+      expect(logs).not.toContain('down-secret');
       expect(logs).not.toContain('sign-in-code=');
     });
   });

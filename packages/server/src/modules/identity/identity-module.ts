@@ -112,7 +112,7 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits, timings: I
   const signIn = new SignIn(db, hasher, sessions, issuer, twoFactor, flood, throttle);
   const providers = createSignInProviders(ctx.config.KAIF_OAUTH_PROVIDERS, ctx.policyFor);
   const externalAccounts = new ExternalAccounts(db, new Map([...providers.values()].map((provider) => [provider.id, provider.name])));
-  const external = new ExternalSignIn(providers, new SignInFlows(db), externalAccounts, sessions, signIn, twoFactor, throttle, ctx.logger);
+  const external = new ExternalSignIn(providers, new SignInFlows(db), externalAccounts, sessions, signIn, twoFactor, throttle, flood, ctx.logger);
 
   const api: IdentityApi = {
     async authenticate(accessToken) {

@@ -2,6 +2,7 @@ import type { AuthResult, SignInCodeRequest } from '@kaif/protocol';
 import { KaifError } from '../../../platform/http/kaif-error.js';
 import type { Logger } from '../../../platform/logging/logger.js';
 import type { ClientInfo, SignIn } from '../accounts/sign-in.js';
+import type { FloodControl } from '../credentials/flood-control.js';
 import type { LoginThrottle } from '../credentials/login-throttle.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { TwoFactorService } from '../two-factor/two-factor-service.js';
@@ -31,6 +32,7 @@ export class ExternalSignIn {
     private readonly signIn: SignIn,
     private readonly twoFactor: TwoFactorService,
     private readonly throttle: LoginThrottle,
+    private readonly flood: FloodControl,
     private readonly logger: Logger,
   ) {}
 
@@ -56,7 +58,7 @@ export class ExternalSignIn {
    * provider (mix-up: each provider has its own callback path); then the
    * provider checks the code, PKCE, issuer, nonce and the ID token.
    */
-  async callback(providerId: string, callbackUrl: URL, flowSecret: string | undefined): Promise<CallbackOutcome> {
+  async callback(providerId: string, callbackUrl: URL, flowSecret: string | undefined, ip: string): Promise<CallbackOutcome> {
     const provider = this.provider(providerId);
     if (flowSecret === undefined) throw new KaifError('SIGN_IN_STATE_INVALID');
     const secrets = flowSecrets(flowSecret);
@@ -82,7 +84,12 @@ export class ExternalSignIn {
       return { kind: 'linked', provider: provider.id };
     }
     const code = await this.sessions.transact(async (trx) => {
-      const userId = (await this.accounts.userFor(trx, identity)) ?? (await this.accounts.createAccount(trx, identity));
+      let userId = await this.accounts.userFor(trx, identity);
+      if (userId === undefined) {
+        // A new account counts against the same per-IP limit as a registration.
+        await this.flood.attempt('register-ip', ip);
+        userId = await this.accounts.createAccount(trx, identity);
+      }
       return SignInCodes.issue(trx, userId);
     });
     return { kind: 'signed-in', code };

@@ -88,7 +88,7 @@ export function registerProviderRoutes(app: HttpServer, services: IdentityServic
       reply.clearCookie(FLOW_COOKIE, FLOW_COOKIE_OPTIONS);
       // The result travels in the fragment, which browsers never send to a
       // server nor put in a Referer: no token or code in a query string.
-      const landing = await external.callback(request.params.id, callbackUrl, flowSecret).then(
+      const landing = await external.callback(request.params.id, callbackUrl, flowSecret, request.ip).then(
         (outcome) => {
           if (outcome.kind === 'signed-in') return `/#sign-in-code=${outcome.code}`;
           return outcome.kind === 'linked' ? `/settings#linked=${outcome.provider}` : `/settings#link-error=${outcome.code}`;
