@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalOidcProvider, startLocalOidcProvider } from '../../../test/support/local-oidc-provider.js';
-import { uniqueName } from './support/app-actions.js';
+import { signUp, uniqueName } from './support/app-actions.js';
 import { type WebStack, startWebStack } from './support/web-stack.js';
 
 describe('sign-in with another provider in the browser', () => {
@@ -44,5 +44,19 @@ describe('sign-in with another provider in the browser', () => {
     await providers.getByText('Linked', { exact: true }).waitFor();
     await providers.getByRole('button', { name: 'Unlink' }).click();
     await providers.getByRole('alert').getByText('This is your only way to sign in').waitFor();
+  });
+
+  it('links the provider to a password account from settings, and unlinks it', async () => {
+    const other = await stack.newPage();
+    await signUp(other, uniqueName('pavel'), 'Pavel');
+    provider.signInNext({ sub: randomUUID(), preferredUsername: uniqueName('pavel_id') });
+    await other.getByRole('button', { name: 'Open settings' }).click();
+    const providers = other.getByRole('region', { name: 'Sign-in with other accounts' });
+    await providers.getByRole('button', { name: 'Link' }).click();
+    // Back from the provider on /settings#linked=local, which the app reads and clears.
+    await other.getByRole('region', { name: 'Sign-in with other accounts' }).getByRole('status').getByText('Linked.').waitFor();
+    expect(new URL(other.url()).hash).toBe('');
+    await other.getByRole('region', { name: 'Sign-in with other accounts' }).getByRole('button', { name: 'Unlink' }).click();
+    await other.getByRole('region', { name: 'Sign-in with other accounts' }).getByRole('button', { name: 'Link' }).waitFor();
   });
 });
