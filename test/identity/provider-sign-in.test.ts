@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../packages/server/src/modules/identity/two-factor/totp.js';
 import { registerUser, uniqueUsername } from '../support/accounts.js';
 import { type LocalOidcProvider, type ProviderAccount, startLocalOidcProvider } from '../support/local-oidc-provider.js';
-import { type ForgingOidcProvider, type StubProvider, startForgingOidcProvider, startGithubStub } from '../support/provider-stubs.js';
+import { type ForgingOidcProvider, type StubProvider, startForgingOidcProvider, startGithubStub, startVkStub } from '../support/provider-stubs.js';
 import { RedirectBrowser } from '../support/redirect-browser.js';
 import { type TestServer, startTestServer } from '../support/test-server.js';
 import { ENGINE_SETS, type ErrorBody, type TokenPairBody, call, identityDb, login } from './identity-http.js';
@@ -14,6 +14,7 @@ interface SignedIn extends TokenPairBody {
 }
 
 const GITHUB_USER = { id: 583231, login: 'octocat', name: 'The Octocat', email: 'octocat@github.example' };
+const VK_USER = { user_id: 1234567, first_name: 'Pavel', last_name: 'Durov' };
 
 for (const engines of ENGINE_SETS) {
   describe(`sign-in with other providers (${engines})`, () => {
@@ -21,9 +22,15 @@ for (const engines of ENGINE_SETS) {
     let local: LocalOidcProvider;
     let forging: ForgingOidcProvider;
     let github: StubProvider;
+    let vk: StubProvider;
 
     beforeAll(async () => {
-      [local, forging, github] = await Promise.all([startLocalOidcProvider(), startForgingOidcProvider(), startGithubStub(GITHUB_USER)]);
+      [local, forging, github, vk] = await Promise.all([
+        startLocalOidcProvider(),
+        startForgingOidcProvider(),
+        startGithubStub(GITHUB_USER),
+        startVkStub(VK_USER),
+      ]);
       const providers = [
         { id: 'local', name: 'Local OpenID', kind: 'oidc', issuer: local.issuer, clientId: local.clientId, clientSecret: local.clientSecret },
         { id: 'forged', name: 'Forged', kind: 'oidc', issuer: forging.url, clientId: forging.clientId, clientSecret: 'unused-secret' },
@@ -37,6 +44,15 @@ for (const engines of ENGINE_SETS) {
           tokenEndpoint: `${github.url}/login/oauth/access_token`,
           apiUrl: github.url,
         },
+        {
+          id: 'vk',
+          name: 'VK ID',
+          kind: 'vk',
+          clientId: 'vk-client',
+          authorizationEndpoint: `${vk.url}/authorize`,
+          tokenEndpoint: `${vk.url}/oauth2/auth`,
+          userInfoEndpoint: `${vk.url}/oauth2/user_info`,
+        },
         // Nothing listens on port 1: discovery fails.
         { id: 'down', name: 'Down', kind: 'oidc', issuer: 'http://127.0.0.1:1', clientId: 'c', clientSecret: 'down-secret' },
       ];
@@ -45,7 +61,7 @@ for (const engines of ENGINE_SETS) {
     });
     afterAll(async () => {
       await server?.stop();
-      await Promise.all([local?.stop(), forging?.stop(), github?.stop()]);
+      await Promise.all([local?.stop(), forging?.stop(), github?.stop(), vk?.stop()]);
     });
 
     const atWebClient = (url: URL) => url.origin === server.url && (url.pathname === '/' || url.pathname === '/settings');
@@ -83,6 +99,7 @@ for (const engines of ENGINE_SETS) {
         { id: 'local', name: 'Local OpenID' },
         { id: 'forged', name: 'Forged' },
         { id: 'github', name: 'GitHub' },
+        { id: 'vk', name: 'VK ID' },
         { id: 'down', name: 'Down' },
       ]);
     });
@@ -295,6 +312,20 @@ for (const engines of ENGINE_SETS) {
       expect((await signedIn(await signInWith('github'))).user.id).toBe(first.user.id);
       const row = await identityDb(server).selectFrom('identity.external_identities').selectAll().where('provider', '=', 'github').executeTakeFirstOrThrow();
       expect(row.subject).toBe(String(GITHUB_USER.id));
+    });
+
+    it('signs in with VK ID (OAuth 2.1, device_id) by its numeric user id, not trusting its unverified email', async () => {
+      const first = await signedIn(await signInWith('vk'));
+      expect(first.user.displayName).toBe('Pavel Durov');
+      expect((await call<Me>(server, 'GET', '/api/v1/me', { token: first.accessToken })).body.email).toBeNull();
+      expect((await signedIn(await signInWith('vk'))).user.id).toBe(first.user.id);
+      const row = await identityDb(server).selectFrom('identity.external_identities').selectAll().where('provider', '=', 'vk').executeTakeFirstOrThrow();
+      expect(row.subject).toBe(String(VK_USER.user_id));
+      const tampered = await signInWith('vk', new RedirectBrowser(), (url) => {
+        if (atCallback('vk')(url)) url.searchParams.set('device_id', 'another-device');
+        return url;
+      });
+      expect(fragment(tampered).get('sign-in-error')).toBe('PROVIDER_SIGN_IN_FAILED');
     });
 
     it('keeps provider secrets and codes out of the logs', async () => {

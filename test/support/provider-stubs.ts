@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
 
@@ -109,6 +109,41 @@ export async function startGithubStub(user: { id: number; login: string; name: s
   app.get('/user', async (request, reply) => (authorized(request.headers.authorization) ? { id: user.id, login: user.login, name: user.name } : reply.status(401).send({})));
   app.get('/user/emails', async (request, reply) =>
     authorized(request.headers.authorization) ? [{ email: user.email, primary: true, verified: true }] : reply.status(401).send({}),
+  );
+  const url = await listen(app);
+  return { url, stop: () => app.close() };
+}
+
+/**
+ * VK ID's authorize, token and user_info endpoints as its public docs
+ * describe them (id.vk.com, OAuth 2.1): the callback adds `device_id`, the
+ * token request must repeat it with `state` and the PKCE verifier.
+ */
+export async function startVkStub(user: { user_id: number; first_name: string; last_name: string }): Promise<StubProvider> {
+  const app = stubApp();
+  const codes = new Map<string, { challenge: string; deviceId: string }>();
+  const tokens = new Set<string>();
+  app.get<{ Querystring: Record<string, string> }>('/authorize', async (request, reply) => {
+    const code = randomUUID();
+    const deviceId = randomUUID();
+    codes.set(code, { challenge: request.query.code_challenge ?? '', deviceId });
+    const back = new URL(request.query.redirect_uri!);
+    back.search = new URLSearchParams({ code, state: request.query.state ?? '', device_id: deviceId, type: 'code_v2', expires_in: '600' }).toString();
+    return reply.redirect(back.href, 302);
+  });
+  app.post<{ Body: Record<string, string> }>('/oauth2/auth', async (request, reply) => {
+    const issued = codes.get(request.body.code ?? '');
+    codes.delete(request.body.code ?? '');
+    const challenge = createHash('sha256').update(request.body.code_verifier ?? '').digest('base64url');
+    if (!issued || issued.challenge !== challenge || issued.deviceId !== request.body.device_id) {
+      return reply.status(400).send({ error: 'invalid_grant' });
+    }
+    const token = randomUUID();
+    tokens.add(token);
+    return { access_token: token, token_type: 'Bearer', expires_in: 3600, user_id: user.user_id, state: request.body.state };
+  });
+  app.post<{ Body: Record<string, string> }>('/oauth2/user_info', async (request, reply) =>
+    tokens.has(request.body.access_token ?? '') ? { user: { ...user, email: 'vk-user@vk.example' } } : reply.status(401).send({ error: 'invalid_token' }),
   );
   const url = await listen(app);
   return { url, stop: () => app.close() };

@@ -127,7 +127,7 @@ export const ConfigSchema = Type.Object({
   KAIF_OAUTH_PROVIDERS: Type.Optional(
     Type.String({
       description:
-        'Sign-in providers as a JSON array of {id, name, kind: "oidc"|"github", issuer (oidc), clientId, clientSecret}; unset = none (see the identity README)',
+        'Sign-in providers as a JSON array of {id, name, kind: "oidc"|"github"|"vk", issuer (oidc), clientId, clientSecret}; unset = none (see the identity README)',
     }),
   ),
   KAIF_WEB_DIR: Type.Optional(Type.String({ description: 'Built web client to serve at /; unset = apps/web/dist' })),
