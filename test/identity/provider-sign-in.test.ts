@@ -125,6 +125,15 @@ for (const engines of ENGINE_SETS) {
       expect(refreshed.status).toBe(200);
     });
 
+    it('makes one account when the same provider account signs in twice at once', async () => {
+      nextAccount();
+      const browsers = [new RedirectBrowser(), new RedirectBrowser(), new RedirectBrowser()];
+      const callbacks = await Promise.all(browsers.map((browser) => browser.walk(`${server.url}/api/v1/auth/providers/local/start`, atCallback('local'))));
+      const landings = await Promise.all(browsers.map((browser, index) => browser.walk(callbacks[index]!.href, atWebClient)));
+      const users = await Promise.all(landings.map(async (landing) => (await signedIn(landing)).user.id));
+      expect(new Set(users).size).toBe(1);
+    });
+
     it('sends the browser to the provider with PKCE, state and nonce, and no secret', async () => {
       const response = await fetch(`${server.url}/api/v1/auth/providers/local/start`, { redirect: 'manual' });
       const location = new URL(response.headers.get('location')!);

@@ -9,7 +9,7 @@ import type { TwoFactorService } from '../two-factor/two-factor-service.js';
 import type { ExternalAccounts } from './external-accounts.js';
 import { SignInCodes } from './sign-in-codes.js';
 import { type SignInFlows, flowSecrets, sameState } from './sign-in-flows.js';
-import type { SignInProvider } from './sign-in-provider.js';
+import type { SignInProvider, VerifiedExternalIdentity } from './sign-in-provider.js';
 
 /** What the callback hands the browser back to the web client with. */
 export type CallbackOutcome =
@@ -83,15 +83,11 @@ export class ExternalSignIn {
       }
       return { kind: 'linked', provider: provider.id };
     }
-    const code = await this.sessions.transact(async (trx) => {
-      let userId = await this.accounts.userFor(trx, identity);
-      if (userId === undefined) {
-        // A new account counts against the same per-IP limit as a registration.
-        await this.flood.attempt('register-ip', ip);
-        userId = await this.accounts.createAccount(trx, identity);
-      }
-      return SignInCodes.issue(trx, userId);
-    });
+    // Two first sign-ins of one provider account at once: the loser's insert
+    // hits the (provider, subject) key, and its retry finds the winner's link.
+    const code = await this.signInOrCreate(identity, ip).catch((error: unknown) =>
+      (error as { code?: string }).code === '23505' ? this.signInOrCreate(identity, ip) : Promise.reject(error),
+    );
     return { kind: 'signed-in', code };
   }
 
@@ -113,6 +109,18 @@ export class ExternalSignIn {
     });
     await this.throttle.remember(signedInUser, client.ip);
     return result;
+  }
+
+  private signInOrCreate(identity: VerifiedExternalIdentity, ip: string): Promise<string> {
+    return this.sessions.transact(async (trx) => {
+      let userId = await this.accounts.userFor(trx, identity);
+      if (userId === undefined) {
+        // A new account counts against the same per-IP limit as a registration.
+        await this.flood.attempt('register-ip', ip);
+        userId = await this.accounts.createAccount(trx, identity);
+      }
+      return SignInCodes.issue(trx, userId);
+    });
   }
 
   private provider(id: string): SignInProvider {

@@ -94,8 +94,10 @@ export function registerProviderRoutes(app: HttpServer, services: IdentityServic
           return outcome.kind === 'linked' ? `/settings#linked=${outcome.provider}` : `/settings#link-error=${outcome.code}`;
         },
         (error: unknown) => {
-          if (!(error instanceof KaifError)) throw error;
-          return `/#sign-in-error=${error.code}`;
+          // A browser is navigating here: it gets the web client with a coded error, never a JSON 500.
+          if (error instanceof KaifError) return `/#sign-in-error=${error.code}`;
+          request.log.error({ err: error }, 'provider callback failed');
+          return '/#sign-in-error=INTERNAL';
         },
       );
       return reply.redirect(`${baseOf(request)}${landing}`, 302);
