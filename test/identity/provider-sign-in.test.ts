@@ -239,9 +239,12 @@ for (const engines of ENGINE_SETS) {
       forging.forge('valid');
       const control = await signedIn(await signInWith('forged'));
       expect(control.user.username).toBe('forged');
-      for (const mode of ['signed-by-another-key', 'expired'] as const) {
+      const failedChecks = { 'signed-by-another-key': 'JWT signature verification failed', expired: 'expiration is past current timestamp' };
+      for (const [mode, check] of Object.entries(failedChecks) as [keyof typeof failedChecks, string][]) {
         forging.forge(mode);
         expect(fragment(await signInWith('forged')).get('sign-in-error'), mode).toBe('PROVIDER_SIGN_IN_FAILED');
+        const refused = server.logs.filter((line) => line.msg === 'provider sign-in refused' && line.provider === 'forged').at(-1);
+        expect(String(refused?.check), mode).toContain(check);
       }
       forging.forge('valid');
     });
