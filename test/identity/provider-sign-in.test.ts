@@ -223,6 +223,8 @@ for (const engines of ENGINE_SETS) {
       const replay = new URL(callback);
       replay.searchParams.set('state', fresh.searchParams.get('state')!);
       expect(fragment(await browser.walk(replay.href, atWebClient)).get('sign-in-error')).toBe('PROVIDER_SIGN_IN_FAILED');
+      const refused = server.logs.filter((line) => line.msg === 'provider sign-in refused' && line.provider === 'local').at(-1);
+      expect(refused?.providerError).toBe('invalid_grant');
     });
 
     it('refuses an ID token whose nonce is not the one this browser’s flow expects', async () => {
