@@ -51,7 +51,8 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('nats') && engineA
     await lonely.stop();
     const next = await start();
     expect((await fetch(`${next.url}/ready`)).status).toBe(200);
-  });
+    // Five node processes start one after another: on a busy two-core host that outlasts the default 30 s.
+  }, 90_000);
 
   it('with a shared key, NATS and Redis, signs in, refreshes and enables 2FA across nodes, and a logout closes sockets on the other', async () => {
     const [a, b] = [await start(shared), await start(shared)] as const;
