@@ -1,5 +1,6 @@
 import { type Generated, type Kysely, type Migration, sql } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/database.js';
+import { createPeopleSearchIndex } from './accounts/people-search-index.js';
 import type { PresenceVisibility } from '@kaif/protocol';
 import type { GlobalRole } from '../../platform/http/principal.js';
 
@@ -185,5 +186,6 @@ export const identityMigrations: ModuleMigrations = {
     '0001_identity': createIdentity,
     '0002_presence_visibility': addPresenceVisibility,
     '0003_admin_bootstrap': adminBootstrap,
+    '0004_people_search': createPeopleSearchIndex,
   },
 };
