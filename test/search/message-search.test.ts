@@ -77,6 +77,22 @@ for (const engines of ENGINE_SETS) {
       expect(await found(cy, 'zanzibar')).toEqual(['zanzibar channel canary']);
     });
 
+    it('never finds a secret chat\'s text, a kind of chat search does not list', async () => {
+      // No secret chats exist yet; this one is made by hand, as a future kind would store it.
+      const db = server.adapters.db.kysely<unknown>();
+      const chatId = '00000000-0000-4000-8000-00000000000e';
+      await sql`alter table messaging.chats drop constraint if exists chats_type_check`.execute(db);
+      await sql`
+        insert into messaging.chats (id, type, member_count, last_seq, last_broadcast_seq, created_by, created_at)
+        values (${chatId}, 'secret', 1, 1, 1, ${ana.id}, now())`.execute(db);
+      await sql`insert into messaging.members (chat_id, user_id, role, joined_at) values (${chatId}, ${ana.id}, 'owner', now())`.execute(db);
+      await sql`
+        insert into messaging.messages (id, chat_id, seq, sender_id, client_msg_id, text, created_at)
+        values (gen_random_uuid(), ${chatId}, 1, ${ana.id}, 'secret-1', 'xylophone secret canary', now())`.execute(db);
+      expect(await found(ana, 'xylophone')).toEqual([]);
+      expect(await found(ana, 'canary')).not.toContain('xylophone secret canary');
+    });
+
     it('reflects an edit and a delete at once, and keeps nothing of a deleted text', async () => {
       const group = await newGroup();
       const sent = await ana.send(group.id, 'the walrus plan');
