@@ -58,7 +58,7 @@ export function ChatList({ activeChatId }: { readonly activeChatId: ChatId | nul
         {needle && (
           <>
             <h2 className="list-heading">People</h2>
-            {users.length === 0 && <p className="list-note">{searching ? 'Searching…' : 'Nobody found by that username.'}</p>}
+            {users.length === 0 && <p className="list-note">{searching ? 'Searching…' : 'Nobody found by that name.'}</p>}
             <ul className="chat-rows">
               {users.map((user) => (
                 <li key={user.id}>
