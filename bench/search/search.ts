@@ -91,7 +91,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 async function ilike(db: Database, query: BenchQuery): Promise<number> {
   const { rows } = await sql<{ id: string }>`
     select m.id from messaging.messages m
-    where m.chat_id in (select chat_id from messaging.members where user_id = ${USER})
+    where m.chat_id = any(array(select chat_id from messaging.members where user_id = ${USER}))
       and m.deleted_at is null
       ${sql.join(query.like.map((part) => sql`and m.text ilike ${`%${part}%`}`), sql` `)}
     order by m.created_at desc limit 20`.execute(db.kysely<unknown>());
@@ -139,8 +139,8 @@ async function plan(db: Database): Promise<string> {
     select m.id, ts_rank(m.search, query) as rank
     from messaging.messages m, (select (plainto_tsquery('russian', ${q}) || to_tsquery('simple', ${`${q}:*`})) as query) q
     where m.search @@ q.query and m.deleted_at is null
-      and m.chat_id in (select mem.chat_id from messaging.members mem join messaging.chats c on c.id = mem.chat_id
-                        where mem.user_id = ${USER} and c.type = any(${['direct', 'group', 'channel']}::text[]))
+      and m.chat_id = any(array(select mem.chat_id from messaging.members mem join messaging.chats c on c.id = mem.chat_id
+                                where mem.user_id = ${USER} and c.type = any(${['direct', 'group', 'channel']}::text[])))
     order by rank desc, m.created_at desc, m.id desc limit 21`.execute(db.kysely<unknown>());
   return rows.map((row) => Object.values(row)[0]).join('\n');
 }
