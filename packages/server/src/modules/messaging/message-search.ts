@@ -40,7 +40,7 @@ export class MessageSearch {
   constructor(private readonly deps: MessagingDeps) {}
 
   async search(userId: string, request: SearchRequest): Promise<MessageSearchPage> {
-    const after: SearchCursor | undefined = request.cursor === undefined ? undefined : decodeSearchCursor(request.cursor);
+    const resume: SearchCursor | undefined = request.cursor === undefined ? undefined : decodeSearchCursor(request.cursor);
     if (request.chatId !== undefined) await accessOf(this.deps.db, userId, request.chatId);
     const terms = searchTermsOf(request.q);
     if (!terms) return { messages: [] };
@@ -53,9 +53,9 @@ export class MessageSearch {
       request.senderId === undefined ? sql`` : sql`and m.sender_id = ${request.senderId}`,
       request.before === undefined ? sql`` : sql`and m.created_at < ${request.before}::timestamptz`,
       request.after === undefined ? sql`` : sql`and m.created_at >= ${request.after}::timestamptz`,
-      after === undefined
+      resume === undefined
         ? sql``
-        : sql`and (${rank}, m.created_at, m.id) < (${String(after.rank)}::real, ${after.createdAt}::timestamptz, ${after.id}::uuid)`,
+        : sql`and (${rank}, m.created_at, m.id) < (${String(resume.rank)}::real, ${resume.createdAt}::timestamptz, ${resume.id}::uuid)`,
     ];
     // The caller's chats as an array (`= any(array(…))`, not `in (…)`): the
     // planner can then AND a bitmap of their messages (the (chat_id, seq)
