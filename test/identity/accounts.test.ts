@@ -104,7 +104,7 @@ for (const engines of ENGINE_SETS) {
       expect(unknown.body.error.code).toBe('USER_NOT_FOUND');
     });
 
-    it('finds users by username prefix, ignoring case, within the limit', async () => {
+    it('finds users by username prefix first, ignoring case, within the limit', async () => {
       const stem = `Zed${Date.now().toString(36)}`;
       const names = [`${stem}_a`, `${stem}_b`, `${stem}xb`];
       const [first] = await Promise.all(names.map((username) => registerUser(server, { username })));
@@ -114,7 +114,8 @@ for (const engines of ENGINE_SETS) {
       expect(found.status).toBe(200);
       expect(found.body.users.map((user) => user.username)).toEqual(names.slice(0, 2));
       const literalUnderscore = await call<{ users: User[] }>(server, 'GET', `/api/v1/users?query=${stem}_`, { token: first!.accessToken });
-      expect(literalUnderscore.body.users.map((user) => user.username)).toEqual(names.slice(0, 2));
+      // `_` is matched literally: the third name is found only as a similar one, after the prefix matches.
+      expect(literalUnderscore.body.users.map((user) => user.username)).toEqual(names);
     });
 
     it('changes the password, keeps this session and ends the others', async () => {
@@ -155,7 +156,8 @@ for (const engines of ENGINE_SETS) {
       const refused = await login(server, { login: bob.user.username, password: bob.password });
       expect(refused.status).toBe(403);
       expect(refused.body.error.code).toBe('ACCOUNT_DISABLED');
-      expect((await call<{ users: User[] }>(server, 'GET', `/api/v1/users?query=${bob.user.username}`, { token: admin })).body.users).toEqual([]);
+      const search = await call<{ users: User[] }>(server, 'GET', `/api/v1/users?query=${bob.user.username}`, { token: admin });
+      expect(search.body.users.map((user) => user.id)).not.toContain(bob.user.id);
 
       expect((await call(server, 'POST', `/api/v1/admin/users/${bob.user.id}/enable`, { token: admin })).status).toBe(204);
       expect((await login(server, { login: bob.user.username, password: bob.password })).status).toBe(200);

@@ -1,4 +1,4 @@
-import type { ChatListItemView, ChatView, MessageView, PresenceView } from '@kaif/protocol';
+import type { ChatListItemView, ChatView, MessageSearchHit as SearchHit, MessageSearchPage as SearchPage, MessageView, PresenceView } from '@kaif/protocol';
 
 /** Response shapes from the protocol schemas (API.md "Chats and messages"). */
 export type Chat = ChatView;
@@ -6,6 +6,19 @@ export type ChatListItem = ChatListItemView;
 export type Message = MessageView;
 /** `GET /users/:id/presence`: `unknown` when the user's privacy setting hides their presence from the caller. */
 export type Presence = PresenceView;
+/** A message found by search: the message, a snippet of its text and where the words found are in it. */
+export type MessageSearchHit = SearchHit;
+export type MessageSearchPage = SearchPage;
+/** `GET /api/v1/search/messages`: `q` is required; the rest narrow or page. */
+export interface MessageSearchParams {
+  readonly q: string;
+  readonly chatId?: string;
+  readonly senderId?: string;
+  readonly before?: string;
+  readonly after?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
 
 /** The protocol's words the SDK's shapes are made of, so an app needs only the SDK. */
 export type {

@@ -1,5 +1,5 @@
 import type { AuthResult, ChatType, ExternalIdentityList, Me, Session, SignInProvider, TokenPair, TwoFactorSetup, User } from '@kaif/protocol';
-import type { Chat, ChatListItem, Message, Presence } from './api-types.js';
+import type { Chat, ChatListItem, Message, MessageSearchPage, MessageSearchParams, Presence } from './api-types.js';
 import { type FetchLike, HttpTransport } from './http-transport.js';
 import { type CursorStore, memoryCursorStore } from './realtime/cursor-store.js';
 import { RealtimeClient, type RealtimeEvents } from './realtime/realtime-client.js';
@@ -153,6 +153,22 @@ export class KaifClient {
     delete: (chatId: string, messageId: string) =>
       this.http.request<void>('DELETE', `/api/v1/chats/${segment(chatId)}/messages/${segment(messageId)}`),
     read: (chatId: string, seq: number) => this.http.request<void>('POST', `/api/v1/chats/${segment(chatId)}/read`, { body: { seq } }),
+  };
+
+  /** API.md "Search": messages from every chat the caller is in, best match first. */
+  readonly search = {
+    messages: (query: MessageSearchParams) =>
+      this.http.request<MessageSearchPage>('GET', '/api/v1/search/messages', {
+        query: {
+          q: query.q,
+          chatId: query.chatId,
+          senderId: query.senderId,
+          before: query.before,
+          after: query.after,
+          limit: query.limit,
+          cursor: query.cursor,
+        },
+      }),
   };
 
   private withCookieChoice<T extends object>(body: T): T & { refreshCookie?: true } {

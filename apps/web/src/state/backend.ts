@@ -10,6 +10,7 @@ import type {
   Message,
   MessageId,
   Presence,
+  SearchPage,
   Session,
   SignInProvider,
   TwoFactorSetup,
@@ -71,8 +72,10 @@ export interface Backend {
   createChat(input: { readonly type: ChatType; readonly title?: string; readonly memberIds?: readonly UserId[] }): Promise<Chat>;
   addMember(chatId: ChatId, userId: UserId): Promise<void>;
 
-  /** Newest first, strictly below `before` when given. */
-  messages(chatId: ChatId, page: { readonly before?: number; readonly limit: number }): Promise<readonly Message[]>;
+  /** Newest first, strictly below `before` when given; oldest first, strictly above `after`, when that is given. */
+  messages(chatId: ChatId, page: { readonly before?: number; readonly after?: number; readonly limit: number }): Promise<readonly Message[]>;
+  /** Messages in every chat I am in that match `query`, best first. */
+  searchMessages(query: string, cursor?: string): Promise<SearchPage>;
   /**
    * Sends once per `clientMsgId`: while offline the SDK queues it and
    * delivers on reconnect; the promise settles when the server acknowledges.

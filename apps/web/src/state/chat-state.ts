@@ -1,4 +1,4 @@
-import type { Chat, ChatId, ConnectionState, Me, Message, Presence, User, UserId } from './types.js';
+import type { Chat, ChatId, ConnectionState, Me, Message, MessageId, Presence, User, UserId } from './types.js';
 
 export type DeliveryStatus = 'sending' | 'sent' | 'failed';
 
@@ -10,8 +10,20 @@ export interface History {
   /** Oldest first; unacknowledged messages last, in the order they were sent. */
   readonly items: readonly MessageView[];
   readonly hasMore: boolean;
+  /**
+   * The items are a window opened around a message found by search, and
+   * newer messages exist beyond it: they load as the reader scrolls down,
+   * and a live message is not added after the gap.
+   */
+  readonly hasNewer: boolean;
   readonly loading: boolean;
   readonly loaded: boolean;
+}
+
+/** A message to bring into view when its conversation shows (a search result that was clicked). */
+export interface MessageFocus {
+  readonly chatId: ChatId;
+  readonly messageId: MessageId;
 }
 
 export interface MessengerState {
@@ -23,9 +35,10 @@ export interface MessengerState {
   /** chat → user → when their "typing…" expires (ms since epoch). */
   readonly typing: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly connection: ConnectionState;
+  readonly focus: MessageFocus | null;
 }
 
-export const EMPTY_HISTORY: History = { items: [], hasMore: true, loading: false, loaded: false };
+export const EMPTY_HISTORY: History = { items: [], hasMore: true, hasNewer: false, loading: false, loaded: false };
 
 export const INITIAL_STATE: MessengerState = {
   me: null,
@@ -35,6 +48,7 @@ export const INITIAL_STATE: MessengerState = {
   presence: {},
   typing: {},
   connection: 'connecting',
+  focus: null,
 };
 
 /** Pending messages have no seq yet; they sort after every stored one. */
@@ -65,6 +79,23 @@ function isOlderVersion(candidate: Message, existing: Message): boolean {
 /** Prepends an older page (newest first from the server). */
 export function prependPage(history: History, page: readonly Message[], limit: number): History {
   let next: History = { ...history, hasMore: page.length >= limit, loading: false, loaded: true };
+  for (const message of page) next = upsertMessage(next, { ...message, status: 'sent' });
+  return next;
+}
+
+/**
+ * The history around one message: `older` newest first from the server
+ * (the message itself included), `newer` oldest first after it.
+ */
+export function windowAround(older: readonly Message[], newer: readonly Message[], limits: { readonly older: number; readonly newer: number }): History {
+  let next: History = { items: [], hasMore: older.length >= limits.older, hasNewer: newer.length >= limits.newer, loading: false, loaded: true };
+  for (const message of [...older, ...newer]) next = upsertMessage(next, { ...message, status: 'sent' });
+  return next;
+}
+
+/** Appends a newer page (oldest first from the server) to a window; the gap closes when a page comes back short. */
+export function appendPage(history: History, page: readonly Message[], limit: number): History {
+  let next: History = { ...history, hasNewer: page.length >= limit, loading: false };
   for (const message of page) next = upsertMessage(next, { ...message, status: 'sent' });
   return next;
 }

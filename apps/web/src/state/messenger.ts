@@ -5,16 +5,20 @@ import {
   INITIAL_STATE,
   type MessengerState,
   PENDING_SEQ,
+  appendPage,
   applyMessageToChat,
   applyRead,
   markFailed,
   prependPage,
   upsertMessage,
+  windowAround,
 } from './chat-state.js';
 import { Store } from './store.js';
-import type { Chat, ChatId, ChatType, LiveEvent, Me, Message, MessageId, User, UserId } from './types.js';
+import type { Chat, ChatId, ChatType, LiveEvent, Me, Message, MessageId, SearchPage, User, UserId } from './types.js';
 
 const PAGE_SIZE = 40;
+/** Messages shown before a message opened from search. */
+const CONTEXT_BEFORE = 20;
 
 /**
  * The signed-in user's view of their chats: what the screens render, kept
@@ -88,6 +92,50 @@ export class Messenger {
     }
   }
 
+  /** The next page of newer messages after a window opened around a search result. */
+  async loadNewer(chatId: ChatId): Promise<void> {
+    const history = this.state.get().histories[chatId];
+    if (!history?.hasNewer || history.loading) return;
+    const newest = history.items.findLast((item) => item.seq !== PENDING_SEQ);
+    this.#setHistory(chatId, (current) => ({ ...current, loading: true }));
+    try {
+      const page = await this.#backend.messages(chatId, { after: newest?.seq ?? 0, limit: PAGE_SIZE });
+      this.#setHistory(chatId, (current) => appendPage(current, page, PAGE_SIZE));
+      for (const message of page) this.ensureUser(message.senderId);
+    } catch (error) {
+      this.#setHistory(chatId, (current) => ({ ...current, loading: false }));
+      throw error;
+    }
+  }
+
+  searchMessages(query: string, cursor?: string): Promise<SearchPage> {
+    return this.#backend.searchMessages(query, cursor);
+  }
+
+  /**
+   * Opens a chat at one message (a search result): the history becomes the
+   * messages around it — CONTEXT_BEFORE older, a page newer — unless it
+   * already holds it, and the conversation brings it into view.
+   */
+  async jumpTo(chatId: ChatId, messageId: MessageId, seq: number): Promise<void> {
+    if (!this.state.get().chats[chatId]) this.#putChat(await this.#backend.chat(chatId));
+    const held = this.state.get().histories[chatId]?.items.some((item) => item.id === messageId);
+    if (!held) {
+      const [older, newer] = await Promise.all([
+        this.#backend.messages(chatId, { before: seq + 1, limit: CONTEXT_BEFORE }),
+        this.#backend.messages(chatId, { after: seq, limit: PAGE_SIZE }),
+      ]);
+      this.#setHistory(chatId, () => windowAround(older, newer, { older: CONTEXT_BEFORE, newer: PAGE_SIZE }));
+      for (const message of [...older, ...newer]) this.ensureUser(message.senderId);
+    }
+    this.state.update((state) => ({ ...state, focus: { chatId, messageId } }));
+  }
+
+  /** The conversation brought the focused message into view. */
+  clearFocus(): void {
+    if (this.state.get().focus) this.state.update((state) => ({ ...state, focus: null }));
+  }
+
   async send(chatId: ChatId, text: string, replyToId: MessageId | null): Promise<void> {
     const me = this.state.get().me;
     if (!me) return;
@@ -106,6 +154,11 @@ export class Messenger {
       editedAt: null,
       deleted: false,
     };
+    if (this.state.get().histories[chatId]?.hasNewer) {
+      // Sending from a window opened by search returns to the present, as the reply lands there.
+      this.#setHistory(chatId, () => EMPTY_HISTORY);
+      void this.loadOlder(chatId).catch(() => undefined);
+    }
     this.#setHistory(chatId, (history) => upsertMessage(history, { ...pending, status: 'sending' }));
     try {
       const message = await this.#backend.send(chatId, { clientMsgId, text, replyToId });
@@ -203,8 +256,11 @@ export class Messenger {
   #receive(message: Message, isNew: boolean): void {
     const state = this.state.get();
     const chat = state.chats[message.chatId];
-    const known = state.histories[message.chatId]?.items.some((item) => item.id === message.id);
-    this.#setHistory(message.chatId, (history) => upsertMessage(history, { ...message, status: 'sent' }));
+    const history = state.histories[message.chatId];
+    const known = history?.items.some((item) => item.id === message.id);
+    // Past the end of a window opened by search there is a gap: the message arrives with its page.
+    const beyondWindow = history?.hasNewer && !known && message.seq > (history.items.at(-1)?.seq ?? 0);
+    if (!beyondWindow) this.#setHistory(message.chatId, (current) => upsertMessage(current, { ...message, status: 'sent' }));
     if (chat) this.#putChat(applyMessageToChat(chat, message, state.me?.id as UserId, isNew && !known));
     else void this.refreshChats().catch(() => undefined);
     this.ensureUser(message.senderId);

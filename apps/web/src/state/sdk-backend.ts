@@ -87,7 +87,16 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
       await client.chats.addMember(chatId, userId);
     },
 
-    messages: (chatId, page) => client.messages.list(chatId, { limit: page.limit, ...(page.before === undefined ? {} : { before: page.before }) }),
+    messages: (chatId, page) =>
+      client.messages.list(chatId, {
+        limit: page.limit,
+        ...(page.before === undefined ? {} : { before: page.before }),
+        ...(page.after === undefined ? {} : { after: page.after }),
+      }),
+    searchMessages: async (query, cursor) => {
+      const page = await client.search.messages({ q: query, ...(cursor ? { cursor } : {}) });
+      return { hits: page.messages, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    },
     send: (chatId, input) => realtime.sendMessage({ chatId, text: input.text, clientMsgId: input.clientMsgId, replyToId: input.replyToId ?? null }),
     edit: async (chatId, messageId, text) => {
       await client.messages.edit(chatId, messageId, text);

@@ -1,4 +1,4 @@
-import type { ChatEventOf, ChatId, ChatListItem, Message as SdkMessage, PresenceStatus, UserId } from '@kaif/client';
+import type { ChatEventOf, ChatId, ChatListItem, Message as SdkMessage, MessageSearchHit, PresenceStatus, UserId } from '@kaif/client';
 
 /**
  * The shapes the UI works with, derived from the SDK's (API.md "Chats and
@@ -28,6 +28,15 @@ export type Chat = Readonly<
 > & { readonly lastMessage: Message | null };
 
 export type Presence = PresenceStatus;
+
+/** A message found by search, with the fragment of its text to show and where the words found are in it. */
+export type SearchHit = Omit<MessageSearchHit, 'forwardedFrom'>;
+
+/** A page of search results; `nextCursor` fetches the next. */
+export interface SearchPage {
+  readonly hits: readonly SearchHit[];
+  readonly nextCursor?: string;
+}
 
 /** What arrives over the realtime connection (API.md "Real time"), as the screens use it. */
 export type LiveEvent =

@@ -119,8 +119,13 @@ export const UserIdParams = Type.Object({ id: Id });
 export const SessionIdParams = Type.Object({ id: Id });
 
 export const UserSearchQuery = Type.Object({
-  query: SafeText({ minLength: 1, maxLength: 32, description: 'Username prefix, case-insensitive' }),
+  query: SafeText({
+    minLength: 1,
+    maxLength: 64,
+    description: 'Username or display name, any case, a typo tolerated; a username prefix ranks first',
+  }),
   limit: Type.Integer({ minimum: 1, maximum: 50, default: 20 }),
+  offset: Type.Integer({ minimum: 0, maximum: 1000, default: 0, description: 'Skip this many results: the next page' }),
 });
 export const UserListSchema = Type.Object({ users: Type.Array(UserSchema) });
 

@@ -8,10 +8,11 @@ import { Avatar } from '../common/Avatar.js';
 import { ErrorNotice } from '../common/ErrorNotice.js';
 import { useShownError } from '../common/use-shown-error.js';
 import { ChatListItem } from './ChatListItem.js';
+import { MessageSearchResults } from './MessageSearchResults.js';
 import { chatTitle } from './chat-title.js';
 import { useUserSearch } from './use-user-search.js';
 
-/** Chats by recent activity; the search box filters them and finds people to message. */
+/** Chats by recent activity; the search box filters them, finds people to message and messages in every chat. */
 export function ChatList({ activeChatId }: { readonly activeChatId: ChatId | null }) {
   const messenger = useMessenger();
   const state = useStore(messenger.state, (value) => value);
@@ -36,7 +37,7 @@ export function ChatList({ activeChatId }: { readonly activeChatId: ChatId | nul
     <div className="chat-list">
       <div className="search">
         <label className="visually-hidden" htmlFor="chat-search">
-          Search chats and people
+          Search chats, people and messages
         </label>
         <input id="chat-search" type="search" placeholder="Search chats and people" value={query} onChange={(event) => setQuery(event.target.value)} />
       </div>
@@ -57,7 +58,7 @@ export function ChatList({ activeChatId }: { readonly activeChatId: ChatId | nul
         {needle && (
           <>
             <h2 className="list-heading">People</h2>
-            {users.length === 0 && <p className="list-note">{searching ? 'Searching…' : 'Nobody found by that username.'}</p>}
+            {users.length === 0 && <p className="list-note">{searching ? 'Searching…' : 'Nobody found by that name.'}</p>}
             <ul className="chat-rows">
               {users.map((user) => (
                 <li key={user.id}>
@@ -71,6 +72,7 @@ export function ChatList({ activeChatId }: { readonly activeChatId: ChatId | nul
                 </li>
               ))}
             </ul>
+            <MessageSearchResults query={query} state={state} onError={errors.show} />
           </>
         )}
       </nav>

@@ -4,7 +4,7 @@ import type { User } from '../../state/types.js';
 
 const DEBOUNCE_MS = 250;
 
-/** Users whose username starts with `query`, fetched after typing pauses; never me. */
+/** Users found by username or display name (the server forgives a typo), fetched after typing pauses; never me. */
 export function useUserSearch(query: string): { readonly users: readonly User[]; readonly searching: boolean } {
   const session = useSession();
   const [users, setUsers] = useState<readonly User[]>([]);

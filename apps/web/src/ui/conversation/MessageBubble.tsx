@@ -18,6 +18,7 @@ export function MessageBubble({
   replyAuthor,
   actions,
   canWrite,
+  focused = false,
 }: {
   readonly message: MessageView;
   readonly mine: boolean;
@@ -26,12 +27,14 @@ export function MessageBubble({
   readonly replyAuthor: string | undefined;
   readonly actions: MessageActions;
   readonly canWrite: boolean;
+  /** Opened from search: marked for a moment. */
+  readonly focused?: boolean;
 }) {
   const sent = message.status === 'sent';
   const state = message.status === 'sent' ? (read ? 'read' : 'sent') : message.status;
   return (
     <div
-      className={`message${mine ? ' message-mine' : ''}${message.deleted ? ' message-deleted' : ''}`}
+      className={`message${mine ? ' message-mine' : ''}${message.deleted ? ' message-deleted' : ''}${focused ? ' message-focused' : ''}`}
       data-seq={sent ? message.seq : undefined}
       data-message-id={sent ? message.id : undefined}
       data-status={mine ? state : undefined}

@@ -1,4 +1,4 @@
-import { useMemo, useRef } from 'react';
+import { type RefObject, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useMessenger } from '../../app/session-context.js';
 import { EMPTY_HISTORY } from '../../state/chat-state.js';
 import { useStore } from '../../state/store.js';
@@ -12,6 +12,8 @@ import { useAnchoredScroll } from './use-anchored-scroll.js';
 import { useMarkRead } from './use-mark-read.js';
 
 const LOAD_MORE_PX = 300;
+/** How long a message opened from search stays marked. */
+const FOCUS_MS = 2500;
 
 /** The scrolling history: loads older pages near the top, stays anchored, marks what is seen as read. */
 export function MessageList({ chat, actions, canWrite }: { readonly chat: Chat; readonly actions: MessageActions; readonly canWrite: boolean }) {
@@ -24,11 +26,15 @@ export function MessageList({ chat, actions, canWrite }: { readonly chat: Chat; 
   const byId = useMemo(() => new Map(history.items.map((item) => [item.id, item])), [history.items]);
   const { remember } = useAnchoredScroll(container, history.items, history.items[0]?.id);
   useMarkRead(container, chat.id, history.items);
+  const focused = useFocusedMessage(container, chat.id, history.items, remember);
 
   function onScroll() {
     remember();
     const element = container.current;
-    if (element && element.scrollTop < LOAD_MORE_PX && history.hasMore && !history.loading) void messenger.loadOlder(chat.id).catch(() => undefined);
+    if (!element || history.loading) return;
+    if (element.scrollTop < LOAD_MORE_PX && history.hasMore) void messenger.loadOlder(chat.id).catch(() => undefined);
+    const fromBottom = element.scrollHeight - element.scrollTop - element.clientHeight;
+    if (fromBottom < LOAD_MORE_PX && history.hasNewer) void messenger.loadNewer(chat.id).catch(() => undefined);
   }
 
   const showNames = chat.type !== 'direct';
@@ -62,6 +68,7 @@ export function MessageList({ chat, actions, canWrite }: { readonly chat: Chat; 
                     replyAuthor={replyTo ? (users[replyTo.senderId]?.displayName ?? undefined) : undefined}
                     actions={actions}
                     canWrite={canWrite}
+                    focused={message.id === focused}
                   />
                 );
               })}
@@ -71,4 +78,36 @@ export function MessageList({ chat, actions, canWrite }: { readonly chat: Chat; 
       )}
     </div>
   );
+}
+
+/**
+ * Brings the message opened from search into view (centred, after the
+ * anchored scroll has placed the history) and marks it for a moment;
+ * returns its id while marked.
+ */
+function useFocusedMessage(
+  container: RefObject<HTMLDivElement | null>,
+  chatId: string,
+  items: readonly unknown[],
+  remember: () => void,
+): string | null {
+  const messenger = useMessenger();
+  const focus = useStore(messenger.state, (state) => state.focus);
+  const [marked, setMarked] = useState<string | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the history changes too, until the message is there
+  useLayoutEffect(() => {
+    if (focus?.chatId !== chatId) return;
+    const element = container.current?.querySelector(`[data-message-id="${CSS.escape(focus.messageId)}"]`);
+    if (!element) return;
+    element.scrollIntoView({ block: 'center' });
+    remember();
+    messenger.clearFocus();
+    setMarked(focus.messageId);
+  }, [focus, chatId, items]);
+  useLayoutEffect(() => {
+    if (!marked) return;
+    const timer = setTimeout(() => setMarked(null), FOCUS_MS);
+    return () => clearTimeout(timer);
+  }, [marked]);
+  return marked;
 }

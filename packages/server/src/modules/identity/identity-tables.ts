@@ -1,5 +1,6 @@
 import { type Generated, type Kysely, type Migration, sql } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/database.js';
+import { createPeopleSearchIndex } from './accounts/people-search-index.js';
 import type { PresenceVisibility } from '@kaif/protocol';
 import type { GlobalRole } from '../../platform/http/principal.js';
 
@@ -249,5 +250,6 @@ export const identityMigrations: ModuleMigrations = {
     '0002_presence_visibility': addPresenceVisibility,
     '0003_admin_bootstrap': adminBootstrap,
     '0004_external_identities': externalIdentities,
+    '0005_people_search': createPeopleSearchIndex,
   },
 };

@@ -5,6 +5,7 @@ import { registerChatRoutes } from './chat-routes.js';
 import { registerMessageRoutes } from './message-routes.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { createMessagingServices } from './messaging-services.js';
+import { registerSearchRoutes } from './search-routes.js';
 import { type MessagingTables, messagingMigrations } from './messaging-tables.js';
 
 /** Concurrent batches per process on PostgreSQL; each holds one pooled connection. */
@@ -43,6 +44,7 @@ export const messagingModule: KaifModule = {
           async open() {
             registerChatRoutes(ctx.http, services);
             registerMessageRoutes(ctx.http, services);
+            registerSearchRoutes(ctx.http, services);
           },
         },
       },

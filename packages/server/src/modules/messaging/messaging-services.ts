@@ -8,6 +8,7 @@ import { followEvent } from './follow-event.js';
 import { LogBatcher } from './log-batcher.js';
 import { MembershipService } from './membership-service.js';
 import type { MessagingDeps } from './messaging-deps.js';
+import { MessageSearch } from './message-search.js';
 import { MessageService } from './message-service.js';
 import { directPeerOf } from './views.js';
 
@@ -17,6 +18,7 @@ export interface MessagingServices {
   readonly members: MembershipService;
   readonly messages: MessageService;
   readonly feed: FeedReader;
+  readonly search: MessageSearch;
   readonly api: MessagingApi;
 }
 
@@ -27,6 +29,7 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
   const members = new MembershipService(deps, chats, batcher);
   const messages = new MessageService(deps, batcher);
   const feed = new FeedReader(deps.db);
+  const search = new MessageSearch(deps);
   const { db } = deps;
   const api: MessagingApi = {
     sendMessage: (userId, input) => messages.send(userId, input),
@@ -66,5 +69,5 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
     changesSince: (userId, cursor, limit) => feed.changesSince(userId, cursor, limit),
     followEvent,
   };
-  return { chats, members, messages, feed, api };
+  return { chats, members, messages, feed, search, api };
 }

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, sql } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/database.js';
 import type { ChatEventType, ChatRole, ChatType } from './api.js';
 import { createAppendBatchFunction } from './append-batch-function.js';
+import { createMessageSearchIndex } from './search-index.js';
 
 export interface ChatsTable {
   id: string;
@@ -152,5 +153,9 @@ const createChatsAndLog: Migration = {
 
 export const messagingMigrations: ModuleMigrations = {
   schema: 'messaging',
-  migrations: { '0001_chats_and_log': createChatsAndLog, '0002_append_batch': createAppendBatchFunction },
+  migrations: {
+    '0001_chats_and_log': createChatsAndLog,
+    '0002_append_batch': createAppendBatchFunction,
+    '0003_message_search': createMessageSearchIndex,
+  },
 };

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { ErrorFields, ThreadCalls, ThreadMessage, ThreadRequest } from './pglite-thread-protocol.js';
 
 /**
@@ -22,6 +23,9 @@ type Handlers = {
 const handlers: Handlers = {
   async open({ dataDir, loadDataDir }) {
     pglite = await PGlite.create({
+      // The extensions migrations may create (CREATE EXTENSION); PGlite
+      // loads only those named here. pg_trgm: people search (identity).
+      extensions: { pg_trgm },
       // int8 holds counters and sequence numbers that fit in 2^53, as with pg.
       parsers: { 20: (value: string) => Number(value) },
       ...(dataDir ? { dataDir } : {}),

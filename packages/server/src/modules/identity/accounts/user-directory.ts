@@ -11,6 +11,13 @@ export function toPublicUser(row: UserRow): PublicUser {
   return { id: row.id as UserId, username: row.username, displayName: row.display_name, createdAt: row.created_at.toISOString() };
 }
 
+/**
+ * How much of the search text's trigrams a run of the name must share
+ * (pg_trgm's default, 0.6, misses one transposed letter in a five-letter
+ * word: "smiht" shares half of its trigrams with "smith").
+ */
+const WORD_SIMILARITY_THRESHOLD = 0.5;
+
 /** `_` is a LIKE wildcard and a legal username character: match it literally. */
 function prefixPattern(prefix: string): string {
   return `${prefix.toLowerCase().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
@@ -41,17 +48,31 @@ export class UserDirectory {
     return rows.map(toPublicUser);
   }
 
-  /** Enabled accounts whose username starts with `prefix`, ignoring case, in username order. */
-  async search(prefix: string, limit: number): Promise<PublicUser[]> {
-    const rows = await this.db
-      .selectFrom('identity.users')
-      .select(['id', 'username', 'display_name', 'created_at'])
-      .where(sql<boolean>`username_key like ${prefixPattern(prefix)}`)
-      .where('disabled_at', 'is', null)
-      .orderBy('username_key')
-      .limit(limit)
-      .execute();
-    return rows.map(toPublicUser);
+  /**
+   * Enabled accounts matching `text` in their username or display name,
+   * ignoring case and tolerating a typo: a username that starts with it
+   * first, then by trigram word similarity (pg_trgm, the best-matching run
+   * of the name: "alce" finds "alice", "smiht" "Alice Smith"), ties in
+   * username order. One short read-only transaction, for the threshold.
+   */
+  async search(text: string, limit: number, offset = 0): Promise<PublicUser[]> {
+    const wanted = text.toLowerCase();
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select set_config('pg_trgm.word_similarity_threshold', ${String(WORD_SIMILARITY_THRESHOLD)}, true)`.execute(trx);
+      const { rows } = await sql<UserRow>`
+        select id, username, display_name, created_at
+        from identity.users
+        where disabled_at is null
+          and (username_key like ${prefixPattern(wanted)}
+               or ${wanted} operator(identity.<%) username_key
+               or ${wanted} operator(identity.<%) lower(display_name))
+        order by username_key like ${prefixPattern(wanted)} desc,
+                 greatest(identity.word_similarity(${wanted}, username_key),
+                          identity.word_similarity(${wanted}, lower(display_name))) desc,
+                 username_key
+        limit ${limit} offset ${offset}`.execute(trx);
+      return rows.map(toPublicUser);
+    });
   }
 
   async me(id: string): Promise<Me | undefined> {

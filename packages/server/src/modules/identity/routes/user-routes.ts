@@ -51,14 +51,14 @@ export function registerUserRoutes(app: HttpServer, services: IdentityServices):
       schema: {
         tags: TAGS,
         security: BEARER,
-        summary: 'Find users by username prefix',
+        summary: 'Find users by username or display name, typo-tolerant, best match first',
         querystring: UserSearchQuery,
         response: { 200: UserListSchema },
       },
     },
     async (request) => {
       principalOf(request);
-      return { users: await services.users.search(request.query.query, request.query.limit) };
+      return { users: await services.users.search(request.query.query, request.query.limit, request.query.offset) };
     },
   );
 }
