@@ -16,6 +16,7 @@ export type {
   Me,
   MessageId,
   PresenceStatus,
+  PushNotificationPayload,
   Session,
   TwoFactorSetup,
   User,

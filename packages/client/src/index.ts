@@ -12,6 +12,7 @@ export {
   type MessageId,
   type Presence,
   type PresenceStatus,
+  type PushNotificationPayload,
   type Session,
   TYPING_EXPIRES_MS,
   TYPING_THROTTLE_MS,

@@ -26,10 +26,10 @@ export interface WebStack {
   stop(): Promise<void>;
 }
 
-/** Builds the web app if needed, starts a real server serving it, and launches Chromium. */
-export async function startWebStack(): Promise<WebStack> {
+/** Builds the web app if needed, starts a real server serving it (with `env` added), and launches Chromium. */
+export async function startWebStack(env: Readonly<Record<string, string>> = {}): Promise<WebStack> {
   const webDir = await ensureWebBuilt();
-  const server = await startTestServer({ env: { KAIF_WEB_DIR: webDir } });
+  const server = await startTestServer({ env: { ...env, KAIF_WEB_DIR: webDir } });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }).catch(async (error: unknown) => {
     await server.stop();
     throw error;

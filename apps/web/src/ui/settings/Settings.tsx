@@ -3,6 +3,7 @@ import { useSession } from '../../app/session-context.js';
 import { useStore } from '../../state/store.js';
 import { Avatar } from '../common/Avatar.js';
 import { Icon } from '../common/Icon.js';
+import { NotificationsSection } from './NotificationsSection.js';
 import { SessionsSection } from './SessionsSection.js';
 import { TwoFactorSection } from './TwoFactorSection.js';
 
@@ -31,6 +32,7 @@ export function Settings() {
           </div>
         </section>
         <TwoFactorSection enabled={me.twoFactorEnabled} />
+        <NotificationsSection />
         <SessionsSection />
         <section className="card">
           <button type="button" className="button button-danger" onClick={() => void session.signOut().then(() => navigate({ name: 'chats' }, { replace: true }))}>
