@@ -67,7 +67,7 @@ for (const engines of ENGINE_SETS) {
         modules: [
           ...MODULES.filter((module) => module.name !== 'push'),
           createPushModule({
-            dispatch: { ...DEFAULT_PUSH_OPTIONS.dispatch, minIntervalMs: 300 },
+            dispatch: { ...DEFAULT_PUSH_OPTIONS.dispatch, intervalMs: 300 },
             retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 2000 },
           }),
         ],

@@ -68,7 +68,7 @@ export const PushDeliveryStateSchema = Type.Union([
   Type.Literal('live'),
   /** The user muted the chat. */
   Type.Literal('muted'),
-  /** Folded into a later notification for the same chat (the per-device rate limit). */
+  /** Folded into a later notification of its chat (one per chat per interval): a metric label, not a ledger row. */
   Type.Literal('coalesced'),
   /** Sent to the push service. */
   Type.Literal('pushed'),

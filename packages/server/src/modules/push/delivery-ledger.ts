@@ -75,6 +75,11 @@ export class DeliveryLedger {
       .execute();
   }
 
+  /** A message folded into a later notification of its chat: counted, not recorded per device. */
+  folded(): void {
+    this.deliveries.inc({ state: 'coalesced' });
+  }
+
   /** A message the worker reached too late to be worth a notification. */
   stale(): void {
     this.staleMessages.inc();

@@ -1,11 +1,13 @@
 import type { ChatId, UserId } from '@kaif/protocol';
 import type { Kysely } from 'kysely';
 import type { BusPayload } from '../../platform/bus/bus.js';
+import type { KeyValueStore } from '../../platform/kv/key-value-store.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import { claimEvent, isEventClaimed, isEventEnvelope } from '../../platform/outbox/outbox.js';
 import type { IdentityApi } from '../identity/api.js';
 import type { LiveChatEvent, Message, MessagingApi } from '../messaging/api.js';
 import type { RealtimeApi } from '../realtime/api.js';
+import { ChatCoalescer } from './chat-coalescer.js';
 import type { DeliveryLedger, NewDelivery } from './delivery-ledger.js';
 import type { Delivery, PushDispatcher } from './push-dispatcher.js';
 import type { RecipientPreferences } from './recipient-preferences.js';
@@ -33,6 +35,16 @@ export interface NewMessageConsumerDeps {
   readonly maxEventAgeMs: number;
   /** Counts events skipped as stale. */
   readonly onStale: () => void;
+  /** One notification per chat per this interval. */
+  readonly intervalMs: number;
+  readonly kv: KeyValueStore;
+}
+
+/** A new message as the consumer got it. */
+interface NewMessage {
+  readonly eventId: string;
+  readonly event: LiveChatEvent;
+  readonly message: Message;
 }
 
 /**
@@ -44,12 +56,29 @@ export interface NewMessageConsumerDeps {
  * member considered is written to the ledger (queued, live or muted) in
  * pages; the queued ones go to the dispatcher, which sends off this path.
  *
+ * Coalesced per chat (ChatCoalescer): a message arriving while its chat's
+ * turn is taken is folded into the chat's next notification.
+ *
  * Idempotent: the ledger's key (message, device) lets a redelivered event
  * push to nobody twice, and the event is claimed in platform.inbox once all
  * its pages are done, so a redelivery after that is skipped outright.
  */
 export class NewMessageConsumer {
-  constructor(private readonly deps: NewMessageConsumerDeps) {}
+  private readonly coalescer: ChatCoalescer<NewMessage>;
+
+  constructor(private readonly deps: NewMessageConsumerDeps) {
+    this.coalescer = new ChatCoalescer<NewMessage>(
+      deps.kv,
+      deps.intervalMs,
+      (_chatId, turn) => this.notify(turn.latest, turn.folded),
+      () => deps.ledger.folded(),
+      deps.logger,
+    );
+  }
+
+  stop(): void {
+    this.coalescer.stop();
+  }
 
   readonly handle = async (payload: BusPayload): Promise<void> => {
     if (!isEventEnvelope(payload)) return;
@@ -61,10 +90,14 @@ export class NewMessageConsumer {
     }
     const message = event.data as unknown as Message;
     if (message.deleted) return;
-    if (await this.fanOut(payload.eventId, event, message)) {
-      await this.deps.db.transaction().execute((trx) => claimEvent(trx, NEW_MESSAGE_CONSUMER, payload.eventId));
-    }
+    await this.coalescer.offer(event.chatId as ChatId, { eventId: payload.eventId, event, message });
   };
+
+  private async notify(latest: NewMessage, folded: number): Promise<void> {
+    if (await this.fanOut(latest, folded)) {
+      await this.deps.db.transaction().execute((trx) => claimEvent(trx, NEW_MESSAGE_CONSUMER, latest.eventId));
+    }
+  }
 
   /**
    * Pages through the members; returns whether any device was considered.
@@ -72,7 +105,7 @@ export class NewMessageConsumer {
    * two reads (a page of members, their subscriptions) and no write: the
    * inbox is only consulted and written once there is something to protect.
    */
-  private async fanOut(eventId: string, event: LiveChatEvent, message: Message): Promise<boolean> {
+  private async fanOut({ eventId, event, message }: NewMessage, folded: number): Promise<boolean> {
     const { messaging, realtime, subscriptions, preferences, ledger, dispatcher, pageSize } = this.deps;
     const senderId = message.senderId as UserId;
     let notice: Notice | undefined;
@@ -111,6 +144,7 @@ export class NewMessageConsumer {
             title,
             senderName,
             preview: previewers.has(device.userId) ? (message.text as string) : null,
+            folded,
             at: event.at,
           }));
         dispatcher.enqueue(deliveries);

@@ -4,10 +4,9 @@ import type { Logger } from '../../platform/logging/logger.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import type { DeliveryReceipts, DeliveryRef } from './delivery-receipts.js';
 import type { PushTransport } from './push-transport.js';
-import type { StoredSubscription } from './subscription-store.js';
-import type { SubscriptionStore } from './subscription-store.js';
+import type { StoredSubscription, SubscriptionStore } from './subscription-store.js';
 
-/** One message for one recipient device, with what its notification says. */
+/** One notification for one recipient device, with what it says. */
 export interface Delivery {
   readonly ref: DeliveryRef;
   readonly target: StoredSubscription;
@@ -15,13 +14,15 @@ export interface Delivery {
   readonly senderName: string;
   /** The text, only when the recipient allowed previews; never for a secret chat. */
   readonly preview: string | null;
+  /** Messages of the chat this notification stands for (see ChatCoalescer). */
+  readonly folded: number;
   /** When the message was stored (ISO), for the push lag. */
   readonly at: string;
 }
 
 export interface DispatchOptions {
-  /** One notification per device and chat per this interval; what arrives in between coalesces into one more at its end. */
-  readonly minIntervalMs: number;
+  /** At most one notification per chat per this interval (ChatCoalescer): the per-device rate. */
+  readonly intervalMs: number;
   /** Pushes in flight at once per process. */
   readonly concurrency: number;
   /** How long a push service keeps a notification for an offline device. */
@@ -30,26 +31,22 @@ export interface DispatchOptions {
   readonly countTtlMs: number;
 }
 
-export const DEFAULT_DISPATCH: DispatchOptions = { minIntervalMs: 2000, concurrency: 32, ttlSeconds: 24 * 3600, countTtlMs: 6 * 3600_000 };
+export const DEFAULT_DISPATCH: DispatchOptions = { intervalMs: 2000, concurrency: 32, ttlSeconds: 24 * 3600, countTtlMs: 6 * 3600_000 };
 
 const PREVIEW_MAX_CHARS = 200;
 const countKey = (subscriptionId: string, chatId: string) => `push:count:${subscriptionId}:${chatId}`;
-const recentKey = (subscriptionId: string, chatId: string) => `push:recent:${subscriptionId}:${chatId}`;
 
 /**
  * Sends notifications off the send path: `enqueue` returns at once, a
  * bounded number of pushes run at a time, and a slow or failing push
- * service only lengthens this queue. Per device and chat, one notification
- * goes out per `minIntervalMs` (a cluster-wide key with that TTL); messages
- * in between are marked `coalesced` and the last of them goes out when the
- * interval ends, carrying the count of messages since the chat's
- * notification was last opened, under the same tag, so the device shows
- * one notification per chat that updates.
+ * service only lengthens this queue. Each notification carries the count of
+ * the chat's messages since the device last opened its notification (a
+ * key per device and chat), under the chat's tag, so the device shows one
+ * notification per chat that updates.
  */
 export class PushDispatcher {
   private readonly queue: Delivery[] = [];
   private running = 0;
-  private readonly trailing = new Map<string, { delivery: Delivery; timer: NodeJS.Timeout }>();
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -72,10 +69,8 @@ export class PushDispatcher {
     await this.kv.delete(countKey(ref.subscriptionId, ref.chatId));
   }
 
-  /** Resolves when nothing is queued or in flight (shutdown, tests). Pending trailing notifications are dropped. */
+  /** Drops what is queued and resolves when nothing is in flight (shutdown). */
   async stop(): Promise<void> {
-    for (const { timer } of this.trailing.values()) clearTimeout(timer);
-    this.trailing.clear();
     this.queue.length = 0;
     if (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
@@ -84,7 +79,7 @@ export class PushDispatcher {
     while (this.running < this.options.concurrency && this.queue.length > 0) {
       const delivery = this.queue.shift()!;
       this.running++;
-      void this.deliver(delivery)
+      void this.push(delivery)
         .catch((error: unknown) => this.logger.warn({ err: (error as Error).message, chatId: delivery.ref.chatId }, 'push delivery failed'))
         .finally(() => {
           this.running--;
@@ -94,47 +89,9 @@ export class PushDispatcher {
     }
   }
 
-  private async deliver(delivery: Delivery): Promise<void> {
-    const { subscriptionId } = delivery.ref;
-    const { chatId } = delivery.ref;
-    await this.kv.increment(countKey(subscriptionId, chatId), 1, this.options.countTtlMs);
-    if (await this.kv.setIfAbsent(recentKey(subscriptionId, chatId), '1', this.options.minIntervalMs)) {
-      await this.push(delivery);
-      return;
-    }
-    const key = `${subscriptionId}:${chatId}`;
-    const waiting = this.trailing.get(key);
-    if (waiting) {
-      await this.ledger.mark(waiting.delivery.ref, 'coalesced');
-      waiting.delivery = delivery;
-      return;
-    }
-    const timer = setTimeout(() => {
-      const entry = this.trailing.get(key);
-      this.trailing.delete(key);
-      if (entry) this.enqueueTrailing(entry.delivery);
-    }, this.options.minIntervalMs);
-    timer.unref();
-    this.trailing.set(key, { delivery, timer });
-  }
-
-  /** The last message of an interval goes out as the chat's updated notification. */
-  private enqueueTrailing(delivery: Delivery): void {
-    this.running++;
-    void this.kv
-      .set(recentKey(delivery.ref.subscriptionId, delivery.ref.chatId), '1', this.options.minIntervalMs)
-      .then(() => this.push(delivery))
-      .catch((error: unknown) => this.logger.warn({ err: (error as Error).message, chatId: delivery.ref.chatId }, 'push delivery failed'))
-      .finally(() => {
-        this.running--;
-        if (this.running === 0 && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-        this.pump();
-      });
-  }
-
   private async push(delivery: Delivery): Promise<void> {
     const { ref } = delivery;
-    const count = Number((await this.kv.get(countKey(ref.subscriptionId, ref.chatId))) ?? '1') || 1;
+    const count = await this.kv.increment(countKey(ref.subscriptionId, ref.chatId), delivery.folded, this.options.countTtlMs);
     const payload: PushNotificationPayload = {
       v: 1,
       tag: `chat:${ref.chatId}`,
@@ -166,10 +123,7 @@ export class PushDispatcher {
 }
 
 function bodyOf(delivery: Delivery, count: number): string {
-  if (delivery.preview !== null && count === 1) {
-    const text = [...delivery.preview].slice(0, PREVIEW_MAX_CHARS).join('');
-    return `${delivery.senderName}: ${text}`;
-  }
-  if (delivery.preview !== null) return `${delivery.senderName}: ${[...delivery.preview].slice(0, PREVIEW_MAX_CHARS).join('')} (+${count - 1})`;
+  const more = count > 1 ? ` (+${count - 1})` : '';
+  if (delivery.preview !== null) return `${delivery.senderName}: ${[...delivery.preview].slice(0, PREVIEW_MAX_CHARS).join('')}${more}`;
   return count === 1 ? `${delivery.senderName}: new message` : `${delivery.senderName}: ${count} new messages`;
 }

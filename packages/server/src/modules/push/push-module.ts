@@ -51,6 +51,7 @@ export function createPushModule(overrides: Partial<PushOptions> = {}): KaifModu
       const stopWorker = async () => {
         for (const stop of consumers.splice(0)) stop();
         clearInterval(purgeTimer);
+        services.consumer.stop();
         await services.dispatcher.stop();
       };
       return {

@@ -68,6 +68,8 @@ export async function createPushServices(ctx: ModuleContext, options: PushOption
     pageSize: options.pageSize,
     maxEventAgeMs: options.maxEventAgeMs,
     onStale: () => ledger.stale(),
+    intervalMs: options.dispatch.intervalMs,
+    kv: ctx.kv,
   });
   return { vapid, guard, subscriptions, preferences, receipts, ledger, dispatcher, transport, consumer, messaging };
 }
