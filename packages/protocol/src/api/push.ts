@@ -62,15 +62,13 @@ export const PushOpenedBody = Type.Object({ receipt: SafeText({ minLength: 1, ma
 
 /** Where one message stands for one recipient device. */
 export const PushDeliveryStateSchema = Type.Union([
-  /** Recipient device found; waiting for its turn. */
-  Type.Literal('queued'),
   /** The user had a live connection: delivered in the app, no push. */
   Type.Literal('live'),
   /** The user muted the chat. */
   Type.Literal('muted'),
   /** Folded into a later notification of its chat (one per chat per interval): a metric label, not a ledger row. */
   Type.Literal('coalesced'),
-  /** Sent to the push service. */
+  /** Handed to the push dispatcher, on its way to the push service. */
   Type.Literal('pushed'),
   /** The push service accepted it (201). */
   Type.Literal('accepted'),

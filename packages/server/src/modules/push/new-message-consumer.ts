@@ -53,8 +53,8 @@ interface NewMessage {
  * the chat who is not the sender, has a push subscription, has no live
  * connection on any transport anywhere in the cluster (realtime's
  * presence), and has not muted the chat. Every subscription of every
- * member considered is written to the ledger (queued, live or muted) in
- * pages; the queued ones go to the dispatcher, which sends off this path.
+ * member considered is written to the ledger (pushed, live or muted) in
+ * pages; the pushed ones go to the dispatcher, which sends off this path.
  *
  * Coalesced per chat (ChatCoalescer): a message arriving while its chat's
  * turn is taken is folded into the chat's next notification.
@@ -132,12 +132,12 @@ export class NewMessageConsumer {
         const states: NewDelivery[] = devices.map((device) => ({
           subscriptionId: device.id,
           userId: device.userId,
-          state: online.has(device.userId) ? 'live' : muted.has(device.userId) ? 'muted' : 'queued',
+          state: online.has(device.userId) ? 'live' : muted.has(device.userId) ? 'muted' : 'pushed',
         }));
         const fresh = await ledger.record(event.chatId, event.seq, states);
         const { title, senderName } = notice;
         const deliveries: Delivery[] = devices
-          .filter((device, index) => states[index]!.state === 'queued' && fresh.has(device.id))
+          .filter((device, index) => states[index]!.state === 'pushed' && fresh.has(device.id))
           .map((device) => ({
             ref: { chatId: event.chatId, seq: event.seq, subscriptionId: device.id },
             target: device,

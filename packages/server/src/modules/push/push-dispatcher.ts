@@ -69,10 +69,11 @@ export class PushDispatcher {
     await this.kv.delete(countKey(ref.subscriptionId, ref.chatId));
   }
 
-  /** Drops what is queued and resolves when nothing is in flight (shutdown). */
+  /** Drops what is queued and resolves when nothing is in flight and the outcomes are recorded (shutdown). */
   async stop(): Promise<void> {
     this.queue.length = 0;
     if (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.ledger.flush();
   }
 
   private pump(): void {
@@ -103,7 +104,6 @@ export class PushDispatcher {
       url: `/chats/${ref.chatId}`,
       receipt: this.receipts.issue(ref),
     };
-    await this.ledger.mark(ref, 'pushed');
     const outcome = await this.transport.send(delivery.target, {
       payload: JSON.stringify(payload),
       // RFC 8030 §5.4: at most 32 base64url characters; a UUID without dashes is exactly that.
@@ -112,12 +112,12 @@ export class PushDispatcher {
     });
     if (outcome.kind === 'accepted') {
       this.ledger.accepted(delivery.at);
-      await this.ledger.mark(ref, 'accepted', outcome.attempts > 1 ? `after ${outcome.attempts} attempts` : null);
+      this.ledger.outcome(ref, 'accepted', outcome.attempts > 1 ? `after ${outcome.attempts} attempts` : null);
     } else if (outcome.kind === 'gone') {
       await this.subscriptions.forget(ref.subscriptionId);
-      await this.ledger.mark(ref, 'gone', `push service answered ${outcome.status}; subscription removed`);
+      this.ledger.outcome(ref, 'gone', `push service answered ${outcome.status}; subscription removed`);
     } else {
-      await this.ledger.mark(ref, 'failed', outcome.detail);
+      this.ledger.outcome(ref, 'failed', outcome.detail);
     }
   }
 }

@@ -110,7 +110,7 @@ export function registerPushRoutes(http: HttpServer, services: PushServices): vo
     },
     async (request, reply) => {
       const ref = receipts.verify(request.body.receipt);
-      await ledger.mark(ref, 'opened');
+      await ledger.opened(ref);
       await dispatcher.opened(ref);
       return reply.status(204).send(null);
     },

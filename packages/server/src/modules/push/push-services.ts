@@ -51,7 +51,7 @@ export async function createPushServices(ctx: ModuleContext, options: PushOption
   const subscriptions = new SubscriptionStore(db);
   const preferences = new RecipientPreferences(db);
   const receipts = new DeliveryReceipts(vapid.privateKey);
-  const ledger = new DeliveryLedger(db, ctx.registry, options.ledgerTtlMs);
+  const ledger = new DeliveryLedger(db, ctx.registry, options.ledgerTtlMs, ctx.logger);
   const transport = new WebPushTransport(vapid, guard, ctx.policyFor('push'), options.retry);
   const dispatcher = new PushDispatcher(transport, ledger, subscriptions, receipts, ctx.kv, ctx.logger, options.dispatch);
   const messaging = ctx.service('messaging');

@@ -5,6 +5,7 @@ import type { DependencyPolicy } from '../../platform/resilience/dependency-poli
 import type { EndpointGuard } from './endpoint-guard.js';
 import type { PushMessage, PushOutcome, PushTarget, PushTransport } from './push-transport.js';
 import type { VapidKeys } from './vapid-keys.js';
+import { VapidTokens } from './vapid-tokens.js';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -30,8 +31,9 @@ class PushServiceError extends Error {
 type Answer = { readonly status: number; readonly retryAfterMs: number | undefined };
 
 /**
- * Web Push with web-push's request builder (RFC 8291 aes128gcm payload, RFC
- * 8292 VAPID token) and our own HTTP client: web-push's sendNotification
+ * Web Push with web-push's request builder (RFC 8291 aes128gcm payload) and
+ * VAPID tokens (RFC 8292) it signs once per push service (VapidTokens), and
+ * our own HTTP client: web-push's sendNotification
  * always speaks https and has no breaker. Each attempt runs through the
  * `push` dependency policy (timeout, breaker, bulkhead; shown in /health);
  * 429 and 5xx are retried with exponential backoff and full jitter, waiting
@@ -40,14 +42,16 @@ type Answer = { readonly status: number; readonly retryAfterMs: number | undefin
  */
 export class WebPushTransport implements PushTransport {
   private readonly agent: Agent;
+  private readonly tokens: VapidTokens;
 
   constructor(
-    private readonly vapid: VapidKeys,
+    vapid: VapidKeys,
     private readonly guard: EndpointGuard,
     private readonly policy: DependencyPolicy,
     private readonly retry: RetryOptions = DEFAULT_RETRY,
   ) {
     this.agent = new Agent({ connect: { lookup: guard.socketLookup }, connections: 16 });
+    this.tokens = new VapidTokens(vapid);
   }
 
   async send(target: PushTarget, message: PushMessage): Promise<PushOutcome> {
@@ -55,13 +59,14 @@ export class WebPushTransport implements PushTransport {
     try {
       // The literal's range again: a socket skips the lookup for an IP literal.
       this.guard.checkUrl(target.endpoint);
+      // Encrypted here (RFC 8291); the VAPID token comes from the per-audience cache.
       details = webpush.generateRequestDetails({ endpoint: target.endpoint, keys: { ...target.keys } }, message.payload, {
-        vapidDetails: this.vapid,
         TTL: message.ttlSeconds,
         topic: message.topic,
         urgency: 'normal',
         contentEncoding: 'aes128gcm',
       });
+      details.headers.Authorization = this.tokens.authorizationFor(target.endpoint);
     } catch (error) {
       return { kind: 'failed', detail: (error as Error).message };
     }
