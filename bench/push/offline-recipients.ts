@@ -16,12 +16,12 @@
  * the HTTP API and every push through the real worker path: durable
  * consumer, per-chat coalescing, RFC 8291 encryption, VAPID, the `push`
  * policy, to a loopback receiver that answers 201 (it does not decrypt, so
- * the host's two cores go to the server).
+ * the host's two cores go to the server), in a child process, off the
+ * server's event loop, as a remote push service would be.
  */
 import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -29,6 +29,7 @@ import { MODULES } from '../../packages/server/src/modules/index.js';
 import { loadConfig } from '../../packages/server/src/platform/config/config.js';
 import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
 import { type RunningServer, startServer } from '../../packages/server/src/server.js';
+import { writeChart } from '../support/svg-chart.js';
 import { quantile, round, summarize } from '../wire/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -38,30 +39,25 @@ const RECIPIENTS = 999;
 
 interface Receiver {
   readonly url: string;
-  readonly arrivals: number[];
+  /** Pushes it answered so far. */
+  count(): Promise<number>;
   close(): Promise<void>;
 }
 
-/** A push service on loopback that accepts everything and records when each push arrived. */
+/** The push service stand-in (push-receiver.ts), in a child process. */
 async function startReceiver(): Promise<Receiver> {
-  const arrivals: number[] = [];
-  const server: Server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      arrivals.push(performance.now());
-      response.writeHead(201).end();
-    });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'push-receiver.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`the receiver exited with ${code}`)));
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url,
+    count: async () => Number(await (await fetch(`${url}/count`)).text()),
+    close: async () => {
+      child.kill();
+    },
   };
 }
 
@@ -147,71 +143,80 @@ interface PhaseRow {
   readonly pushes: number;
 }
 
+/** Resolves once the receiver got nothing for 600 ms after the last folded message could have gone (or 20 s passed). */
+async function quiet(receiver: Receiver): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const giveUp = performance.now() + 20_000;
+  let seen = await receiver.count();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const now = await receiver.count();
+    if (now === seen || performance.now() > giveUp) return;
+    seen = now;
+  }
+}
+
+/** A started server with its sender and groups of 1,000. */
+interface Setup {
+  readonly server: RunningServer;
+  readonly token: string;
+  readonly chats: Partial<Record<Workload, string>>;
+}
+
+type Workload = 'subscribed' | 'no subscriptions' | 'no push module';
+
+async function setUp(dataDir: string, withPush: boolean, receiver: Receiver): Promise<Setup> {
+  const server = await startKaif(dataDir, withPush);
+  const name = `sender${randomBytes(3).toString('hex')}`;
+  const { accessToken: token } = await api<{ accessToken: string }>(server, 'POST', '/api/v1/auth/register', null, {
+    username: name,
+    email: `${name}@bench.test`,
+    password: 'bench-password-long-enough',
+  });
+  const chats: Partial<Record<Workload, string>> = withPush
+    ? { subscribed: await groupOfThousand(server, token, receiver), 'no subscriptions': await groupOfThousand(server, token, null) }
+    : { 'no push module': await groupOfThousand(server, token, null) };
+  // Warm-up, not counted: JIT, pools, the first fan-out's reads.
+  for (const chatId of Object.values(chats)) await sendLoop(server, token, chatId!, 1);
+  return { server, token, chats };
+}
+
 async function main(): Promise<void> {
   const dataDirs = [await mkdtemp(join(tmpdir(), 'kaif-push-bench-')), await mkdtemp(join(tmpdir(), 'kaif-push-bench-'))];
   const receiver = await startReceiver();
   const rows: PhaseRow[] = [];
   let lag: { p50: number; p99: number; accepted: number } | undefined;
   let pushWindow = { pushes: 0, seconds: 0 };
+  const setups: Setup[] = [];
   try {
-    const server = await startKaif(dataDirs[0]!, true);
-    try {
-      const sender = await api<{ accessToken: string }>(server, 'POST', '/api/v1/auth/register', null, {
-        username: `sender${randomBytes(3).toString('hex')}`,
-        email: `sender${randomBytes(3).toString('hex')}@bench.test`,
-        password: 'bench-password-long-enough',
-      });
-      const subscribed = await groupOfThousand(server, sender.accessToken, receiver);
-      const plain = await groupOfThousand(server, sender.accessToken, null);
-      // Warm-up, not counted: JIT, pools, the first fan-out's reads.
-      await sendLoop(server, sender.accessToken, plain, 1);
-      await sendLoop(server, sender.accessToken, subscribed, 1);
-      await new Promise((resolve) => setTimeout(resolve, 2500));
-      for (let round = 1; round <= ROUNDS; round++) {
-        // Alternate which goes first, so drift on a shared host does not favour one.
-        const order = round % 2 === 1 ? (['subscribed', 'no subscriptions'] as const) : (['no subscriptions', 'subscribed'] as const);
-        for (const workload of order) {
-          const before = receiver.arrivals.length;
-          const phaseStart = performance.now();
-          const figures = await sendLoop(server, sender.accessToken, workload === 'subscribed' ? subscribed : plain);
-          // Let the phase's last notifications (the folded messages' and the dispatcher's queue) go before the next one starts.
-          await new Promise((resolve) => setTimeout(resolve, 2500));
-          const pushes = receiver.arrivals.length - before;
-          if (workload === 'subscribed') {
-            pushWindow = { pushes: pushWindow.pushes + pushes, seconds: pushWindow.seconds + (performance.now() - phaseStart) / 1000 };
-          }
-          rows.push({ workload, round, perSecond: figures.perSecond, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, pushes });
-          console.log(`${workload} round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${pushes} pushes`);
+    // Both servers run side by side and take turns, so drift on a shared host favours none.
+    setups.push(await setUp(dataDirs[0]!, true, receiver), await setUp(dataDirs[1]!, false, receiver));
+    await quiet(receiver);
+    const turns = setups.flatMap((setup) => Object.entries(setup.chats).map(([workload, chatId]) => ({ setup, workload: workload as Workload, chatId: chatId! })));
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = turns.map((_, index) => turns[(index + round) % turns.length]!);
+      for (const { setup, workload, chatId } of order) {
+        const before = await receiver.count();
+        const phaseStart = performance.now();
+        const figures = await sendLoop(setup.server, setup.token, chatId);
+        if (workload === 'subscribed') {
+          // The phase's notifications (its folded messages', the dispatcher's queue) all go before the next phase starts.
+          await quiet(receiver);
+          pushWindow = { pushes: pushWindow.pushes + (await receiver.count()) - before, seconds: pushWindow.seconds + (performance.now() - phaseStart) / 1000 };
         }
+        const pushes = (await receiver.count()) - before;
+        rows.push({ workload, round, perSecond: figures.perSecond, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, pushes });
+        console.log(`${workload} round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${pushes} pushes`);
       }
-      const { rows: lags } = await sql<{ seconds: number }>`
-        select extract(epoch from l.updated_at - m.created_at)::float8 as seconds
-        from push.ledger l join messaging.messages m on m.chat_id = l.chat_id and m.seq = l.seq
-        where l.state = 'accepted'`.execute(server.adapters.db.kysely<unknown>());
-      const sorted = lags.map((row) => Number(row.seconds) * 1000).sort((a, b) => a - b);
-      lag = { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), accepted: sorted.length };
-    } finally {
-      await server.stop();
     }
-
-    const bare = await startKaif(dataDirs[1]!, false);
-    try {
-      const sender = await api<{ accessToken: string }>(bare, 'POST', '/api/v1/auth/register', null, {
-        username: `sender${randomBytes(3).toString('hex')}`,
-        email: `sender${randomBytes(3).toString('hex')}@bench.test`,
-        password: 'bench-password-long-enough',
-      });
-      const plain = await groupOfThousand(bare, sender.accessToken, null);
-      await sendLoop(bare, sender.accessToken, plain, 1);
-      for (let round = 1; round <= ROUNDS; round++) {
-        const figures = await sendLoop(bare, sender.accessToken, plain);
-        rows.push({ workload: 'no push module', round, perSecond: figures.perSecond, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, pushes: 0 });
-        console.log(`no push module round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms`);
-      }
-    } finally {
-      await bare.stop();
-    }
+    const { rows: lags } = await sql<{ seconds: number }>`
+      select extract(epoch from l.updated_at - m.created_at)::float8 as seconds
+      from push.ledger l join messaging.messages m on m.chat_id = l.chat_id and m.seq = l.seq
+      where l.state = 'accepted'`.execute(setups[0]!.server.adapters.db.kysely<unknown>());
+    const sorted = lags.map((row) => Number(row.seconds) * 1000).sort((a, b) => a - b);
+    lag = { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), accepted: sorted.length };
   } finally {
+    for (const setup of setups) await setup.server.stop();
     await receiver.close();
     for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
   }
@@ -227,9 +232,20 @@ async function main(): Promise<void> {
     console.log(`| ${workload} | ${mean(workload, 'perSecond')} | ${round(mean(workload, 'perSecond') / baseline)} | ${mean(workload, 'p50Ms')} / ${mean(workload, 'p99Ms')} |`);
   }
   const pushesPerSecond = round(pushWindow.pushes / pushWindow.seconds, 0);
-  console.log(`\npushes: ${pushWindow.pushes} in ${round(pushWindow.seconds, 1)} s of subscribed phases (${pushesPerSecond}/s); lag stored → accepted p50 ${lag?.p50} ms, p99 ${lag?.p99} ms over ${lag?.accepted} accepted pushes`);
+  console.log(`\npushes: ${pushWindow.pushes} in ${round(pushWindow.seconds, 1)} s of subscribed phases until the receiver fell quiet (${pushesPerSecond}/s); lag stored → accepted p50 ${lag?.p50} ms, p99 ${lag?.p99} ms over ${lag?.accepted} accepted pushes`);
+  const out = join(import.meta.dirname, '../results/push-offline-recipients');
+  await writeChart(`${out}.svg`, {
+    title: 'Sends into a group of 1,000 with push to 999 offline devices, by round',
+    xLabel: 'round',
+    yLabel: 'sends per second',
+    kind: 'bar',
+    series: (['subscribed', 'no subscriptions', 'no push module'] as const).map((workload) => ({
+      name: workload,
+      points: rows.filter((row) => row.workload === workload).map((row) => ({ x: row.round, y: row.perSecond })),
+    })),
+  });
   await writeFile(
-    join(import.meta.dirname, '../results/push-offline-recipients.json'),
+    `${out}.json`,
     `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, rows, pushes: pushWindow, pushesPerSecond, lag }, null, 2)}\n`,
   );
 }

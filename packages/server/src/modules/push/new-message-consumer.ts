@@ -7,7 +7,7 @@ import { claimEvent, isEventClaimed, isEventEnvelope } from '../../platform/outb
 import type { IdentityApi } from '../identity/api.js';
 import type { LiveChatEvent, Message, MessagingApi } from '../messaging/api.js';
 import type { RealtimeApi } from '../realtime/api.js';
-import { ChatCoalescer } from './chat-coalescer.js';
+import { ChatCoalescer, type Notified } from './chat-coalescer.js';
 import type { DeliveryLedger, NewDelivery } from './delivery-ledger.js';
 import type { Delivery, PushDispatcher } from './push-dispatcher.js';
 import type { RecipientPreferences } from './recipient-preferences.js';
@@ -93,22 +93,25 @@ export class NewMessageConsumer {
     await this.coalescer.offer(event.chatId as ChatId, { eventId: payload.eventId, event, message });
   };
 
-  private async notify(latest: NewMessage, folded: number): Promise<void> {
-    if (await this.fanOut(latest, folded)) {
-      await this.deps.db.transaction().execute((trx) => claimEvent(trx, NEW_MESSAGE_CONSUMER, latest.eventId));
-    }
+  private async notify(latest: NewMessage, folded: number): Promise<Notified> {
+    const { considered, sent } = await this.fanOut(latest, folded);
+    if (considered) await this.deps.db.transaction().execute((trx) => claimEvent(trx, NEW_MESSAGE_CONSUMER, latest.eventId));
+    return { sent };
   }
 
   /**
-   * Pages through the members; returns whether any device was considered.
+   * Pages through the members; returns whether any device was considered,
+   * and a promise of the pushes having been answered.
    * A chat where no member other than the sender has a subscription costs
    * two reads (a page of members, their subscriptions) and no write: the
    * inbox is only consulted and written once there is something to protect.
    */
-  private async fanOut({ eventId, event, message }: NewMessage, folded: number): Promise<boolean> {
+  private async fanOut({ eventId, event, message }: NewMessage, folded: number): Promise<{ considered: boolean; sent: Promise<void> }> {
     const { messaging, realtime, subscriptions, preferences, ledger, dispatcher, pageSize } = this.deps;
     const senderId = message.senderId as UserId;
     let notice: Notice | undefined;
+    const sending: Promise<void>[] = [];
+    const nothing = { considered: false, sent: Promise.resolve() };
     let after: UserId | null = null;
     for (;;) {
       const page: readonly UserId[] = await messaging.memberIdsPage(event.chatId, after, pageSize);
@@ -117,9 +120,9 @@ export class NewMessageConsumer {
       const devices = await subscriptions.ofUsers(page.filter((userId) => userId !== senderId));
       if (devices.length > 0) {
         if (notice === undefined) {
-          if (await isEventClaimed(this.deps.db, NEW_MESSAGE_CONSUMER, eventId)) return false;
+          if (await isEventClaimed(this.deps.db, NEW_MESSAGE_CONSUMER, eventId)) return nothing;
           const found = await this.noticeOf(event, message);
-          if (found === undefined) return false;
+          if (found === undefined) return nothing;
           notice = found;
         }
         const users = [...new Set(devices.map((device) => device.userId))];
@@ -147,11 +150,11 @@ export class NewMessageConsumer {
             folded,
             at: event.at,
           }));
-        dispatcher.enqueue(deliveries);
+        sending.push(dispatcher.enqueue(deliveries));
       }
       if (page.length < pageSize) break;
     }
-    return notice !== undefined;
+    return { considered: notice !== undefined, sent: Promise.all(sending).then(() => undefined) };
   }
 
   /** What the notifications of this message say; undefined when the chat is gone. */

@@ -45,7 +45,7 @@ const countKey = (subscriptionId: string, chatId: string) => `push:count:${subsc
  * notification per chat that updates.
  */
 export class PushDispatcher {
-  private readonly queue: Delivery[] = [];
+  private readonly queue: { readonly delivery: Delivery; readonly done: () => void }[] = [];
   private running = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -59,9 +59,11 @@ export class PushDispatcher {
     private readonly options: DispatchOptions = DEFAULT_DISPATCH,
   ) {}
 
-  enqueue(deliveries: readonly Delivery[]): void {
-    this.queue.push(...deliveries);
+  /** Queues the pushes and returns at once; the promise settles when the push service answered them all (never rejects). */
+  enqueue(deliveries: readonly Delivery[]): Promise<void> {
+    const answered = deliveries.map((delivery) => new Promise<void>((done) => this.queue.push({ delivery, done })));
     this.pump();
+    return Promise.all(answered).then(() => undefined);
   }
 
   /** Forgets the count shown on a chat's notification once the user opened it. */
@@ -71,18 +73,19 @@ export class PushDispatcher {
 
   /** Drops what is queued and resolves when nothing is in flight and the outcomes are recorded (shutdown). */
   async stop(): Promise<void> {
-    this.queue.length = 0;
+    for (const { done } of this.queue.splice(0)) done();
     if (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.ledger.flush();
   }
 
   private pump(): void {
     while (this.running < this.options.concurrency && this.queue.length > 0) {
-      const delivery = this.queue.shift()!;
+      const { delivery, done } = this.queue.shift()!;
       this.running++;
       void this.push(delivery)
         .catch((error: unknown) => this.logger.warn({ err: (error as Error).message, chatId: delivery.ref.chatId }, 'push delivery failed'))
         .finally(() => {
+          done();
           this.running--;
           if (this.running === 0 && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
           this.pump();
