@@ -266,6 +266,14 @@ describe('push endpoints without the development setting (SSRF)', () => {
     expect((await call(server, 'GET', `/api/v1/chats/${chat.body.id}/mute`, { token: user.accessToken })).body).toEqual({ chatId: chat.body.id, mutedUntil: null });
   });
 
+  it('documents the push and mute endpoints in OpenAPI', async () => {
+    const document = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(document.paths['/api/v1/chats/{id}/mute'] ?? {})).toEqual(expect.arrayContaining(['get', 'put']));
+    expect(Object.keys(document.paths['/api/v1/push/subscriptions'] ?? {})).toEqual(expect.arrayContaining(['get', 'post']));
+    expect(document.paths['/api/v1/push/subscriptions/{id}']).toHaveProperty('delete');
+    expect(document.paths['/api/v1/push/vapid-public-key']).toHaveProperty('get');
+  });
+
   it('shows the push breaker in /health', async () => {
     const health = await fetch(`${server.opsUrl}/health`);
     const body = (await health.json()) as { breakers: Record<string, unknown> };
