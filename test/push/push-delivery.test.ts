@@ -67,7 +67,7 @@ for (const engines of ENGINE_SETS) {
         modules: [
           ...MODULES.filter((module) => module.name !== 'push'),
           createPushModule({
-            dispatch: { ...DEFAULT_PUSH_OPTIONS.dispatch, intervalMs: 300 },
+            dispatch: { ...DEFAULT_PUSH_OPTIONS.dispatch, intervalMs: 300, perDevicePerMinute: 8 },
             retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 2000 },
           }),
         ],
@@ -222,6 +222,20 @@ for (const engines of ENGINE_SETS) {
       expect(redirector.hits).toHaveLength(1);
       expect(target.hits).toHaveLength(0);
       await Promise.all([target.close(), redirector.close()]);
+    });
+
+    it('holds back notifications past a device’s budget, over all its chats', async () => {
+      await call(server, 'PUT', `/api/v1/chats/${chatId}/mute`, { token: others.dave.accessToken, body: { until: null } });
+      // Messages in turns of their own (the turns here are 300 ms) until one is held back.
+      let held: Delivery | undefined;
+      for (let index = 0; index < 20 && held?.state !== 'limited'; index++) {
+        const seq = await send(`turn ${index}`);
+        await new Promise((resolve) => setTimeout(resolve, 350));
+        held = await stateOf(seq, { userId: others.dave.user.id }, 'limited', 150);
+      }
+      expect(held).toMatchObject({ state: 'limited', detail: 'over 8 notifications a minute for this device' });
+      // Every notification Dave's device got in this file's first minute, this chat's first one included.
+      expect(devices.dave!.messages()).toHaveLength(8);
     });
   });
 }

@@ -74,6 +74,8 @@ export const PushDeliveryStateSchema = Type.Union([
   Type.Literal('accepted'),
   /** The service worker reported the notification opened. */
   Type.Literal('opened'),
+  /** Held back by the device's rate limit; its count reaches the device with the chat's next notification. */
+  Type.Literal('limited'),
   /** The push service answered 404/410: the subscription was removed. */
   Type.Literal('gone'),
   /** Refused or failed after retries (see detail). */

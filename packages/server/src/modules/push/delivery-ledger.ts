@@ -12,7 +12,7 @@ export interface NewDelivery {
 }
 
 /** What the push service made of a delivery. */
-export type Outcome = Extract<PushDeliveryState, 'accepted' | 'gone' | 'failed'>;
+export type Outcome = Extract<PushDeliveryState, 'accepted' | 'gone' | 'failed' | 'limited'>;
 
 /** Outcomes are written together: one statement per this many, or per this long. */
 const FLUSH_SIZE = 500;

@@ -1,4 +1,5 @@
 import type { PushNotificationPayload } from '@kaif/protocol';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { KeyValueStore } from '../../platform/kv/key-value-store.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
@@ -29,9 +30,17 @@ export interface DispatchOptions {
   readonly ttlSeconds: number;
   /** How long the unopened count of a chat's notification lives. */
   readonly countTtlMs: number;
+  /** Notifications one device may get per minute, all chats together; past it they are held back (`limited`). */
+  readonly perDevicePerMinute: number;
 }
 
-export const DEFAULT_DISPATCH: DispatchOptions = { intervalMs: 2000, concurrency: 32, ttlSeconds: 24 * 3600, countTtlMs: 6 * 3600_000 };
+export const DEFAULT_DISPATCH: DispatchOptions = {
+  intervalMs: 2000,
+  concurrency: 32,
+  ttlSeconds: 24 * 3600,
+  countTtlMs: 6 * 3600_000,
+  perDevicePerMinute: 30,
+};
 
 const PREVIEW_MAX_CHARS = 200;
 const countKey = (subscriptionId: string, chatId: string) => `push:count:${subscriptionId}:${chatId}`;
@@ -39,7 +48,10 @@ const countKey = (subscriptionId: string, chatId: string) => `push:count:${subsc
 /**
  * Sends notifications off the send path: `enqueue` returns at once, a
  * bounded number of pushes run at a time, and a slow or failing push
- * service only lengthens this queue. Each notification carries the count of
+ * service only lengthens this queue. A device gets at most
+ * `perDevicePerMinute` notifications a minute over all its chats (a
+ * cluster-wide limiter); one held back loses nothing but the alert, since
+ * its chat's count rides on the chat's next notification. Each notification carries the count of
  * the chat's messages since the device last opened its notification (a
  * key per device and chat), under the chat's tag, so the device shows one
  * notification per chat that updates.
@@ -48,6 +60,7 @@ export class PushDispatcher {
   private readonly queue: { readonly delivery: Delivery; readonly done: () => void }[] = [];
   private running = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly perDevice: RateLimiterAbstract;
 
   constructor(
     private readonly transport: PushTransport,
@@ -57,7 +70,9 @@ export class PushDispatcher {
     private readonly kv: KeyValueStore,
     private readonly logger: Logger,
     private readonly options: DispatchOptions = DEFAULT_DISPATCH,
-  ) {}
+  ) {
+    this.perDevice = kv.rateLimiter({ keyPrefix: 'push:device', points: options.perDevicePerMinute, durationSeconds: 60 });
+  }
 
   /** Queues the pushes and returns at once; the promise settles when the push service answered them all (never rejects). */
   enqueue(deliveries: readonly Delivery[]): Promise<void> {
@@ -96,6 +111,10 @@ export class PushDispatcher {
   private async push(delivery: Delivery): Promise<void> {
     const { ref } = delivery;
     const count = await this.kv.increment(countKey(ref.subscriptionId, ref.chatId), delivery.folded, this.options.countTtlMs);
+    if (!(await this.withinDeviceBudget(ref.subscriptionId))) {
+      this.ledger.outcome(ref, 'limited', `over ${this.options.perDevicePerMinute} notifications a minute for this device`);
+      return;
+    }
     const payload: PushNotificationPayload = {
       v: 1,
       tag: `chat:${ref.chatId}`,
@@ -121,6 +140,18 @@ export class PushDispatcher {
       this.ledger.outcome(ref, 'gone', `push service answered ${outcome.status}; subscription removed`);
     } else {
       this.ledger.outcome(ref, 'failed', outcome.detail);
+    }
+  }
+
+  /** A store that cannot answer allows the push: a notification too many beats one lost. */
+  private async withinDeviceBudget(subscriptionId: string): Promise<boolean> {
+    try {
+      await this.perDevice.consume(subscriptionId);
+      return true;
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return false;
+      this.logger.warn({ err: (rejection as Error).message }, 'push device budget check failed; allowing');
+      return true;
     }
   }
 }
