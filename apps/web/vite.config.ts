@@ -7,7 +7,16 @@ const api = process.env.KAIF_API ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: false,
+    rollupOptions: {
+      // The service worker is its own entry, at the site root (/sw.js) so its scope is the whole app.
+      input: { main: 'index.html', sw: 'src/sw/service-worker.ts' },
+      output: { entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js') },
+    },
+  },
   server: {
     proxy: {
       '/api': api,

@@ -31,6 +31,7 @@ export type {
   Me,
   MessageId,
   PresenceStatus,
+  PushNotificationPayload,
   Session,
   SignInProvider,
   TwoFactorSetup,

@@ -17,6 +17,7 @@ export {
   type MessageSearchParams,
   type Presence,
   type PresenceStatus,
+  type PushNotificationPayload,
   type Session,
   type SignInProvider,
   TYPING_EXPIRES_MS,

@@ -132,7 +132,30 @@ export class KaifClient {
     removeMember: (chatId: string, userId: string) =>
       this.http.request<void>('DELETE', `/api/v1/chats/${segment(chatId)}/members/${segment(userId)}`),
     join: (chatId: string) => this.http.request<Chat>('POST', `/api/v1/chats/${segment(chatId)}/join`, { body: {} }),
+    /** Until when the caller muted the chat's notifications (null: not muted). */
+    muteState: (chatId: string) => this.http.request<{ chatId: string; mutedUntil: string | null }>('GET', `/api/v1/chats/${segment(chatId)}/mute`),
+    /** Mutes notifications until `until` (ISO); null unmutes. */
+    mute: (chatId: string, until: string | null) =>
+      this.http.request<{ chatId: string; mutedUntil: string | null }>('PUT', `/api/v1/chats/${segment(chatId)}/mute`, { body: { until } }),
     leave: (chatId: string) => this.http.request<void>('POST', `/api/v1/chats/${segment(chatId)}/leave`, { body: {} }),
+  };
+
+  /** Web Push (API.md "Push"): subscriptions per device session and the preview setting. */
+  readonly push = {
+    vapidPublicKey: async () => (await this.http.request<{ publicKey: string }>('GET', '/api/v1/push/vapid-public-key')).publicKey,
+    /** `subscription` as PushSubscription.toJSON() gives it. */
+    subscribe: async (subscription: { endpoint: string; keys: { p256dh: string; auth: string } }) =>
+      (
+        await this.http.request<{ id: string }>('POST', '/api/v1/push/subscriptions', {
+          body: { endpoint: subscription.endpoint, keys: { p256dh: subscription.keys.p256dh, auth: subscription.keys.auth } },
+        })
+      ).id,
+    unsubscribe: (id: string) => this.http.request<void>('DELETE', `/api/v1/push/subscriptions/${segment(id)}`),
+    subscriptions: async () =>
+      (await this.http.request<{ subscriptions: { id: string; host: string; createdAt: string; current: boolean }[] }>('GET', '/api/v1/push/subscriptions'))
+        .subscriptions,
+    settings: () => this.http.request<{ previews: boolean }>('GET', '/api/v1/push/settings'),
+    setPreviews: (previews: boolean) => this.http.request<{ previews: boolean }>('PUT', '/api/v1/push/settings', { body: { previews } }),
   };
 
   readonly messages = {

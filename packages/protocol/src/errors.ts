@@ -62,6 +62,11 @@ export const ERRORS = {
   UNKNOWN_PACKET_TYPE: { status: 400, message: 'Unknown packet_type' },
   TCP_REQUIRED: { status: 400, message: 'Send this packet over TCP; UDP carries only Ping, Status and Typing' },
   ALREADY_AUTHENTICATED: { status: 409, message: 'This connection is already authenticated' },
+
+  // Push
+  PUSH_ENDPOINT_REFUSED: { status: 400, message: 'This push endpoint is not allowed: it must be an https URL on a public host' },
+  PUSH_SUBSCRIPTION_NOT_FOUND: { status: 404, message: 'No such push subscription' },
+  PUSH_RECEIPT_INVALID: { status: 400, message: 'This notification receipt is not valid' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

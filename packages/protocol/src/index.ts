@@ -1,6 +1,7 @@
 export * from './api/identity.js';
 export * from './api/messaging.js';
 export * from './api/search.js';
+export * from './api/push.js';
 export * from './chat-event.js';
 export * from './chat-kind.js';
 export * from './errors.js';

@@ -7,7 +7,7 @@ export const ROLES = {
   api: 'HTTP API under /api/v1, OpenAPI docs at /api/docs and the web client at /',
   realtime: 'WebSocket gateway at /ws: live delivery, sync from a cursor, typing and presence',
   wire: 'CosmicProto over TCP (TCP_PORT) and UDP (UDP_PORT)',
-  worker: 'Background work: the outbox relay to the bus, cleanup jobs',
+  worker: 'Background work: the outbox relay to the bus, push notifications, cleanup jobs',
 } as const;
 
 export type RoleName = keyof typeof ROLES;

@@ -91,6 +91,18 @@ export interface Backend {
   /** The server ended this session (revoked elsewhere, token reuse): sign in again. */
   onSessionEnded(listener: () => void): () => void;
 
+  /** The server's VAPID key, to subscribe this browser to Web Push with. */
+  pushPublicKey(): Promise<string>;
+  /** Binds a browser push subscription (PushSubscription.toJSON()) to this device session. */
+  subscribePush(subscription: { readonly endpoint: string; readonly keys: { readonly p256dh: string; readonly auth: string } }): Promise<string>;
+  /** Whether notifications show the message text (off by default). */
+  pushPreviews(): Promise<boolean>;
+  setPushPreviews(previews: boolean): Promise<void>;
+  /** Until when this chat's notifications are muted (ISO), or null. */
+  mutedUntil(chatId: ChatId): Promise<string | null>;
+  /** Mutes until `until` (ISO), or unmutes with null; resolves with the mute in force. */
+  mute(chatId: ChatId, until: string | null): Promise<string | null>;
+
   health(): Promise<HealthReport>;
   metrics(): Promise<string>;
 }

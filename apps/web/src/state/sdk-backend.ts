@@ -128,6 +128,15 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     },
     onSessionEnded: (listener) => realtime.on('unauthorized', listener),
 
+    pushPublicKey: () => client.push.vapidPublicKey(),
+    subscribePush: (subscription) => client.push.subscribe({ endpoint: subscription.endpoint, keys: { ...subscription.keys } }),
+    pushPreviews: async () => (await client.push.settings()).previews,
+    setPushPreviews: async (previews) => {
+      await client.push.setPreviews(previews);
+    },
+    mutedUntil: async (chatId) => (await client.chats.muteState(chatId)).mutedUntil,
+    mute: async (chatId, until) => (await client.chats.mute(chatId, until)).mutedUntil,
+
     health: async () => fetchHealth(await client.tokens.accessToken()),
     metrics: async () => fetchMetrics(await client.tokens.accessToken()),
   };

@@ -12,6 +12,7 @@ import { useShownError } from '../common/use-shown-error.js';
 import { chatTitle, isPeerOnline } from '../chats/chat-title.js';
 import { Composer, type ComposerMode } from './Composer.js';
 import { MessageList } from './MessageList.js';
+import { MuteButton } from './MuteButton.js';
 import { typingWords } from './typing-words.js';
 
 const NEW: ComposerMode = { kind: 'new' };
@@ -73,6 +74,7 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
           <h2>{title}</h2>
           <p className={typing ? 'subtitle subtitle-typing' : 'subtitle'}>{subtitle}</p>
         </div>
+        <MuteButton chatId={chatId} onError={errors.show} />
       </header>
       <MessageList
         chat={chat}

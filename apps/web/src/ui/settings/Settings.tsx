@@ -4,6 +4,7 @@ import { useStore } from '../../state/store.js';
 import { Avatar } from '../common/Avatar.js';
 import { Icon } from '../common/Icon.js';
 import { LinkedProvidersSection } from './LinkedProvidersSection.js';
+import { NotificationsSection } from './NotificationsSection.js';
 import { SessionsSection } from './SessionsSection.js';
 import { TwoFactorSection } from './TwoFactorSection.js';
 
@@ -33,6 +34,7 @@ export function Settings() {
         </section>
         <TwoFactorSection enabled={me.twoFactorEnabled} />
         <LinkedProvidersSection />
+        <NotificationsSection />
         <SessionsSection />
         <section className="card">
           <button type="button" className="button button-danger" onClick={() => void session.signOut().then(() => navigate({ name: 'chats' }, { replace: true }))}>

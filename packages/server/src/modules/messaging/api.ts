@@ -62,6 +62,14 @@ export interface ChatMembership {
   readonly peerId: UserId | null;
 }
 
+/** What a notification names about a chat. */
+export interface ChatSummary {
+  readonly chatId: ChatId;
+  readonly type: ChatType;
+  /** Null in direct chats. */
+  readonly title: string | null;
+}
+
 export interface SendInput {
   readonly chatId: ChatId;
   readonly clientMsgId: string;
@@ -112,6 +120,16 @@ export interface MessagingApi {
    * subscribers never learn about each other.
    */
   sharesChat(userId: UserId, otherId: UserId): Promise<boolean>;
+  /** Throws CHAT_NOT_FOUND unless the user is a member (a channel's subscribers included). */
+  assertMember(userId: UserId, chatId: ChatId): Promise<void>;
+  /** The chat's type and title, for notifications; undefined when there is no such chat. */
+  chatSummary(chatId: ChatId): Promise<ChatSummary | undefined>;
+  /**
+   * Up to `limit` member ids of the chat in id order, after `after` (null:
+   * from the first): a large channel is walked page by page, never loaded
+   * whole.
+   */
+  memberIdsPage(chatId: ChatId, after: UserId | null, limit: number): Promise<readonly UserId[]>;
   /**
    * The change feed: every event after `cursor` (null = from now: an empty
    * page with the current cursor) in the user's chats, in order per chat,

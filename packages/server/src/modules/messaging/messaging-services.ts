@@ -1,4 +1,4 @@
-import type { ChatId } from '@kaif/protocol';
+import type { ChatId, UserId } from '@kaif/protocol';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MessagingApi } from './api.js';
 import { accessOf, canPost } from './chat-access.js';
@@ -10,7 +10,7 @@ import { MembershipService } from './membership-service.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { MessageSearch } from './message-search.js';
 import { MessageService } from './message-service.js';
-import { directPeerOf } from './views.js';
+import { directPeerOf, isUuid } from './views.js';
 
 /** Everything the module's routes use; `api` is what other modules see. */
 export interface MessagingServices {
@@ -65,6 +65,20 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
         .limit(1)
         .executeTakeFirst();
       return row !== undefined;
+    },
+    async assertMember(userId, chatId) {
+      await accessOf(db, userId, chatId);
+    },
+    async chatSummary(chatId) {
+      if (!isUuid(chatId)) return undefined;
+      const row = await db.selectFrom('messaging.chats').select(['id', 'type', 'title']).where('id', '=', chatId).executeTakeFirst();
+      return row && { chatId: row.id as ChatId, type: row.type, title: row.title };
+    },
+    async memberIdsPage(chatId, after, limit) {
+      let query = db.selectFrom('messaging.members').select('user_id').where('chat_id', '=', chatId);
+      if (after !== null) query = query.where('user_id', '>', after);
+      const rows = await query.orderBy('user_id').limit(limit).execute();
+      return rows.map((row) => row.user_id as UserId);
     },
     changesSince: (userId, cursor, limit) => feed.changesSince(userId, cursor, limit),
     followEvent,

@@ -104,6 +104,26 @@ for (const implementation of IMPLEMENTATIONS) {
       stop();
     });
 
+    it('starts a consumer opened with startAt new after the events already stored', async () => {
+      const bus = await open();
+      const subject = `kaif.ev.test.${unique()}`;
+      await bus.publishDurable(subject, randomUUID(), { n: 1 });
+      const received: number[] = [];
+      const stop = await bus.consume(
+        `test-${unique()}`,
+        subject,
+        async (payload) => {
+          received.push((payload as { n: number }).n);
+        },
+        { startAt: 'new', forgetAfterMs: 60_000 },
+      );
+      await bus.publishDurable(subject, randomUUID(), { n: 2 });
+      await eventually(() => received.length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(received).toEqual([2]);
+      stop();
+    });
+
     it('stores a batch in list order, each id once, and reports every event stored', async () => {
       const bus = await open();
       const topic = unique();

@@ -9,6 +9,23 @@ export type BusHandler = (payload: BusPayload, subject: string) => void;
 export type DurableHandler = (payload: BusPayload, subject: string) => Promise<void>;
 export type Unsubscribe = () => void;
 
+/** How a named consumer starts when it does not exist yet. */
+export interface ConsumeOptions {
+  /**
+   * `first` (the default): every event the stream holds. `new`: only events
+   * stored from now on — for a consumer that must not act on history, such
+   * as notifications when the feature is first switched on.
+   */
+  readonly startAt?: 'first' | 'new';
+  /**
+   * A consumer nobody reads for this long is deleted by the bus (NATS
+   * `inactive_threshold`) and starts over by `startAt` when next opened, so
+   * consumers of deployments that are gone do not pile up on a shared
+   * server. Unset: kept for good.
+   */
+  readonly forgetAfterMs?: number;
+}
+
 /** One event of a `publishDurableBatch`. */
 export interface DurableEvent {
   readonly subject: string;
@@ -48,8 +65,10 @@ export const LIVE_PREFIX = 'kaif.live.';
  *   stored, so the caller republishes from the first one not counted, in
  *   order; their ids make the repeats harmless.
  * - `consume`: a named consumer gets every durable event matching its filter
- *   at least once, in stream order; an event is acknowledged when the handler
- *   resolves and redelivered when it throws. Handlers must be idempotent.
+ *   at least once, in stream order (from the first stored, or with
+ *   `startAt: 'new'` from those stored after it was created); an event is
+ *   acknowledged when the handler resolves and redelivered when it throws.
+ *   Handlers must be idempotent.
  *
  * The memory bus serializes every payload, like the network ones, and is
  * single-node only: its stream lives as long as the process.
@@ -60,7 +79,7 @@ export interface Bus extends HealthCheck {
   subscribe(subject: string, handler: BusHandler): Unsubscribe;
   publishDurable(subject: string, id: string, payload: BusPayload): Promise<void>;
   publishDurableBatch(events: readonly DurableEvent[]): Promise<DurableBatchResult>;
-  consume(consumer: string, filterSubject: string, handler: DurableHandler): Promise<Unsubscribe>;
+  consume(consumer: string, filterSubject: string, handler: DurableHandler, options?: ConsumeOptions): Promise<Unsubscribe>;
   close(): Promise<void>;
 }
 

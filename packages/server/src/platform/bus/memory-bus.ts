@@ -100,8 +100,8 @@ export function createMemoryBus(): Bus {
       }
       return { stored: events.length };
     },
-    async consume(_consumer, filterSubject, handler: DurableHandler) {
-      let position = 0;
+    async consume(_consumer, filterSubject, handler: DurableHandler, options = {}) {
+      let position = options.startAt === 'new' ? stream.length : 0;
       let running = false;
       let stopped = false;
       const pump = async () => {

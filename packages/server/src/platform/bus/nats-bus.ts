@@ -113,12 +113,13 @@ export async function openNatsBus(
         return { stored, error: error as Error };
       }
     },
-    async consume(consumer, filterSubject, handler: DurableHandler): Promise<Unsubscribe> {
+    async consume(consumer, filterSubject, handler: DurableHandler, options = {}): Promise<Unsubscribe> {
       await jsm.consumers
         .add(streamName, {
           durable_name: consumer,
           ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
+          deliver_policy: options.startAt === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+          ...(options.forgetAfterMs === undefined ? {} : { inactive_threshold: nanos(options.forgetAfterMs) }),
           filter_subject: filterSubject,
           ack_wait: nanos(REDELIVER_AFTER_MS),
           max_ack_pending: 1,

@@ -144,6 +144,30 @@ export const ConfigSchema = Type.Object({
     default: '127.0.0.1',
     description: 'Address the operations port binds (keep it private: it needs no login)',
   }),
+  KAIF_VAPID_PUBLIC_KEY: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{87}$',
+      description: 'Web Push VAPID public key (base64url P-256 point); unset = generated once and kept sealed in the database',
+      errorMessage: 'must be a base64url P-256 public key (87 characters)',
+    }),
+  ),
+  KAIF_VAPID_PRIVATE_KEY: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{43}$',
+      description: 'Web Push VAPID private key (base64url, 32 bytes), set together with KAIF_VAPID_PUBLIC_KEY',
+      errorMessage: 'must be a base64url P-256 private key (43 characters)',
+    }),
+  ),
+  KAIF_VAPID_SUBJECT: Type.String({
+    pattern: '^(mailto:|https://)',
+    default: 'mailto:push@kaif-lake.invalid',
+    description: 'Contact push services see in the VAPID token (mailto: or https:); set it to yours',
+    errorMessage: 'must start with mailto: or https://',
+  }),
+  KAIF_PUSH_ALLOW_PRIVATE_HOSTS: Type.Boolean({
+    default: false,
+    description: 'Accept push endpoints on private, loopback and link-local hosts and over http (development and tests only)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -176,10 +200,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
  * cannot work there.
  */
 function combinationErrors(raw: Readonly<Record<string, unknown>>): string[] {
+  const errors: string[] = [];
   if (raw.DATABASE_URL !== undefined && raw.KAIF_SECRET_KEY === undefined) {
-    return ['CONFIG ERROR: KAIF_SECRET_KEY must be set when DATABASE_URL is: every node on one database needs the same key'];
+    errors.push('CONFIG ERROR: KAIF_SECRET_KEY must be set when DATABASE_URL is: every node on one database needs the same key');
   }
-  return [];
+  if ((raw.KAIF_VAPID_PUBLIC_KEY === undefined) !== (raw.KAIF_VAPID_PRIVATE_KEY === undefined)) {
+    errors.push('CONFIG ERROR: KAIF_VAPID_PUBLIC_KEY and KAIF_VAPID_PRIVATE_KEY must be set together');
+  }
+  return errors;
 }
 
 /**

@@ -65,3 +65,18 @@ export async function claimEvent(trx: Transaction<unknown>, consumer: string, ev
     .executeTakeFirst();
   return inserted !== undefined;
 }
+
+/**
+ * Whether the consumer already applied the event (claimEvent committed for
+ * it): lets a consumer whose work is not one transaction skip a redelivered
+ * event before doing it again, and claim it once done.
+ */
+export async function isEventClaimed(db: Kysely<unknown>, consumer: string, eventId: string): Promise<boolean> {
+  const row = await (db as unknown as Kysely<PlatformTables>)
+    .selectFrom('platform.inbox')
+    .select('event_id')
+    .where('consumer', '=', consumer)
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+  return row !== undefined;
+}

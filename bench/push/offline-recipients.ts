@@ -1,0 +1,253 @@
+/**
+ * Does Web Push slow sends? Sends per second into a group of 1,000 whose 999
+ * other members are offline and each have a push subscription, against the
+ * same group shape with no subscriptions (same server, interleaved rounds),
+ * and against a server without the push module (same setup, run after).
+ * Also reports the pushes per second a local receiver got and the push lag
+ * (message stored → push service accepted, from the delivery ledger).
+ *
+ *   npx tsx bench/push/offline-recipients.ts
+ *   BENCH_SECONDS=4 BENCH_ROUNDS=3 BENCH_CONCURRENCY=64 to tune
+ *
+ * Embedded engines (PGlite on disk in a temporary directory, in-process bus
+ * and store), the shape `npx kaif start` runs. Setup writes the recipients,
+ * their memberships and subscriptions straight into the tables (1,998
+ * sign-ups through argon2 would take minutes); every send then goes through
+ * the HTTP API and every push through the real worker path: durable
+ * consumer, per-chat coalescing, RFC 8291 encryption, VAPID, the `push`
+ * policy, to a loopback receiver that answers 201 (it does not decrypt, so
+ * the host's two cores go to the server), in a child process, off the
+ * server's event loop, as a remote push service would be.
+ */
+import { createECDH, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { MODULES } from '../../packages/server/src/modules/index.js';
+import { loadConfig } from '../../packages/server/src/platform/config/config.js';
+import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
+import { type RunningServer, startServer } from '../../packages/server/src/server.js';
+import { writeChart } from '../support/svg-chart.js';
+import { quantile, round, summarize } from '../wire/stats.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const RECIPIENTS = 999;
+
+interface Receiver {
+  readonly url: string;
+  /** Pushes it answered so far. */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The push service stand-in (push-receiver.ts), in a child process. */
+async function startReceiver(): Promise<Receiver> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'push-receiver.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`the receiver exited with ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    count: async () => Number(await (await fetch(`${url}/count`)).text()),
+    close: async () => {
+      child.kill();
+    },
+  };
+}
+
+async function startKaif(dataDir: string, withPush: boolean): Promise<RunningServer> {
+  const result = loadConfig({
+    PORT: '0',
+    TCP_PORT: '0',
+    UDP_PORT: '0',
+    HOST: '127.0.0.1',
+    KAIF_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    KAIF_PUSH_ALLOW_PRIVATE_HOSTS: 'true',
+    KAIF_RATE_LIMIT_PER_MINUTE: '100000000',
+  });
+  if (!result.ok) throw new Error(result.errors.join('\n'));
+  return startServer({
+    config: result.config,
+    logger: createLogger('warn'),
+    modules: withPush ? MODULES : MODULES.filter((module) => module.name !== 'push'),
+  });
+}
+
+async function api<T>(server: RunningServer, method: string, path: string, token: string | null, body?: unknown): Promise<T> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** A group of 1,000: the sender and 999 members written straight into the tables, with a push subscription each when `receiver` is given. */
+async function groupOfThousand(server: RunningServer, token: string, receiver: Receiver | null): Promise<string> {
+  const chat = await api<{ id: string }>(server, 'POST', '/api/v1/chats', token, { type: 'group', title: `bench ${randomUUID().slice(0, 8)}` });
+  const db = server.adapters.db.kysely<unknown>();
+  const ids = Array.from({ length: RECIPIENTS }, () => randomUUID());
+  const tag = randomBytes(4).toString('hex');
+  await sql`
+    insert into identity.users (id, username, email, display_name, role, password_hash)
+    select id, 'b' || ${tag} || n, 'b' || ${tag} || n || '@bench.test', 'Recipient ' || n, 'user', 'not-a-hash'
+    from unnest(${ids}::uuid[]) with ordinality as u(id, n)`.execute(db);
+  await sql`
+    insert into messaging.members (chat_id, user_id, role, read_seq, joined_at)
+    select ${chat.id}::uuid, id, 'member', 0, now() from unnest(${ids}::text[]) as u(id)`.execute(db);
+  await sql`update messaging.chats set member_count = member_count + ${RECIPIENTS} where id = ${chat.id}::uuid`.execute(db);
+  if (receiver) {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const p256dh = ecdh.getPublicKey().toString('base64url');
+    const auth = randomBytes(16).toString('base64url');
+    await sql`
+      insert into push.subscriptions (id, user_id, session_id, endpoint, p256dh, auth)
+      select gen_random_uuid(), id, gen_random_uuid(), ${`${receiver.url}/push/`} || id, ${p256dh}, ${auth}
+      from unnest(${ids}::uuid[]) as u(id)`.execute(db);
+  }
+  return chat.id;
+}
+
+/** Closed loop: CONCURRENCY senders post into `chatId` for `seconds`. */
+async function sendLoop(server: RunningServer, token: string, chatId: string, seconds = SECONDS) {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < deadline) {
+        const sentAt = performance.now();
+        await api(server, 'POST', `/api/v1/chats/${chatId}/messages`, token, { clientMsgId: randomUUID(), text: 'hello from the bench' });
+        latencies.push(performance.now() - sentAt);
+      }
+    }),
+  );
+  return summarize(latencies, (performance.now() - started) / 1000);
+}
+
+interface PhaseRow {
+  readonly workload: string;
+  readonly round: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly pushes: number;
+}
+
+/** Resolves once the receiver got nothing for 600 ms after the last folded message could have gone (or 20 s passed). */
+async function quiet(receiver: Receiver): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const giveUp = performance.now() + 20_000;
+  let seen = await receiver.count();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const now = await receiver.count();
+    if (now === seen || performance.now() > giveUp) return;
+    seen = now;
+  }
+}
+
+/** A started server with its sender and groups of 1,000. */
+interface Setup {
+  readonly server: RunningServer;
+  readonly token: string;
+  readonly chats: Partial<Record<Workload, string>>;
+}
+
+type Workload = 'subscribed' | 'no subscriptions' | 'no push module';
+
+async function setUp(dataDir: string, withPush: boolean, receiver: Receiver): Promise<Setup> {
+  const server = await startKaif(dataDir, withPush);
+  const name = `sender${randomBytes(3).toString('hex')}`;
+  const { accessToken: token } = await api<{ accessToken: string }>(server, 'POST', '/api/v1/auth/register', null, {
+    username: name,
+    email: `${name}@bench.test`,
+    password: 'bench-password-long-enough',
+  });
+  const chats: Partial<Record<Workload, string>> = withPush
+    ? { subscribed: await groupOfThousand(server, token, receiver), 'no subscriptions': await groupOfThousand(server, token, null) }
+    : { 'no push module': await groupOfThousand(server, token, null) };
+  // Warm-up, not counted: JIT, pools, the first fan-out's reads.
+  for (const chatId of Object.values(chats)) await sendLoop(server, token, chatId!, 1);
+  return { server, token, chats };
+}
+
+async function main(): Promise<void> {
+  const dataDirs = [await mkdtemp(join(tmpdir(), 'kaif-push-bench-')), await mkdtemp(join(tmpdir(), 'kaif-push-bench-'))];
+  const receiver = await startReceiver();
+  const rows: PhaseRow[] = [];
+  let lag: { p50: number; p99: number; accepted: number } | undefined;
+  let pushWindow = { pushes: 0, seconds: 0 };
+  const setups: Setup[] = [];
+  try {
+    // Both servers run side by side and take turns, so drift on a shared host favours none.
+    setups.push(await setUp(dataDirs[0]!, true, receiver), await setUp(dataDirs[1]!, false, receiver));
+    await quiet(receiver);
+    const turns = setups.flatMap((setup) => Object.entries(setup.chats).map(([workload, chatId]) => ({ setup, workload: workload as Workload, chatId: chatId! })));
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = turns.map((_, index) => turns[(index + round) % turns.length]!);
+      for (const { setup, workload, chatId } of order) {
+        const before = await receiver.count();
+        const phaseStart = performance.now();
+        const figures = await sendLoop(setup.server, setup.token, chatId);
+        if (workload === 'subscribed') {
+          // The phase's notifications (its folded messages', the dispatcher's queue) all go before the next phase starts.
+          await quiet(receiver);
+          pushWindow = { pushes: pushWindow.pushes + (await receiver.count()) - before, seconds: pushWindow.seconds + (performance.now() - phaseStart) / 1000 };
+        }
+        const pushes = (await receiver.count()) - before;
+        rows.push({ workload, round, perSecond: figures.perSecond, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, pushes });
+        console.log(`${workload} round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${pushes} pushes`);
+      }
+    }
+    const { rows: lags } = await sql<{ seconds: number }>`
+      select extract(epoch from l.updated_at - m.created_at)::float8 as seconds
+      from push.ledger l join messaging.messages m on m.chat_id = l.chat_id and m.seq = l.seq
+      where l.state = 'accepted'`.execute(setups[0]!.server.adapters.db.kysely<unknown>());
+    const sorted = lags.map((row) => Number(row.seconds) * 1000).sort((a, b) => a - b);
+    lag = { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), accepted: sorted.length };
+  } finally {
+    for (const setup of setups) await setup.server.stop();
+    await receiver.close();
+    for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+  }
+
+  const mean = (workload: string, key: 'perSecond' | 'p50Ms' | 'p99Ms') => {
+    const values = rows.filter((row) => row.workload === workload).map((row) => row[key]);
+    return round(values.reduce((sum, value) => sum + value, 0) / values.length, 1);
+  };
+  const baseline = mean('no subscriptions', 'perSecond');
+  console.log(`\n| workload (group of 1,000, ${CONCURRENCY} senders, ${ROUNDS} × ${SECONDS} s) | sends/s | × no subscriptions | p50 / p99 ms |`);
+  console.log('|---|---:|---:|---|');
+  for (const workload of ['subscribed', 'no subscriptions', 'no push module']) {
+    console.log(`| ${workload} | ${mean(workload, 'perSecond')} | ${round(mean(workload, 'perSecond') / baseline)} | ${mean(workload, 'p50Ms')} / ${mean(workload, 'p99Ms')} |`);
+  }
+  const pushesPerSecond = round(pushWindow.pushes / pushWindow.seconds, 0);
+  console.log(`\npushes: ${pushWindow.pushes} in ${round(pushWindow.seconds, 1)} s of subscribed phases until the receiver fell quiet (${pushesPerSecond}/s); lag stored → accepted p50 ${lag?.p50} ms, p99 ${lag?.p99} ms over ${lag?.accepted} accepted pushes`);
+  const out = join(import.meta.dirname, '../results/push-offline-recipients');
+  await writeChart(`${out}.svg`, {
+    title: 'Sends into a group of 1,000 with push to 999 offline devices, by round',
+    xLabel: 'round',
+    yLabel: 'sends per second',
+    kind: 'bar',
+    series: (['subscribed', 'no subscriptions', 'no push module'] as const).map((workload) => ({
+      name: workload,
+      points: rows.filter((row) => row.workload === workload).map((row) => ({ x: row.round, y: row.perSecond })),
+    })),
+  });
+  await writeFile(
+    `${out}.json`,
+    `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, rows, pushes: pushWindow, pushesPerSecond, lag }, null, 2)}\n`,
+  );
+}
+
+await main();

@@ -1,0 +1,94 @@
+import type { ChatId } from '@kaif/protocol';
+import type { KeyValueStore } from '../../platform/kv/key-value-store.js';
+import type { Logger } from '../../platform/logging/logger.js';
+
+/** A chat's latest message waiting for its turn, and how many arrived since the chat's last notification. */
+export interface Turn<T> {
+  readonly latest: T;
+  /** Messages this notification stands for (1 unless some were folded into it). */
+  readonly folded: number;
+}
+
+/** A notification under way: `sent` settles once every device's push was answered. */
+export interface Notified {
+  readonly sent: Promise<void>;
+}
+
+const turnKey = (chatId: ChatId) => `push:turn:${chatId}`;
+
+/**
+ * One notification per chat at a time and per interval, whatever the
+ * traffic: the first message of a quiet chat is notified at once (a
+ * cluster-wide key with the interval's TTL marks the chat's turn as taken);
+ * messages arriving while the turn is taken are folded, and the last of
+ * them is notified when the interval is over and the chat's previous
+ * notification has reached every device, standing for all of them. A busy
+ * group of 1,000 thus costs one walk of its members and one push per device
+ * per turn, not per message, and a push service slower than the traffic
+ * makes the turns longer (more folded into each) instead of a queue that
+ * grows without bound.
+ *
+ * The folded messages wait in this process: a worker that stops drops them
+ * (their news reaches the device with the next message, or at its next
+ * sync); several workers may each notify once more per interval.
+ */
+export class ChatCoalescer<T> {
+  private readonly waiting = new Map<ChatId, { turn: Turn<T>; timer: NodeJS.Timeout }>();
+  /** Chats whose last notification is still being pushed from this process. */
+  private readonly sending = new Map<ChatId, Promise<void>>();
+
+  constructor(
+    private readonly kv: KeyValueStore,
+    private readonly intervalMs: number,
+    private readonly notify: (chatId: ChatId, turn: Turn<T>) => Promise<Notified>,
+    private readonly onFolded: () => void,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resolves once the message's notification was recorded (its chat's turn was free) or the message was folded. */
+  async offer(chatId: ChatId, message: T): Promise<void> {
+    const waiting = this.waiting.get(chatId);
+    if (waiting) {
+      waiting.turn = { latest: message, folded: waiting.turn.folded + 1 };
+      this.onFolded();
+      return;
+    }
+    if (!this.sending.has(chatId) && (await this.kv.setIfAbsent(turnKey(chatId), '1', this.intervalMs))) {
+      await this.start(chatId, { latest: message, folded: 1 });
+      return;
+    }
+    this.onFolded();
+    const timer = setTimeout(() => void this.release(chatId), this.intervalMs);
+    timer.unref();
+    this.waiting.set(chatId, { turn: { latest: message, folded: 1 }, timer });
+  }
+
+  /** Drops what waits (shutdown). */
+  stop(): void {
+    for (const { timer } of this.waiting.values()) clearTimeout(timer);
+    this.waiting.clear();
+  }
+
+  private async start(chatId: ChatId, turn: Turn<T>): Promise<void> {
+    const { sent } = await this.notify(chatId, turn);
+    const tracked: Promise<void> = sent.finally(() => {
+      if (this.sending.get(chatId) === tracked) this.sending.delete(chatId);
+    });
+    this.sending.set(chatId, tracked);
+  }
+
+  private async release(chatId: ChatId): Promise<void> {
+    try {
+      // Folding goes on until the chat's previous notification has been pushed.
+      await this.sending.get(chatId);
+      const waiting = this.waiting.get(chatId);
+      this.waiting.delete(chatId);
+      if (!waiting) return;
+      await this.kv.set(turnKey(chatId), '1', this.intervalMs);
+      await this.start(chatId, waiting.turn);
+    } catch (error) {
+      this.waiting.delete(chatId);
+      this.logger.warn({ err: (error as Error).message, chatId }, 'could not notify a chat’s folded messages');
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type { MessagingApi } from '../messaging/api.js';
+import type { ModuleContext } from '../module.js';
+import { DeliveryLedger } from './delivery-ledger.js';
+import { DeliveryReceipts } from './delivery-receipts.js';
+import { EndpointGuard } from './endpoint-guard.js';
+import { NewMessageConsumer } from './new-message-consumer.js';
+import { DEFAULT_DISPATCH, type DispatchOptions, PushDispatcher } from './push-dispatcher.js';
+import type { PushTables } from './push-tables.js';
+import { RecipientPreferences } from './recipient-preferences.js';
+import { SubscriptionStore } from './subscription-store.js';
+import { type VapidKeys, loadVapidKeys } from './vapid-keys.js';
+import { DEFAULT_RETRY, type RetryOptions, WebPushTransport } from './web-push-transport.js';
+
+export interface PushOptions {
+  readonly dispatch: DispatchOptions;
+  readonly retry: RetryOptions;
+  /** How long the delivery ledger keeps a message's rows. */
+  readonly ledgerTtlMs: number;
+  /** Members read per page when fanning out one message. */
+  readonly pageSize: number;
+  /** Messages older than this when the worker gets to them are not pushed. */
+  readonly maxEventAgeMs: number;
+}
+
+export const DEFAULT_PUSH_OPTIONS: PushOptions = {
+  dispatch: DEFAULT_DISPATCH,
+  retry: DEFAULT_RETRY,
+  ledgerTtlMs: 24 * 3600_000,
+  pageSize: 1000,
+  maxEventAgeMs: 15 * 60_000,
+};
+
+/** Everything the push module's routes and worker use. */
+export interface PushServices {
+  readonly vapid: VapidKeys;
+  readonly guard: EndpointGuard;
+  readonly subscriptions: SubscriptionStore;
+  readonly preferences: RecipientPreferences;
+  readonly receipts: DeliveryReceipts;
+  readonly ledger: DeliveryLedger;
+  readonly dispatcher: PushDispatcher;
+  readonly transport: WebPushTransport;
+  readonly consumer: NewMessageConsumer;
+  readonly messaging: Pick<MessagingApi, 'assertMember'>;
+}
+
+export async function createPushServices(ctx: ModuleContext, options: PushOptions): Promise<PushServices> {
+  const db = ctx.db.kysely<PushTables>();
+  const vapid = await loadVapidKeys(db, ctx.secrets, ctx.config);
+  const guard = new EndpointGuard(ctx.config.KAIF_PUSH_ALLOW_PRIVATE_HOSTS);
+  const subscriptions = new SubscriptionStore(db);
+  const preferences = new RecipientPreferences(db);
+  const receipts = new DeliveryReceipts(vapid.privateKey);
+  const ledger = new DeliveryLedger(db, ctx.registry, options.ledgerTtlMs, ctx.logger);
+  const transport = new WebPushTransport(vapid, guard, ctx.policyFor('push'), options.retry);
+  const dispatcher = new PushDispatcher(transport, ledger, subscriptions, receipts, ctx.kv, ctx.logger, options.dispatch);
+  const messaging = ctx.service('messaging');
+  const consumer = new NewMessageConsumer({
+    db: ctx.db.kysely<unknown>(),
+    messaging,
+    identity: ctx.service('identity'),
+    realtime: ctx.service('realtime'),
+    subscriptions,
+    preferences,
+    ledger,
+    dispatcher,
+    logger: ctx.logger,
+    pageSize: options.pageSize,
+    maxEventAgeMs: options.maxEventAgeMs,
+    onStale: () => ledger.stale(),
+    intervalMs: options.dispatch.intervalMs,
+    kv: ctx.kv,
+  });
+  return { vapid, guard, subscriptions, preferences, receipts, ledger, dispatcher, transport, consumer, messaging };
+}
