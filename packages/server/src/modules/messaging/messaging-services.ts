@@ -1,4 +1,5 @@
 import type { ChatId } from '@kaif/protocol';
+import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MessagingApi } from './api.js';
 import { accessOf, canPost } from './chat-access.js';
@@ -33,6 +34,15 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
     admitsSend: (chatId) => messages.admitsSend(chatId),
     listMessages: (userId, chatId, page) => messages.list(userId, chatId, page),
     markRead: (userId, chatId, seq) => messages.markRead(userId, chatId, seq),
+    useMediaResolver: (resolver) => messages.useMediaResolver(resolver),
+    async canSeeMedia(userId, mediaId) {
+      const row = await sql<{ found: number }>`
+        select 1 as found from messaging.messages m
+        join messaging.members mb on mb.chat_id = m.chat_id and mb.user_id = ${userId}
+        where m.media @> ${JSON.stringify([{ id: mediaId }])}::jsonb and m.deleted_at is null
+        limit 1`.execute(db);
+      return row.rows.length > 0;
+    },
     async assertCanPost(userId, chatId) {
       const access = await accessOf(db, userId, chatId);
       if (!canPost(access.chat.type, access.role)) throw new KaifError('CHAT_WRITE_FORBIDDEN');

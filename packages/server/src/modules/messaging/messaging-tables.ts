@@ -2,6 +2,7 @@ import { type Kysely, type Migration, sql } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/database.js';
 import type { ChatEventType, ChatRole, ChatType } from './api.js';
 import { createAppendBatchFunction } from './append-batch-function.js';
+import { addMessageMedia } from './message-media-migration.js';
 
 export interface ChatsTable {
   id: string;
@@ -40,6 +41,8 @@ export interface MessagesTable {
   text: string | null;
   reply_to_id: string | null;
   forwarded_from: unknown;
+  /** The media views the message carries (API.md `media`); null when none or deleted. */
+  media: unknown;
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
@@ -152,5 +155,9 @@ const createChatsAndLog: Migration = {
 
 export const messagingMigrations: ModuleMigrations = {
   schema: 'messaging',
-  migrations: { '0001_chats_and_log': createChatsAndLog, '0002_append_batch': createAppendBatchFunction },
+  migrations: {
+    '0001_chats_and_log': createChatsAndLog,
+    '0002_append_batch': createAppendBatchFunction,
+    '0003_message_media': addMessageMedia,
+  },
 };

@@ -1,0 +1,70 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+import type { MediaKind } from '@kaif/protocol';
+import type { ModuleMigrations } from '../../platform/db/database.js';
+
+export interface MediaTable {
+  id: string;
+  owner_id: string;
+  kind: MediaKind;
+  /** What the bytes are (detected), never what the client declared. */
+  mime: string;
+  /** Bytes of the stored original. */
+  size: number;
+  /** The client's file name, for display and downloads only. */
+  name: string;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+  /** SHA-256 of the stored original, hex: the strong ETag. */
+  sha256: string;
+  /** Blob keys of the original and the thumbnail (null: none). */
+  blob_key: string;
+  thumbnail_key: string | null;
+  /** A tiny blurred WebP as a data: URI. */
+  placeholder: string | null;
+  created_at: Date;
+}
+
+export interface UsageTable {
+  user_id: string;
+  /** Bytes of every stored original and thumbnail of the user. */
+  bytes: number;
+}
+
+export interface MediaTables {
+  'media.media': MediaTable;
+  'media.usage': UsageTable;
+}
+
+const createMedia: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create table media.media (
+        id uuid primary key,
+        owner_id text not null,
+        kind text not null check (kind in ('image', 'video', 'audio', 'file')),
+        mime text not null,
+        size bigint not null,
+        name text not null,
+        width integer,
+        height integer,
+        duration_ms integer,
+        sha256 text not null,
+        blob_key text not null,
+        thumbnail_key text,
+        placeholder text,
+        created_at timestamptz not null
+      )`.execute(db);
+    await sql`create index media_by_owner on media.media (owner_id, created_at)`.execute(db);
+    await sql`
+      create table media.usage (
+        user_id text primary key,
+        bytes bigint not null check (bytes >= 0)
+      )`.execute(db);
+  },
+};
+
+export const mediaMigrations: ModuleMigrations = {
+  schema: 'media',
+  migrations: { '0001_media': createMedia },
+};
