@@ -9,6 +9,7 @@ import type { ChatClient } from '../messaging/chat-client.js';
 import { registerUser } from '../support/accounts.js';
 import { engineAvailable } from '../support/engines.js';
 import { syncedSocket } from '../realtime/realtime-fixtures.js';
+import { rawAuthenticated } from '../wire/support/raw-tcp.js';
 import { type LocalS3, startLocalS3 } from '../support/s3-server.js';
 import { type TestServer, startTestServer } from '../support/test-server.js';
 import { fetchMedia, photoWithExif, pngBomb, upload, zipArchive } from './media-fixtures.js';
@@ -168,6 +169,27 @@ for (const variant of VARIANTS) {
       const tombstoned = replayAfterDelete.frames.find((frame) => frame.type === 'message.new') as unknown as { data: MessageView } | undefined;
       expect(tombstoned?.data.media).toBeUndefined();
       replayAfterDelete.socket.close();
+    });
+
+    it('takes mediaIds over WebSocket and media_ids over CosmicProto TCP, and both deliver media', async () => {
+      const media = (await upload(server.url, alice.token, photo, 'both.jpg', 'image/jpeg')).body as unknown as MediaView;
+      const chat = await alice.createChat({ type: 'group', title: 'transports', memberIds: [bob.id] });
+      const socket = await syncedSocket(server.url, alice.token);
+      socket.send({ type: 'message.send', id: 'f1', chatId: chat.id, clientMsgId: 'ws-media', mediaIds: [media.id] });
+      const ack = (await socket.next('ack')) as unknown as { message: MessageView };
+      expect(ack.message.media).toEqual([media]);
+      socket.send({ type: 'message.send', id: 'f2', chatId: chat.id, clientMsgId: 'ws-bare' });
+      expect(((await socket.next('error')) as unknown as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+      socket.socket.close();
+      const tcp = await rawAuthenticated(server.ports.tcp!, alice.token);
+      tcp.write({ packet_type: 'SendMessage', message: { chat_id: chat.id, media_ids: [media.id], content: 'caption' }, client_msg_id: 'tcp-media' });
+      const tcpAck = await tcp.nextMatching((packet) => packet.packet_type === 'Ack');
+      expect(tcpAck).toMatchObject({ success: true });
+      tcp.write({ packet_type: 'GetMessages', chat_id: chat.id, page: 1, per_page: 5 });
+      const page = (await tcp.nextMatching((packet) => packet.packet_type === 'Messages')) as unknown as { messages: { content: string; media?: MediaView[] }[] };
+      expect(page.messages[0]).toMatchObject({ content: 'caption', media: [media] });
+      tcp.close();
+      expect((await fetchMedia(server.url, bob.token, media.url)).status).toBe(200);
     });
 
     it('sends a media-only message, and refuses a message with neither text nor media', async () => {
