@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
@@ -81,4 +86,18 @@ export async function upload(baseUrl: string, token: string, bytes: Buffer, name
 export async function fetchMedia(baseUrl: string, token: string, path: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
   return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
+}
+
+/** A small test-pattern video (H.264 in MP4) or a tone (Opus in Ogg), made by Debian's ffmpeg. */
+export async function recorded(kind: 'video' | 'audio', seconds: number, size = '320x240'): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'kaif-media-fixture-'));
+  const out = join(dir, kind === 'video' ? 'clip.mp4' : 'voice.ogg');
+  const input =
+    kind === 'video'
+      ? ['-f', 'lavfi', '-i', `testsrc=duration=${seconds}:size=${size}:rate=10`, '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast']
+      : ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-c:a', 'libopus'];
+  await promisify(execFile)('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...input, out]);
+  const bytes = await readFile(out);
+  await rm(dir, { recursive: true, force: true });
+  return bytes;
 }

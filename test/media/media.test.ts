@@ -12,11 +12,12 @@ import { syncedSocket } from '../realtime/realtime-fixtures.js';
 import { rawAuthenticated } from '../wire/support/raw-tcp.js';
 import { type LocalS3, startLocalS3 } from '../support/s3-server.js';
 import { type TestServer, startTestServer } from '../support/test-server.js';
-import { fetchMedia, photoWithExif, pngBomb, upload, zipArchive } from './media-fixtures.js';
+import { fetchMedia, photoWithExif, pngBomb, recorded, upload, zipArchive } from './media-fixtures.js';
 
 const MAX_BYTES = 2 * 1024 * 1024;
 const QUOTA_BYTES = 3 * 1024 * 1024;
-const UPLOADS_PER_MINUTE = 12;
+const UPLOADS_PER_MINUTE = 20;
+const MAX_DURATION_SECONDS = 3;
 
 const VARIANTS = [
   { name: 'embedded database, blobs on disk', engines: 'embedded', blobs: 'disk' },
@@ -39,6 +40,9 @@ for (const variant of VARIANTS) {
     let bob: ChatClient & { token: string };
     let eve: ChatClient & { token: string };
     let photo: Buffer;
+    let video: Buffer;
+    let longVideo: Buffer;
+    let voice: Buffer;
 
     const signedUp = async (): Promise<ChatClient & { token: string }> => {
       const account = await registerUser(server);
@@ -67,11 +71,17 @@ for (const variant of VARIANTS) {
           KAIF_MEDIA_MAX_BYTES: String(MAX_BYTES),
           KAIF_MEDIA_QUOTA_BYTES: String(QUOTA_BYTES),
           KAIF_MEDIA_UPLOADS_PER_MINUTE: String(UPLOADS_PER_MINUTE),
+          KAIF_MEDIA_MAX_DURATION_SECONDS: String(MAX_DURATION_SECONDS),
           ...(s3?.env ?? {}),
         },
       });
       [alice, bob, eve] = await Promise.all([signedUp(), signedUp(), signedUp()]);
-      photo = await photoWithExif();
+      [photo, video, longVideo, voice] = await Promise.all([
+        photoWithExif(),
+        recorded('video', 1),
+        recorded('video', MAX_DURATION_SECONDS + 1, '64x48'),
+        recorded('audio', 1),
+      ]);
     });
 
     afterAll(async () => {
@@ -192,6 +202,30 @@ for (const variant of VARIANTS) {
       expect((await fetchMedia(server.url, bob.token, media.url)).status).toBe(200);
     });
 
+    it('probes a video and a voice note, answers at once, and the worker makes the poster', async () => {
+      const answer = await upload(server.url, alice.token, video, 'clip.mp4', 'video/mp4');
+      expect(answer.status).toBe(201);
+      const clip = answer.body as unknown as MediaView;
+      expect(clip).toMatchObject({ kind: 'video', mime: 'video/mp4', width: 320, height: 240, thumbnailUrl: `/api/v1/media/${clip.id}/thumbnail` });
+      expect(clip.durationMs).toBeGreaterThan(900);
+      expect(clip.durationMs).toBeLessThan(1200);
+      let poster = await fetchMedia(server.url, alice.token, clip.thumbnailUrl!);
+      for (let tries = 0; poster.status !== 200 && tries < 100; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        poster = await fetchMedia(server.url, alice.token, clip.thumbnailUrl!);
+      }
+      expect(poster.status).toBe(200);
+      expect((await sharp(poster.bytes).metadata()).format).toBe('webp');
+      const streamed = await fetchMedia(server.url, alice.token, clip.url, { range: 'bytes=0-99' });
+      expect(streamed.status).toBe(206);
+      expect(streamed.bytes).toEqual(video.subarray(0, 100));
+
+      const note = (await upload(server.url, alice.token, voice, 'voice.ogg', 'audio/ogg')).body as unknown as MediaView;
+      expect(note).toMatchObject({ kind: 'audio', mime: expect.stringMatching(/^audio\/ogg/) });
+      expect(note.durationMs).toBeGreaterThan(900);
+      expect(note.thumbnailUrl).toBeUndefined();
+    });
+
     it('sends a media-only message, and refuses a message with neither text nor media', async () => {
       const media = (await upload(server.url, bob.token, Buffer.from('just notes\n'), 'notes.txt', 'text/plain')).body as unknown as MediaView;
       expect(media).toMatchObject({ kind: 'file', name: 'notes.txt' });
@@ -217,6 +251,8 @@ for (const variant of VARIANTS) {
         { what: 'a truncated JPEG', bytes: truncated, name: 'half.jpg', type: 'image/jpeg', status: 422, code: 'MEDIA_REJECTED' },
         { what: 'a zip declared as video', bytes: zipArchive(), name: 'movie.mp4', type: 'video/mp4', status: 422, code: 'MEDIA_REJECTED' },
         { what: 'an upload past KAIF_MEDIA_MAX_BYTES', bytes: Buffer.alloc(MAX_BYTES + 1, 1), name: 'big.bin', type: 'application/octet-stream', status: 413, code: 'PAYLOAD_TOO_LARGE' },
+        { what: 'a video past the duration limit', bytes: longVideo, name: 'long.mp4', type: 'video/mp4', status: 422, code: 'MEDIA_REJECTED' },
+        { what: 'an MP4 cut short', bytes: video.subarray(0, 400), name: 'cut.mp4', type: 'video/mp4', status: 422, code: 'MEDIA_REJECTED' },
         { what: 'an empty file', bytes: Buffer.alloc(0), name: 'empty.bin', type: 'application/octet-stream', status: 422, code: 'MEDIA_REJECTED' },
       ];
       for (const hostile of cases) {

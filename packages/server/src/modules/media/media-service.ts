@@ -10,7 +10,9 @@ import type { MessagingApi } from '../messaging/api.js';
 import { processImage } from './image-processing.js';
 import type { MediaTable, MediaTables } from './media-tables.js';
 import { checkClaim, claimedKind, detectType } from './media-type.js';
-import { hashFile } from './upload-file.js';
+import type { MediaJobs } from './media-jobs.js';
+import { extractPoster, probeMedia } from './media-probe.js';
+import { hashFile, scratchDirectory, writeUpload } from './upload-file.js';
 
 /** Photos are held to this whatever KAIF_MEDIA_MAX_BYTES says: larger ones are not photos a phone sends. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -20,6 +22,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface MediaLimits {
   readonly maxBytes: number;
   readonly quotaBytes: number;
+  /** Longest video or audio. */
+  readonly maxDurationMs: number;
 }
 
 /** An upload whose bytes are complete on local disk, in a scratch directory the caller removes afterwards. */
@@ -73,6 +77,9 @@ export class MediaService {
     private readonly messaging: MessagingApi,
     private readonly limits: MediaLimits,
     private readonly logger: Logger,
+    private readonly jobs: MediaJobs,
+    /** Told after a commit that queued a job. */
+    private readonly queued: () => void,
   ) {}
 
   async store(ownerId: UserId, upload: ReceivedUpload): Promise<MediaView> {
@@ -119,6 +126,25 @@ export class MediaService {
         placeholder: image.placeholder,
       };
     }
+    let needsPoster = false;
+    if (detected.kind === 'video' || detected.kind === 'audio') {
+      const probed = await probeMedia(upload.path);
+      if (probed.durationMs > this.limits.maxDurationMs) {
+        throw new KaifError('MEDIA_REJECTED', `The video or audio is longer than ${Math.floor(this.limits.maxDurationMs / 1000)} seconds`);
+      }
+      // An MP4 holding only sound is audio, whatever its container says.
+      const kind = probed.hasVideo ? 'video' : 'audio';
+      needsPoster = kind === 'video';
+      row = {
+        ...row,
+        kind,
+        width: probed.width,
+        height: probed.height,
+        duration_ms: probed.durationMs,
+        // The poster is made by the worker; until then the thumbnail answers 404.
+        thumbnail_key: needsPoster ? `media/${id}/thumbnail` : null,
+      };
+    }
     const thumbnailSize = thumbnailPath ? (await hashFile(thumbnailPath)).size : 0;
     const charge = row.size + thumbnailSize;
     await this.checkQuota(ownerId, charge);
@@ -133,13 +159,43 @@ export class MediaService {
           returning bytes`.execute(trx);
         if (charged.rows.length === 0 || charge > this.limits.quotaBytes) throw new KaifError('MEDIA_QUOTA_EXCEEDED');
         await trx.insertInto('media.media').values(row).execute();
+        if (needsPoster) await this.jobs.enqueue(trx, id);
       });
     } catch (error) {
       await this.deleteBlobs(row);
       throw error;
     }
+    if (needsPoster) this.queued();
     this.logger.info({ mediaId: id, userId: ownerId, kind: row.kind, size: row.size }, 'media stored');
     return mediaView(row);
+  }
+
+  /**
+   * The worker's job for a video: a poster frame (ffmpeg), turned into the
+   * WebP thumbnail and the placeholder (sharp). Idempotent: a job run twice
+   * writes the same thumbnail. Media deleted meanwhile has nothing to do.
+   */
+  async makePoster(mediaId: string): Promise<void> {
+    const row = await this.db.selectFrom('media.media').selectAll().where('id', '=', mediaId).executeTakeFirst();
+    if (!row?.thumbnail_key || row.kind !== 'video') return;
+    const scratch = await scratchDirectory();
+    try {
+      const source = await this.blobs.get(row.blob_key);
+      if (!source) return;
+      const input = join(scratch.path, 'video');
+      await writeUpload(source, input);
+      const poster = join(scratch.path, 'poster.png');
+      await extractPoster(input, poster, Math.min(1, (row.duration_ms ?? 0) / 2000));
+      const image = await processImage(poster, 'image/png', { original: join(scratch.path, 'clean.png'), thumbnail: join(scratch.path, 'thumbnail.webp') });
+      const thumbnail = await hashFile(image.thumbnailPath);
+      await this.blobs.put(row.thumbnail_key, createReadStream(image.thumbnailPath), thumbnail.size, 'image/webp');
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('media.media').set({ placeholder: image.placeholder }).where('id', '=', mediaId).execute();
+        await sql`update media.usage set bytes = bytes + ${thumbnail.size} where user_id = ${row.owner_id}`.execute(trx);
+      });
+    } finally {
+      await scratch.remove();
+    }
   }
 
   /** The media if `userId` may read it; MEDIA_NOT_FOUND otherwise, the same answer as for an id that does not exist. */

@@ -31,9 +31,21 @@ export interface UsageTable {
   bytes: number;
 }
 
+/** Work for the worker role: a video's poster frame. A row is the job; it survives restarts. */
+export interface JobsTable {
+  media_id: string;
+  attempts: number;
+  /** Not before then (a retry waits). */
+  run_after: Date;
+  /** A worker holds the job until then; past it, another may take it (the first one died). */
+  lease_until: Date | null;
+  created_at: Date;
+}
+
 export interface MediaTables {
   'media.media': MediaTable;
   'media.usage': UsageTable;
+  'media.jobs': JobsTable;
 }
 
 const createMedia: Migration = {
@@ -64,7 +76,21 @@ const createMedia: Migration = {
   },
 };
 
+const createJobs: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create table media.jobs (
+        media_id uuid primary key references media.media (id) on delete cascade,
+        attempts integer not null default 0,
+        run_after timestamptz not null,
+        lease_until timestamptz,
+        created_at timestamptz not null
+      )`.execute(db);
+    await sql`create index jobs_by_time on media.jobs (run_after)`.execute(db);
+  },
+};
+
 export const mediaMigrations: ModuleMigrations = {
   schema: 'media',
-  migrations: { '0001_media': createMedia },
+  migrations: { '0001_media': createMedia, '0002_jobs': createJobs },
 };

@@ -130,6 +130,11 @@ export const ConfigSchema = Type.Object({
     default: 104_857_600,
     description: 'Largest media upload in bytes (photos are further held to 20 MiB)',
   }),
+  KAIF_MEDIA_MAX_DURATION_SECONDS: Type.Integer({
+    minimum: 1,
+    default: 10_800,
+    description: 'Longest video or audio upload in seconds',
+  }),
   KAIF_MEDIA_QUOTA_BYTES: Type.Integer({
     minimum: 1024,
     default: 10_737_418_240,

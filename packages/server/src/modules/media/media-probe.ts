@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { KaifError } from '../../platform/http/kaif-error.js';
+
+const run = promisify(execFile);
+
+/** No probe may take longer: ffprobe reads headers, which takes milliseconds for any honest file. */
+const PROBE_TIMEOUT_MS = 15_000;
+/** Nor may a poster frame: one decoded frame. */
+const POSTER_TIMEOUT_MS = 30_000;
+
+export interface ProbedMedia {
+  readonly hasVideo: boolean;
+  readonly hasAudio: boolean;
+  readonly durationMs: number;
+  readonly width: number | null;
+  readonly height: number | null;
+  readonly codec: string | null;
+}
+
+interface FfprobeOutput {
+  readonly streams?: readonly { codec_type?: string; codec_name?: string; width?: number; height?: number; duration?: string; disposition?: { attached_pic?: number } }[];
+  readonly format?: { duration?: string };
+}
+
+const undecodable = (why: string) => new KaifError('MEDIA_REJECTED', `The video or audio cannot be used: ${why}`);
+
+/**
+ * Duration, dimensions and codec by Debian's ffprobe, under a time limit
+ * (killed with SIGKILL past it). A file ffprobe cannot read, or that holds
+ * neither video nor audio, is MEDIA_REJECTED.
+ */
+export async function probeMedia(path: string): Promise<ProbedMedia> {
+  let output: FfprobeOutput;
+  try {
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', path], {
+      timeout: PROBE_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+      maxBuffer: 4 * 1024 * 1024,
+    });
+    output = JSON.parse(stdout) as FfprobeOutput;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('ffprobe is not installed (Debian package ffmpeg)');
+    throw undecodable('ffprobe cannot read it');
+  }
+  const streams = output.streams ?? [];
+  // Cover art in an audio file is a "video" stream of one picture: not a video.
+  const video = streams.find((stream) => stream.codec_type === 'video' && !stream.disposition?.attached_pic);
+  const audio = streams.find((stream) => stream.codec_type === 'audio');
+  if (!video && !audio) throw undecodable('it holds neither video nor audio');
+  const seconds = Number(output.format?.duration ?? video?.duration ?? audio?.duration);
+  if (!Number.isFinite(seconds) || seconds < 0) throw undecodable('it has no duration');
+  return {
+    hasVideo: video !== undefined,
+    hasAudio: audio !== undefined,
+    durationMs: Math.round(seconds * 1000),
+    width: video?.width ?? null,
+    height: video?.height ?? null,
+    codec: (video ?? audio)?.codec_name ?? null,
+  };
+}
+
+/** One frame as PNG, from `atSeconds` in: a video's poster. */
+export async function extractPoster(input: string, output: string, atSeconds: number): Promise<void> {
+  await run('ffmpeg', ['-v', 'error', '-nostdin', '-y', '-ss', atSeconds.toFixed(3), '-i', input, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', output], {
+    timeout: POSTER_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+    maxBuffer: 1024 * 1024,
+  });
+}
