@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import type { MediaApi } from './api.js';
 import { MediaJobs } from './media-jobs.js';
@@ -5,6 +6,7 @@ import { registerMediaRoutes } from './media-routes.js';
 import { MediaService } from './media-service.js';
 import { type MediaTables, mediaMigrations } from './media-tables.js';
 import { DEFAULT_WORKER_OPTIONS, MediaWorker, type MediaWorkerOptions } from './media-worker.js';
+import { registerTusUploads } from './tus-uploads.js';
 import { createUploadBudget } from './upload-budget.js';
 
 export interface MediaModuleOptions {
@@ -49,12 +51,10 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
         listeners: {
           api: {
             async open() {
-              await registerMediaRoutes(ctx.http, {
-                service,
-                blobs: ctx.blobs,
-                budget: createUploadBudget(ctx.kv, ctx.config.KAIF_MEDIA_UPLOADS_PER_MINUTE),
-                maxBytes: ctx.config.KAIF_MEDIA_MAX_BYTES,
-              });
+              const budget = createUploadBudget(ctx.kv, ctx.config.KAIF_MEDIA_UPLOADS_PER_MINUTE);
+              const maxBytes = ctx.config.KAIF_MEDIA_MAX_BYTES;
+              await registerMediaRoutes(ctx.http, { service, blobs: ctx.blobs, budget, maxBytes });
+              await registerTusUploads(ctx.http, { service, budget, maxBytes, directory: join(resolve(ctx.config.KAIF_DATA_DIR), 'uploads') });
             },
           },
           worker: {
