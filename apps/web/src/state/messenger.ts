@@ -12,7 +12,7 @@ import {
   upsertMessage,
 } from './chat-state.js';
 import { Store } from './store.js';
-import type { Chat, ChatId, ChatType, LiveEvent, Me, Message, MessageId, User, UserId } from './types.js';
+import type { Chat, ChatId, ChatType, LiveEvent, Me, Media, Message, MessageId, User, UserId } from './types.js';
 
 const PAGE_SIZE = 40;
 
@@ -88,7 +88,17 @@ export class Messenger {
     }
   }
 
-  async send(chatId: ChatId, text: string, replyToId: MessageId | null): Promise<void> {
+  /** Uploads a file to attach to a message; see Backend.upload. */
+  upload(file: File, onProgress: (sent: number) => void, signal: AbortSignal): Promise<Media> {
+    return this.#backend.upload(file, onProgress, signal);
+  }
+
+  /** A media path as an object URL to show; see Backend.mediaUrl. */
+  mediaUrl(path: string): Promise<string> {
+    return this.#backend.mediaUrl(path);
+  }
+
+  async send(chatId: ChatId, text: string, replyToId: MessageId | null, media: readonly Media[] = []): Promise<void> {
     const me = this.state.get().me;
     if (!me) return;
     const clientMsgId = crypto.randomUUID();
@@ -105,10 +115,11 @@ export class Messenger {
       createdAt: new Date().toISOString(),
       editedAt: null,
       deleted: false,
+      ...(media.length > 0 ? { media: [...media] } : {}),
     };
     this.#setHistory(chatId, (history) => upsertMessage(history, { ...pending, status: 'sending' }));
     try {
-      const message = await this.#backend.send(chatId, { clientMsgId, text, replyToId });
+      const message = await this.#backend.send(chatId, { clientMsgId, text, replyToId, ...(media.length > 0 ? { mediaIds: media.map((item) => item.id) } : {}) });
       this.#receive(message, true);
     } catch {
       this.#setHistory(chatId, (history) => markFailed(history, clientMsgId));

@@ -4,7 +4,7 @@ import type { ChatEventOf, ChatId, ChatListItem, Message as SdkMessage, Presence
  * The shapes the UI works with, derived from the SDK's (API.md "Chats and
  * messages"): a server that adds fields changes nothing here.
  */
-export type { ChatId, ChatRole, ChatType, ConnectionState, Me, MessageId, Session, TwoFactorSetup, User, UserId } from '@kaif/client';
+export type { ChatId, ChatRole, ChatType, ConnectionState, Me, Media, MessageId, Session, TwoFactorSetup, User, UserId } from '@kaif/client';
 
 /** The screens do not show where a forwarded copy came from yet. */
 export type Message = Omit<SdkMessage, 'forwardedFrom'>;

@@ -15,6 +15,7 @@ const PATHS = {
   send: 'M22 2L11 13M22 2l-7 20-4-9-9-4z',
   close: 'M18 6L6 18M6 6l12 12',
   logout: 'M9 21H5a2 2 0 01-2-2V5a2 2 0 012-2h4M16 17l5-5-5-5M21 12H9',
+  attach: 'M21.4 11.1l-9.2 9.2a6 6 0 01-8.5-8.5l9.2-9.2a4 4 0 015.7 5.7l-9.2 9.2a2 2 0 01-2.8-2.8l8.5-8.5',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -24,6 +24,7 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
   const errors = useShownError();
   const [mode, setMode] = useState<ComposerMode>(NEW);
   const [now, setNow] = useState(() => Date.now());
+  const [upload, setUpload] = useState<{ readonly name: string; readonly sent: number; readonly cancel: () => void } | null>(null);
 
   useEffect(() => {
     messenger.openChat(chatId).catch((error: unknown) => errors.show(error));
@@ -62,6 +63,21 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
     }
   }
 
+  async function attach(file: File, caption: string) {
+    const current = mode;
+    setMode(NEW);
+    const controller = new AbortController();
+    setUpload({ name: file.name, sent: 0, cancel: () => controller.abort() });
+    try {
+      const media = await messenger.upload(file, (sent) => setUpload((shown) => shown && { ...shown, sent }), controller.signal);
+      await messenger.send(chatId, caption, current.kind === 'reply' ? current.to.id : null, [media]);
+    } catch (error) {
+      if ((error as Error).name !== 'AbortError') errors.show(error);
+    } finally {
+      setUpload(null);
+    }
+  }
+
   return (
     <section className="conversation" aria-label={`Chat with ${title}`}>
       <header className="pane-header">
@@ -89,8 +105,23 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
         {typing}
       </div>
       <ErrorNotice slot={errors} />
+      {upload && (
+        <div className="upload-progress" role="status" aria-label={`Uploading ${upload.name}`}>
+          <span className="upload-name">{upload.name}</span>
+          <progress max={1} value={upload.sent} aria-label="Upload progress" />
+          <button type="button" className="icon-button" aria-label="Cancel upload" onClick={upload.cancel}>
+            <Icon name="close" size={16} />
+          </button>
+        </div>
+      )}
       {canWrite ? (
-        <Composer mode={mode} onCancel={() => setMode(NEW)} onSubmit={(text) => void submit(text)} onTyping={() => messenger.typing(chatId)} />
+        <Composer
+          mode={mode}
+          onCancel={() => setMode(NEW)}
+          onSubmit={(text) => void submit(text)}
+          onTyping={() => messenger.typing(chatId)}
+          onAttach={(file, caption) => void attach(file, caption)}
+        />
       ) : (
         <p className="composer-readonly">Only admins can post in this channel.</p>
       )}
