@@ -8,16 +8,19 @@ import { type MediaTables, mediaMigrations } from './media-tables.js';
 import { DEFAULT_WORKER_OPTIONS, MediaWorker, type MediaWorkerOptions } from './media-worker.js';
 import { registerTusUploads } from './tus-uploads.js';
 import { createUploadBudget } from './upload-budget.js';
+import { DEFAULT_ORPHAN_SWEEP, type OrphanSweepOptions, startOrphanSweep } from './orphan-sweep.js';
 
 export interface MediaModuleOptions {
   readonly worker?: Partial<MediaWorkerOptions>;
+  readonly orphans?: Partial<OrphanSweepOptions>;
 }
 
 /**
  * Photos, videos, voice notes and files (see README.md): uploads checked
  * by their bytes, stored in the blob store, readable by their uploader and
  * the members of chats they were sent in; the worker role makes video
- * posters from a job queue in the database. Stateless: any number of
+ * posters from a job queue in the database and deletes media no message
+ * carries. Stateless: any number of
  * processes serve it against the shared database and blob store.
  */
 export function createMediaModule(options: MediaModuleOptions = {}): KaifModule {
@@ -31,6 +34,8 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
       const logger = ctx.logger.child({ module: 'media' });
       const jobs = new MediaJobs(db);
       let worker: MediaWorker | undefined;
+      let sweep: { stop(): Promise<void> } | undefined;
+      const orphans = { ...DEFAULT_ORPHAN_SWEEP, ...options.orphans };
       const service = new MediaService(
         db,
         ctx.blobs,
@@ -61,9 +66,10 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
             async open() {
               worker = new MediaWorker(jobs, (mediaId) => service.makePoster(mediaId), logger, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
               worker.start();
+              sweep = startOrphanSweep(() => service.collectOrphans(orphans.graceMs, orphans.recheckMs), logger, orphans);
             },
             async close() {
-              await worker?.stop();
+              await Promise.all([worker?.stop(), sweep?.stop()]);
             },
           },
         },

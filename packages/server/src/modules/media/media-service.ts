@@ -103,6 +103,8 @@ export class MediaService {
       thumbnail_key: null,
       placeholder: null,
       created_at: new Date(),
+      checked_at: null,
+      charged_bytes: 0,
     };
     let originalPath = upload.path;
     let thumbnailPath: string | null = null;
@@ -147,6 +149,7 @@ export class MediaService {
     }
     const thumbnailSize = thumbnailPath ? (await hashFile(thumbnailPath)).size : 0;
     const charge = row.size + thumbnailSize;
+    row = { ...row, charged_bytes: charge };
     await this.checkQuota(ownerId, charge);
     await this.blobs.put(row.blob_key, createReadStream(originalPath), row.size, row.mime);
     try {
@@ -190,7 +193,11 @@ export class MediaService {
       const thumbnail = await hashFile(image.thumbnailPath);
       await this.blobs.put(row.thumbnail_key, createReadStream(image.thumbnailPath), thumbnail.size, 'image/webp');
       await this.db.transaction().execute(async (trx) => {
-        await trx.updateTable('media.media').set({ placeholder: image.placeholder }).where('id', '=', mediaId).execute();
+        await trx
+          .updateTable('media.media')
+          .set((eb) => ({ placeholder: image.placeholder, charged_bytes: eb('charged_bytes', '+', thumbnail.size) }))
+          .where('id', '=', mediaId)
+          .execute();
         await sql`update media.usage set bytes = bytes + ${thumbnail.size} where user_id = ${row.owner_id}`.execute(trx);
       });
     } finally {
@@ -221,6 +228,44 @@ export class MediaService {
       views.push(mediaView(row));
     }
     return views;
+  }
+
+  /**
+   * Deletes media no message carries any more — never sent within `graceMs`
+   * of its upload, or whose messages were all deleted — with its blobs, and
+   * gives its bytes back to the owner's quota. Looks at up to `batch` media
+   * per call, those checked longest ago first; media still in use is marked
+   * checked. Safe on several workers at once: each row is deleted, and its
+   * bytes refunded, once. Returns how many it deleted.
+   */
+  async collectOrphans(graceMs: number, recheckMs: number, batch = 100): Promise<number> {
+    const now = Date.now();
+    const candidates = await this.db
+      .selectFrom('media.media')
+      .select('id')
+      .where('created_at', '<', new Date(now - graceMs))
+      .where((eb) => eb.or([eb('checked_at', 'is', null), eb('checked_at', '<', new Date(now - recheckMs))]))
+      .orderBy('checked_at', sql`asc nulls first`)
+      .limit(batch)
+      .execute();
+    if (candidates.length === 0) return 0;
+    const ids = candidates.map((row) => row.id as MediaId);
+    const inUse = await this.messaging.mediaInUse(ids);
+    const unused = ids.filter((id) => !inUse.has(id));
+    if (inUse.size > 0) await this.db.updateTable('media.media').set({ checked_at: new Date(now) }).where('id', 'in', [...inUse]).execute();
+    if (unused.length === 0) return 0;
+    const deleted = await this.db.transaction().execute(async (trx) => {
+      const rows = await trx.deleteFrom('media.media').where('id', 'in', unused).returningAll().execute();
+      const refunds = new Map<string, number>();
+      for (const row of rows) refunds.set(row.owner_id, (refunds.get(row.owner_id) ?? 0) + Number(row.charged_bytes));
+      for (const [owner, bytes] of refunds) {
+        await sql`update media.usage set bytes = greatest(0, bytes - ${bytes}) where user_id = ${owner}`.execute(trx);
+      }
+      return rows;
+    });
+    for (const row of deleted) await this.deleteBlobs(row);
+    if (deleted.length > 0) this.logger.info({ count: deleted.length }, 'deleted media no message carries');
+    return deleted.length;
   }
 
   private async mayRead(userId: UserId, row: MediaTable): Promise<boolean> {

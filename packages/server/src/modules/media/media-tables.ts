@@ -23,6 +23,10 @@ export interface MediaTable {
   /** A tiny blurred WebP as a data: URI. */
   placeholder: string | null;
   created_at: Date;
+  /** When the cleanup last found it in a message; null: never checked. */
+  checked_at: Date | null;
+  /** Bytes counted against the owner's quota (original and thumbnail): what deleting it gives back. */
+  charged_bytes: number;
 }
 
 export interface UsageTable {
@@ -90,7 +94,16 @@ const createJobs: Migration = {
   },
 };
 
+/** For the cleanup of media no message carries: when each was last seen in use, and what it costs its owner. */
+const addCheckedAt: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table media.media add column checked_at timestamptz`.execute(db);
+    await sql`alter table media.media add column charged_bytes bigint not null default 0`.execute(db);
+    await sql`create index media_to_check on media.media (checked_at nulls first, created_at)`.execute(db);
+  },
+};
+
 export const mediaMigrations: ModuleMigrations = {
   schema: 'media',
-  migrations: { '0001_media': createMedia, '0002_jobs': createJobs },
+  migrations: { '0001_media': createMedia, '0002_jobs': createJobs, '0003_checked_at': addCheckedAt },
 };

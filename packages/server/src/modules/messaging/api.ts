@@ -105,6 +105,8 @@ export interface MessagingApi {
    * deleted carries this media: who besides its uploader may read it.
    */
   canSeeMedia(userId: UserId, mediaId: MediaId): Promise<boolean>;
+  /** Of these media, those some message that is not deleted carries (any chat): what a cleanup must keep. */
+  mediaInUse(mediaIds: readonly MediaId[]): Promise<ReadonlySet<MediaId>>;
   /** Sets how sends resolve `mediaIds`; until one is set, a send with media is refused (VALIDATION_FAILED). */
   useMediaResolver(resolver: MediaResolver): void;
   /** Newest first with `before`, oldest first with `after`; limit ≤ 100. */

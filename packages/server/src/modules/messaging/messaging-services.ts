@@ -1,4 +1,4 @@
-import type { ChatId } from '@kaif/protocol';
+import type { ChatId, MediaId } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MessagingApi } from './api.js';
@@ -35,6 +35,16 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
     listMessages: (userId, chatId, page) => messages.list(userId, chatId, page),
     markRead: (userId, chatId, seq) => messages.markRead(userId, chatId, seq),
     useMediaResolver: (resolver) => messages.useMediaResolver(resolver),
+    async mediaInUse(mediaIds) {
+      if (mediaIds.length === 0) return new Set();
+      // One probe of the GIN index per id.
+      const rows = await sql<{ id: MediaId }>`
+        select k.id from unnest(${[...mediaIds]}::text[]) as k(id)
+        where exists (
+          select 1 from messaging.messages m
+          where m.media @> jsonb_build_array(jsonb_build_object('id', k.id)) and m.deleted_at is null)`.execute(db);
+      return new Set(rows.rows.map((row) => row.id));
+    },
     async canSeeMedia(userId, mediaId) {
       const row = await sql<{ found: number }>`
         select 1 as found from messaging.messages m
