@@ -88,13 +88,14 @@ export async function fetchMedia(baseUrl: string, token: string, path: string, h
   return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
 }
 
-/** A small test-pattern video (H.264 in MP4) or a tone (Opus in Ogg), made by Debian's ffmpeg. */
-export async function recorded(kind: 'video' | 'audio', seconds: number, size = '320x240'): Promise<Buffer> {
+/** A small test-pattern video (H.264 in MP4, or VP8 in WebM) or a tone (Opus in Ogg), made by Debian's ffmpeg. */
+export async function recorded(kind: 'video' | 'audio', seconds: number, size = '320x240', container: 'mp4' | 'webm' = 'mp4'): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'kaif-media-fixture-'));
-  const out = join(dir, kind === 'video' ? 'clip.mp4' : 'voice.ogg');
+  const out = join(dir, kind === 'video' ? `clip.${container}` : 'voice.ogg');
+  const codec = container === 'webm' ? ['-c:v', 'libvpx', '-b:v', '300k'] : ['-c:v', 'libx264', '-preset', 'ultrafast'];
   const input =
     kind === 'video'
-      ? ['-f', 'lavfi', '-i', `testsrc=duration=${seconds}:size=${size}:rate=10`, '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast']
+      ? ['-f', 'lavfi', '-i', `testsrc=duration=${seconds}:size=${size}:rate=10`, '-pix_fmt', 'yuv420p', ...codec]
       : ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-c:a', 'libopus'];
   await promisify(execFile)('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...input, out]);
   const bytes = await readFile(out);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { recorded } from '../../../test/media/media-fixtures.js';
 import { sendMessage, signUp, startDirectChat, uniqueName } from './support/app-actions.js';
 import { type WebStack, startWebStack } from './support/web-stack.js';
 
@@ -89,6 +90,36 @@ describe('sending a photo and a file in the browser', () => {
     await card.getByRole('button', { name: 'Download' }).click();
     expect((await download).suggestedFilename()).toBe('menu.pdf');
     await bob.screenshot({ path: join(SHOTS, 'media-file-light-desktop.png'), animations: 'disabled', caret: 'hide' });
+  });
+
+  it('takes a video dropped onto the chat; the peer plays it', async () => {
+    const clip = await recorded('video', 2, '320x240', 'webm');
+    const conversation = alice.locator('section.conversation');
+    const dataTransfer = await alice.evaluateHandle((base64) => {
+      const transfer = new DataTransfer();
+      const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+      transfer.items.add(new File([bytes], 'clip.webm', { type: 'video/webm' }));
+      return transfer;
+    }, clip.toString('base64'));
+    await conversation.dispatchEvent('dragover', { dataTransfer });
+    await conversation.dispatchEvent('drop', { dataTransfer });
+
+    const play = bob.getByRole('button', { name: 'Play clip.webm' });
+    await play.waitFor();
+    await expect.poll(() => bob.locator('.chat-row', { hasText: 'Alice' }).locator('.chat-row-preview').textContent(), { timeout: 5000 }).toBe('Video');
+    await expect.poll(() => play.textContent(), { timeout: 5000 }).toContain('0:02');
+    // The poster comes from the worker, a moment after the upload.
+    await play.locator('img').waitFor({ timeout: 15_000 });
+    await bob.screenshot({ path: join(SHOTS, 'media-video-light-desktop.png'), animations: 'disabled', caret: 'hide' });
+    await play.click();
+    const video = bob.locator('video.media-video');
+    await video.waitFor();
+    await video.evaluate(async (element) => {
+      const player = element as HTMLVideoElement;
+      player.muted = true;
+      await player.play();
+    });
+    await expect.poll(() => video.evaluate((element) => (element as HTMLVideoElement).currentTime), { timeout: 10_000 }).toBeGreaterThan(0);
   });
 
   it('says in words why a file was refused', async () => {

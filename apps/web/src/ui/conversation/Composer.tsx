@@ -120,6 +120,14 @@ export function Composer({
             if (event.target.value) onTyping();
           }}
           onKeyDown={onKeyDown}
+          onPaste={(event) => {
+            // A pasted screenshot or file is sent like an attached one; pasted text stays text.
+            const file = event.clipboardData.files[0];
+            if (!file || !onAttach || mode.kind === 'edit') return;
+            event.preventDefault();
+            onAttach(file, text.trim());
+            setText('');
+          }}
         />
         <button type="submit" className="send-button" aria-label={mode.kind === 'edit' ? 'Save' : 'Send'} disabled={!text.trim()}>
           <Icon name={mode.kind === 'edit' ? 'check' : 'send'} />

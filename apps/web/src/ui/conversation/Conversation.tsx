@@ -24,6 +24,7 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
   const errors = useShownError();
   const [mode, setMode] = useState<ComposerMode>(NEW);
   const [now, setNow] = useState(() => Date.now());
+  const [dragging, setDragging] = useState(false);
   const [upload, setUpload] = useState<{ readonly name: string; readonly sent: number; readonly cancel: () => void } | null>(null);
 
   useEffect(() => {
@@ -79,7 +80,25 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
   }
 
   return (
-    <section className="conversation" aria-label={`Chat with ${title}`}>
+    <section
+      className={dragging ? 'conversation conversation-drop' : 'conversation'}
+      aria-label={`Chat with ${title}`}
+      onDragOver={(event) => {
+        if (!canWrite || !event.dataTransfer.types.includes('Files')) return;
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(event) => {
+        setDragging(false);
+        const file = event.dataTransfer.files[0];
+        if (!canWrite || !file) return;
+        event.preventDefault();
+        void attach(file, '');
+      }}
+    >
       <header className="pane-header">
         <button type="button" className="icon-button back-button" onClick={() => navigate({ name: 'chats' })} aria-label="Back to chats">
           <Icon name="back" />
