@@ -226,6 +226,31 @@ for (const variant of VARIANTS) {
       expect(note.thumbnailUrl).toBeUndefined();
     });
 
+    it('issues short-lived links that fetch without a token, with Range, and end with the reader’s access', async () => {
+      const media = (await upload(server.url, alice.token, photo, 'linked.jpg', 'image/jpeg')).body as unknown as MediaView;
+      const chat = await alice.createChat({ type: 'group', title: 'links', memberIds: [bob.id] });
+      const sent = await alice.call<MessageView>('POST', `/chats/${chat.id}/messages`, { clientMsgId: 'linked', mediaIds: [media.id] });
+      const link = await bob.call<{ url: string; thumbnailUrl: string; expiresAt: string }>('POST', `/media/${media.id}/link`, {});
+      expect(link.status).toBe(200);
+      expect(new Date(link.body.expiresAt).getTime()).toBeGreaterThan(Date.now());
+      const whole = await fetch(`${server.url}${link.body.url}`);
+      expect(whole.status).toBe(200);
+      const bytes = Buffer.from(await whole.arrayBuffer());
+      expect(bytes.length).toBe(media.size);
+      const part = await fetch(`${server.url}${link.body.url}`, { headers: { range: 'bytes=0-99' } });
+      expect(part.status).toBe(206);
+      expect(Buffer.from(await part.arrayBuffer())).toEqual(bytes.subarray(0, 100));
+      expect((await fetch(`${server.url}${link.body.thumbnailUrl}`)).status).toBe(200);
+      // A link names one media and one part; an altered one names nothing.
+      const token = new URL(link.body.url, server.url).searchParams.get('token')!;
+      expect((await fetch(`${server.url}/api/v1/media/${media.id}/thumbnail?token=${token}`)).status).toBe(404);
+      expect((await fetch(`${server.url}/api/v1/media/${media.id}?token=${token.slice(0, -2)}xx`)).status).toBe(404);
+      expect((await fetch(`${server.url}/api/v1/media/${media.id}`)).status).toBe(401);
+      expect((await eve.call('POST', `/media/${media.id}/link`, {})).status).toBe(404);
+      expect((await alice.call('DELETE', `/chats/${chat.id}/messages/${sent.body.id}`)).status).toBeLessThan(300);
+      expect((await fetch(`${server.url}${link.body.url}`)).status).toBe(404);
+    });
+
     it('sends a media-only message, and refuses a message with neither text nor media', async () => {
       const media = (await upload(server.url, bob.token, Buffer.from('just notes\n'), 'notes.txt', 'text/plain')).body as unknown as MediaView;
       expect(media).toMatchObject({ kind: 'file', name: 'notes.txt' });

@@ -81,6 +81,12 @@ export interface Backend {
    * goes into a URL. Cached per path for the page's life.
    */
   mediaUrl(path: string): Promise<string>;
+  /**
+   * A short-lived link (an hour) to a media that needs no token, so a
+   * <video> or <audio> element streams it with Range requests instead of
+   * downloading it whole first.
+   */
+  mediaLink(mediaId: string): Promise<string>;
   edit(chatId: ChatId, messageId: MessageId, text: string): Promise<void>;
   remove(chatId: ChatId, messageId: MessageId): Promise<void>;
   markRead(chatId: ChatId, seq: number): Promise<void>;

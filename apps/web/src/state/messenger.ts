@@ -98,6 +98,11 @@ export class Messenger {
     return this.#backend.mediaUrl(path);
   }
 
+  /** A link a player can stream from; see Backend.mediaLink. */
+  mediaLink(mediaId: string): Promise<string> {
+    return this.#backend.mediaLink(mediaId);
+  }
+
   async send(chatId: ChatId, text: string, replyToId: MessageId | null, media: readonly Media[] = []): Promise<void> {
     const me = this.state.get().me;
     if (!me) return;

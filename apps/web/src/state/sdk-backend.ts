@@ -90,6 +90,14 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
         ...(input.mediaIds ? { mediaIds: input.mediaIds } : {}),
       }),
     upload: async (file, onProgress, signal) => uploadMedia(baseUrl, await client.tokens.accessToken(), file, onProgress, signal),
+    async mediaLink(mediaId) {
+      const response = await fetch(new URL(`/api/v1/media/${encodeURIComponent(mediaId)}/link`, baseUrl), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await client.tokens.accessToken()}` },
+      });
+      if (!response.ok) throw new Error(`media link ${response.status}`);
+      return new URL(((await response.json()) as { url: string }).url, baseUrl).toString();
+    },
     mediaUrl(path) {
       let url = mediaUrls.get(path);
       if (!url) {

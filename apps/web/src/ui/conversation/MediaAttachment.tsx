@@ -33,10 +33,13 @@ function Photo({ media }: { readonly media: Media }) {
   );
 }
 
-/** Video and audio load their bytes only when asked to play: a chat full of videos downloads nothing by itself. */
+/**
+ * Video and audio load nothing until asked to play; then they stream from a
+ * short-lived link (Range requests), so a long video starts at once.
+ */
 function Playable({ media }: { readonly media: Media }) {
-  const [wanted, setWanted] = useState(false);
-  const source = useMediaUrl(wanted ? media.url : null);
+  const messenger = useMessenger();
+  const [source, setSource] = useState<string | null>(null);
   const poster = useMediaUrl(media.thumbnailUrl);
   const length = media.durationMs === undefined ? '' : duration(media.durationMs);
   if (source) {
@@ -49,7 +52,17 @@ function Playable({ media }: { readonly media: Media }) {
     );
   }
   return (
-    <button type="button" className={`media-play media-play-${media.kind}`} onClick={() => setWanted(true)} aria-label={`Play ${media.name}`}>
+    <button
+      type="button"
+      className={`media-play media-play-${media.kind}`}
+      onClick={() => {
+        messenger
+          .mediaLink(media.id)
+          .then(setSource)
+          .catch(() => undefined);
+      }}
+      aria-label={`Play ${media.name}`}
+    >
       {poster && <img src={poster} alt="" aria-hidden="true" />}
       <span className="media-play-label">▶ {media.kind === 'video' ? 'Video' : 'Voice'} {length}</span>
     </button>

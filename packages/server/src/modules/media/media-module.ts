@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import type { MediaApi } from './api.js';
 import { MediaJobs } from './media-jobs.js';
+import { MediaLinks } from './media-links.js';
 import { registerMediaRoutes } from './media-routes.js';
 import { MediaService } from './media-service.js';
 import { type MediaTables, mediaMigrations } from './media-tables.js';
@@ -58,7 +59,7 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
             async open() {
               const budget = createUploadBudget(ctx.kv, ctx.config.KAIF_MEDIA_UPLOADS_PER_MINUTE);
               const maxBytes = ctx.config.KAIF_MEDIA_MAX_BYTES;
-              await registerMediaRoutes(ctx.http, { service, blobs: ctx.blobs, budget, maxBytes });
+              await registerMediaRoutes(ctx.http, { service, links: new MediaLinks(ctx.secrets), blobs: ctx.blobs, budget, maxBytes });
               await registerTusUploads(ctx.http, { service, budget, maxBytes, directory: join(resolve(ctx.config.KAIF_DATA_DIR), 'uploads') });
             },
           },

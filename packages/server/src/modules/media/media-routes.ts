@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
-import { MediaParams, MediaSchema } from '@kaif/protocol';
+import { MediaParams, MediaSchema, type UserId } from '@kaif/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BlobStore } from '../../platform/blob/blob-store.js';
@@ -8,6 +8,7 @@ import type { HttpServer } from '../../platform/http/http-server.js';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import { principalOf } from '../../platform/http/principal.js';
 import { parseRange } from './byte-range.js';
+import type { MediaLinks } from './media-links.js';
 import type { MediaPart, MediaService } from './media-service.js';
 import type { UploadBudget } from './upload-budget.js';
 import { cleanFileName, scratchDirectory, writeUpload } from './upload-file.js';
@@ -19,10 +20,14 @@ const MULTIPART_OVERHEAD = 16 * 1024;
 /** Media never changes under its id: cache for a year, privately (it needs the token). */
 const CACHE_CONTROL = 'private, max-age=31536000, immutable';
 
+const LinkAnswer = Type.Object({ url: Type.String(), thumbnailUrl: Type.Optional(Type.String()), expiresAt: Type.String() });
+const LinkQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 2048 })) });
+
 const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 
 export interface MediaRouteDeps {
   readonly service: MediaService;
+  readonly links: MediaLinks;
   readonly blobs: BlobStore;
   readonly budget: UploadBudget;
   readonly maxBytes: number;
@@ -75,6 +80,30 @@ export async function registerMediaRoutes(http: HttpServer, deps: MediaRouteDeps
     );
   });
 
+  http.post(
+    '/api/v1/media/:id/link',
+    {
+      schema: {
+        tags: TAGS,
+        security: BEARER,
+        summary: 'Short-lived links (1 h) to the media and its thumbnail that need no token: for <video src>, a download, or a CDN',
+        params: MediaParams,
+        response: { 200: LinkAnswer },
+      },
+    },
+    async (request) => {
+      const { userId } = principalOf(request);
+      const media = await deps.service.readable(userId, request.params.id, 'original');
+      const original = deps.links.issue(media.row.id, 'original', userId);
+      const thumbnail = media.row.thumbnail_key ? deps.links.issue(media.row.id, 'thumbnail', userId) : null;
+      return {
+        url: `/api/v1/media/${media.row.id}?token=${original.token}`,
+        ...(thumbnail ? { thumbnailUrl: `/api/v1/media/${media.row.id}/thumbnail?token=${thumbnail.token}` } : {}),
+        expiresAt: original.expiresAt.toISOString(),
+      };
+    },
+  );
+
   for (const part of ['original', 'thumbnail'] as const) {
     http.get(
       part === 'original' ? '/api/v1/media/:id' : '/api/v1/media/:id/thumbnail',
@@ -87,17 +116,24 @@ export async function registerMediaRoutes(http: HttpServer, deps: MediaRouteDeps
               ? 'The media’s bytes (Range requests honoured; strong ETag); only its uploader and members of a chat it was sent in, else 404 MEDIA_NOT_FOUND'
               : 'The media’s WebP thumbnail, with the same access rule',
           params: MediaParams,
+          querystring: LinkQuery,
         },
       },
-      (request, reply) => sendMedia(request.params.id, request, reply, deps, part),
+      (request, reply) => {
+        // A signed link stands in for the token; without either, the caller is signed out.
+        const token = request.query.token;
+        const reader = request.principal?.userId ?? (token ? deps.links.reader(token, request.params.id, part) : null);
+        if (token && !reader) throw new KaifError('MEDIA_NOT_FOUND');
+        return sendMedia(request.params.id, reader ?? principalOf(request).userId, request, reply, deps, part);
+      },
     );
   }
 }
 
 const tooLarge = () => new KaifError('PAYLOAD_TOO_LARGE', 'The file is larger than this server takes');
 
-async function sendMedia(id: string, request: FastifyRequest, reply: FastifyReply, deps: MediaRouteDeps, part: MediaPart): Promise<FastifyReply> {
-  const media = await deps.service.readable(principalOf(request).userId, id, part);
+async function sendMedia(id: string, reader: UserId, request: FastifyRequest, reply: FastifyReply, deps: MediaRouteDeps, part: MediaPart): Promise<FastifyReply> {
+  const media = await deps.service.readable(reader, id, part);
   reply
     .header('etag', media.etag)
     .header('cache-control', CACHE_CONTROL)
