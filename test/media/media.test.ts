@@ -224,6 +224,8 @@ for (const variant of VARIANTS) {
       expect(note).toMatchObject({ kind: 'audio', mime: expect.stringMatching(/^audio\/ogg/) });
       expect(note.durationMs).toBeGreaterThan(900);
       expect(note.thumbnailUrl).toBeUndefined();
+      expect(note.waveform).toHaveLength(64);
+      expect(Math.max(...note.waveform!)).toBe(31);
     });
 
     it('issues short-lived links that fetch without a token, with Range, and end with the reader’s access', async () => {

@@ -122,6 +122,14 @@ describe('sending a photo and a file in the browser', () => {
     await expect.poll(() => video.evaluate((element) => (element as HTMLVideoElement).currentTime), { timeout: 10_000 }).toBeGreaterThan(0);
   });
 
+  it('shows a voice note with its waveform', async () => {
+    await alice.getByTestId('attach-input').setInputFiles({ name: 'voice.ogg', mimeType: 'audio/ogg', buffer: await recorded('audio', 1) });
+    const note = bob.getByRole('button', { name: 'Play voice.ogg' });
+    await note.waitFor();
+    expect(await note.locator('.waveform span').count()).toBe(64);
+    expect(await note.textContent()).toContain('Voice 0:01');
+  });
+
   it('says in words why a file was refused', async () => {
     await alice.getByTestId('attach-input').setInputFiles({ name: 'fake.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not really a photo') });
     await alice.getByText('This file cannot be sent', { exact: false }).waitFor();

@@ -29,6 +29,8 @@ export const MediaSchema = Type.Object({
   url: Type.String(),
   thumbnailUrl: Type.Optional(Type.String()),
   placeholder: Type.Optional(Type.String()),
+  /** Voice notes: loudness over time, 64 values from 0 to 31 (Telegram's 5-bit waveform). */
+  waveform: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 31 }), { maxItems: 64 })),
 });
 export type MediaView = Readonly<Static<typeof MediaSchema>>;
 

@@ -64,6 +64,14 @@ function Playable({ media }: { readonly media: Media }) {
       aria-label={`Play ${media.name}`}
     >
       {poster && <img src={poster} alt="" aria-hidden="true" />}
+      {media.waveform && (
+        <span className="waveform" aria-hidden="true">
+          {media.waveform.map((level, index) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: the bars never move; their place is their identity
+            <span key={index} style={{ height: `${Math.max(2, (level / 31) * 24)}px` }} />
+          ))}
+        </span>
+      )}
       <span className="media-play-label">▶ {media.kind === 'video' ? 'Video' : 'Voice'} {length}</span>
     </button>
   );

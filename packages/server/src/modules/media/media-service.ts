@@ -11,8 +11,11 @@ import { processImage } from './image-processing.js';
 import type { MediaTable, MediaTables } from './media-tables.js';
 import { checkClaim, claimedKind, detectType } from './media-type.js';
 import type { MediaJobs } from './media-jobs.js';
-import { extractPoster, probeMedia } from './media-probe.js';
+import { extractPoster, probeMedia, waveformOf } from './media-probe.js';
 import { hashFile, scratchDirectory, writeUpload } from './upload-file.js';
+
+/** Sounds up to this long get a waveform: voice notes, not albums. */
+const MAX_WAVEFORM_MS = 10 * 60_000;
 
 /** Photos are held to this whatever KAIF_MEDIA_MAX_BYTES says: larger ones are not photos a phone sends. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -61,6 +64,7 @@ export const mediaView = (row: MediaTable): MediaView => ({
   url: `/api/v1/media/${row.id}`,
   ...(row.thumbnail_key ? { thumbnailUrl: `/api/v1/media/${row.id}/thumbnail` } : {}),
   ...(row.placeholder ? { placeholder: row.placeholder } : {}),
+  ...(row.waveform && row.waveform.length > 0 ? { waveform: row.waveform.map(Number) } : {}),
 });
 
 /**
@@ -105,6 +109,7 @@ export class MediaService {
       created_at: new Date(),
       checked_at: null,
       charged_bytes: 0,
+      waveform: null,
     };
     let originalPath = upload.path;
     let thumbnailPath: string | null = null;
@@ -145,6 +150,8 @@ export class MediaService {
         duration_ms: probed.durationMs,
         // The poster is made by the worker; until then the thumbnail answers 404.
         thumbnail_key: needsPoster ? `media/${id}/thumbnail` : null,
+        // A voice note's waveform comes with it, so the message shows it at once; a long recording gets none.
+        waveform: kind === 'audio' && probed.durationMs <= MAX_WAVEFORM_MS ? await waveformOf(upload.path, probed.durationMs) : null,
       };
     }
     const thumbnailSize = thumbnailPath ? (await hashFile(thumbnailPath)).size : 0;

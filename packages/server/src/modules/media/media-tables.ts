@@ -27,6 +27,8 @@ export interface MediaTable {
   checked_at: Date | null;
   /** Bytes counted against the owner's quota (original and thumbnail): what deleting it gives back. */
   charged_bytes: number;
+  /** Voice notes: 64 loudness values from 0 to 31. */
+  waveform: number[] | null;
 }
 
 export interface UsageTable {
@@ -95,6 +97,12 @@ const createJobs: Migration = {
 };
 
 /** For the cleanup of media no message carries: when each was last seen in use, and what it costs its owner. */
+const addWaveform: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table media.media add column waveform smallint[]`.execute(db);
+  },
+};
+
 const addCheckedAt: Migration = {
   async up(db: Kysely<unknown>) {
     await sql`alter table media.media add column checked_at timestamptz`.execute(db);
@@ -105,5 +113,5 @@ const addCheckedAt: Migration = {
 
 export const mediaMigrations: ModuleMigrations = {
   schema: 'media',
-  migrations: { '0001_media': createMedia, '0002_jobs': createJobs, '0003_checked_at': addCheckedAt },
+  migrations: { '0001_media': createMedia, '0002_jobs': createJobs, '0003_checked_at': addCheckedAt, '0004_waveform': addWaveform },
 };
