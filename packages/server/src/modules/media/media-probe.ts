@@ -2,7 +2,19 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KaifError } from '../../platform/http/kaif-error.js';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/**
+ * Address space one ffmpeg or ffprobe may take (1 GiB; a 4K frame decodes
+ * well within it): a hostile file that makes the decoder allocate without
+ * end is killed by the kernel instead of starving the node. Set with
+ * util-linux's prlimit (Debian: always installed), as Node cannot limit a
+ * child's memory itself.
+ */
+const CHILD_ADDRESS_SPACE = 1024 * 1024 * 1024;
+
+const run = ((command: string, args: readonly string[], options: Parameters<typeof execFileAsync>[2]) =>
+  execFileAsync('prlimit', [`--as=${CHILD_ADDRESS_SPACE}`, '--', command, ...args], options)) as typeof execFileAsync;
 
 /** No probe may take longer: ffprobe reads headers, which takes milliseconds for any honest file. */
 const PROBE_TIMEOUT_MS = 15_000;
@@ -40,7 +52,9 @@ export async function probeMedia(path: string): Promise<ProbedMedia> {
     });
     output = JSON.parse(stdout) as FfprobeOutput;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('ffprobe is not installed (Debian package ffmpeg)');
+    // 127: prlimit could not start ffprobe. A missing tool is the server's fault, not the file's.
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 127) throw new Error('ffprobe or prlimit is not installed (Debian packages ffmpeg, util-linux)');
     throw undecodable('ffprobe cannot read it');
   }
   const streams = output.streams ?? [];
