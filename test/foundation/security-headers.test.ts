@@ -45,7 +45,7 @@ describe('security headers', () => {
       'default-src': "'self'",
       'script-src': "'self'",
       'style-src': "'self'",
-      'img-src': "'self' data:",
+      'img-src': "'self' data: blob:",
       'connect-src': "'self'",
       'object-src': "'none'",
       'frame-ancestors': "'none'",

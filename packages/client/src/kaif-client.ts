@@ -160,7 +160,7 @@ export class KaifClient {
 
   readonly messages = {
     /** Over HTTP; `client.realtime.sendMessage` queues while offline instead. */
-    send: (chatId: string, body: { text: string; clientMsgId?: string; replyToId?: string | null }) =>
+    send: (chatId: string, body: { text?: string; clientMsgId?: string; replyToId?: string | null; mediaIds?: readonly string[] }) =>
       this.http.request<Message>('POST', `/api/v1/chats/${segment(chatId)}/messages`, {
         body: { ...body, clientMsgId: body.clientMsgId ?? globalThis.crypto.randomUUID() },
       }),

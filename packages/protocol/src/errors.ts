@@ -51,6 +51,12 @@ export const ERRORS = {
   CHAT_MEMBER_LIMIT: { status: 403, message: 'This group is full; use a channel for larger audiences' },
   CHAT_OWNER_REQUIRED: { status: 403, message: 'Only the owner can do this' },
 
+  // Media
+  MEDIA_NOT_FOUND: { status: 404, message: 'No such media' },
+  MEDIA_REJECTED: { status: 422, message: 'This file is not what it claims to be, cannot be decoded, or is past a size, pixel or duration limit' },
+  MEDIA_QUOTA_EXCEEDED: { status: 403, message: 'Your media storage is full; delete something first' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is outside the file' },
+
   // Real time
   CURSOR_INVALID: { status: 400, message: 'The cursor is invalid or too old; refetch history and sync from null' },
   AUTH_REQUIRED: { status: 401, message: 'Authenticate first' },

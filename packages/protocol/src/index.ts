@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './instant.js';
 export * from './limits.js';
+export * from './media.js';
 export * from './message.js';
 export * from './presence.js';
 export * from './realtime/index.js';

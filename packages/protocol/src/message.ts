@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ChatIdSchema, MessageIdSchema, UserIdSchema } from './ids.js';
 import { Instant } from './instant.js';
+import { MediaSchema } from './media.js';
 
 /**
  * API.md `message`, plus `forwardedFrom` for forwarded copies: the one shape
@@ -22,5 +23,7 @@ export const MessageSchema = Type.Object({
   editedAt: Type.Union([Instant, Type.Null()]),
   deleted: Type.Boolean(),
   forwardedFrom: Type.Union([Type.Object({ chatId: ChatIdSchema, messageId: MessageIdSchema, senderId: UserIdSchema }), Type.Null()]),
+  /** Attached media, in the order sent; absent when none, and gone once the message is deleted. */
+  media: Type.Optional(Type.Array(MediaSchema)),
 });
 export type MessageView = Readonly<Static<typeof MessageSchema>>;

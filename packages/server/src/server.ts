@@ -80,7 +80,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       version: VERSION,
       trustProxy: config.KAIF_TRUST_PROXY,
     });
-    const checks: HealthCheck[] = [adapters.db, adapters.kv, adapters.bus];
+    const checks: HealthCheck[] = [adapters.db, adapters.kv, adapters.bus, adapters.blobs];
     const operations: OperationsSources = {
       registry,
       checks: () => checks,
@@ -107,6 +107,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       kv: adapters.kv,
       bus: adapters.bus,
       secrets: adapters.secrets,
+      blobs: adapters.blobs,
       http,
       roles,
       flood,

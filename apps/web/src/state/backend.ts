@@ -7,6 +7,7 @@ import type {
   HealthReport,
   LiveEvent,
   Me,
+  Media,
   Message,
   MessageId,
   Presence,
@@ -80,7 +81,28 @@ export interface Backend {
    * Sends once per `clientMsgId`: while offline the SDK queues it and
    * delivers on reconnect; the promise settles when the server acknowledges.
    */
-  send(chatId: ChatId, input: { readonly clientMsgId: string; readonly text: string; readonly replyToId?: MessageId | null }): Promise<Message>;
+  send(
+    chatId: ChatId,
+    input: { readonly clientMsgId: string; readonly text: string; readonly replyToId?: MessageId | null; readonly mediaIds?: readonly string[] },
+  ): Promise<Message>;
+  /**
+   * Uploads a file (POST /api/v1/media), reporting the share of bytes sent
+   * (0–1); rejects with the server's error (PAYLOAD_TOO_LARGE,
+   * MEDIA_REJECTED …) or an AbortError when `signal` fires.
+   */
+  upload(file: File, onProgress: (sent: number) => void, signal: AbortSignal): Promise<Media>;
+  /**
+   * A media path (`media.url`, `media.thumbnailUrl`) as an object URL an
+   * <img> or <video> can show: fetched with the access token, which never
+   * goes into a URL. Cached per path for the page's life.
+   */
+  mediaUrl(path: string): Promise<string>;
+  /**
+   * A short-lived link (an hour) to a media that needs no token, so a
+   * <video> or <audio> element streams it with Range requests instead of
+   * downloading it whole first.
+   */
+  mediaLink(mediaId: string): Promise<string>;
   edit(chatId: ChatId, messageId: MessageId, text: string): Promise<void>;
   remove(chatId: ChatId, messageId: MessageId): Promise<void>;
   markRead(chatId: ChatId, seq: number): Promise<void>;

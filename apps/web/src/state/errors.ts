@@ -32,6 +32,10 @@ const WORDS: Readonly<Record<string, string>> = {
   NOT_READY: 'The server is starting. Try again in a moment.',
   INTERNAL: 'Something went wrong on our side. Try again.',
   NETWORK: 'Cannot reach the server. Check your connection.',
+  PAYLOAD_TOO_LARGE: 'This file is too large to send.',
+  MEDIA_REJECTED: 'This file cannot be sent: it is damaged, too large to show, or not what its name says.',
+  MEDIA_QUOTA_EXCEEDED: 'Your storage is full. Delete something first.',
+  MEDIA_NOT_FOUND: 'This file is no longer available.',
   NETWORK_ERROR: 'Cannot reach the server. Check your connection.',
 };
 

@@ -14,7 +14,7 @@ import {
   windowAround,
 } from './chat-state.js';
 import { Store } from './store.js';
-import type { Chat, ChatId, ChatType, LiveEvent, Me, Message, MessageId, SearchPage, User, UserId } from './types.js';
+import type { Chat, ChatId, ChatType, LiveEvent, Me, Media, Message, MessageId, SearchPage, User, UserId } from './types.js';
 
 const PAGE_SIZE = 40;
 /** Messages shown before a message opened from search. */
@@ -136,7 +136,22 @@ export class Messenger {
     if (this.state.get().focus) this.state.update((state) => ({ ...state, focus: null }));
   }
 
-  async send(chatId: ChatId, text: string, replyToId: MessageId | null): Promise<void> {
+  /** Uploads a file to attach to a message; see Backend.upload. */
+  upload(file: File, onProgress: (sent: number) => void, signal: AbortSignal): Promise<Media> {
+    return this.#backend.upload(file, onProgress, signal);
+  }
+
+  /** A media path as an object URL to show; see Backend.mediaUrl. */
+  mediaUrl(path: string): Promise<string> {
+    return this.#backend.mediaUrl(path);
+  }
+
+  /** A link a player can stream from; see Backend.mediaLink. */
+  mediaLink(mediaId: string): Promise<string> {
+    return this.#backend.mediaLink(mediaId);
+  }
+
+  async send(chatId: ChatId, text: string, replyToId: MessageId | null, media: readonly Media[] = []): Promise<void> {
     const me = this.state.get().me;
     if (!me) return;
     const clientMsgId = crypto.randomUUID();
@@ -153,6 +168,7 @@ export class Messenger {
       createdAt: new Date().toISOString(),
       editedAt: null,
       deleted: false,
+      ...(media.length > 0 ? { media: [...media] } : {}),
     };
     if (this.state.get().histories[chatId]?.hasNewer) {
       // Sending from a window opened by search returns to the present, as the reply lands there.
@@ -161,7 +177,7 @@ export class Messenger {
     }
     this.#setHistory(chatId, (history) => upsertMessage(history, { ...pending, status: 'sending' }));
     try {
-      const message = await this.#backend.send(chatId, { clientMsgId, text, replyToId });
+      const message = await this.#backend.send(chatId, { clientMsgId, text, replyToId, ...(media.length > 0 ? { mediaIds: media.map((item) => item.id) } : {}) });
       this.#receive(message, true);
     } catch {
       this.#setHistory(chatId, (history) => markFailed(history, clientMsgId));

@@ -1,5 +1,6 @@
 import { type ChatListItem, KaifClient, type Chat as SdkChat } from '@kaif/client';
 import type { Backend } from './backend.js';
+import { uploadMedia } from './media-upload.js';
 import { fetchHealth, fetchMetrics } from './ops-probe.js';
 import type { Chat, ConnectionState, LiveEvent, Me, Message } from './types.js';
 
@@ -15,6 +16,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
   const client = new KaifClient({ baseUrl, refreshCookie: true });
   const { realtime } = client;
   let wanted = false;
+  const mediaUrls = new Map<string, Promise<string>>();
 
   const online = () => {
     wanted = true;
@@ -97,7 +99,37 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
       const page = await client.search.messages({ q: query, ...(cursor ? { cursor } : {}) });
       return { hits: page.messages, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
     },
-    send: (chatId, input) => realtime.sendMessage({ chatId, text: input.text, clientMsgId: input.clientMsgId, replyToId: input.replyToId ?? null }),
+    send: (chatId, input) =>
+      realtime.sendMessage({
+        chatId,
+        text: input.text,
+        clientMsgId: input.clientMsgId,
+        replyToId: input.replyToId ?? null,
+        ...(input.mediaIds ? { mediaIds: input.mediaIds } : {}),
+      }),
+    upload: async (file, onProgress, signal) => uploadMedia(baseUrl, await client.tokens.accessToken(), file, onProgress, signal),
+    async mediaLink(mediaId) {
+      const response = await fetch(new URL(`/api/v1/media/${encodeURIComponent(mediaId)}/link`, baseUrl), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await client.tokens.accessToken()}` },
+      });
+      if (!response.ok) throw new Error(`media link ${response.status}`);
+      return new URL(((await response.json()) as { url: string }).url, baseUrl).toString();
+    },
+    mediaUrl(path) {
+      let url = mediaUrls.get(path);
+      if (!url) {
+        url = (async () => {
+          const response = await fetch(new URL(path, baseUrl), { headers: { authorization: `Bearer ${await client.tokens.accessToken()}` } });
+          if (!response.ok) throw new Error(`media ${response.status}`);
+          return URL.createObjectURL(await response.blob());
+        })();
+        // A failed fetch (a poster not made yet) may be tried again.
+        url.catch(() => mediaUrls.delete(path));
+        mediaUrls.set(path, url);
+      }
+      return url;
+    },
     edit: async (chatId, messageId, text) => {
       await client.messages.edit(chatId, messageId, text);
     },

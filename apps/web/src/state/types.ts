@@ -11,6 +11,7 @@ export type {
   ConnectionState,
   ExternalIdentityList,
   Me,
+  Media,
   MessageId,
   Session,
   SignInProvider,

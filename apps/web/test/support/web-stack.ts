@@ -10,9 +10,9 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 /**
  * Lines Chromium itself logs for an HTTP error status. The app answers these
  * in words (wrong password is a 401, the TOTP step starts with one), so
- * they are expected traffic, not page errors.
+ * they are expected traffic, not page errors; so are refused uploads (413, 422).
  */
-const BROWSER_NETWORK_LOG = /^Failed to load resource: the server responded with a status of (401|403|404|409|429)/;
+const BROWSER_NETWORK_LOG = /^Failed to load resource: the server responded with a status of (401|403|404|409|413|422|429)/;
 
 export interface WebStack {
   readonly server: TestServer;

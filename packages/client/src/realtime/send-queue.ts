@@ -4,6 +4,8 @@ export interface OutgoingMessage {
   readonly chatId: string;
   readonly text: string;
   readonly replyToId?: string | null;
+  /** Media uploaded before (POST /api/v1/media); `text` is then an optional caption. */
+  readonly mediaIds?: readonly string[];
   /** Reuse to make a retry idempotent; generated when omitted. */
   readonly clientMsgId?: string;
 }
@@ -51,8 +53,16 @@ export class SendQueue {
     if (!entry) return undefined;
     const id = `m${++this.frames}`;
     this.byFrame.set(id, clientMsgId);
-    const { chatId, text, replyToId } = entry.message;
-    return JSON.stringify({ type: 'message.send', id, chatId, clientMsgId, text, ...(replyToId ? { replyToId } : {}) });
+    const { chatId, text, replyToId, mediaIds } = entry.message;
+    return JSON.stringify({
+      type: 'message.send',
+      id,
+      chatId,
+      clientMsgId,
+      ...(text ? { text } : {}),
+      ...(replyToId ? { replyToId } : {}),
+      ...(mediaIds && mediaIds.length > 0 ? { mediaIds } : {}),
+    });
   }
 
   clientMsgIds(): string[] {

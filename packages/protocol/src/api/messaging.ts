@@ -3,6 +3,7 @@ import { ChatEventSchema } from '../chat-event.js';
 import { ChatRoleSchema, ChatTypeSchema } from '../chat-kind.js';
 import { ChatIdSchema, UserIdSchema } from '../ids.js';
 import { ChatIdInput, ClientMsgId, CursorText, MessageIdInput, MessageText, UserIdInput } from '../limits.js';
+import { MediaIdsInput } from '../media.js';
 import { MessageSchema } from '../message.js';
 import { DisplayText, SafeText } from '../text.js';
 import { Instant } from '../instant.js';
@@ -79,7 +80,9 @@ export const SetRoleBody = Type.Object({ role: Type.Union([Type.Literal('admin')
 
 export const SendMessageBody = Type.Object({
   clientMsgId: ClientMsgId,
-  text: MessageText,
+  /** Optional only with mediaIds: a caption. */
+  text: Type.Optional(MessageText),
+  mediaIds: Type.Optional(MediaIdsInput),
   replyToId: Type.Optional(Nullable(MessageIdInput)),
 });
 export const EditMessageBody = Type.Object({ text: MessageText });

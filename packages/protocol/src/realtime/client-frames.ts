@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ChatIdInput, ClientMsgId, CursorText, MessageIdInput, MessageText, TokenText } from '../limits.js';
 import { SafeText } from '../text.js';
+import { MediaIdsInput } from '../media.js';
 
 /**
  * Frames a client sends on `GET /ws` (API.md "Real time"): JSON text frames
@@ -28,8 +29,10 @@ export const SendMessageFrame = Type.Object({
   id: FrameId,
   chatId: ChatIdInput,
   clientMsgId: ClientMsgId,
-  text: MessageText,
+  /** Optional only with mediaIds: a caption. */
+  text: Type.Optional(MessageText),
   replyToId: Type.Optional(Type.Union([MessageIdInput, Type.Null()])),
+  mediaIds: Type.Optional(MediaIdsInput),
 });
 
 export const ReadFrame = Type.Object({

@@ -2,6 +2,7 @@ import { type Static, type StaticDecode, type TSchema, Type } from '@sinclair/ty
 import type { ErrorCode } from '../errors.js';
 import type { ChatId, MessageId, UserId } from '../ids.js';
 import { ClientMsgId, IdText, MessageText, TokenText } from '../limits.js';
+import { MediaIdsInput, MediaSchema } from '../media.js';
 import { PresenceStatusSchema } from '../presence.js';
 import { SafeText } from '../text.js';
 
@@ -59,8 +60,11 @@ const SendMessagePacket = Type.Object({
   packet_type: Type.Literal('SendMessage'),
   message: Type.Object({
     chat_id: idInput<ChatId>(),
-    content: MessageText,
+    /** Optional only with media_ids: a caption. */
+    content: Type.Optional(MessageText),
     message_type: Type.Optional(SafeText({ minLength: 1, maxLength: 32 })),
+    /** Media uploaded over HTTP (POST /api/v1/media), attached in this order. */
+    media_ids: Type.Optional(MediaIdsInput),
   }),
   client_msg_id: Type.Optional(ClientMsgId),
   token: OptionalToken,
@@ -113,6 +117,8 @@ export const WireMessage = Type.Object({
   message_type: Type.String(),
   client_msg_id: Type.Optional(Type.String()),
   created_at: Type.String({ description: 'ISO-8601 UTC' }),
+  /** API.md `media`, as over HTTP (camelCase inside: the same object every transport carries). */
+  media: Type.Optional(Type.Array(MediaSchema)),
 });
 export type WireMessage = DeepReadonly<Static<typeof WireMessage>>;
 

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { BlobStore } from '../platform/blob/blob-store.js';
 import type { Bus } from '../platform/bus/bus.js';
 import type { Config } from '../platform/config/config.js';
 import type { SecretBox } from '../platform/crypto/secret-box.js';
@@ -21,6 +22,8 @@ export interface ModuleContext {
   readonly kv: KeyValueStore;
   readonly bus: Bus;
   readonly secrets: SecretBox;
+  /** Media bytes: files in KAIF_DATA_DIR or S3-compatible storage. */
+  readonly blobs: BlobStore;
   readonly http: HttpServer;
   readonly roles: ReadonlySet<RoleName>;
   /** Cluster-wide flood limits per user and per IP, shared by every transport. */

@@ -1,5 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
+import type { BlobStore } from './blob/blob-store.js';
+import { createDiskBlobStore } from './blob/disk-blob-store.js';
+import { openS3BlobStore } from './blob/s3-blob-store.js';
 import type { Bus } from './bus/bus.js';
 import { createMemoryBus } from './bus/memory-bus.js';
 import { openNatsBus } from './bus/nats-bus.js';
@@ -20,6 +23,7 @@ export interface Adapters {
   readonly kv: KeyValueStore;
   readonly bus: Bus;
   readonly secrets: SecretBox;
+  readonly blobs: BlobStore;
   readonly policies: readonly DependencyPolicy[];
   readonly policyFor: (dependency: string) => DependencyPolicy;
   close(): Promise<void>;
@@ -92,8 +96,20 @@ export async function openAdapters(
     const secrets = new SecretBox(
       config.KAIF_SECRET_KEY ? parseSecretKeys(config.KAIF_SECRET_KEY) : await loadOrCreateDataDirKey(dataDir),
     );
+    const blobs = config.KAIF_S3_URL
+      ? await openS3BlobStore({
+          url: config.KAIF_S3_URL,
+          bucket: config.KAIF_S3_BUCKET,
+          region: config.KAIF_S3_REGION,
+          accessKeyId: config.KAIF_S3_ACCESS_KEY_ID!,
+          secretAccessKey: config.KAIF_S3_SECRET_ACCESS_KEY!,
+          policy: policyFor('s3'),
+          logger,
+        })
+      : createDiskBlobStore(join(dataDir, 'blobs'));
+    opened.push(blobs);
     logger.info(
-      { database: db.kind, kv: kv.kind, bus: bus.kind, secretKeyId: secrets.currentKeyId },
+      { database: db.kind, kv: kv.kind, bus: bus.kind, blobs: blobs.kind, secretKeyId: secrets.currentKeyId },
       'platform adapters chosen',
     );
     return {
@@ -101,6 +117,7 @@ export async function openAdapters(
       kv,
       bus,
       secrets,
+      blobs,
       get policies() {
         return [...policies.values()];
       },

@@ -1,6 +1,6 @@
 import { navigate } from '../../app/router.js';
 import type { MessengerState } from '../../state/chat-state.js';
-import type { Chat } from '../../state/types.js';
+import type { Chat, Message } from '../../state/types.js';
 import { Avatar } from '../common/Avatar.js';
 import { listStamp } from '../common/time-format.js';
 import { chatTitle, isPeerOnline } from './chat-title.js';
@@ -9,7 +9,7 @@ export function ChatListItem({ chat, state, active }: { readonly chat: Chat; rea
   const title = chatTitle(chat, state);
   const last = chat.lastMessage;
   const sender = last && last.senderId === state.me?.id ? 'You: ' : last && chat.type === 'group' ? `${state.users[last.senderId]?.displayName ?? ''}: ` : '';
-  const preview = !last ? (chat.type === 'channel' ? 'Channel created' : 'No messages yet') : last.deleted ? 'Message deleted' : `${sender}${last.text ?? ''}`;
+  const preview = !last ? (chat.type === 'channel' ? 'Channel created' : 'No messages yet') : last.deleted ? 'Message deleted' : `${sender}${last.text || mediaWords(last)}`;
   const online = isPeerOnline(chat, state);
   return (
     <li>
@@ -50,4 +50,13 @@ export function ChatListItem({ chat, state, active }: { readonly chat: Chat; rea
       </a>
     </li>
   );
+}
+
+const MEDIA_WORDS = { image: 'Photo', video: 'Video', audio: 'Voice message', file: 'File' } as const;
+
+/** A message without text, in the chat list: what it carries (a file by its name). */
+function mediaWords(message: Message): string {
+  const first = message.media?.[0];
+  if (!first) return '';
+  return first.kind === 'file' ? first.name : MEDIA_WORDS[first.kind];
 }

@@ -13,14 +13,18 @@ export function Composer({
   onCancel,
   onSubmit,
   onTyping,
+  onAttach,
 }: {
   readonly mode: ComposerMode;
   readonly onCancel: () => void;
   readonly onSubmit: (text: string) => void;
   readonly onTyping: () => void;
+  /** A file chosen to send, with the text typed so far as its caption; absent: no attach button. */
+  readonly onAttach?: (file: File, caption: string) => void;
 }) {
   const [text, setText] = useState('');
   const box = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     if (mode.kind === 'edit') setText(mode.message.text ?? '');
@@ -81,6 +85,27 @@ export function Composer({
           submit();
         }}
       >
+        {onAttach && mode.kind !== 'edit' && (
+          <>
+            <button type="button" className="icon-button attach-button" aria-label="Attach a file" onClick={() => picker.current?.click()}>
+              <Icon name="attach" />
+            </button>
+            <input
+              ref={picker}
+              type="file"
+              className="visually-hidden"
+              data-testid="attach-input"
+              tabIndex={-1}
+              onChange={(event) => {
+                const file = event.target.files?.[0];
+                event.target.value = '';
+                if (!file) return;
+                onAttach(file, text.trim());
+                setText('');
+              }}
+            />
+          </>
+        )}
         <label className="visually-hidden" htmlFor="composer-text">
           Message
         </label>
@@ -95,6 +120,14 @@ export function Composer({
             if (event.target.value) onTyping();
           }}
           onKeyDown={onKeyDown}
+          onPaste={(event) => {
+            // A pasted screenshot or file is sent like an attached one; pasted text stays text.
+            const file = event.clipboardData.files[0];
+            if (!file || !onAttach || mode.kind === 'edit') return;
+            event.preventDefault();
+            onAttach(file, text.trim());
+            setText('');
+          }}
         />
         <button type="submit" className="send-button" aria-label={mode.kind === 'edit' ? 'Save' : 'Send'} disabled={!text.trim()}>
           <Icon name={mode.kind === 'edit' ? 'check' : 'send'} />

@@ -25,6 +25,8 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
   const errors = useShownError();
   const [mode, setMode] = useState<ComposerMode>(NEW);
   const [now, setNow] = useState(() => Date.now());
+  const [dragging, setDragging] = useState(false);
+  const [upload, setUpload] = useState<{ readonly name: string; readonly sent: number; readonly cancel: () => void } | null>(null);
 
   useEffect(() => {
     messenger.openChat(chatId).catch((error: unknown) => errors.show(error));
@@ -63,8 +65,41 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
     }
   }
 
+  async function attach(file: File, caption: string) {
+    const current = mode;
+    setMode(NEW);
+    const controller = new AbortController();
+    setUpload({ name: file.name, sent: 0, cancel: () => controller.abort() });
+    try {
+      const media = await messenger.upload(file, (sent) => setUpload((shown) => shown && { ...shown, sent }), controller.signal);
+      await messenger.send(chatId, caption, current.kind === 'reply' ? current.to.id : null, [media]);
+    } catch (error) {
+      if ((error as Error).name !== 'AbortError') errors.show(error);
+    } finally {
+      setUpload(null);
+    }
+  }
+
   return (
-    <section className="conversation" aria-label={`Chat with ${title}`}>
+    <section
+      className={dragging ? 'conversation conversation-drop' : 'conversation'}
+      aria-label={`Chat with ${title}`}
+      onDragOver={(event) => {
+        if (!canWrite || !event.dataTransfer.types.includes('Files')) return;
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(event) => {
+        setDragging(false);
+        const file = event.dataTransfer.files[0];
+        if (!canWrite || !file) return;
+        event.preventDefault();
+        void attach(file, '');
+      }}
+    >
       <header className="pane-header">
         <button type="button" className="icon-button back-button" onClick={() => navigate({ name: 'chats' })} aria-label="Back to chats">
           <Icon name="back" />
@@ -91,8 +126,23 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
         {typing}
       </div>
       <ErrorNotice slot={errors} />
+      {upload && (
+        <div className="upload-progress" role="status" aria-label={`Uploading ${upload.name}`}>
+          <span className="upload-name">{upload.name}</span>
+          <progress max={1} value={upload.sent} aria-label="Upload progress" />
+          <button type="button" className="icon-button" aria-label="Cancel upload" onClick={upload.cancel}>
+            <Icon name="close" size={16} />
+          </button>
+        </div>
+      )}
       {canWrite ? (
-        <Composer mode={mode} onCancel={() => setMode(NEW)} onSubmit={(text) => void submit(text)} onTyping={() => messenger.typing(chatId)} />
+        <Composer
+          mode={mode}
+          onCancel={() => setMode(NEW)}
+          onSubmit={(text) => void submit(text)}
+          onTyping={() => messenger.typing(chatId)}
+          onAttach={(file, caption) => void attach(file, caption)}
+        />
       ) : (
         <p className="composer-readonly">Only admins can post in this channel.</p>
       )}

@@ -2,6 +2,7 @@ import type { MessageView } from '../../state/chat-state.js';
 import type { Message } from '../../state/types.js';
 import { Icon, type IconName } from '../common/Icon.js';
 import { clockTime } from '../common/time-format.js';
+import { MediaAttachment } from './MediaAttachment.js';
 
 export interface MessageActions {
   readonly onReply: (message: Message) => void;
@@ -46,7 +47,8 @@ export function MessageBubble({
             <span>{replyTo ? (replyTo.deleted ? 'Message deleted' : replyTo.text) : 'Earlier message'}</span>
           </div>
         )}
-        <span className="message-text">{message.deleted ? 'Message deleted' : message.text}</span>
+        {!message.deleted && message.media?.map((media) => <MediaAttachment key={media.id} media={media} />)}
+        {(message.deleted || message.text) && <span className="message-text">{message.deleted ? 'Message deleted' : message.text}</span>}
         <span className="message-meta">
           {message.editedAt && !message.deleted && <span className="message-edited">edited</span>}
           <time dateTime={message.createdAt}>{clockTime(message.createdAt)}</time>

@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatId, ChatType, ErrorPayload, MessageId, MessageView, UserId } from '@kaif/protocol';
+import type { ChatEvent, ChatId, ChatType, ErrorPayload, MediaId, MediaView, MessageId, MessageView, UserId } from '@kaif/protocol';
 import { KaifError } from '../../platform/http/kaif-error.js';
 
 export type { ChatEvent, ChatEventType, ChatRole, ChatType } from '@kaif/protocol';
@@ -73,9 +73,21 @@ export interface ChatSummary {
 export interface SendInput {
   readonly chatId: ChatId;
   readonly clientMsgId: string;
+  /** The text, or with mediaIds the caption ('' for none). */
   readonly text: string;
   readonly replyToId?: MessageId | null;
+  /** Media to attach, uploaded before (POST /api/v1/media); see MediaResolver. */
+  readonly mediaIds?: readonly MediaId[];
 }
+
+/**
+ * Turns the ids a sender attaches into the media a message carries, in
+ * order. Throws MEDIA_NOT_FOUND for an id the sender may not attach (not
+ * theirs and not in a chat they are in, or not ready). The media module
+ * provides it (MessagingApi.useMediaResolver), so messaging never reads its
+ * tables and the two modules do not depend on each other at start.
+ */
+export type MediaResolver = (userId: UserId, mediaIds: readonly MediaId[]) => Promise<readonly MediaView[]>;
 
 /** The messaging module's public interface. Every method checks membership. */
 export interface MessagingApi {
@@ -96,6 +108,15 @@ export interface MessagingApi {
    * sends admitted while their budget is checked cannot outnumber the room.
    */
   admitsSend(chatId: ChatId): boolean;
+  /**
+   * Whether the user is a member of a chat in which a message that is not
+   * deleted carries this media: who besides its uploader may read it.
+   */
+  canSeeMedia(userId: UserId, mediaId: MediaId): Promise<boolean>;
+  /** Of these media, those some message that is not deleted carries (any chat): what a cleanup must keep. */
+  mediaInUse(mediaIds: readonly MediaId[]): Promise<ReadonlySet<MediaId>>;
+  /** Sets how sends resolve `mediaIds`; until one is set, a send with media is refused (VALIDATION_FAILED). */
+  useMediaResolver(resolver: MediaResolver): void;
   /** Newest first with `before`, oldest first with `after`; limit ≤ 100. */
   listMessages(
     userId: UserId,

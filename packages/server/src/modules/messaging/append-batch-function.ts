@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import type { Message } from './api.js';
+import { mediaJson } from './views.js';
 import { type ChatAppend, type MessagingTransaction, fansOutOnRead, liveEventOf, placeEvents, subjectsOf } from './event-log.js';
 
 /**
@@ -76,7 +77,7 @@ export const createAppendBatchFunction: Migration = {
 
 /**
  * A batch's new messages and log events, written by one call of
- * messaging.append_batch. Returns how many events it appended.
+ * messaging.append_batch (as migration 0004_message_media left it). Returns how many events it appended.
  */
 export async function appendInOneCall(trx: MessagingTransaction, created: readonly Message[], appends: readonly ChatAppend[], at: Date): Promise<number> {
   const { placed, chatRows } = placeEvents(appends);
@@ -91,7 +92,7 @@ export async function appendInOneCall(trx: MessagingTransaction, created: readon
       ${created.map((m) => m.id)}::uuid[], ${created.map((m) => m.chatId)}::uuid[], ${created.map((m) => m.seq)}::bigint[],
       ${created.map((m) => m.senderId)}::text[], ${created.map((m) => m.clientMsgId)}::text[], ${created.map((m) => m.text)}::text[],
       ${created.map((m) => m.replyToId)}::uuid[], ${created.map((m) => (m.forwardedFrom ? JSON.stringify(m.forwardedFrom) : null))}::jsonb[],
-      ${created.map((m) => m.editedAt)}::timestamptz[], ${created.map((m) => (m.deleted ? atText : null))}::timestamptz[],
+      ${created.map((m) => mediaJson(m))}::jsonb[], ${created.map((m) => m.editedAt)}::timestamptz[], ${created.map((m) => (m.deleted ? atText : null))}::timestamptz[],
       ${chatRows.map((row) => row.id)}::uuid[], ${chatRows.map((row) => row.lastSeq)}::bigint[],
       ${chatRows.map((row) => row.lastBroadcastSeq)}::bigint[], ${chatRows.map((row) => row.memberCount)}::int[],
       ${placed.map((p) => p.chat.id)}::uuid[], ${placed.map((p) => p.seq)}::bigint[], ${placed.map((p) => p.draft.type)}::text[],

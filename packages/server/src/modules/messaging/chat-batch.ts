@@ -3,7 +3,7 @@ import type { ChatRole, Message } from './api.js';
 import { appendInOneCall } from './append-batch-function.js';
 import { type BatchOperation, BatchReads } from './batch-operation.js';
 import { type ChatAppend, type EventDraft, type LockedChat, type MessagingTransaction, appendToChats, audienceOf, lockChats } from './event-log.js';
-import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './views.js';
+import { MESSAGE_COLUMNS, type MessageRow, mediaJson, toMessage } from './views.js';
 
 /**
  * How a batch writes its messages and log: one call of messaging.append_batch
@@ -178,7 +178,10 @@ export class ChatBatch {
     this.deleted.push(message.id);
     const drafts = this.drafts.get(message.chatId) ?? [];
     drafts.forEach((draft, index) => {
-      if (draft.messageId === message.id) drafts[index] = { ...draft, data: { ...draft.data, text: null } };
+      if (draft.messageId === message.id) {
+        const { media: _gone, ...data } = draft.data as Record<string, unknown>;
+        drafts[index] = { ...draft, data: { ...data, text: null } };
+      }
     });
   }
 
@@ -222,10 +225,10 @@ export class ChatBatch {
       appended = (await appendToChats(this.trx, appends, this.at)).length;
     }
     if (this.deleted.length > 0) {
-      // The earlier events' copies of a deleted message's text, those of this batch included (already erased in memory, so the outbox never carries them).
+      // The earlier events' copies of a deleted message's text and media, those of this batch included (already erased in memory, so the outbox never carries them).
       await sql`
-        update messaging.chat_events set payload = jsonb_set(payload, '{text}', 'null')
-        where message_id = any(${this.deleted}::uuid[]) and payload->>'text' is not null`.execute(this.trx);
+        update messaging.chat_events set payload = jsonb_set(payload, '{text}', 'null') - 'media'
+        where message_id = any(${this.deleted}::uuid[]) and (payload->>'text' is not null or payload ? 'media')`.execute(this.trx);
     }
     return appended;
   }
@@ -268,19 +271,22 @@ export class ChatBatch {
     if (created.length === 0) return;
     const at = this.at;
     await sql`
-      insert into messaging.messages (id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, created_at, edited_at, deleted_at)
-      select id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, ${at}::timestamptz, edited_at, deleted_at
+      insert into messaging.messages (id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, media, created_at, edited_at, deleted_at)
+      select id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, media, ${at}::timestamptz, edited_at, deleted_at
       from unnest(${created.map((m) => m.id)}::uuid[], ${created.map((m) => m.chatId)}::uuid[], ${created.map((m) => m.seq)}::bigint[],
                   ${created.map((m) => m.senderId)}::text[], ${created.map((m) => m.clientMsgId)}::text[], ${created.map((m) => m.text)}::text[],
                   ${created.map((m) => m.replyToId)}::uuid[], ${created.map((m) => (m.forwardedFrom ? JSON.stringify(m.forwardedFrom) : null))}::jsonb[],
+                  ${created.map((m) => mediaJson(m))}::jsonb[],
                   ${created.map((m) => m.editedAt)}::timestamptz[], ${created.map((m) => (m.deleted ? at.toISOString() : null))}::timestamptz[])
-        as m(id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, edited_at, deleted_at)`.execute(this.trx);
+        as m(id, chat_id, seq, sender_id, client_msg_id, text, reply_to_id, forwarded_from, media, edited_at, deleted_at)`.execute(this.trx);
   }
 
   private async updateMessages(changed: readonly Message[]): Promise<void> {
     if (changed.length === 0) return;
     await sql`
-      update messaging.messages m set text = d.text, edited_at = coalesce(d.edited_at, m.edited_at), deleted_at = coalesce(d.deleted_at, m.deleted_at)
+      update messaging.messages m
+      set text = d.text, edited_at = coalesce(d.edited_at, m.edited_at), deleted_at = coalesce(d.deleted_at, m.deleted_at),
+          media = case when d.deleted_at is null then m.media end
       from unnest(${changed.map((m) => m.id)}::uuid[], ${changed.map((m) => m.text)}::text[],
                   ${changed.map((m) => m.editedAt)}::timestamptz[], ${changed.map((m) => (m.deleted ? this.at.toISOString() : null))}::timestamptz[])
         as d(id, text, edited_at, deleted_at)

@@ -3,6 +3,7 @@ import type { Message } from './api.js';
 import type { BatchOperation, BatchReads } from './batch-operation.js';
 import type { ChatBatch } from './chat-batch.js';
 import { isAdminRole } from './chat-access.js';
+import { withoutMedia } from './views.js';
 
 /**
  * The sender, or the chat's owner or an admin, deletes a message. Its text
@@ -28,7 +29,7 @@ export class DeleteOperation implements BatchOperation<Message> {
     const current = batch.message(this.messageId);
     if (!current || current.chatId !== chat.id || current.deleted) throw new KaifError('MESSAGE_NOT_FOUND');
     if (current.senderId !== this.userId && !isAdminRole(member.role)) throw new KaifError('MESSAGE_AUTHOR_REQUIRED');
-    const tombstone: Message = { ...current, text: null, deleted: true };
+    const tombstone: Message = { ...withoutMedia(current), text: null, deleted: true };
     batch.changeMessage(tombstone);
     batch.append(chat, { type: 'message.deleted', data: { ...tombstone }, messageId: tombstone.id, audience: batch.audience(chat) });
     return tombstone;

@@ -30,19 +30,20 @@ export function registerMessageRoutes(http: HttpServer, services: MessagingServi
       schema: {
         tags: TAGS,
         security: BEARER,
-        summary: 'Send a message (1 to 4096 characters); the same clientMsgId again returns the first message, 200',
+        summary: 'Send a message (1 to 4096 characters, or media with an optional caption); the same clientMsgId again returns the first message, 200',
         params: ChatIdParams,
         body: SendMessageBody,
         response: { 200: MessageSchema, 201: MessageSchema },
       },
     },
     async (request, reply) => {
-      const { clientMsgId, text, replyToId } = request.body;
+      const { clientMsgId, text, replyToId, mediaIds } = request.body;
       const { message, created } = await messages.send(principalOf(request).userId, {
         chatId: request.params.id as ChatId,
         clientMsgId,
-        text,
+        text: text ?? '',
         replyToId: (replyToId ?? null) as MessageId | null,
+        ...(mediaIds ? { mediaIds } : {}),
       });
       return reply.status(created ? 201 : 200).send(message);
     },

@@ -1,6 +1,7 @@
-import { ClientMsgId, HISTORY_MAX_LIMIT, MessageText, lengthProblem } from '@kaif/protocol';
+import { ClientMsgId, HISTORY_MAX_LIMIT, MEDIA_PER_MESSAGE_MAX, MessageText, lengthProblem } from '@kaif/protocol';
 import { KaifError } from '../../platform/http/kaif-error.js';
-import type { Message, SendInput } from './api.js';
+import type { UserId } from '@kaif/protocol';
+import type { MediaResolver, Message, SendInput } from './api.js';
 import { accessOf } from './chat-access.js';
 import { DeleteOperation } from './delete-operation.js';
 import { EditOperation } from './edit-operation.js';
@@ -37,6 +38,8 @@ function checkClientMsgId(clientMsgId: string): void {
 
 /** Messages: sending (idempotent by clientMsgId), history, edits, deletes, forwards, read markers. */
 export class MessageService {
+  private resolveMedia: MediaResolver | undefined;
+
   constructor(
     private readonly deps: MessagingDeps,
     private readonly batcher: LogBatcher,
@@ -46,6 +49,10 @@ export class MessageService {
     return this.sendInto(userId, input, null);
   }
 
+  useMediaResolver(resolver: MediaResolver): void {
+    this.resolveMedia = resolver;
+  }
+
   /**
    * Idempotent on (chat, sender, clientMsgId): a retry — in the same batch,
    * an earlier one or a concurrent one on another node — is answered with
@@ -53,15 +60,26 @@ export class MessageService {
    * database is checked here; the rest is checked under the chat lock by
    * the batch (see SendOperation).
    */
-  private sendInto(userId: string, input: SendInput, forwardedFrom: Message['forwardedFrom']): Promise<SendOutcome> {
-    checkText(input.text);
+  private async sendInto(userId: string, input: SendInput, forwardedFrom: Message['forwardedFrom']): Promise<SendOutcome> {
+    const mediaIds = input.mediaIds ?? [];
+    // With media the text is a caption, and may be empty.
+    if (mediaIds.length === 0 || input.text !== '') checkText(input.text);
     checkClientMsgId(input.clientMsgId);
     if (!isUuid(input.chatId)) throw new KaifError('CHAT_NOT_FOUND');
     const replyToId = input.replyToId ?? null;
     if (replyToId !== null && !isUuid(replyToId)) {
       throw new KaifError('VALIDATION_FAILED', 'replyToId must name a message of this chat', { field: 'replyToId' });
     }
-    return this.batcher.submit(new SendOperation({ userId, input: { ...input, replyToId }, forwardedFrom }));
+    const media = mediaIds.length > 0 ? [...(await this.mediaFor(userId, mediaIds))] : undefined;
+    return this.batcher.submit(new SendOperation({ userId, input: { ...input, replyToId }, forwardedFrom, media }));
+  }
+
+  private mediaFor(userId: string, mediaIds: NonNullable<SendInput['mediaIds']>): ReturnType<MediaResolver> {
+    if (mediaIds.length > MEDIA_PER_MESSAGE_MAX || new Set(mediaIds).size !== mediaIds.length) {
+      throw new KaifError('VALIDATION_FAILED', `mediaIds must name 1 to ${MEDIA_PER_MESSAGE_MAX} different media`, { field: 'mediaIds' });
+    }
+    if (!this.resolveMedia) throw new KaifError('VALIDATION_FAILED', 'this server does not take media', { field: 'mediaIds' });
+    return this.resolveMedia(userId as UserId, mediaIds);
   }
 
   /** False while sends into this chat would be refused for want of room (see LogBatcher.admits). */

@@ -1,4 +1,5 @@
-import type { ChatId, UserId } from '@kaif/protocol';
+import type { ChatId, MediaId, UserId } from '@kaif/protocol';
+import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MessagingApi } from './api.js';
 import { accessOf, canPost } from './chat-access.js';
@@ -36,6 +37,25 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
     admitsSend: (chatId) => messages.admitsSend(chatId),
     listMessages: (userId, chatId, page) => messages.list(userId, chatId, page),
     markRead: (userId, chatId, seq) => messages.markRead(userId, chatId, seq),
+    useMediaResolver: (resolver) => messages.useMediaResolver(resolver),
+    async mediaInUse(mediaIds) {
+      if (mediaIds.length === 0) return new Set();
+      // One probe of the GIN index per id.
+      const rows = await sql<{ id: MediaId }>`
+        select k.id from unnest(${[...mediaIds]}::text[]) as k(id)
+        where exists (
+          select 1 from messaging.messages m
+          where m.media @> jsonb_build_array(jsonb_build_object('id', k.id)) and m.deleted_at is null)`.execute(db);
+      return new Set(rows.rows.map((row) => row.id));
+    },
+    async canSeeMedia(userId, mediaId) {
+      const row = await sql<{ found: number }>`
+        select 1 as found from messaging.messages m
+        join messaging.members mb on mb.chat_id = m.chat_id and mb.user_id = ${userId}
+        where m.media @> ${JSON.stringify([{ id: mediaId }])}::jsonb and m.deleted_at is null
+        limit 1`.execute(db);
+      return row.rows.length > 0;
+    },
     async assertCanPost(userId, chatId) {
       const access = await accessOf(db, userId, chatId);
       if (!canPost(access.chat.type, access.role)) throw new KaifError('CHAT_WRITE_FORBIDDEN');

@@ -3,6 +3,7 @@ import type { ModuleMigrations } from '../../platform/db/database.js';
 import type { ChatEventType, ChatRole, ChatType } from './api.js';
 import { createAppendBatchFunction } from './append-batch-function.js';
 import { createMessageSearchIndex } from './search-index.js';
+import { addMessageMedia } from './message-media-migration.js';
 
 export interface ChatsTable {
   id: string;
@@ -41,6 +42,8 @@ export interface MessagesTable {
   text: string | null;
   reply_to_id: string | null;
   forwarded_from: unknown;
+  /** The media views the message carries (API.md `media`); null when none or deleted. */
+  media: unknown;
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
@@ -157,5 +160,6 @@ export const messagingMigrations: ModuleMigrations = {
     '0001_chats_and_log': createChatsAndLog,
     '0002_append_batch': createAppendBatchFunction,
     '0003_message_search': createMessageSearchIndex,
+    '0004_message_media': addMessageMedia,
   },
 };

@@ -10,6 +10,8 @@ export interface CheckedSend {
   readonly userId: string;
   readonly input: SendInput;
   readonly forwardedFrom: Message['forwardedFrom'];
+  /** The resolved `mediaIds`, in order. */
+  readonly media?: Message['media'];
 }
 
 export interface SendOutcome {
@@ -37,7 +39,7 @@ export class SendOperation implements BatchOperation<SendOutcome> {
   }
 
   apply(batch: ChatBatch): SendOutcome {
-    const { userId, input, forwardedFrom } = this.send;
+    const { userId, input, forwardedFrom, media } = this.send;
     const chat = batch.chat(input.chatId);
     const member = chat && batch.member(chat.id, userId);
     if (!chat || !member) throw new KaifError('CHAT_NOT_FOUND');
@@ -60,6 +62,7 @@ export class SendOperation implements BatchOperation<SendOutcome> {
       editedAt: null,
       deleted: false,
       forwardedFrom,
+      ...(media && media.length > 0 ? { media } : {}),
     };
     batch.addMessage(message);
     batch.append(chat, { type: 'message.new', data: { ...message }, messageId: message.id, audience: batch.audience(chat) });

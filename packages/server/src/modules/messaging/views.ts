@@ -11,7 +11,7 @@ const iso = (value: Date | string): string => (value instanceof Date ? value : n
 
 export type MessageRow = Pick<
   MessagesTable,
-  'id' | 'chat_id' | 'seq' | 'sender_id' | 'client_msg_id' | 'text' | 'reply_to_id' | 'forwarded_from' | 'created_at' | 'edited_at' | 'deleted_at'
+  'id' | 'chat_id' | 'seq' | 'sender_id' | 'client_msg_id' | 'text' | 'reply_to_id' | 'forwarded_from' | 'media' | 'created_at' | 'edited_at' | 'deleted_at'
 >;
 
 export const MESSAGE_COLUMNS = [
@@ -23,6 +23,7 @@ export const MESSAGE_COLUMNS = [
   'text',
   'reply_to_id',
   'forwarded_from',
+  'media',
   'created_at',
   'edited_at',
   'deleted_at',
@@ -41,7 +42,17 @@ export function toMessage(row: MessageRow): Message {
     editedAt: row.edited_at ? iso(row.edited_at) : null,
     deleted: row.deleted_at !== null,
     forwardedFrom: (row.forwarded_from as Message['forwardedFrom']) ?? null,
+    ...(row.media && !row.deleted_at ? { media: row.media as Message['media'] } : {}),
   };
+}
+
+/** The media column's value: null when the message carries none. */
+export const mediaJson = (message: Message): string | null => (message.media && message.media.length > 0 ? JSON.stringify(message.media) : null);
+
+/** The message without its media: what a deleted message keeps. */
+export function withoutMedia(message: Message): Message {
+  const { media: _gone, ...rest } = message;
+  return rest;
 }
 
 export type ChatRow = Pick<

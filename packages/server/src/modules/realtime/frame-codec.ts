@@ -67,7 +67,16 @@ export abstract class FrameCodec implements SessionSink {
         return;
       case 'message.send':
         this.session
-          .send({ chatId: frame.chatId, clientMsgId: frame.clientMsgId, text: frame.text, replyToId: frame.replyToId ?? null }, sendAdmitted)
+          .send(
+            {
+              chatId: frame.chatId,
+              clientMsgId: frame.clientMsgId,
+              text: frame.text ?? '',
+              replyToId: frame.replyToId ?? null,
+              ...(frame.mediaIds ? { mediaIds: frame.mediaIds } : {}),
+            },
+            sendAdmitted,
+          )
           .then(
             (message) => reply({ type: 'ack', id: frame.id, message: { ...message } }),
             (error: unknown) => reply(errorFrame(frame.id, this.toPayload(error, 'message.send'))),

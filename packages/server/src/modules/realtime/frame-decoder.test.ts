@@ -21,8 +21,9 @@ describe('decodeClientFrame', () => {
   });
 
   it('names a missing field', () => {
-    const result = decodeClientFrame(JSON.stringify({ type: 'message.send', id: 'f', chatId: 'c', clientMsgId: 'm' }));
-    expect(result).toMatchObject({ ok: false, field: 'text', id: 'f' });
+    // text may be absent (a send with mediaIds needs none); clientMsgId may not.
+    const result = decodeClientFrame(JSON.stringify({ type: 'message.send', id: 'f', chatId: 'c', text: 'hi' }));
+    expect(result).toMatchObject({ ok: false, field: 'clientMsgId', id: 'f' });
   });
 
   it('says in words why text holding a NUL or a lone surrogate is refused', () => {

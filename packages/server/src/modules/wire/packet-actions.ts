@@ -36,7 +36,8 @@ export class PacketActions {
    */
   sendMessage(session: RealtimeSession, packet: PacketOf<'SendMessage'>): Promise<ServerPacket> {
     const clientMsgId = packet.client_msg_id ?? `wire-${randomUUID()}`;
-    return session.send({ chatId: packet.message.chat_id, clientMsgId, text: packet.message.content }).then(
+    const mediaIds = packet.message.media_ids;
+    return session.send({ chatId: packet.message.chat_id, clientMsgId, text: packet.message.content ?? '', ...(mediaIds ? { mediaIds } : {}) }).then(
       (message): ServerPacket => ({ packet_type: 'Ack', success: true, message_id: message.id, client_msg_id: clientMsgId }),
       (error: unknown) => refusalOf(error, this.logger, clientMsgId),
     );

@@ -43,4 +43,13 @@ describe('loadConfig', () => {
     expect(result.errors).toEqual([expect.stringMatching(/^CONFIG ERROR: KAIF_SECRET_KEY must be set when DATABASE_URL is/)]);
     expect(loadConfig({ DATABASE_URL: 'postgres://db/kaif', KAIF_SECRET_KEY: `k:${Buffer.alloc(32).toString('base64')}` }).ok).toBe(true);
   });
+
+  it('refuses KAIF_S3_URL without credentials, and never echoes the secret', () => {
+    const result = loadConfig({ KAIF_S3_URL: 'http://127.0.0.1:9000', KAIF_S3_SECRET_ACCESS_KEY: 'hunter2' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual([expect.stringMatching(/^CONFIG ERROR: KAIF_S3_ACCESS_KEY_ID and KAIF_S3_SECRET_ACCESS_KEY must be set/)]);
+    expect(result.errors.join('\n')).not.toContain('hunter2');
+    expect(loadConfig({ KAIF_S3_URL: 'http://127.0.0.1:9000', KAIF_S3_ACCESS_KEY_ID: 'a', KAIF_S3_SECRET_ACCESS_KEY: 'b' }).ok).toBe(true);
+  });
 });

@@ -130,6 +130,31 @@ export const ConfigSchema = Type.Object({
         'Sign-in providers as a JSON array of {id, name, kind: "oidc"|"github"|"vk", issuer (oidc), clientId, clientSecret}; unset = none (see the identity README)',
     }),
   ),
+  KAIF_S3_URL: Url(['http', 'https'], 'S3-compatible object storage for media (path-style); unset = files in KAIF_DATA_DIR/blobs'),
+  KAIF_S3_BUCKET: Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', default: 'kaif-media', description: 'Bucket for media (created at start if missing)' }),
+  KAIF_S3_REGION: Type.String({ minLength: 1, default: 'us-east-1', description: 'Region to sign S3 requests for' }),
+  KAIF_S3_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'S3 access key id; required with KAIF_S3_URL' })),
+  KAIF_S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1, description: 'S3 secret access key; required with KAIF_S3_URL' })),
+  KAIF_MEDIA_MAX_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 104_857_600,
+    description: 'Largest media upload in bytes (photos are further held to 20 MiB)',
+  }),
+  KAIF_MEDIA_MAX_DURATION_SECONDS: Type.Integer({
+    minimum: 1,
+    default: 10_800,
+    description: 'Longest video or audio upload in seconds',
+  }),
+  KAIF_MEDIA_QUOTA_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 10_737_418_240,
+    description: 'Media bytes one user may have stored at once',
+  }),
+  KAIF_MEDIA_UPLOADS_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 30,
+    description: 'Media uploads one user may start per minute, cluster-wide',
+  }),
   KAIF_WEB_DIR: Type.Optional(Type.String({ description: 'Built web client to serve at /; unset = apps/web/dist' })),
   KAIF_OPS_PORT: Type.Optional(
     Type.Integer({
@@ -197,7 +222,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
 /**
  * Rules across variables. Every node on one PostgreSQL database must open
  * what the others sealed, so a generated per-node key (the embedded default)
- * cannot work there.
+ * cannot work there. S3 needs credentials: the SDK's own fallbacks (instance
+ * metadata, ~/.aws) would make a node's behaviour depend on its host.
  */
 function combinationErrors(raw: Readonly<Record<string, unknown>>): string[] {
   const errors: string[] = [];
@@ -206,6 +232,9 @@ function combinationErrors(raw: Readonly<Record<string, unknown>>): string[] {
   }
   if ((raw.KAIF_VAPID_PUBLIC_KEY === undefined) !== (raw.KAIF_VAPID_PRIVATE_KEY === undefined)) {
     errors.push('CONFIG ERROR: KAIF_VAPID_PUBLIC_KEY and KAIF_VAPID_PRIVATE_KEY must be set together');
+  }
+  if (raw.KAIF_S3_URL !== undefined && (raw.KAIF_S3_ACCESS_KEY_ID === undefined || raw.KAIF_S3_SECRET_ACCESS_KEY === undefined)) {
+    errors.push('CONFIG ERROR: KAIF_S3_ACCESS_KEY_ID and KAIF_S3_SECRET_ACCESS_KEY must be set when KAIF_S3_URL is');
   }
   return errors;
 }

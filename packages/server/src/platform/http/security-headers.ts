@@ -5,7 +5,8 @@ import type { HttpServer } from './http-server.js';
  * The Content-Security-Policy of everything the server sends, the web client
  * first: scripts, styles and connections only from this origin (`'self'`
  * also covers ws:/wss: to it, CSP Level 3), images also as data: URLs (the
- * 2FA QR code), no inline script, no plugins, and no framing (clickjacking).
+ * 2FA QR code, media placeholders) and blob: URLs (media the client fetched
+ * with its token), video and audio from blob: URLs too, no inline script, no plugins, and no framing (clickjacking).
  * The Vite build is one module script and one stylesheet, so it runs
  * unchanged under this policy.
  */
@@ -16,7 +17,8 @@ const CONTENT_SECURITY_POLICY = {
     scriptSrc: ["'self'"],
     scriptSrcAttr: ["'none'"],
     styleSrc: ["'self'"],
-    imgSrc: ["'self'", 'data:'],
+    imgSrc: ["'self'", 'data:', 'blob:'],
+    mediaSrc: ["'self'", 'blob:'],
     fontSrc: ["'self'"],
     connectSrc: ["'self'"],
     objectSrc: ["'none'"],

@@ -1,0 +1,82 @@
+import { join, resolve } from 'node:path';
+import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
+import type { MediaApi } from './api.js';
+import { MediaJobs } from './media-jobs.js';
+import { MediaLinks } from './media-links.js';
+import { registerMediaRoutes } from './media-routes.js';
+import { MediaService } from './media-service.js';
+import { type MediaTables, mediaMigrations } from './media-tables.js';
+import { DEFAULT_WORKER_OPTIONS, MediaWorker, type MediaWorkerOptions } from './media-worker.js';
+import { registerTusUploads } from './tus-uploads.js';
+import { createUploadBudget } from './upload-budget.js';
+import { DEFAULT_ORPHAN_SWEEP, type OrphanSweepOptions, startOrphanSweep } from './orphan-sweep.js';
+
+export interface MediaModuleOptions {
+  readonly worker?: Partial<MediaWorkerOptions>;
+  readonly orphans?: Partial<OrphanSweepOptions>;
+}
+
+/**
+ * Photos, videos, voice notes and files (see README.md): uploads checked
+ * by their bytes, stored in the blob store, readable by their uploader and
+ * the members of chats they were sent in; the worker role makes video
+ * posters from a job queue in the database and deletes media no message
+ * carries. Stateless: any number of
+ * processes serve it against the shared database and blob store.
+ */
+export function createMediaModule(options: MediaModuleOptions = {}): KaifModule {
+  return {
+    name: 'media',
+    migrations: mediaMigrations,
+    dependsOn: ['messaging'],
+    async init(ctx: ModuleContext): Promise<ModuleInstance<MediaApi>> {
+      const messaging = ctx.service('messaging');
+      const db = ctx.db.kysely<MediaTables>();
+      const logger = ctx.logger.child({ module: 'media' });
+      const jobs = new MediaJobs(db);
+      let worker: MediaWorker | undefined;
+      let sweep: { stop(): Promise<void> } | undefined;
+      const orphans = { ...DEFAULT_ORPHAN_SWEEP, ...options.orphans };
+      const service = new MediaService(
+        db,
+        ctx.blobs,
+        messaging,
+        {
+          maxBytes: ctx.config.KAIF_MEDIA_MAX_BYTES,
+          quotaBytes: ctx.config.KAIF_MEDIA_QUOTA_BYTES,
+          maxDurationMs: ctx.config.KAIF_MEDIA_MAX_DURATION_SECONDS * 1000,
+        },
+        logger,
+        jobs,
+        () => worker?.nudge(),
+      );
+      const api: MediaApi = { attachable: (userId, mediaIds) => service.attachable(userId, mediaIds) };
+      messaging.useMediaResolver(api.attachable);
+      return {
+        api,
+        listeners: {
+          api: {
+            async open() {
+              const budget = createUploadBudget(ctx.kv, ctx.config.KAIF_MEDIA_UPLOADS_PER_MINUTE);
+              const maxBytes = ctx.config.KAIF_MEDIA_MAX_BYTES;
+              await registerMediaRoutes(ctx.http, { service, links: new MediaLinks(ctx.secrets), blobs: ctx.blobs, budget, maxBytes });
+              await registerTusUploads(ctx.http, { service, budget, maxBytes, directory: join(resolve(ctx.config.KAIF_DATA_DIR), 'uploads') });
+            },
+          },
+          worker: {
+            async open() {
+              worker = new MediaWorker(jobs, (mediaId) => service.makePoster(mediaId), logger, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
+              worker.start();
+              sweep = startOrphanSweep(() => service.collectOrphans(orphans.graceMs, orphans.recheckMs), logger, orphans);
+            },
+            async close() {
+              await Promise.all([worker?.stop(), sweep?.stop()]);
+            },
+          },
+        },
+      };
+    },
+  };
+}
+
+export const mediaModule: KaifModule = createMediaModule();
