@@ -71,7 +71,9 @@ export const LIVE_PREFIX = 'kaif.live.';
  *   Handlers must be idempotent.
  *
  * The memory bus serializes every payload, like the network ones, and is
- * single-node only: its stream lives as long as the process.
+ * single-node only: its stream holds what a consumer has yet to read plus
+ * the last 10,000 events (at most 1,000,000; see MemoryStream), for as long
+ * as the process lives.
  */
 export interface Bus extends HealthCheck {
   readonly kind: BusKind;

@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { CheckResult } from '../health/health.js';
 import { type Bus, type BusHandler, type BusPayload, type DurableHandler, subjectMatches } from './bus.js';
+import { MemoryStream, type StreamRetention } from './memory-stream.js';
 
 interface StoredEvent {
   readonly subject: string;
@@ -16,6 +17,12 @@ interface Subscription {
 
 const DUPLICATE_WINDOW = 100_000;
 const REDELIVERY_DELAY_MS = 200;
+const RETENTION: StreamRetention = { keepRecent: 10_000, maxRetained: 1_000_000 };
+
+/** The memory bus, and how many durable events it holds in memory. */
+export interface MemoryBus extends Bus {
+  readonly retainedEvents: () => number;
+}
 
 /**
  * In-process bus for the one-process shape. Payloads are serialized to JSON
@@ -26,11 +33,11 @@ const REDELIVERY_DELAY_MS = 200;
  * transaction (the outbox relay does) must not make its subscribers' work
  * look like part of that transaction (see platform/db/transaction-guard.ts).
  */
-export function createMemoryBus(): Bus {
+export function createMemoryBus(retention: StreamRetention = RETENTION): MemoryBus {
   const own = new AsyncResource('kaif.memory-bus');
   const exact = new Map<string, Set<Subscription>>();
   const wildcard = new Set<Subscription>();
-  const stream: StoredEvent[] = [];
+  const stream = new MemoryStream<StoredEvent>(retention);
   const seenIds = new Set<string>();
   const wakeConsumers = new Set<() => void>();
   let closed = false;
@@ -41,7 +48,7 @@ export function createMemoryBus(): Bus {
     seenIds.add(id);
     if (seenIds.size > DUPLICATE_WINDOW) seenIds.delete(seenIds.values().next().value as string);
     const body = JSON.stringify(payload);
-    stream.push({ subject, id, body });
+    stream.append({ subject, id, body });
     deliver(subject, body);
     own.runInAsyncScope(() => {
       for (const wake of wakeConsumers) wake();
@@ -60,6 +67,7 @@ export function createMemoryBus(): Bus {
 
   return {
     kind: 'memory',
+    retainedEvents: () => stream.retained,
     name: 'bus',
     essential: false,
     async check(): Promise<CheckResult> {
@@ -101,15 +109,14 @@ export function createMemoryBus(): Bus {
       return { stored: events.length };
     },
     async consume(_consumer, filterSubject, handler: DurableHandler, options = {}) {
-      let position = options.startAt === 'new' ? stream.length : 0;
+      const reader = stream.open(options.startAt ?? 'first');
       let running = false;
       let stopped = false;
       const pump = async () => {
         if (running || stopped) return;
         running = true;
         try {
-          while (!stopped && position < stream.length) {
-            const event = stream[position]!;
+          for (let event = stream.next(reader); event && !stopped; event = stream.next(reader)) {
             if (subjectMatches(filterSubject, event.subject)) {
               try {
                 await handler(JSON.parse(event.body) as BusPayload, event.subject);
@@ -118,7 +125,7 @@ export function createMemoryBus(): Bus {
                 return;
               }
             }
-            position++;
+            stream.advance(reader);
           }
         } finally {
           running = false;
@@ -130,6 +137,7 @@ export function createMemoryBus(): Bus {
       return () => {
         stopped = true;
         wakeConsumers.delete(wake);
+        stream.close(reader);
       };
     },
     async close() {
