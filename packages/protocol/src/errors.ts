@@ -51,6 +51,10 @@ export const ERRORS = {
   CHAT_MEMBER_LIMIT: { status: 403, message: 'This group is full; use a channel for larger audiences' },
   CHAT_OWNER_REQUIRED: { status: 403, message: 'Only the owner can do this' },
 
+  // Secret chats (MLS delivery service)
+  EPOCH_CONFLICT: { status: 409, message: 'Another commit already moved this secret chat past that epoch; process the log and commit again' },
+  DEVICE_NOT_FOUND: { status: 404, message: 'No such device' },
+
   // Real time
   CURSOR_INVALID: { status: 400, message: 'The cursor is invalid or too old; refetch history and sync from null' },
   AUTH_REQUIRED: { status: 401, message: 'Authenticate first' },

@@ -1,5 +1,6 @@
 export * from './api/identity.js';
 export * from './api/messaging.js';
+export * from './api/secret.js';
 export * from './chat-event.js';
 export * from './chat-kind.js';
 export * from './errors.js';

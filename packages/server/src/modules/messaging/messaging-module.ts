@@ -6,6 +6,8 @@ import { registerMessageRoutes } from './message-routes.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { createMessagingServices } from './messaging-services.js';
 import { type MessagingTables, messagingMigrations } from './messaging-tables.js';
+import { registerSecretRoutes } from './secret-routes.js';
+import { SecretService } from './secret-service.js';
 
 /** Concurrent batches per process on PostgreSQL; each holds one pooled connection. */
 const SCALE_OUT_LANES = 2;
@@ -18,7 +20,7 @@ const SCALE_OUT_LANES = 2;
 export const messagingModule: KaifModule = {
   name: 'messaging',
   migrations: messagingMigrations,
-  dependsOn: ['identity'],
+  dependsOn: ['identity', 'keys'],
   async init(ctx: ModuleContext): Promise<ModuleInstance<MessagingApi>> {
     const identity = ctx.service('identity');
     const deps: MessagingDeps = {
@@ -36,6 +38,7 @@ export const messagingModule: KaifModule = {
       },
     };
     const services = createMessagingServices(deps);
+    const secret = new SecretService(deps, services.batcher, ctx.service('keys'));
     return {
       api: services.api,
       listeners: {
@@ -43,6 +46,7 @@ export const messagingModule: KaifModule = {
           async open() {
             registerChatRoutes(ctx.http, services);
             registerMessageRoutes(ctx.http, services);
+            registerSecretRoutes(ctx.http, secret);
           },
         },
       },

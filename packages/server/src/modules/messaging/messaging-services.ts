@@ -17,6 +17,8 @@ export interface MessagingServices {
   readonly members: MembershipService;
   readonly messages: MessageService;
   readonly feed: FeedReader;
+  /** The process's one LogBatcher, shared by every module path that appends to a chat's log. */
+  readonly batcher: LogBatcher;
   readonly api: MessagingApi;
 }
 
@@ -58,7 +60,7 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
         .select('mine.chat_id')
         .where('mine.user_id', '=', userId)
         .where('theirs.user_id', '=', otherId)
-        .where('chat.type', 'in', ['direct', 'group'])
+        .where('chat.type', 'in', ['direct', 'group', 'secret'])
         .limit(1)
         .executeTakeFirst();
       return row !== undefined;
@@ -66,5 +68,5 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
     changesSince: (userId, cursor, limit) => feed.changesSince(userId, cursor, limit),
     followEvent,
   };
-  return { chats, members, messages, feed, api };
+  return { chats, members, messages, feed, batcher, api };
 }
