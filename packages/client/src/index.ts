@@ -32,3 +32,14 @@ export type { OutgoingMessage } from './realtime/send-queue.js';
 export { globalWebSocketFactory, type WebSocketFactory, type WebSocketLike } from './realtime/web-socket.js';
 export { SessionTokens, tokenExpiry } from './session-tokens.js';
 export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';
+export { DeviceKeys } from './secret/device-keys.js';
+export { CIPHERSUITE, type DeviceName, type GroupDevice } from './secret/mls-codec.js';
+export { safetyNumber } from './secret/safety-number.js';
+export {
+  type SecretChatEvents,
+  SecretChats,
+  type SecretMessage,
+  type Undecryptable,
+  type UndecryptableReason,
+} from './secret/secret-chats.js';
+export { memorySecretStore, type SecretStore } from './secret/secret-store.js';

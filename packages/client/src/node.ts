@@ -3,6 +3,7 @@ import type { WebSocketFactory, WebSocketLike } from './realtime/web-socket.js';
 
 export * from './index.js';
 export * from './node-tcp/index.js';
+export { fileSecretStore } from './node-secret-store.js';
 
 export interface NodeWebSocketOptions {
   /** Source address for the connection (load generators spread over 127.0.0.x). */

@@ -1,0 +1,386 @@
+import { KEY_PACKAGES_LOW_WATER } from '@kaif/protocol';
+import {
+  type ClientState,
+  type Proposal,
+  createApplicationMessage,
+  createCommit,
+  createGroup,
+  decodeMlsMessage,
+  emptyPskIndex,
+  encodeMlsMessage,
+  joinGroup,
+  processPrivateMessage,
+} from 'ts-mls';
+import type { Message } from '../api-types.js';
+import { KaifApiError } from '../kaif-api-error.js';
+import type { KaifClient } from '../kaif-client.js';
+import { TypedEmitter } from '../realtime/typed-emitter.js';
+import { DeviceKeys } from './device-keys.js';
+import { type GroupDevice, decodeKeyPackage, decodeState, decodeText, devicesOf, encodeState, encodeText, fromBase64, packWelcome, toBase64, unpackWelcome } from './mls-codec.js';
+import { safetyNumber } from './safety-number.js';
+import type { SecretStore } from './secret-store.js';
+
+/** A decrypted message of a secret chat, shown to the user. */
+export interface SecretMessage {
+  readonly chatId: string;
+  readonly seq: number;
+  readonly messageId: string;
+  readonly senderId: string;
+  readonly deviceId: string;
+  readonly text: string;
+  readonly mine: boolean;
+  readonly createdAt: string;
+}
+
+/**
+ * Why a message of the log could not be shown. Never a silent failure: the
+ * chat shows "cannot decrypt" with the reason, and nothing else.
+ * - `undecryptable`: MLS refused it (altered ciphertext, a key this device
+ *   never had — sent before it joined or after it was removed — or a
+ *   replay of a message whose key is already used up);
+ * - `replayed`, `out-of-order`: it decrypted, but its sender's counter did
+ *   not move forward (the server repeated or reordered messages);
+ * - `forged-sender`: it names a device that is not the sending user's;
+ * - `removed`: this device is no longer in the group.
+ */
+export type UndecryptableReason = 'undecryptable' | 'replayed' | 'out-of-order' | 'forged-sender' | 'removed' | 'malformed';
+
+export interface Undecryptable {
+  readonly chatId: string;
+  readonly seq: number;
+  readonly messageId: string;
+  readonly senderId: string;
+  readonly reason: UndecryptableReason;
+  readonly detail: string;
+}
+
+export interface SecretChatEvents {
+  'secret.message': (message: SecretMessage) => void;
+  'secret.undecryptable': (failure: Undecryptable) => void;
+  /** A commit changed who is in the group (or their keys): the chat shows it, and safety numbers may change. */
+  'secret.members': (change: { readonly chatId: string; readonly epoch: number; readonly devices: readonly GroupDevice[] }) => void;
+  /** A device of a member has no KeyPackage left: it joins once it publishes more ("waiting for keys"). */
+  'secret.waiting-for-keys': (wait: { readonly chatId: string; readonly userId: string; readonly deviceId: string }) => void;
+}
+
+/** What a device keeps per secret chat, in its SecretStore. */
+interface ChatRecord {
+  /** The MLS group state (ts-mls encoding), base64. */
+  state: string;
+  /** The last seq of the chat's log this device has processed. */
+  seq: number;
+  /** This device's counter of application messages, inside each plaintext. */
+  counter: number;
+  /** The highest counter seen from each sending device. */
+  seen: Record<string, number>;
+  /** What this device sent itself (MLS cannot decrypt one's own messages): message id → text, '' for handshakes. */
+  sent: Record<string, string>;
+  removed: boolean;
+}
+
+/** The plaintext of an application message: the sending device, its counter, the text. */
+interface Plaintext {
+  readonly d: string;
+  readonly n: number;
+  readonly t: string;
+}
+
+const KEY_PACKAGE_BATCH = 20;
+const COMMIT_ATTEMPTS = 8;
+const chatKey = (chatId: string) => `chat:${chatId}`;
+const isEpochConflict = (error: unknown) => error instanceof KaifApiError && error.code === 'EPOCH_CONFLICT';
+
+/**
+ * End-to-end encrypted secret chats with MLS (RFC 9420, via ts-mls): every
+ * device of every member is a leaf of the chat's group; the server orders
+ * and relays ciphertext and never holds a key. Handshake messages are
+ * applied in the log's seq order; a commit that loses the race for its
+ * epoch (EPOCH_CONFLICT) is rebuilt on the winner and sent again.
+ *
+ * Calls for one device are meant to run one at a time (the group state is
+ * a chain: each call continues from the last).
+ */
+export class SecretChats extends TypedEmitter<SecretChatEvents> {
+  private constructor(
+    private readonly client: KaifClient,
+    private readonly store: SecretStore,
+    readonly keys: DeviceKeys,
+  ) {
+    super();
+  }
+
+  /** This device's secret chats: its identity is created on first use and kept in `store`. */
+  static async open(client: KaifClient, store: SecretStore, userId: string): Promise<SecretChats> {
+    return new SecretChats(client, store, await DeviceKeys.open(store, userId));
+  }
+
+  get deviceId(): string {
+    return this.keys.name.deviceId;
+  }
+
+  get userId(): string {
+    return this.keys.name.userId;
+  }
+
+  /** Publishes KeyPackages while the directory holds fewer than its low-water mark. */
+  async topUpKeyPackages(count = KEY_PACKAGE_BATCH): Promise<number> {
+    const stock = await this.client.keys.stock(this.deviceId).catch((error: unknown) => {
+      if (error instanceof KaifApiError && error.code === 'DEVICE_NOT_FOUND') return { count: 0, low: true };
+      throw error;
+    });
+    if (!stock.low && stock.count >= KEY_PACKAGES_LOW_WATER) return stock.count;
+    return (await this.client.keys.publish(this.deviceId, await this.keys.generateKeyPackages(count))).count;
+  }
+
+  /** Creates a secret chat with these users: every device of theirs (and this user's other devices) joins. */
+  async create(userIds: readonly string[]): Promise<string> {
+    const chat = await this.client.chats.create({ type: 'secret', memberIds: [...userIds] });
+    const own = await this.keys.generateKeyPackage();
+    const state = await createGroup(encodeText(chat.id), own.publicPackage, own.privatePackage, [], this.keys.suite);
+    await this.save(chat.id, { state: encodeState(state), seq: 0, counter: 0, seen: {}, sent: {}, removed: false });
+    await this.addDevicesOf(chat.id, [...userIds, this.userId]);
+    return chat.id;
+  }
+
+  /** Adds users to the chat: on the server, then every device of theirs to the group. */
+  async addMembers(chatId: string, userIds: readonly string[]): Promise<void> {
+    for (const userId of userIds) await this.client.chats.addMember(chatId, userId);
+    await this.addDevicesOf(chatId, userIds);
+  }
+
+  /**
+   * Adds every device of these users that is not in the group yet (a new
+   * device of a member joins from then on: it cannot read what came before).
+   */
+  async addDevicesOf(chatId: string, userIds: readonly string[]): Promise<void> {
+    const claimed = await this.client.keys.claim([...userIds]);
+    const inGroup = new Set(devicesOf(await this.state(chatId)).map((device) => device.deviceId));
+    const joining = claimed.filter((device) => device.deviceId !== this.deviceId && !inGroup.has(device.deviceId));
+    for (const device of joining) {
+      if (device.keyPackage === null) this.emit('secret.waiting-for-keys', { chatId, userId: device.userId, deviceId: device.deviceId });
+    }
+    const ready = joining.flatMap((device) => (device.keyPackage === null ? [] : [{ deviceId: device.deviceId, keyPackage: decodeKeyPackage(device.keyPackage) }]));
+    if (ready.length === 0) return;
+    await this.commit(chatId, (state) => {
+      const present = new Set(devicesOf(state).map((device) => device.deviceId));
+      const adds = ready.filter((device) => !present.has(device.deviceId));
+      return {
+        proposals: adds.map((device): Proposal => ({ proposalType: 'add', add: { keyPackage: device.keyPackage } })),
+        welcomeTo: adds.map((device) => device.deviceId),
+      };
+    });
+  }
+
+  /** Removes one device from the group: it cannot read anything sent after this commit. */
+  removeDevice(chatId: string, deviceId: string): Promise<void> {
+    return this.commit(chatId, (state) => ({ proposals: removals(state, (device) => device.deviceId === deviceId), welcomeTo: [] }));
+  }
+
+  /** Removes a member: every device of theirs leaves the group, then the user leaves the chat on the server. */
+  async removeMember(chatId: string, userId: string): Promise<void> {
+    await this.commit(chatId, (state) => ({ proposals: removals(state, (device) => device.userId === userId), welcomeTo: [] }));
+    await this.client.chats.removeMember(chatId, userId);
+  }
+
+  /**
+   * A key update: an empty commit with a fresh path, so keys a thief may
+   * have copied stop working (post-compromise security). Run it on a
+   * schedule (e.g. every 100 messages or a week).
+   */
+  updateKeys(chatId: string): Promise<void> {
+    return this.commit(chatId, () => ({ proposals: [], welcomeTo: [] }));
+  }
+
+  /** Encrypts and sends a text; catches up first, so it goes out in the group's current epoch. */
+  async send(chatId: string, text: string): Promise<Message> {
+    await this.sync(chatId);
+    const record = await this.record(chatId);
+    const state = decodeState(record.state);
+    const counter = record.counter + 1;
+    const plaintext: Plaintext = { d: this.deviceId, n: counter, t: text };
+    const created = await createApplicationMessage(state, encodeText(JSON.stringify(plaintext)), this.keys.suite);
+    const ciphertext = toBase64(encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: created.privateMessage }));
+    const message = await this.client.secret.send(chatId, {
+      clientMsgId: globalThis.crypto.randomUUID(),
+      kind: 'application',
+      epoch: Number(state.groupContext.epoch),
+      ciphertext,
+    });
+    await this.save(chatId, { ...record, state: encodeState(created.newState), counter, sent: { ...record.sent, [message.id]: text } });
+    return message;
+  }
+
+  /** Joins every chat this device was welcomed to (each Welcome is deleted from the server once used). */
+  async acceptWelcomes(): Promise<string[]> {
+    const joined: string[] = [];
+    for (const item of await this.client.secret.welcomes(this.deviceId)) {
+      const { welcome, tree } = unpackWelcome(item.welcome);
+      let state: ClientState | undefined;
+      for (const keyPackage of await this.keys.keyPackages()) {
+        state = await joinGroup(welcome, keyPackage.publicPackage, keyPackage.privatePackage, emptyPskIndex, this.keys.suite, tree).catch(() => undefined);
+        if (state) {
+          await this.keys.forgetKeyPackage(keyPackage.encoded);
+          break;
+        }
+      }
+      if (state) {
+        await this.save(item.chatId, { state: encodeState(state), seq: item.seq, counter: 0, seen: {}, sent: {}, removed: false });
+        joined.push(item.chatId);
+      } else {
+        this.emit('secret.undecryptable', { chatId: item.chatId, seq: item.seq, messageId: item.id, senderId: '', reason: 'undecryptable', detail: 'No KeyPackage of this device opens the Welcome' });
+      }
+      await this.client.secret.dismissWelcome(this.deviceId, item.id);
+    }
+    return joined;
+  }
+
+  /** Processes the chat's log after what this device has seen, in seq order: handshakes applied, messages shown or reported. */
+  async sync(chatId: string): Promise<void> {
+    for (;;) {
+      const record = await this.record(chatId);
+      const page = await this.client.messages.list(chatId, { after: record.seq, limit: 100 });
+      if (page.length === 0) return;
+      for (const message of page) await this.process(record, message);
+      await this.save(chatId, record);
+      if (page.length < 100) return;
+    }
+  }
+
+  /** The chat's current MLS epoch on this device. */
+  async epoch(chatId: string): Promise<number> {
+    return Number((await this.state(chatId)).groupContext.epoch);
+  }
+
+  /** The devices of the group, as this device sees it. */
+  async devices(chatId: string): Promise<GroupDevice[]> {
+    return devicesOf(await this.state(chatId));
+  }
+
+  /** Whether this device has a group state for the chat (it was welcomed and not removed). */
+  async isMember(chatId: string): Promise<boolean> {
+    const stored = await this.store.get(chatKey(chatId));
+    return stored !== undefined && !(JSON.parse(stored) as ChatRecord).removed;
+  }
+
+  /** A member's safety number in this chat (see safetyNumber): compare it with theirs out of band. */
+  async safetyNumber(chatId: string, userId: string): Promise<string> {
+    const keys = (await this.devices(chatId)).filter((device) => device.userId === userId).map((device) => device.signaturePublicKey);
+    return safetyNumber(userId, keys);
+  }
+
+  /**
+   * Decrypts one message with the current state, without changing it: what
+   * a device that joined later (or was removed) gets for a message it was
+   * never meant to read.
+   */
+  async tryDecrypt(chatId: string, message: Message): Promise<string> {
+    const state = await this.state(chatId);
+    const decoded = decodeMlsMessage(fromBase64(message.ciphertext ?? ''), 0)?.[0];
+    if (decoded?.wireformat !== 'mls_private_message') throw new Error('not an MLS private message');
+    const result = await processPrivateMessage(state, decoded.privateMessage, emptyPskIndex, this.keys.suite);
+    if (result.kind !== 'applicationMessage') throw new Error('not an application message');
+    return (JSON.parse(decodeText(result.message)) as Plaintext).t;
+  }
+
+  /**
+   * Builds a commit on the latest state and sends it with its epoch; on
+   * EPOCH_CONFLICT another device's commit won that epoch: catch up (which
+   * applies the winner) and build again. The new state is adopted only once
+   * the server has accepted the commit.
+   */
+  private async commit(
+    chatId: string,
+    build: (state: ClientState) => { readonly proposals: Proposal[]; readonly welcomeTo: readonly string[] },
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.sync(chatId);
+      const record = await this.record(chatId);
+      const state = decodeState(record.state);
+      const { proposals, welcomeTo } = build(state);
+      const result = await createCommit({ state, cipherSuite: this.keys.suite }, { extraProposals: proposals });
+      const welcome = result.welcome ? packWelcome(result.welcome, result.newState.ratchetTree) : undefined;
+      try {
+        const message = await this.client.secret.send(chatId, {
+          clientMsgId: globalThis.crypto.randomUUID(),
+          kind: 'commit',
+          epoch: Number(state.groupContext.epoch),
+          ciphertext: toBase64(encodeMlsMessage(result.commit)),
+          ...(welcome ? { welcomes: welcomeTo.map((deviceId) => ({ deviceId, welcome })) } : {}),
+        });
+        await this.save(chatId, { ...record, state: encodeState(result.newState), sent: { ...record.sent, [message.id]: '' } });
+        this.emit('secret.members', { chatId, epoch: Number(result.newState.groupContext.epoch), devices: devicesOf(result.newState) });
+        return;
+      } catch (error) {
+        if (!isEpochConflict(error) || attempt >= COMMIT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** One message of the log; updates `record` in place. */
+  private async process(record: ChatRecord, message: Message): Promise<void> {
+    record.seq = message.seq;
+    const own = record.sent[message.id];
+    if (own !== undefined) {
+      if (message.secretKind === 'application') this.emit('secret.message', this.shown(message, this.deviceId, own, true));
+      return;
+    }
+    const fail = (reason: UndecryptableReason, detail: string) =>
+      this.emit('secret.undecryptable', { chatId: message.chatId, seq: message.seq, messageId: message.id, senderId: message.senderId, reason, detail });
+    if (record.removed) return fail('removed', 'This device was removed from the group');
+    const decoded = message.ciphertext ? decodeMlsMessage(fromBase64(message.ciphertext), 0)?.[0] : undefined;
+    if (decoded?.wireformat !== 'mls_private_message') return fail('malformed', 'Not an MLS private message');
+    const state = decodeState(record.state);
+    let result: Awaited<ReturnType<typeof processPrivateMessage>>;
+    try {
+      result = await processPrivateMessage(state, decoded.privateMessage, emptyPskIndex, this.keys.suite);
+    } catch (error) {
+      return fail('undecryptable', (error as Error).message);
+    }
+    if (result.kind === 'newState') {
+      record.state = encodeState(result.newState);
+      const devices = devicesOf(result.newState);
+      if (!devices.some((device) => device.deviceId === this.deviceId)) record.removed = true;
+      this.emit('secret.members', { chatId: message.chatId, epoch: Number(result.newState.groupContext.epoch), devices });
+      return;
+    }
+    let plaintext: Plaintext;
+    try {
+      plaintext = JSON.parse(decodeText(result.message)) as Plaintext;
+    } catch {
+      return fail('malformed', 'The plaintext is not a Kaif Lake message');
+    }
+    // The state moves on even for a refused message: its key is used up either way.
+    record.state = encodeState(result.newState);
+    const sender = devicesOf(state).find((device) => device.deviceId === plaintext.d);
+    if (!sender || sender.userId !== message.senderId) return fail('forged-sender', `Device ${plaintext.d} is not a device of the sender`);
+    const last = record.seen[plaintext.d] ?? 0;
+    if (plaintext.n === last) return fail('replayed', `Message ${plaintext.n} of this device was already shown`);
+    if (plaintext.n < last) return fail('out-of-order', `Message ${plaintext.n} of this device came after ${last}`);
+    record.seen[plaintext.d] = plaintext.n;
+    this.emit('secret.message', this.shown(message, plaintext.d, plaintext.t, false));
+  }
+
+  private shown(message: Message, deviceId: string, text: string, mine: boolean): SecretMessage {
+    return { chatId: message.chatId, seq: message.seq, messageId: message.id, senderId: message.senderId, deviceId, text, mine, createdAt: message.createdAt };
+  }
+
+  private async state(chatId: string): Promise<ClientState> {
+    return decodeState((await this.record(chatId)).state);
+  }
+
+  private async record(chatId: string): Promise<ChatRecord> {
+    const stored = await this.store.get(chatKey(chatId));
+    if (!stored) throw new Error(`This device is not in secret chat ${chatId}`);
+    return JSON.parse(stored) as ChatRecord;
+  }
+
+  private save(chatId: string, record: ChatRecord): Promise<void> {
+    return this.store.set(chatKey(chatId), JSON.stringify(record));
+  }
+}
+
+function removals(state: ClientState, which: (device: GroupDevice) => boolean): Proposal[] {
+  return devicesOf(state)
+    .filter(which)
+    .map((device): Proposal => ({ proposalType: 'remove', remove: { removed: device.leafIndex } }));
+}

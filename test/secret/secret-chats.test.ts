@@ -1,0 +1,180 @@
+import type { MessageView } from '@kaif/protocol';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINE_SETS, type ChatClient, signUp } from '../messaging/chat-client.js';
+import { type RegisteredUser, registerUser } from '../support/accounts.js';
+import { type TestServer, startTestServer } from '../support/test-server.js';
+import { type TestDevice, databaseHolds, newDevice, texts } from './secret-support.js';
+
+for (const engines of ENGINE_SETS) {
+  describe(`secret chats (${engines})`, () => {
+    let server: TestServer;
+    let ana: RegisteredUser;
+    let bo: RegisteredUser;
+    let ana1: TestDevice;
+    let ana2: TestDevice;
+    let bo1: TestDevice;
+    let bo2: TestDevice;
+    let chatId: string;
+    let raw: ChatClient;
+
+    beforeAll(async () => {
+      // Trace: the canary must not reach the logs even at the most talkative level.
+      server = await startTestServer({ engines, env: { LOG_LEVEL: 'trace' } });
+      [ana, bo] = await Promise.all([registerUser(server), registerUser(server)]);
+      [ana1, ana2, bo1, bo2] = await Promise.all([
+        newDevice(server, ana, 'ana1'),
+        newDevice(server, ana, 'ana2'),
+        newDevice(server, bo, 'bo1'),
+        newDevice(server, bo, 'bo2'),
+      ]);
+      raw = await signUp(server);
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    const all = () => [ana1, ana2, bo1, bo2];
+
+    it('creates a group of every device of both users, and each device decrypts every message in order', async () => {
+      chatId = await ana1.secret.create([bo.user.id]);
+      for (const device of [ana2, bo1]) expect(await device.secret.acceptWelcomes()).toEqual([chatId]);
+      await ana1.secret.send(chatId, 'one from ana1');
+      await bo1.secret.send(chatId, 'two from bo1');
+      await ana2.secret.send(chatId, 'three from ana2');
+      // bo2 was offline all along: it joins and catches up only now.
+      expect(await bo2.secret.acceptWelcomes()).toEqual([chatId]);
+      for (const device of all()) await device.secret.sync(chatId);
+      for (const device of all()) {
+        expect(texts(device, chatId), device.name).toEqual(['one from ana1', 'two from bo1', 'three from ana2']);
+        expect(device.refused, device.name).toEqual([]);
+      }
+      const epochs = await Promise.all(all().map((device) => device.secret.epoch(chatId)));
+      expect(new Set(epochs).size).toBe(1);
+      expect((await ana1.secret.devices(chatId)).map((device) => device.deviceId).sort()).toEqual(all().map((d) => d.secret.deviceId).sort());
+    });
+
+    it('shows the same safety number for a member on every device, as 30 digits', async () => {
+      const numbers = await Promise.all(all().map((device) => device.secret.safetyNumber(chatId, ana.user.id)));
+      expect(new Set(numbers).size).toBe(1);
+      expect(numbers[0]).toMatch(/^(\d{5} ){5}\d{5}$/);
+      expect(await ana1.secret.safetyNumber(chatId, bo.user.id)).not.toBe(numbers[0]);
+    });
+
+    it('refuses text in a secret chat and ciphertext in a normal one, and a second commit for one epoch', async () => {
+      const asBo = await signUp(server);
+      const text = await bo1.client.messages.send(chatId, { text: 'plaintext' }).catch((error: { status: number; code: string; field: string }) => error);
+      expect(text).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', field: 'text' });
+      const group = await asBo.createChat({ type: 'group', title: 'plain' });
+      const ciphertext = await asBo.call('POST', `/chats/${group.id}/secret-messages`, { clientMsgId: 'x', kind: 'application', epoch: 0, ciphertext: 'AAAA' });
+      expect(ciphertext.status).toBe(400);
+      expect(ciphertext.body).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'ciphertext' } });
+      const epoch = await bo1.secret.epoch(chatId);
+      const stale = await bo1.client.secret
+        .send(chatId, { clientMsgId: 'stale-commit', kind: 'commit', epoch: epoch - 1, ciphertext: 'AAAA' })
+        .catch((error: { status: number; code: string }) => error);
+      expect(stale).toMatchObject({ status: 409, code: 'EPOCH_CONFLICT' });
+    });
+
+    it('lets two devices commit at once: one wins, the other retries, and every device ends in the same epoch', async () => {
+      const before = await ana1.secret.epoch(chatId);
+      const conflicts = () => server.logs.filter((line) => line.route === '/api/v1/chats/:id/secret-messages' && line.status === 409).length;
+      const conflictsBefore = conflicts();
+      await Promise.all([ana2.secret.updateKeys(chatId), bo1.secret.updateKeys(chatId)]);
+      expect(conflicts() - conflictsBefore).toBeGreaterThanOrEqual(1);
+      for (const device of all()) await device.secret.sync(chatId);
+      const epochs = await Promise.all(all().map((device) => device.secret.epoch(chatId)));
+      expect(epochs).toEqual(epochs.map(() => before + 2));
+      await bo2.secret.send(chatId, 'after both updates');
+      for (const device of all()) await device.secret.sync(chatId);
+      for (const device of all()) expect(texts(device, chatId).at(-1), device.name).toBe('after both updates');
+      for (const device of all()) expect(device.refused, device.name).toEqual([]);
+    });
+
+    it('shuts out a removed device from everything sent after its removal', async () => {
+      await ana1.secret.removeDevice(chatId, bo2.secret.deviceId);
+      await bo1.secret.send(chatId, 'bo2 must not read this');
+      for (const device of all()) await device.secret.sync(chatId);
+      for (const device of [ana1, ana2, bo1]) expect(texts(device, chatId)).toContain('bo2 must not read this');
+      expect(texts(bo2, chatId)).not.toContain('bo2 must not read this');
+      expect(bo2.refused.map((failure) => failure.reason)).toContain('removed');
+      expect(await bo2.secret.isMember(chatId)).toBe(false);
+    });
+
+    it('lets a device added later read from then on, never what came before', async () => {
+      const ana3 = await newDevice(server, ana, 'ana3');
+      await ana1.secret.addDevicesOf(chatId, [ana.user.id]);
+      expect(await ana3.secret.acceptWelcomes()).toEqual([chatId]);
+      await bo1.secret.send(chatId, 'welcome ana3');
+      await ana3.secret.sync(chatId);
+      expect(texts(ana3, chatId)).toEqual(['welcome ana3']);
+      const earlier = (await ana3.client.messages.list(chatId, { after: 0, limit: 100 })).find((m) => m.secretKind === 'application');
+      await expect(ana3.secret.tryDecrypt(chatId, earlier!)).rejects.toThrow();
+      for (const device of [ana1, ana2, bo1]) await device.secret.sync(chatId);
+    });
+
+    it('refuses, with a visible error, a ciphertext altered on the server, a replay and a reordering', async () => {
+      const db = server.adapters.db.kysely<unknown>();
+      const alter = await bo1.secret.send(chatId, 'altered on the server');
+      await sql`
+        update messaging.secret_messages
+        set ciphertext = overlay(ciphertext placing (case when substr(ciphertext, 60, 1) = 'A' then 'B' else 'A' end) from 60 for 1)
+        where message_id = ${alter.id}::uuid`.execute(db);
+      await ana2.secret.sync(chatId);
+      expect(texts(ana2, chatId)).not.toContain('altered on the server');
+      expect(ana2.refused.at(-1)).toMatchObject({ messageId: alter.id, reason: 'undecryptable' });
+
+      const original = await bo1.secret.send(chatId, 'said once');
+      const stored = (await bo1.client.messages.list(chatId, { after: original.seq - 1, limit: 1 }))[0]!;
+      const replay = await bo1.client.secret.send(chatId, { clientMsgId: 'replay', kind: 'application', epoch: stored.epoch!, ciphertext: stored.ciphertext! });
+      await ana2.secret.sync(chatId);
+      expect(texts(ana2, chatId).filter((text) => text === 'said once')).toHaveLength(1);
+      expect(ana2.refused.at(-1)).toMatchObject({ messageId: replay.id });
+
+      const first = await bo1.secret.send(chatId, 'first');
+      const second = await bo1.secret.send(chatId, 'second');
+      await sql`
+        update messaging.secret_messages s set ciphertext = o.ciphertext
+        from messaging.secret_messages o
+        where (s.message_id, o.message_id) in ((${first.id}::uuid, ${second.id}::uuid), (${second.id}::uuid, ${first.id}::uuid))`.execute(db);
+      await ana2.secret.sync(chatId);
+      expect(texts(ana2, chatId).slice(-1)).toEqual(['second']);
+      expect(ana2.refused.at(-1)).toMatchObject({ messageId: second.id, reason: 'out-of-order' });
+    });
+
+    it('keeps a canary sent in a secret chat out of every table and the trace log; the same canary in a normal chat is found', async () => {
+      const canary = `canary-${crypto.randomUUID()}`;
+      await ana1.secret.send(chatId, `the ${canary} sings`);
+      await bo1.secret.sync(chatId);
+      expect(texts(bo1, chatId).at(-1)).toBe(`the ${canary} sings`);
+      const list = await bo1.client.chats.list();
+      expect(JSON.stringify(list.find((chat) => chat.id === chatId))).not.toContain(canary);
+      expect(await databaseHolds(server, canary)).toBe(false);
+      expect(server.rawLogs.join('\n')).not.toContain(canary);
+      expect(server.rawLogs.length).toBeGreaterThan(0);
+
+      const group = await raw.createChat({ type: 'group', title: 'control' });
+      await raw.send(group.id, `the ${canary} sings`);
+      expect(await databaseHolds(server, canary)).toBe(true);
+    });
+
+    it('hands out each KeyPackage once and tells a device when its stock runs low', async () => {
+      const carol = await registerUser(server);
+      const device = await newDevice(server, carol, 'carol');
+      expect(await device.client.keys.stock(device.secret.deviceId)).toEqual({ count: 4, low: true });
+      const claims = await Promise.all(Array.from({ length: 6 }, () => raw.call<{ devices: { keyPackage: string | null }[] }>('POST', '/keys/claim', { userIds: [carol.user.id] })));
+      const packages = claims.map((claim) => claim.body.devices[0]!.keyPackage);
+      expect(packages.filter((kp) => kp !== null)).toHaveLength(4);
+      expect(new Set(packages.filter((kp) => kp !== null)).size).toBe(4);
+      expect(await device.client.keys.stock(device.secret.deviceId)).toEqual({ count: 0, low: true });
+      expect(await device.secret.topUpKeyPackages()).toBe(20);
+    });
+
+    it('delivers a Welcome only to the device it is for', async () => {
+      const welcomes = await ana1.client.secret.welcomes(ana2.secret.deviceId).catch((error: { status: number; code: string }) => error);
+      expect(welcomes).toMatchObject({ status: 404, code: 'DEVICE_NOT_FOUND' });
+      const history = await raw.call<{ messages: MessageView[] }>('GET', `/chats/${chatId}/messages`);
+      expect(history.status).toBe(404);
+    });
+  });
+}
