@@ -162,7 +162,8 @@ for (const engines of ENGINE_SETS) {
       const carol = await registerUser(server);
       const device = await newDevice(server, carol, 'carol');
       expect(await device.client.keys.stock(device.secret.deviceId)).toEqual({ count: 4, low: true });
-      const claims = await Promise.all(Array.from({ length: 6 }, () => raw.call<{ devices: { keyPackage: string | null }[] }>('POST', '/keys/claim', { userIds: [carol.user.id] })));
+      const claim = () => raw.call<{ devices: { keyPackage: string | null }[] }>('POST', '/keys/claim', { userIds: [carol.user.id] });
+      const claims = await Promise.all(Array.from({ length: 6 }, claim));
       const packages = claims.map((claim) => claim.body.devices[0]!.keyPackage);
       expect(packages.filter((kp) => kp !== null)).toHaveLength(4);
       expect(new Set(packages.filter((kp) => kp !== null)).size).toBe(4);

@@ -16,7 +16,19 @@ import { KaifApiError } from '../kaif-api-error.js';
 import type { KaifClient } from '../kaif-client.js';
 import { TypedEmitter } from '../realtime/typed-emitter.js';
 import { DeviceKeys } from './device-keys.js';
-import { type GroupDevice, decodeKeyPackage, decodeState, decodeText, devicesOf, encodeState, encodeText, fromBase64, packWelcome, toBase64, unpackWelcome } from './mls-codec.js';
+import {
+  type GroupDevice,
+  decodeKeyPackage,
+  decodeState,
+  decodeText,
+  devicesOf,
+  encodeState,
+  encodeText,
+  fromBase64,
+  packWelcome,
+  toBase64,
+  unpackWelcome,
+} from './mls-codec.js';
 import { safetyNumber } from './safety-number.js';
 import type { SecretStore } from './secret-store.js';
 
@@ -159,7 +171,9 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     for (const device of joining) {
       if (device.keyPackage === null) this.emit('secret.waiting-for-keys', { chatId, userId: device.userId, deviceId: device.deviceId });
     }
-    const ready = joining.flatMap((device) => (device.keyPackage === null ? [] : [{ deviceId: device.deviceId, keyPackage: decodeKeyPackage(device.keyPackage) }]));
+    const ready = joining.flatMap((device) =>
+      device.keyPackage === null ? [] : [{ deviceId: device.deviceId, keyPackage: decodeKeyPackage(device.keyPackage) }],
+    );
     if (ready.length === 0) return;
     await this.commit(chatId, (state) => {
       const present = new Set(devicesOf(state).map((device) => device.deviceId));
@@ -199,7 +213,8 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     const counter = record.counter + 1;
     const plaintext: Plaintext = { d: this.deviceId, n: counter, t: text };
     const created = await createApplicationMessage(state, encodeText(JSON.stringify(plaintext)), this.keys.suite);
-    const ciphertext = toBase64(encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: created.privateMessage }));
+    const { privateMessage } = created;
+    const ciphertext = toBase64(encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage }));
     const message = await this.client.secret.send(chatId, {
       clientMsgId: globalThis.crypto.randomUUID(),
       kind: 'application',
@@ -217,7 +232,8 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
       const { welcome, tree } = unpackWelcome(item.welcome);
       let state: ClientState | undefined;
       for (const keyPackage of await this.keys.keyPackages()) {
-        state = await joinGroup(welcome, keyPackage.publicPackage, keyPackage.privatePackage, emptyPskIndex, this.keys.suite, tree).catch(() => undefined);
+        const { publicPackage, privatePackage } = keyPackage;
+        state = await joinGroup(welcome, publicPackage, privatePackage, emptyPskIndex, this.keys.suite, tree).catch(() => undefined);
         if (state) {
           await this.keys.forgetKeyPackage(keyPackage.encoded);
           break;
@@ -227,7 +243,14 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
         await this.save(item.chatId, { state: encodeState(state), seq: item.seq, counter: 0, seen: {}, sent: {}, removed: false });
         joined.push(item.chatId);
       } else {
-        this.emit('secret.undecryptable', { chatId: item.chatId, seq: item.seq, messageId: item.id, senderId: '', reason: 'undecryptable', detail: 'No KeyPackage of this device opens the Welcome' });
+        this.emit('secret.undecryptable', {
+          chatId: item.chatId,
+          seq: item.seq,
+          messageId: item.id,
+          senderId: '',
+          reason: 'undecryptable',
+          detail: 'No KeyPackage of this device opens the Welcome',
+        });
       }
       await this.client.secret.dismissWelcome(this.deviceId, item.id);
     }
@@ -324,8 +347,8 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
       if (message.secretKind === 'application') this.emit('secret.message', this.shown(message, this.deviceId, own, true));
       return;
     }
-    const fail = (reason: UndecryptableReason, detail: string) =>
-      this.emit('secret.undecryptable', { chatId: message.chatId, seq: message.seq, messageId: message.id, senderId: message.senderId, reason, detail });
+    const { chatId, seq, id: messageId, senderId } = message;
+    const fail = (reason: UndecryptableReason, detail: string) => this.emit('secret.undecryptable', { chatId, seq, messageId, senderId, reason, detail });
     if (record.removed) return fail('removed', 'This device was removed from the group');
     const decoded = message.ciphertext ? decodeMlsMessage(fromBase64(message.ciphertext), 0)?.[0] : undefined;
     if (decoded?.wireformat !== 'mls_private_message') return fail('malformed', 'Not an MLS private message');
@@ -361,7 +384,8 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
   }
 
   private shown(message: Message, deviceId: string, text: string, mine: boolean): SecretMessage {
-    return { chatId: message.chatId, seq: message.seq, messageId: message.id, senderId: message.senderId, deviceId, text, mine, createdAt: message.createdAt };
+    const { chatId, seq, id: messageId, senderId, createdAt } = message;
+    return { chatId, seq, messageId, senderId, deviceId, text, mine, createdAt };
   }
 
   private async state(chatId: string): Promise<ClientState> {

@@ -16,7 +16,8 @@ export function registerSecretRoutes(http: HttpServer, secret: SecretService): v
         tags: TAGS,
         security: BEARER,
         summary:
-          'Send an MLS message (application, commit or proposal) into a secret chat; a commit not built on the current epoch is 409 EPOCH_CONFLICT; the same clientMsgId again returns the first message, 200',
+          'Send an MLS message (application, commit or proposal) into a secret chat; a commit not built on the current epoch ' +
+          'is 409 EPOCH_CONFLICT; the same clientMsgId again returns the first message, 200',
         params: ChatIdParams,
         body: SendSecretMessageBody,
         response: { 200: MessageSchema, 201: MessageSchema },

@@ -53,7 +53,13 @@ export class SecretService {
       .orderBy('created_at')
       .orderBy('seq')
       .execute();
-    return rows.map((row) => ({ id: row.id, chatId: row.chat_id as SecretWelcome['chatId'], seq: Number(row.seq), epoch: Number(row.epoch), welcome: row.welcome }));
+    return rows.map((row) => ({
+      id: row.id,
+      chatId: row.chat_id as SecretWelcome['chatId'],
+      seq: Number(row.seq),
+      epoch: Number(row.epoch),
+      welcome: row.welcome,
+    }));
   }
 
   /**
