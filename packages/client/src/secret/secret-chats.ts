@@ -99,6 +99,8 @@ interface Plaintext {
 
 const KEY_PACKAGE_BATCH = 20;
 const COMMIT_ATTEMPTS = 8;
+/** This device commits a key update after every this many of its messages in a chat. */
+const KEY_UPDATE_EVERY = 100;
 const chatKey = (chatId: string) => `chat:${chatId}`;
 const isEpochConflict = (error: unknown) => error instanceof KaifApiError && error.code === 'EPOCH_CONFLICT';
 
@@ -222,6 +224,8 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
       ciphertext,
     });
     await this.save(chatId, { ...record, state: encodeState(created.newState), counter, sent: { ...record.sent, [message.id]: text } });
+    // Post-compromise security on a schedule, as Telegram re-keys every 100 messages: a thief's copy of the keys goes stale.
+    if (counter % KEY_UPDATE_EVERY === 0) await this.updateKeys(chatId);
     return message;
   }
 
