@@ -54,6 +54,26 @@ for (const engines of ENGINE_SETS) {
       expect((await ana1.secret.devices(chatId)).map((device) => device.deviceId).sort()).toEqual(all().map((d) => d.secret.deviceId).sort());
     });
 
+    it('delivers the ciphertext unchanged over the WebSocket, and a following device shows it live', async () => {
+      bo1.client.realtime.connect();
+      const stop = bo1.secret.follow();
+      const live = new Promise<MessageView>((resolve) => {
+        const off = bo1.client.on('message.new', (event) => {
+          if (event.chatId !== chatId) return;
+          off();
+          resolve(event.data);
+        });
+      });
+      await new Promise<void>((resolve) => bo1.client.on('online', () => resolve()));
+      const sent = await ana2.secret.send(chatId, 'live over the socket');
+      expect((await live).ciphertext).toBe(sent.ciphertext);
+      await expect.poll(() => texts(bo1, chatId).at(-1)).toBe('live over the socket');
+      await bo1.secret.settled();
+      stop();
+      bo1.client.realtime.disconnect();
+      for (const device of all()) await device.secret.sync(chatId);
+    });
+
     it('shows the same safety number for a member on every device, as 30 digits', async () => {
       const numbers = await Promise.all(all().map((device) => device.secret.safetyNumber(chatId, ana.user.id)));
       expect(new Set(numbers).size).toBe(1);

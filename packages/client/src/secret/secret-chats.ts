@@ -115,6 +115,8 @@ const isEpochConflict = (error: unknown) => error instanceof KaifApiError && err
  * a chain: each call continues from the last).
  */
 export class SecretChats extends TypedEmitter<SecretChatEvents> {
+  private following: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly client: KaifClient,
     private readonly store: SecretStore,
@@ -134,6 +136,29 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
 
   get userId(): string {
     return this.keys.name.userId;
+  }
+
+  /**
+   * Live: each `message.new` of a secret chat this device is in (over the
+   * client's WebSocket, ciphertext as sent) triggers a catch-up of that
+   * chat, one at a time, so messages are shown as they arrive and in order.
+   * Returns the unsubscribe function.
+   */
+  follow(): () => void {
+    return this.client.realtime.on('message.new', (event) => {
+      if (event.data.ciphertext === undefined) return;
+      const chatId = event.chatId;
+      this.following = this.following
+        .then(async () => {
+          if (await this.isMember(chatId)) await this.sync(chatId);
+        })
+        .catch(() => undefined);
+    });
+  }
+
+  /** Settles when the catch-ups `follow` started have run. */
+  settled(): Promise<void> {
+    return this.following;
   }
 
   /** Publishes KeyPackages while the directory holds fewer than its low-water mark. */
