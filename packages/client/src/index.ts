@@ -33,6 +33,7 @@ export { globalWebSocketFactory, type WebSocketFactory, type WebSocketLike } fro
 export { SessionTokens, tokenExpiry } from './session-tokens.js';
 export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';
 export { DeviceKeys } from './secret/device-keys.js';
+export { indexedDbSecretStore } from './secret/indexeddb-secret-store.js';
 export { CIPHERSUITE, type DeviceName, type GroupDevice } from './secret/mls-codec.js';
 export { safetyNumber } from './secret/safety-number.js';
 export {

@@ -1,4 +1,4 @@
-import { type ChatListItem, KaifClient, type Chat as SdkChat } from '@kaif/client';
+import { type ChatListItem, KaifClient, type SecretChats, type Chat as SdkChat } from '@kaif/client';
 import type { Backend } from './backend.js';
 import { fetchHealth, fetchMetrics } from './ops-probe.js';
 import type { Chat, ConnectionState, LiveEvent, Me, Message } from './types.js';
@@ -15,6 +15,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
   const client = new KaifClient({ baseUrl, refreshCookie: true });
   const { realtime } = client;
   let wanted = false;
+  let secret: Promise<SecretChats> | undefined;
 
   const online = () => {
     wanted = true;
@@ -53,6 +54,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     },
     async signOut() {
       wanted = false;
+      secret = undefined;
       await client.auth.logout().finally(() => client.tokens.set(null));
     },
     me: () => client.auth.me(),
@@ -95,6 +97,22 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     remove: (chatId, messageId) => client.messages.delete(chatId, messageId),
     markRead: async (chatId, seq) => realtime.markRead(chatId, seq),
     typing: (chatId) => realtime.typing(chatId),
+
+    secretChats() {
+      secret ??= (async () => {
+        // MLS is loaded only once a secret chat is used: most sessions never pay for it.
+        const { SecretChats, indexedDbSecretStore } = await import('@kaif/client/secret');
+        const me = await client.auth.me();
+        const chats = await SecretChats.open(client, indexedDbSecretStore(`kaif-secret-${me.id}`), me.id);
+        await chats.topUpKeyPackages();
+        chats.follow();
+        return chats;
+      })();
+      secret.catch(() => {
+        secret = undefined;
+      });
+      return secret;
+    },
 
     onEvent(listener: (event: LiveEvent) => void) {
       const message = (event: { readonly type: 'message.new' | 'message.edited' | 'message.deleted'; readonly data: Message }) =>

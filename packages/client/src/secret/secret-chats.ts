@@ -111,11 +111,12 @@ const isEpochConflict = (error: unknown) => error instanceof KaifApiError && err
  * applied in the log's seq order; a commit that loses the race for its
  * epoch (EPOCH_CONFLICT) is rebuilt on the winner and sent again.
  *
- * Calls for one device are meant to run one at a time (the group state is
- * a chain: each call continues from the last).
+ * Calls for one device run one at a time, in call order (the group state
+ * is a chain: each call continues from the last).
  */
 export class SecretChats extends TypedEmitter<SecretChatEvents> {
   private following: Promise<void> = Promise.resolve();
+  private running: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly client: KaifClient,
@@ -172,26 +173,36 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
   }
 
   /** Creates a secret chat with these users: every device of theirs (and this user's other devices) joins. */
-  async create(userIds: readonly string[]): Promise<string> {
+  create(userIds: readonly string[]): Promise<string> {
+    return this.exclusive(() => this.createNow(userIds));
+  }
+
+  private async createNow(userIds: readonly string[]): Promise<string> {
     const chat = await this.client.chats.create({ type: 'secret', memberIds: [...userIds] });
     const own = await this.keys.generateKeyPackage();
     const state = await createGroup(encodeText(chat.id), own.publicPackage, own.privatePackage, [], this.keys.suite);
     await this.save(chat.id, { state: encodeState(state), seq: 0, counter: 0, seen: {}, sent: {}, removed: false });
-    await this.addDevicesOf(chat.id, [...userIds, this.userId]);
+    await this.addDevicesNow(chat.id, [...userIds, this.userId]);
     return chat.id;
   }
 
   /** Adds users to the chat: on the server, then every device of theirs to the group. */
-  async addMembers(chatId: string, userIds: readonly string[]): Promise<void> {
-    for (const userId of userIds) await this.client.chats.addMember(chatId, userId);
-    await this.addDevicesOf(chatId, userIds);
+  addMembers(chatId: string, userIds: readonly string[]): Promise<void> {
+    return this.exclusive(async () => {
+      for (const userId of userIds) await this.client.chats.addMember(chatId, userId);
+      await this.addDevicesNow(chatId, userIds);
+    });
   }
 
   /**
    * Adds every device of these users that is not in the group yet (a new
    * device of a member joins from then on: it cannot read what came before).
    */
-  async addDevicesOf(chatId: string, userIds: readonly string[]): Promise<void> {
+  addDevicesOf(chatId: string, userIds: readonly string[]): Promise<void> {
+    return this.exclusive(() => this.addDevicesNow(chatId, userIds));
+  }
+
+  private async addDevicesNow(chatId: string, userIds: readonly string[]): Promise<void> {
     const claimed = await this.client.keys.claim([...userIds]);
     const inGroup = new Set(devicesOf(await this.state(chatId)).map((device) => device.deviceId));
     const joining = claimed.filter((device) => device.deviceId !== this.deviceId && !inGroup.has(device.deviceId));
@@ -214,13 +225,16 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
 
   /** Removes one device from the group: it cannot read anything sent after this commit. */
   removeDevice(chatId: string, deviceId: string): Promise<void> {
-    return this.commit(chatId, (state) => ({ proposals: removals(state, (device) => device.deviceId === deviceId), welcomeTo: [] }));
+    const which = (device: GroupDevice) => device.deviceId === deviceId;
+    return this.exclusive(() => this.commit(chatId, (state) => ({ proposals: removals(state, which), welcomeTo: [] })));
   }
 
   /** Removes a member: every device of theirs leaves the group, then the user leaves the chat on the server. */
-  async removeMember(chatId: string, userId: string): Promise<void> {
-    await this.commit(chatId, (state) => ({ proposals: removals(state, (device) => device.userId === userId), welcomeTo: [] }));
-    await this.client.chats.removeMember(chatId, userId);
+  removeMember(chatId: string, userId: string): Promise<void> {
+    return this.exclusive(async () => {
+      await this.commit(chatId, (state) => ({ proposals: removals(state, (device) => device.userId === userId), welcomeTo: [] }));
+      await this.client.chats.removeMember(chatId, userId);
+    });
   }
 
   /**
@@ -229,12 +243,20 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
    * schedule (e.g. every 100 messages or a week).
    */
   updateKeys(chatId: string): Promise<void> {
+    return this.exclusive(() => this.updateKeysNow(chatId));
+  }
+
+  private updateKeysNow(chatId: string): Promise<void> {
     return this.commit(chatId, () => ({ proposals: [], welcomeTo: [] }));
   }
 
   /** Encrypts and sends a text; catches up first, so it goes out in the group's current epoch. */
-  async send(chatId: string, text: string): Promise<Message> {
-    await this.sync(chatId);
+  send(chatId: string, text: string): Promise<Message> {
+    return this.exclusive(() => this.sendNow(chatId, text));
+  }
+
+  private async sendNow(chatId: string, text: string): Promise<Message> {
+    await this.syncNow(chatId);
     const record = await this.record(chatId);
     const state = decodeState(record.state);
     const counter = record.counter + 1;
@@ -250,12 +272,16 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     });
     await this.save(chatId, { ...record, state: encodeState(created.newState), counter, sent: { ...record.sent, [message.id]: text } });
     // Post-compromise security on a schedule, as Telegram re-keys every 100 messages: a thief's copy of the keys goes stale.
-    if (counter % KEY_UPDATE_EVERY === 0) await this.updateKeys(chatId);
+    if (counter % KEY_UPDATE_EVERY === 0) await this.updateKeysNow(chatId);
     return message;
   }
 
   /** Joins every chat this device was welcomed to (each Welcome is deleted from the server once used). */
-  async acceptWelcomes(): Promise<string[]> {
+  acceptWelcomes(): Promise<string[]> {
+    return this.exclusive(() => this.acceptWelcomesNow());
+  }
+
+  private async acceptWelcomesNow(): Promise<string[]> {
     const joined: string[] = [];
     for (const item of await this.client.secret.welcomes(this.deviceId)) {
       const { welcome, tree } = unpackWelcome(item.welcome);
@@ -287,7 +313,11 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
   }
 
   /** Processes the chat's log after what this device has seen, in seq order: handshakes applied, messages shown or reported. */
-  async sync(chatId: string): Promise<void> {
+  sync(chatId: string): Promise<void> {
+    return this.exclusive(() => this.syncNow(chatId));
+  }
+
+  private async syncNow(chatId: string): Promise<void> {
     for (;;) {
       const record = await this.record(chatId);
       const page = await this.client.messages.list(chatId, { after: record.seq, limit: 100 });
@@ -345,7 +375,7 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     build: (state: ClientState) => { readonly proposals: Proposal[]; readonly welcomeTo: readonly string[] },
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      await this.sync(chatId);
+      await this.syncNow(chatId);
       const record = await this.record(chatId);
       const state = decodeState(record.state);
       const { proposals, welcomeTo } = build(state);
@@ -366,6 +396,17 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
         if (!isEpochConflict(error) || attempt >= COMMIT_ATTEMPTS) throw error;
       }
     }
+  }
+
+  /**
+   * One operation at a time: each continues from the group state the last
+   * one left (two at once would build on one state, and the second would
+   * find its message keys used up).
+   */
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.running.then(operation, operation);
+    this.running = result.catch(() => undefined);
+    return result;
   }
 
   /** One message of the log; updates `record` in place. */
