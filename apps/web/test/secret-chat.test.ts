@@ -68,8 +68,23 @@ describe('a secret chat between two browsers', () => {
     await alice.screenshot({ path: join(SHOTS, 'secret-chat-alice-desktop.png'), animations: 'disabled', caret: 'hide' });
     await bob.screenshot({ path: join(SHOTS, 'secret-chat-bob-desktop.png'), animations: 'disabled', caret: 'hide' });
 
+    // Altered on the server while Bob was offline: he sees that it cannot be decrypted, and why, never a wrong text.
+    await contexts[1]!.setOffline(true);
+    await sendMessage(alice, 'Altered in transit');
+    await bubble(alice, 'Altered in transit').waitFor();
+    await sql`
+      update messaging.secret_messages s
+      set ciphertext = overlay(s.ciphertext placing (case when substr(s.ciphertext, 60, 1) = 'A' then 'B' else 'A' end) from 60 for 1)
+      from messaging.messages m where m.id = s.message_id and s.kind = 'application' and m.seq = (select max(seq) from messaging.messages where chat_id = s.chat_id)`.execute(db);
+    await contexts[1]!.setOffline(false);
+    const refused = bob.locator('.message-refused');
+    await refused.waitFor();
+    expect(await refused.textContent()).toContain('Cannot decrypt this message');
+    expect(await bubble(bob, 'Altered in transit').count()).toBe(0);
+    await bob.screenshot({ path: join(SHOTS, 'secret-chat-cannot-decrypt.png'), animations: 'disabled', caret: 'hide' });
+
     // The server holds ciphertext only.
     const texts = await sql<{ text: string | null }>`select text from messaging.messages m join messaging.chats c on c.id = m.chat_id where c.type = 'secret'`.execute(db);
-    expect(texts.rows.map((row) => row.text)).toEqual([null, null, null]);
+    expect(texts.rows.map((row) => row.text)).toEqual([null, null, null, null]);
   });
 });

@@ -103,7 +103,15 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
         // MLS is loaded only once a secret chat is used: most sessions never pay for it.
         const { SecretChats, indexedDbSecretStore } = await import('@kaif/client/secret');
         const me = await client.auth.me();
-        const chats = await SecretChats.open(client, indexedDbSecretStore(`kaif-secret-${me.id}`), me.id);
+        // The server binds a device to the session that registered it: one store per session, and
+        // the keys of this user's ended sessions are deleted from this browser.
+        const session = (await client.auth.sessions()).find((candidate) => candidate.current);
+        const prefix = `kaif-secret-${me.id}-`;
+        const name = `${prefix}${session?.id ?? 'unknown'}`;
+        for (const old of (await indexedDB.databases?.()) ?? []) {
+          if (old.name?.startsWith(prefix) && old.name !== name) indexedDB.deleteDatabase(old.name);
+        }
+        const chats = await SecretChats.open(client, indexedDbSecretStore(name), me.id);
         await chats.topUpKeyPackages();
         chats.follow();
         return chats;

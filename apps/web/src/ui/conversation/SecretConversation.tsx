@@ -64,6 +64,12 @@ export function SecretConversation({ chat }: { readonly chat: Chat }) {
     };
   }, [chat.id, messenger, errors.show]);
 
+  // What this browser has shown (or said it cannot show) counts as read.
+  const lastSeq = items.reduce((last, item) => Math.max(last, item.kind === 'message' ? item.message.seq : item.failure.seq), 0);
+  useEffect(() => {
+    if (lastSeq > chat.readSeq) messenger.markRead(chat.id, lastSeq);
+  }, [lastSeq, chat.id, chat.readSeq, messenger]);
+
   async function submit(text: string) {
     try {
       await (await messenger.secretChats()).send(chat.id, text);
