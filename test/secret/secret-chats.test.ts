@@ -191,6 +191,16 @@ for (const engines of ENGINE_SETS) {
       expect(await device.secret.topUpKeyPackages()).toBe(20);
     });
 
+    it('drops a device and its KeyPackages from the directory when its session ends', async () => {
+      const dan = await registerUser(server);
+      const device = await newDevice(server, dan, 'dan');
+      const claimable = async () =>
+        (await raw.call<{ devices: unknown[] }>('POST', '/keys/claim', { userIds: [dan.user.id] })).body.devices.length;
+      expect(await claimable()).toBe(1);
+      await device.client.auth.logout();
+      await expect.poll(claimable, { timeout: 5000 }).toBe(0);
+    });
+
     it('delivers a Welcome only to the device it is for', async () => {
       const welcomes = await ana1.client.secret.welcomes(ana2.secret.deviceId).catch((error: { status: number; code: string }) => error);
       expect(welcomes).toMatchObject({ status: 404, code: 'DEVICE_NOT_FOUND' });

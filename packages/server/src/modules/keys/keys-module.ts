@@ -1,5 +1,6 @@
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import type { KeysApi } from './api.js';
+import { forgetEndedSessions } from './ended-sessions.js';
 import { KeyDirectory } from './key-directory.js';
 import { registerKeysRoutes } from './keys-routes.js';
 import { type KeysTables, keysMigrations } from './keys-tables.js';
@@ -13,7 +14,9 @@ export const keysModule: KaifModule = {
   migrations: keysMigrations,
   dependsOn: ['identity'],
   async init(ctx: ModuleContext): Promise<ModuleInstance<KeysApi>> {
-    const directory = new KeyDirectory(ctx.db.kysely<KeysTables>());
+    const db = ctx.db.kysely<KeysTables>();
+    const directory = new KeyDirectory(db);
+    let stopForgetting: (() => void) | undefined;
     return {
       api: {
         ownersOf: (deviceIds) => directory.ownersOf(deviceIds),
@@ -23,6 +26,16 @@ export const keysModule: KaifModule = {
         api: {
           async open() {
             registerKeysRoutes(ctx.http, directory);
+          },
+        },
+        worker: {
+          async open() {
+            stopForgetting = forgetEndedSessions(ctx.bus, db, (error) =>
+              ctx.logger.warn({ err: error.message }, 'could not drop the devices of ended sessions'),
+            );
+          },
+          async close() {
+            stopForgetting?.();
           },
         },
       },
