@@ -214,6 +214,6 @@ export const messagingMigrations: ModuleMigrations = {
   migrations: {
     '0001_chats_and_log': createChatsAndLog,
     '0002_append_batch': createAppendBatchFunction,
-    '0003_secret_chats': createSecretChats,
+    '0005_secret_chats': createSecretChats,
   },
 };
