@@ -29,73 +29,10 @@ import {
   toBase64,
   unpackWelcome,
 } from './mls-codec.js';
+import { type ChatRecord, type Plaintext, readLogMessage } from './log-reader.js';
 import { safetyNumber } from './safety-number.js';
+import type { SecretChatEvents, SecretMessage } from './secret-events.js';
 import type { SecretStore } from './secret-store.js';
-
-/** A decrypted message of a secret chat, shown to the user. */
-export interface SecretMessage {
-  readonly chatId: string;
-  readonly seq: number;
-  readonly messageId: string;
-  readonly senderId: string;
-  readonly deviceId: string;
-  readonly text: string;
-  readonly mine: boolean;
-  readonly createdAt: string;
-}
-
-/**
- * Why a message of the log could not be shown. Never a silent failure: the
- * chat shows "cannot decrypt" with the reason, and nothing else.
- * - `undecryptable`: MLS refused it (altered ciphertext, a key this device
- *   never had — sent before it joined or after it was removed — or a
- *   replay of a message whose key is already used up);
- * - `replayed`, `out-of-order`: it decrypted, but its sender's counter did
- *   not move forward (the server repeated or reordered messages);
- * - `forged-sender`: it names a device that is not the sending user's;
- * - `removed`: this device is no longer in the group.
- */
-export type UndecryptableReason = 'undecryptable' | 'replayed' | 'out-of-order' | 'forged-sender' | 'removed' | 'malformed';
-
-export interface Undecryptable {
-  readonly chatId: string;
-  readonly seq: number;
-  readonly messageId: string;
-  readonly senderId: string;
-  readonly reason: UndecryptableReason;
-  readonly detail: string;
-}
-
-export interface SecretChatEvents {
-  'secret.message': (message: SecretMessage) => void;
-  'secret.undecryptable': (failure: Undecryptable) => void;
-  /** A commit changed who is in the group (or their keys): the chat shows it, and safety numbers may change. */
-  'secret.members': (change: { readonly chatId: string; readonly epoch: number; readonly devices: readonly GroupDevice[] }) => void;
-  /** A device of a member has no KeyPackage left: it joins once it publishes more ("waiting for keys"). */
-  'secret.waiting-for-keys': (wait: { readonly chatId: string; readonly userId: string; readonly deviceId: string }) => void;
-}
-
-/** What a device keeps per secret chat, in its SecretStore. */
-interface ChatRecord {
-  /** The MLS group state (ts-mls encoding), base64. */
-  state: string;
-  /** The last seq of the chat's log this device has processed. */
-  seq: number;
-  /** This device's counter of application messages, inside each plaintext. */
-  counter: number;
-  /** The highest counter seen from each sending device. */
-  seen: Record<string, number>;
-  /** What this device sent itself (MLS cannot decrypt one's own messages): message id → text, '' for handshakes. */
-  sent: Record<string, string>;
-  removed: boolean;
-}
-
-/** The plaintext of an application message: the sending device, its counter, the text. */
-interface Plaintext {
-  readonly d: string;
-  readonly n: number;
-  readonly t: string;
-}
 
 const KEY_PACKAGE_BATCH = 20;
 const COMMIT_ATTEMPTS = 8;
@@ -409,48 +346,15 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     return result;
   }
 
-  /** One message of the log; updates `record` in place. */
+  /** One message of the log, read into `record` (in place), and what it showed or refused emitted. */
   private async process(record: ChatRecord, message: Message): Promise<void> {
-    record.seq = message.seq;
-    const own = record.sent[message.id];
-    if (own !== undefined) {
-      if (message.secretKind === 'application') this.emit('secret.message', this.shown(message, this.deviceId, own, true));
-      return;
-    }
     const { chatId, seq, id: messageId, senderId } = message;
-    const fail = (reason: UndecryptableReason, detail: string) => this.emit('secret.undecryptable', { chatId, seq, messageId, senderId, reason, detail });
-    if (record.removed) return fail('removed', 'This device was removed from the group');
-    const decoded = message.ciphertext ? decodeMlsMessage(fromBase64(message.ciphertext), 0)?.[0] : undefined;
-    if (decoded?.wireformat !== 'mls_private_message') return fail('malformed', 'Not an MLS private message');
-    const state = decodeState(record.state);
-    let result: Awaited<ReturnType<typeof processPrivateMessage>>;
-    try {
-      result = await processPrivateMessage(state, decoded.privateMessage, emptyPskIndex, this.keys.suite);
-    } catch (error) {
-      return fail('undecryptable', (error as Error).message);
+    const outcome = await readLogMessage(record, message, this.deviceId, this.keys.suite);
+    if (outcome.kind === 'shown') this.emit('secret.message', this.shown(message, outcome.deviceId, outcome.text, outcome.mine));
+    else if (outcome.kind === 'refused') {
+      this.emit('secret.undecryptable', { chatId, seq, messageId, senderId, reason: outcome.reason, detail: outcome.detail });
     }
-    if (result.kind === 'newState') {
-      record.state = encodeState(result.newState);
-      const devices = devicesOf(result.newState);
-      if (!devices.some((device) => device.deviceId === this.deviceId)) record.removed = true;
-      this.emit('secret.members', { chatId: message.chatId, epoch: Number(result.newState.groupContext.epoch), devices });
-      return;
-    }
-    let plaintext: Plaintext;
-    try {
-      plaintext = JSON.parse(decodeText(result.message)) as Plaintext;
-    } catch {
-      return fail('malformed', 'The plaintext is not a Kaif Lake message');
-    }
-    // The state moves on even for a refused message: its key is used up either way.
-    record.state = encodeState(result.newState);
-    const sender = devicesOf(state).find((device) => device.deviceId === plaintext.d);
-    if (!sender || sender.userId !== message.senderId) return fail('forged-sender', `Device ${plaintext.d} is not a device of the sender`);
-    const last = record.seen[plaintext.d] ?? 0;
-    if (plaintext.n === last) return fail('replayed', `Message ${plaintext.n} of this device was already shown`);
-    if (plaintext.n < last) return fail('out-of-order', `Message ${plaintext.n} of this device came after ${last}`);
-    record.seen[plaintext.d] = plaintext.n;
-    this.emit('secret.message', this.shown(message, plaintext.d, plaintext.t, false));
+    else if (outcome.kind === 'members') this.emit('secret.members', { chatId, epoch: outcome.epoch, devices: outcome.devices });
   }
 
   private shown(message: Message, deviceId: string, text: string, mine: boolean): SecretMessage {
