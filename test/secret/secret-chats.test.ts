@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_SETS, type ChatClient, signUp } from '../messaging/chat-client.js';
 import { type RegisteredUser, registerUser } from '../support/accounts.js';
 import { type TestServer, startTestServer } from '../support/test-server.js';
+import { rawAuthenticated } from '../wire/support/raw-tcp.js';
+import { tcpPort } from '../wire/support/wire-server.js';
 import { type TestDevice, databaseHolds, newDevice, texts } from './secret-support.js';
 
 for (const engines of ENGINE_SETS) {
@@ -74,6 +76,25 @@ for (const engines of ENGINE_SETS) {
       for (const device of all()) await device.secret.sync(chatId);
     });
 
+    it('delivers the ciphertext unchanged over CosmicProto TCP, pushed and in history', async () => {
+      const tcp = await rawAuthenticated(tcpPort(server), (await bo1.client.tokens.accessToken())!);
+      const sent = await ana1.secret.send(chatId, 'over tcp');
+      const pushed = await tcp.nextMatching((packet) => packet.packet_type === 'NewMessage');
+      expect(pushed.message).toMatchObject({
+        chat_id: chatId,
+        message_type: 'Encrypted',
+        content: '',
+        ciphertext: sent.ciphertext,
+        secret_kind: 'application',
+      });
+      tcp.write({ packet_type: 'GetMessages', chat_id: chatId, page: 1, per_page: 1 });
+      const page = await tcp.nextMatching((packet) => packet.packet_type === 'Messages');
+      expect(page.messages).toEqual([expect.objectContaining({ id: sent.id, ciphertext: sent.ciphertext })]);
+      tcp.socket.destroy();
+      for (const device of all()) await device.secret.sync(chatId);
+      for (const device of all()) expect(texts(device, chatId).at(-1), device.name).toBe('over tcp');
+    });
+
     it('shows the same safety number for a member on every device, as 30 digits', async () => {
       const numbers = await Promise.all(all().map((device) => device.secret.safetyNumber(chatId, ana.user.id)));
       expect(new Set(numbers).size).toBe(1);
@@ -83,10 +104,13 @@ for (const engines of ENGINE_SETS) {
 
     it('refuses text in a secret chat and ciphertext in a normal one, and a second commit for one epoch', async () => {
       const asBo = await signUp(server);
-      const text = await bo1.client.messages.send(chatId, { text: 'plaintext' }).catch((error: { status: number; code: string; field: string }) => error);
+      const text = await bo1.client.messages
+        .send(chatId, { text: 'plaintext' })
+        .catch((error: { status: number; code: string; field: string }) => error);
       expect(text).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', field: 'text' });
       const group = await asBo.createChat({ type: 'group', title: 'plain' });
-      const ciphertext = await asBo.call('POST', `/chats/${group.id}/secret-messages`, { clientMsgId: 'x', kind: 'application', epoch: 0, ciphertext: 'AAAA' });
+      const body = { clientMsgId: 'x', kind: 'application', epoch: 0, ciphertext: 'AAAA' };
+      const ciphertext = await asBo.call('POST', `/chats/${group.id}/secret-messages`, body);
       expect(ciphertext.status).toBe(400);
       expect(ciphertext.body).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'ciphertext' } });
       const epoch = await bo1.secret.epoch(chatId);
@@ -146,7 +170,8 @@ for (const engines of ENGINE_SETS) {
 
       const original = await bo1.secret.send(chatId, 'said once');
       const stored = (await bo1.client.messages.list(chatId, { after: original.seq - 1, limit: 1 }))[0]!;
-      const replay = await bo1.client.secret.send(chatId, { clientMsgId: 'replay', kind: 'application', epoch: stored.epoch!, ciphertext: stored.ciphertext! });
+      const again = { clientMsgId: 'replay', kind: 'application' as const, epoch: stored.epoch!, ciphertext: stored.ciphertext! };
+      const replay = await bo1.client.secret.send(chatId, again);
       await ana2.secret.sync(chatId);
       expect(texts(ana2, chatId).filter((text) => text === 'said once')).toHaveLength(1);
       expect(ana2.refused.at(-1)).toMatchObject({ messageId: replay.id });

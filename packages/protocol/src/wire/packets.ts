@@ -113,6 +113,10 @@ export const WireMessage = Type.Object({
   message_type: Type.String(),
   client_msg_id: Type.Optional(Type.String()),
   created_at: Type.String({ description: 'ISO-8601 UTC' }),
+  /** Secret chats (message_type `Encrypted`, content empty): the MLS message, base64, as the sender sent it. */
+  ciphertext: Type.Optional(Type.String()),
+  secret_kind: Type.Optional(Type.String()),
+  epoch: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type WireMessage = DeepReadonly<Static<typeof WireMessage>>;
 
