@@ -147,7 +147,12 @@ for (const engines of ENGINE_SETS) {
 
     it('lets a device added later read from then on, never what came before', async () => {
       const ana3 = await newDevice(server, ana, 'ana3');
+      const changes: string[][] = [];
+      const stop = bo1.secret.on('secret.members', (change) => changes.push(change.devices.map((device) => device.deviceId)));
       await ana1.secret.addDevicesOf(chatId, [ana.user.id]);
+      await bo1.secret.sync(chatId);
+      stop();
+      expect(changes.at(-1)).toContain(ana3.secret.deviceId);
       expect(await ana3.secret.acceptWelcomes()).toEqual([chatId]);
       await bo1.secret.send(chatId, 'welcome ana3');
       await ana3.secret.sync(chatId);

@@ -327,7 +327,8 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
           ...(welcome ? { welcomes: welcomeTo.map((deviceId) => ({ deviceId, welcome })) } : {}),
         });
         await this.save(chatId, { ...record, state: encodeState(result.newState), sent: { ...record.sent, [message.id]: '' } });
-        this.emit('secret.members', { chatId, epoch: Number(result.newState.groupContext.epoch), devices: devicesOf(result.newState) });
+        const epoch = Number(result.newState.groupContext.epoch);
+        this.emit('secret.members', { chatId, seq: message.seq, epoch, devices: devicesOf(result.newState) });
         return;
       } catch (error) {
         if (!isEpochConflict(error) || attempt >= COMMIT_ATTEMPTS) throw error;
@@ -354,7 +355,7 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     else if (outcome.kind === 'refused') {
       this.emit('secret.undecryptable', { chatId, seq, messageId, senderId, reason: outcome.reason, detail: outcome.detail });
     }
-    else if (outcome.kind === 'members') this.emit('secret.members', { chatId, epoch: outcome.epoch, devices: outcome.devices });
+    else if (outcome.kind === 'members') this.emit('secret.members', { chatId, seq, epoch: outcome.epoch, devices: outcome.devices });
   }
 
   private shown(message: Message, deviceId: string, text: string, mine: boolean): SecretMessage {

@@ -38,7 +38,13 @@ export interface SecretChatEvents {
   'secret.message': (message: SecretMessage) => void;
   'secret.undecryptable': (failure: Undecryptable) => void;
   /** A commit changed who is in the group (or their keys): the chat shows it, and safety numbers may change. */
-  'secret.members': (change: { readonly chatId: string; readonly epoch: number; readonly devices: readonly GroupDevice[] }) => void;
+  'secret.members': (change: {
+    readonly chatId: string;
+    /** The seq of the commit. */
+    readonly seq: number;
+    readonly epoch: number;
+    readonly devices: readonly GroupDevice[];
+  }) => void;
   /** A device of a member has no KeyPackage left: it joins once it publishes more ("waiting for keys"). */
   'secret.waiting-for-keys': (wait: { readonly chatId: string; readonly userId: string; readonly deviceId: string }) => void;
 }

@@ -65,7 +65,10 @@ export function SecretConversation({ chat }: { readonly chat: Chat }) {
   }, [chat.id, messenger, errors.show]);
 
   // What this browser has shown (or said it cannot show) counts as read.
-  const lastSeq = items.reduce((last, item) => Math.max(last, item.kind === 'message' ? item.message.seq : item.failure.seq), 0);
+  const lastSeq = items.reduce(
+    (last, item) => Math.max(last, item.kind === 'message' ? item.message.seq : item.kind === 'refused' ? item.failure.seq : item.seq),
+    0,
+  );
   useEffect(() => {
     if (lastSeq > chat.readSeq) messenger.markRead(chat.id, lastSeq);
   }, [lastSeq, chat.id, chat.readSeq, messenger]);
@@ -113,7 +116,11 @@ export function SecretConversation({ chat }: { readonly chat: Chat }) {
         ))}
         {status === 'joined' && items.length === 0 && <p className="empty-conversation">Only the members’ devices can read this chat. Say hello!</p>}
         {items.map((item) =>
-          item.kind === 'message' ? (
+          item.kind === 'keys-changed' ? (
+            <p key={`keys-${item.seq}-${item.userId}`} className="secret-state" data-state="keys-changed" data-seq={item.seq}>
+              The devices or keys of {name(item.userId)} changed: compare safety numbers again.
+            </p>
+          ) : item.kind === 'message' ? (
             <div key={item.message.messageId} className={`run${item.message.senderId === meId ? ' run-mine' : ''}`}>
               <div className="run-messages">
                 {item.message.senderId !== meId && <div className="run-sender">{name(item.message.senderId)}</div>}
