@@ -1,4 +1,4 @@
-import type { SecretWelcome, SendSecretMessageInput } from '@kaif/protocol';
+import type { SecretWelcome, SendSecretMessageInput, SessionId, UserId } from '@kaif/protocol';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { KeysApi } from '../keys/api.js';
 import type { LogBatcher } from './log-batcher.js';
@@ -43,8 +43,8 @@ export class SecretService {
   }
 
   /** The Welcomes waiting for this device, oldest first; only the device's own session may read them. */
-  async welcomes(userId: string, sessionId: string, deviceId: string): Promise<SecretWelcome[]> {
-    await this.keys.assertOwnDevice(userId as never, sessionId as never, deviceId);
+  async welcomes(userId: UserId, sessionId: SessionId, deviceId: string): Promise<SecretWelcome[]> {
+    await this.keys.assertOwnDevice(userId, sessionId, deviceId);
     const rows = await this.deps.db
       .selectFrom('messaging.secret_welcomes')
       .select(['id', 'chat_id', 'seq', 'epoch', 'welcome'])
@@ -66,8 +66,8 @@ export class SecretService {
    * The device joined (or gave up): the Welcome is deleted, so the server
    * keeps no copy of it once used.
    */
-  async dismissWelcome(userId: string, sessionId: string, deviceId: string, welcomeId: string): Promise<void> {
-    await this.keys.assertOwnDevice(userId as never, sessionId as never, deviceId);
+  async dismissWelcome(userId: UserId, sessionId: SessionId, deviceId: string, welcomeId: string): Promise<void> {
+    await this.keys.assertOwnDevice(userId, sessionId, deviceId);
     if (!isUuid(welcomeId)) return;
     await this.deps.db
       .deleteFrom('messaging.secret_welcomes')
