@@ -1,12 +1,17 @@
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileSecretStore } from '@kaif/client/node';
 import type { MessageView } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_SETS, type ChatClient, signUp } from '../messaging/chat-client.js';
 import { type RegisteredUser, registerUser } from '../support/accounts.js';
+import { sdkClient } from '../support/sdk-clients.js';
 import { type TestServer, startTestServer } from '../support/test-server.js';
 import { rawAuthenticated } from '../wire/support/raw-tcp.js';
 import { tcpPort } from '../wire/support/wire-server.js';
-import { type TestDevice, databaseHolds, newDevice, texts } from './secret-support.js';
+import { type TestDevice, databaseHolds, newDevice, openDevice, texts } from './secret-support.js';
 
 for (const engines of ENGINE_SETS) {
   describe(`secret chats (${engines})`, () => {
@@ -159,6 +164,22 @@ for (const engines of ENGINE_SETS) {
       expect(texts(ana3, chatId)).toEqual(['welcome ana3']);
       const earlier = (await ana3.client.messages.list(chatId, { after: 0, limit: 100 })).find((m) => m.secretKind === 'application');
       await expect(ana3.secret.tryDecrypt(chatId, earlier!)).rejects.toThrow();
+      for (const device of [ana1, ana2, bo1]) await device.secret.sync(chatId);
+    });
+
+    it('keeps a Node device in a file: a member added later reads the chat after a restart', async () => {
+      const path = join(await mkdtemp(join(tmpdir(), 'kaif-secret-')), 'device.json');
+      const carl = await registerUser(server);
+      const before = await newDevice(server, carl, 'carl', fileSecretStore(path));
+      await ana1.secret.addMembers(chatId, [carl.user.id]);
+      expect(await before.secret.acceptWelcomes()).toEqual([chatId]);
+      const tokens = await before.client.tokens.tokens();
+      const after = await openDevice(sdkClient(server.url, tokens), fileSecretStore(path), carl.user.id, 'carl again');
+      expect(after.secret.deviceId).toBe(before.secret.deviceId);
+      await ana2.secret.send(chatId, 'after the restart');
+      await after.secret.sync(chatId);
+      expect(texts(after, chatId)).toEqual(['after the restart']);
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
       for (const device of [ana1, ana2, bo1]) await device.secret.sync(chatId);
     });
 
