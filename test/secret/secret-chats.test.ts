@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileSecretStore } from '@kaif/client/node';
 import type { MessageView } from '@kaif/protocol';
 import { sql } from 'kysely';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_SETS, type ChatClient, signUp } from '../messaging/chat-client.js';
 import { type RegisteredUser, registerUser } from '../support/accounts.js';
@@ -98,6 +99,19 @@ for (const engines of ENGINE_SETS) {
       tcp.socket.destroy();
       for (const device of all()) await device.secret.sync(chatId);
       for (const device of all()) expect(texts(device, chatId).at(-1), device.name).toBe('over tcp');
+    });
+
+    it('delivers the ciphertext unchanged over Socket.IO', async () => {
+      const socket = io(server.url, { auth: { token: await bo1.client.tokens.accessToken() }, reconnection: false, forceNew: true });
+      await new Promise((resolve) => socket.once('ready', resolve));
+      const synced = new Promise((resolve) => socket.once('synced', resolve));
+      const received = new Promise<MessageView>((resolve) => socket.on('message.new', (frame: { data: MessageView }) => resolve(frame.data)));
+      socket.emit('sync', { since: null });
+      await synced;
+      const sent = await ana1.secret.send(chatId, 'over socket.io');
+      expect((await received).ciphertext).toBe(sent.ciphertext);
+      socket.close();
+      for (const device of all()) await device.secret.sync(chatId);
     });
 
     it('shows the same safety number for a member on every device, as 30 digits', async () => {
