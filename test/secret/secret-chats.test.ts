@@ -254,6 +254,10 @@ for (const engines of ENGINE_SETS) {
       expect(new Set(packages.filter((kp) => kp !== null)).size).toBe(4);
       expect(await device.client.keys.stock(device.secret.deviceId)).toEqual({ count: 0, low: true });
       expect(await device.secret.topUpKeyPackages()).toBe(20);
+      const hundred = Array.from({ length: 100 }, () => 'AAAA');
+      expect(await device.client.keys.publish(device.secret.deviceId, hundred)).toEqual({ count: 120, low: false });
+      const over = await device.client.keys.publish(device.secret.deviceId, hundred).catch((error: { status: number; field: string }) => error);
+      expect(over).toMatchObject({ status: 400, field: 'keyPackages' });
     });
 
     it('drops a device and its KeyPackages from the directory when its session ends', async () => {

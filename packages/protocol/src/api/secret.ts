@@ -20,6 +20,8 @@ export const SECRET_CIPHERTEXT_MAX_CHARS = 262_144;
 export const KEY_PACKAGE_MAX_CHARS = 4096;
 /** KeyPackages one publish may upload. */
 export const KEY_PACKAGES_PER_PUBLISH = 100;
+/** Most unclaimed KeyPackages one device may hold: enough for months of new chats, not a way to fill the disk. */
+export const KEY_PACKAGES_MAX_STOCK = 200;
 /** Below this stock a device is told to top up (`low: true`). */
 export const KEY_PACKAGES_LOW_WATER = 10;
 

@@ -1,4 +1,4 @@
-import { KEY_PACKAGES_LOW_WATER, type ClaimedKeyPackage, type KeyPackageStock, type UserId } from '@kaif/protocol';
+import { KEY_PACKAGES_LOW_WATER, KEY_PACKAGES_MAX_STOCK, type ClaimedKeyPackage, type KeyPackageStock, type UserId } from '@kaif/protocol';
 import { type Kysely, sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { KeysTables } from './keys-tables.js';
@@ -29,6 +29,14 @@ export class KeyDirectory {
         .execute();
       const device = await trx.selectFrom('keys.devices').select(['user_id', 'session_id']).where('device_id', '=', deviceId).executeTakeFirstOrThrow();
       if (device.user_id !== userId || device.session_id !== sessionId) throw new KaifError('DEVICE_NOT_FOUND');
+      const stocked = await trx
+        .selectFrom('keys.key_packages')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('device_id', '=', deviceId)
+        .executeTakeFirstOrThrow();
+      if (Number(stocked.count) + keyPackages.length > KEY_PACKAGES_MAX_STOCK) {
+        throw new KaifError('VALIDATION_FAILED', `A device holds at most ${KEY_PACKAGES_MAX_STOCK} unclaimed KeyPackages`, { field: 'keyPackages' });
+      }
       await trx
         .insertInto('keys.key_packages')
         .values(keyPackages.map((keyPackage) => ({ device_id: deviceId, key_package: keyPackage, created_at: at })))
