@@ -1,7 +1,7 @@
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSecretStore } from '@kaif/client/node';
+import { fileSecretStore, memorySecretStore } from '@kaif/client/node';
 import type { MessageView } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { io } from 'socket.io-client';
@@ -195,6 +195,24 @@ for (const engines of ENGINE_SETS) {
       expect(texts(after, chatId)).toEqual(['after the restart']);
       expect((await stat(path)).mode & 0o777).toBe(0o600);
       for (const device of [ana1, ana2, bo1]) await device.secret.sync(chatId);
+    });
+
+    it('updates the keys of a device on schedule: after so many of its messages, or when its last commit is old', async () => {
+      const [erin, fay] = await Promise.all([registerUser(server), registerUser(server)]);
+      const every3 = await newDevice(server, erin, 'erin', memorySecretStore(), { everyMessages: 3, everyMs: 3_600_000 });
+      const always = await newDevice(server, fay, 'fay', memorySecretStore(), { everyMessages: 1000, everyMs: 0 });
+      const chat = await every3.secret.create([fay.user.id]);
+      await always.secret.acceptWelcomes();
+      const start = await every3.secret.epoch(chat);
+      for (const text of ['1', '2']) await every3.secret.send(chat, text);
+      expect(await every3.secret.epoch(chat)).toBe(start);
+      await every3.secret.send(chat, '3');
+      expect(await every3.secret.epoch(chat)).toBe(start + 1);
+      await always.secret.send(chat, 'stale keys: update');
+      expect(await always.secret.epoch(chat)).toBe(start + 2);
+      await every3.secret.sync(chat);
+      expect(texts(every3, chat)).toEqual(['1', '2', '3', 'stale keys: update']);
+      expect(await every3.secret.epoch(chat)).toBe(start + 2);
     });
 
     it('refuses, with a visible error, a ciphertext altered on the server, a replay and a reordering', async () => {

@@ -1,5 +1,13 @@
 import { gunzipSync } from 'node:zlib';
-import { type KaifClient, SecretChats, type SecretMessage, type SecretStore, type Undecryptable, memorySecretStore } from '@kaif/client/node';
+import {
+  type KaifClient,
+  type KeyUpdateSchedule,
+  SecretChats,
+  type SecretMessage,
+  type SecretStore,
+  type Undecryptable,
+  memorySecretStore,
+} from '@kaif/client/node';
 import { sql } from 'kysely';
 import type { RegisteredUser } from '../support/accounts.js';
 import { sdkClient } from '../support/sdk-clients.js';
@@ -15,17 +23,29 @@ export interface TestDevice {
 }
 
 /** Signs the user in again (a new session: a new device), with its own secret store; publishes a few KeyPackages. */
-export async function newDevice(server: TestServer, account: RegisteredUser, name: string, store: SecretStore = memorySecretStore()): Promise<TestDevice> {
+export async function newDevice(
+  server: TestServer,
+  account: RegisteredUser,
+  name: string,
+  store: SecretStore = memorySecretStore(),
+  schedule?: KeyUpdateSchedule,
+): Promise<TestDevice> {
   const client = sdkClient(server.url);
   await client.auth.login({ login: account.user.username, password: account.password });
-  const device = await openDevice(client, store, account.user.id, name);
+  const device = await openDevice(client, store, account.user.id, name, schedule);
   await device.secret.topUpKeyPackages(4);
   return device;
 }
 
 /** A device's secret chats over a signed-in client, recording what it shows and refuses (also: the same device after a restart). */
-export async function openDevice(client: KaifClient, store: SecretStore, userId: string, name: string): Promise<TestDevice> {
-  const secret = await SecretChats.open(client, store, userId);
+export async function openDevice(
+  client: KaifClient,
+  store: SecretStore,
+  userId: string,
+  name: string,
+  schedule?: KeyUpdateSchedule,
+): Promise<TestDevice> {
+  const secret = await SecretChats.open(client, store, userId, schedule);
   const device: TestDevice = { name, client, secret, shown: [], refused: [] };
   secret.on('secret.message', (message) => device.shown.push(message));
   secret.on('secret.undecryptable', (failure) => device.refused.push(failure));

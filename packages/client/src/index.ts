@@ -36,6 +36,6 @@ export { DeviceKeys } from './secret/device-keys.js';
 export { indexedDbSecretStore } from './secret/indexeddb-secret-store.js';
 export { CIPHERSUITE, type DeviceName, type GroupDevice } from './secret/mls-codec.js';
 export { safetyNumber } from './secret/safety-number.js';
-export { SecretChats } from './secret/secret-chats.js';
+export { type KeyUpdateSchedule, SecretChats } from './secret/secret-chats.js';
 export type { SecretChatEvents, SecretMessage, Undecryptable, UndecryptableReason } from './secret/secret-events.js';
 export { memorySecretStore, type SecretStore } from './secret/secret-store.js';

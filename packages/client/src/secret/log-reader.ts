@@ -16,6 +16,8 @@ export interface ChatRecord {
   /** What this device sent itself (MLS cannot decrypt one's own messages): message id → text, '' for handshakes. */
   sent: Record<string, string>;
   removed: boolean;
+  /** When this device last committed in the chat (a fresh path: new keys), ms since the epoch. */
+  committedAt?: number;
 }
 
 /** The plaintext of an application message: the sending device, its counter, the text. */

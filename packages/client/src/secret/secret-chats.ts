@@ -36,8 +36,19 @@ import type { SecretStore } from './secret-store.js';
 
 const KEY_PACKAGE_BATCH = 20;
 const COMMIT_ATTEMPTS = 8;
-/** This device commits a key update after every this many of its messages in a chat. */
-const KEY_UPDATE_EVERY = 100;
+
+/**
+ * When a device refreshes its keys in a chat by itself (post-compromise
+ * security on a schedule, as Telegram re-keys a secret chat every 100
+ * messages or a week): after this many of its messages, or when its last
+ * commit there is this old.
+ */
+export interface KeyUpdateSchedule {
+  readonly everyMessages: number;
+  readonly everyMs: number;
+}
+
+const DEFAULT_SCHEDULE: KeyUpdateSchedule = { everyMessages: 100, everyMs: 7 * 24 * 3600 * 1000 };
 const chatKey = (chatId: string) => `chat:${chatId}`;
 const isEpochConflict = (error: unknown) => error instanceof KaifApiError && error.code === 'EPOCH_CONFLICT';
 
@@ -59,13 +70,19 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     private readonly client: KaifClient,
     private readonly store: SecretStore,
     readonly keys: DeviceKeys,
+    private readonly schedule: KeyUpdateSchedule,
   ) {
     super();
   }
 
   /** This device's secret chats: its identity is created on first use and kept in `store`. */
-  static async open(client: KaifClient, store: SecretStore, userId: string): Promise<SecretChats> {
-    return new SecretChats(client, store, await DeviceKeys.open(store, userId));
+  static async open(
+    client: KaifClient,
+    store: SecretStore,
+    userId: string,
+    schedule: KeyUpdateSchedule = DEFAULT_SCHEDULE,
+  ): Promise<SecretChats> {
+    return new SecretChats(client, store, await DeviceKeys.open(store, userId), schedule);
   }
 
   get deviceId(): string {
@@ -118,7 +135,7 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     const chat = await this.client.chats.create({ type: 'secret', memberIds: [...userIds] });
     const own = await this.keys.generateKeyPackage();
     const state = await createGroup(encodeText(chat.id), own.publicPackage, own.privatePackage, [], this.keys.suite);
-    await this.save(chat.id, { state: encodeState(state), seq: 0, counter: 0, seen: {}, sent: {}, removed: false });
+    await this.save(chat.id, { state: encodeState(state), seq: 0, counter: 0, seen: {}, sent: {}, removed: false, committedAt: Date.now() });
     await this.addDevicesNow(chat.id, [...userIds, this.userId]);
     return chat.id;
   }
@@ -208,8 +225,9 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
       ciphertext,
     });
     await this.save(chatId, { ...record, state: encodeState(created.newState), counter, sent: { ...record.sent, [message.id]: text } });
-    // Post-compromise security on a schedule, as Telegram re-keys every 100 messages: a thief's copy of the keys goes stale.
-    if (counter % KEY_UPDATE_EVERY === 0) await this.updateKeysNow(chatId);
+    // A thief's copy of this device's keys goes stale at its next commit.
+    const stale = Date.now() - (record.committedAt ?? 0) >= this.schedule.everyMs;
+    if (counter % this.schedule.everyMessages === 0 || stale) await this.updateKeysNow(chatId);
     return message;
   }
 
@@ -232,7 +250,16 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
         }
       }
       if (state) {
-        await this.save(item.chatId, { state: encodeState(state), seq: item.seq, counter: 0, seen: {}, sent: {}, removed: false });
+        const fresh: ChatRecord = {
+          state: encodeState(state),
+          seq: item.seq,
+          counter: 0,
+          seen: {},
+          sent: {},
+          removed: false,
+          committedAt: Date.now(),
+        };
+        await this.save(item.chatId, fresh);
         joined.push(item.chatId);
       } else {
         this.emit('secret.undecryptable', {
@@ -326,7 +353,8 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
           ciphertext: toBase64(encodeMlsMessage(result.commit)),
           ...(welcome ? { welcomes: welcomeTo.map((deviceId) => ({ deviceId, welcome })) } : {}),
         });
-        await this.save(chatId, { ...record, state: encodeState(result.newState), sent: { ...record.sent, [message.id]: '' } });
+        const sent = { ...record.sent, [message.id]: '' };
+        await this.save(chatId, { ...record, state: encodeState(result.newState), sent, committedAt: Date.now() });
         const epoch = Number(result.newState.groupContext.epoch);
         this.emit('secret.members', { chatId, seq: message.seq, epoch, devices: devicesOf(result.newState) });
         return;
