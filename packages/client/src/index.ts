@@ -39,3 +39,10 @@ export type { OutgoingMessage } from './realtime/send-queue.js';
 export { globalWebSocketFactory, type WebSocketFactory, type WebSocketLike } from './realtime/web-socket.js';
 export { SessionTokens, tokenExpiry } from './session-tokens.js';
 export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';
+// Secret chats: types only here, so a browser bundle loads MLS (ts-mls) from
+// '@kaif/client/secret' when it first needs it; '@kaif/client/node' has it all.
+export type { DeviceKeys } from './secret/device-keys.js';
+export type { DeviceName, GroupDevice } from './secret/mls-codec.js';
+export type { KeyUpdateSchedule, SecretChats } from './secret/secret-chats.js';
+export type { SecretChatEvents, SecretMessage, Undecryptable, UndecryptableReason } from './secret/secret-events.js';
+export type { SecretStore } from './secret/secret-store.js';

@@ -1,4 +1,18 @@
-import type { AuthResult, ChatType, ExternalIdentityList, Me, Session, SignInProvider, TokenPair, TwoFactorSetup, User } from '@kaif/protocol';
+import type {
+  AuthResult,
+  ChatType,
+  ClaimedKeyPackage,
+  ExternalIdentityList,
+  KeyPackageStock,
+  SecretWelcome,
+  Me,
+  SendSecretMessageInput,
+  Session,
+  SignInProvider,
+  TokenPair,
+  TwoFactorSetup,
+  User,
+} from '@kaif/protocol';
 import type { Chat, ChatListItem, Message, MessageSearchPage, MessageSearchParams, Presence } from './api-types.js';
 import { type FetchLike, HttpTransport } from './http-transport.js';
 import { type CursorStore, memoryCursorStore } from './realtime/cursor-store.js';
@@ -192,6 +206,25 @@ export class KaifClient {
           cursor: query.cursor,
         },
       }),
+  };
+
+  /** The MLS key directory (API.md "Secret chats"); `SecretChats` drives it. */
+  readonly keys = {
+    publish: (deviceId: string, keyPackages: string[]) =>
+      this.http.request<KeyPackageStock>('POST', `/api/v1/keys/devices/${segment(deviceId)}/key-packages`, { body: { keyPackages } }),
+    stock: (deviceId: string) => this.http.request<KeyPackageStock>('GET', `/api/v1/keys/devices/${segment(deviceId)}/key-packages/count`),
+    claim: async (userIds: string[]) =>
+      (await this.http.request<{ devices: ClaimedKeyPackage[] }>('POST', '/api/v1/keys/claim', { body: { userIds } })).devices,
+  };
+
+  /** Secret chats' transport: ciphertext into the log, and this device's Welcome inbox. */
+  readonly secret = {
+    send: (chatId: string, body: SendSecretMessageInput) =>
+      this.http.request<Message>('POST', `/api/v1/chats/${segment(chatId)}/secret-messages`, { body }),
+    welcomes: async (deviceId: string) =>
+      (await this.http.request<{ welcomes: SecretWelcome[] }>('GET', '/api/v1/secret/welcomes', { query: { deviceId } })).welcomes,
+    dismissWelcome: (deviceId: string, welcomeId: string) =>
+      this.http.request<void>('DELETE', `/api/v1/secret/welcomes/${segment(welcomeId)}`, { query: { deviceId } }),
   };
 
   private withCookieChoice<T extends object>(body: T): T & { refreshCookie?: true } {

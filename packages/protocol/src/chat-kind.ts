@@ -1,7 +1,11 @@
 import { type Static, Type } from '@sinclair/typebox';
 
-/** What kind of chat: a direct chat has exactly two members, a group up to GROUP_MAX_MEMBERS, a channel any number. */
-export const ChatTypeSchema = Type.Union([Type.Literal('direct'), Type.Literal('group'), Type.Literal('channel')]);
+/**
+ * What kind of chat: a direct chat has exactly two members, a group up to
+ * GROUP_MAX_MEMBERS, a channel any number; a secret chat is a group whose
+ * messages are MLS ciphertext the server cannot open (see api/secret.ts).
+ */
+export const ChatTypeSchema = Type.Union([Type.Literal('direct'), Type.Literal('group'), Type.Literal('channel'), Type.Literal('secret')]);
 export type ChatType = Static<typeof ChatTypeSchema>;
 
 /** A member's standing in a chat. */

@@ -56,6 +56,9 @@ export const ERRORS = {
   MEDIA_REJECTED: { status: 422, message: 'This file is not what it claims to be, cannot be decoded, or is past a size, pixel or duration limit' },
   MEDIA_QUOTA_EXCEEDED: { status: 403, message: 'Your media storage is full; delete something first' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is outside the file' },
+  // Secret chats (MLS delivery service)
+  EPOCH_CONFLICT: { status: 409, message: 'Another commit already moved this secret chat past that epoch; process the log and commit again' },
+  DEVICE_NOT_FOUND: { status: 404, message: 'No such device' },
 
   // Real time
   CURSOR_INVALID: { status: 400, message: 'The cursor is invalid or too old; refetch history and sync from null' },

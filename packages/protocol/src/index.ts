@@ -2,6 +2,7 @@ export * from './api/identity.js';
 export * from './api/messaging.js';
 export * from './api/search.js';
 export * from './api/push.js';
+export * from './api/secret.js';
 export * from './chat-event.js';
 export * from './chat-kind.js';
 export * from './errors.js';

@@ -4,6 +4,14 @@ import { Instant } from './instant.js';
 import { MediaSchema } from './media.js';
 
 /**
+ * The MLS message a secret chat's message carries (RFC 9420 §6): an
+ * application message, a commit or a proposal. Welcomes never enter the log:
+ * they go to one device's inbox (api/secret.ts).
+ */
+export const SecretKindSchema = Type.Union([Type.Literal('application'), Type.Literal('commit'), Type.Literal('proposal')]);
+export type SecretKind = Static<typeof SecretKindSchema>;
+
+/**
  * API.md `message`, plus `forwardedFrom` for forwarded copies: the one shape
  * of a message, whether it comes from HTTP, in a WebSocket event or ack, or
  * from the server's messaging interface. CosmicProto's `WireMessage` is a
@@ -25,5 +33,11 @@ export const MessageSchema = Type.Object({
   forwardedFrom: Type.Union([Type.Object({ chatId: ChatIdSchema, messageId: MessageIdSchema, senderId: UserIdSchema }), Type.Null()]),
   /** Attached media, in the order sent; absent when none, and gone once the message is deleted. */
   media: Type.Optional(Type.Array(MediaSchema)),
+  /** Secret chats only (text is then null): the MLS message, base64, opaque to the server. */
+  ciphertext: Type.Optional(Type.String()),
+  /** Secret chats only: what kind of MLS message the ciphertext is. */
+  secretKind: Type.Optional(SecretKindSchema),
+  /** Secret chats only: the MLS epoch the sender built it in. */
+  epoch: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type MessageView = Readonly<Static<typeof MessageSchema>>;

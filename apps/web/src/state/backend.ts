@@ -1,3 +1,4 @@
+import type { SecretChats } from '@kaif/client';
 import type {
   Chat,
   ChatId,
@@ -107,6 +108,13 @@ export interface Backend {
   remove(chatId: ChatId, messageId: MessageId): Promise<void>;
   markRead(chatId: ChatId, seq: number): Promise<void>;
   typing(chatId: ChatId): void;
+
+  /**
+   * This browser's secret chats (MLS in the SDK; keys in IndexedDB): opened
+   * on first use after sign-in, publishing KeyPackages and following the
+   * live connection.
+   */
+  secretChats(): Promise<SecretChats>;
 
   onEvent(listener: (event: LiveEvent) => void): () => void;
   onConnection(listener: (state: ConnectionState) => void): () => void;

@@ -1,4 +1,4 @@
-import { TYPING_THROTTLE_MS } from '@kaif/client';
+import { type SecretChats, TYPING_THROTTLE_MS } from '@kaif/client';
 import type { Backend } from './backend.js';
 import {
   EMPTY_HISTORY,
@@ -13,6 +13,7 @@ import {
   upsertMessage,
   windowAround,
 } from './chat-state.js';
+import { SecretTranscripts } from './secret-transcripts.js';
 import { Store } from './store.js';
 import type { Chat, ChatId, ChatType, LiveEvent, Me, Media, Message, MessageId, SearchPage, User, UserId } from './types.js';
 
@@ -32,6 +33,8 @@ export class Messenger {
   readonly #typingSentAt = new Map<string, number>();
   readonly #presenceAsked = new Set<string>();
   readonly #stops: (() => void)[] = [];
+  readonly secret = new SecretTranscripts();
+  #secretChats: Promise<SecretChats> | undefined;
 
   constructor(backend: Backend) {
     this.#backend = backend;
@@ -50,10 +53,13 @@ export class Messenger {
     const timer = setInterval(() => this.#expireTyping(), 1000);
     this.#stops.push(() => clearInterval(timer));
     await this.refreshChats();
+    // Publish this browser's KeyPackages at once, so others can add it to secret chats before it opens one.
+    void this.secretChats().catch(() => undefined);
   }
 
   stop(): void {
     for (const stop of this.#stops.splice(0)) stop();
+    this.#secretChats = undefined;
     this.#userRequests.clear();
     this.#presenceAsked.clear();
     this.state.update(() => INITIAL_STATE);
@@ -213,6 +219,27 @@ export class Messenger {
     this.#putChat(chat);
     this.#resolveChatPeople(chat);
     return this.state.get().chats[chat.id] ?? chat;
+  }
+
+  /** This browser's secret chats, with their transcripts kept in `secret`. */
+  secretChats(): Promise<SecretChats> {
+    this.#secretChats ??= this.#backend.secretChats().then((chats) => {
+      this.#stops.push(this.secret.attach(chats));
+      return chats;
+    });
+    this.#secretChats.catch(() => {
+      this.#secretChats = undefined;
+    });
+    return this.#secretChats;
+  }
+
+  /** A secret chat with these people: every device of theirs (and my other devices) joins its MLS group. */
+  async createSecretChat(memberIds: readonly UserId[]): Promise<Chat> {
+    const chatId = (await (await this.secretChats()).create(memberIds)) as ChatId;
+    const chat = await this.#backend.chat(chatId);
+    this.#putChat(chat);
+    this.#resolveChatPeople(chat);
+    return chat;
   }
 
   async addMember(chatId: ChatId, userId: UserId): Promise<void> {

@@ -1,4 +1,4 @@
-import { type ChatListItem, KaifClient, type Chat as SdkChat } from '@kaif/client';
+import { type ChatListItem, KaifClient, type SecretChats, type Chat as SdkChat } from '@kaif/client';
 import type { Backend } from './backend.js';
 import { uploadMedia } from './media-upload.js';
 import { fetchHealth, fetchMetrics } from './ops-probe.js';
@@ -17,6 +17,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
   const { realtime } = client;
   let wanted = false;
   const mediaUrls = new Map<string, Promise<string>>();
+  let secret: Promise<SecretChats> | undefined;
 
   const online = () => {
     wanted = true;
@@ -55,6 +56,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     },
     async signOut() {
       wanted = false;
+      secret = undefined;
       await client.auth.logout().finally(() => client.tokens.set(null));
     },
     me: () => client.auth.me(),
@@ -136,6 +138,30 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     remove: (chatId, messageId) => client.messages.delete(chatId, messageId),
     markRead: async (chatId, seq) => realtime.markRead(chatId, seq),
     typing: (chatId) => realtime.typing(chatId),
+
+    secretChats() {
+      secret ??= (async () => {
+        // MLS is loaded only once a secret chat is used: most sessions never pay for it.
+        const { SecretChats, indexedDbSecretStore } = await import('@kaif/client/secret');
+        const me = await client.auth.me();
+        // The server binds a device to the session that registered it: one store per session, and
+        // the keys of this user's ended sessions are deleted from this browser.
+        const session = (await client.auth.sessions()).find((candidate) => candidate.current);
+        const prefix = `kaif-secret-${me.id}-`;
+        const name = `${prefix}${session?.id ?? 'unknown'}`;
+        for (const old of (await indexedDB.databases?.()) ?? []) {
+          if (old.name?.startsWith(prefix) && old.name !== name) indexedDB.deleteDatabase(old.name);
+        }
+        const chats = await SecretChats.open(client, indexedDbSecretStore(name), me.id);
+        await chats.topUpKeyPackages();
+        chats.follow();
+        return chats;
+      })();
+      secret.catch(() => {
+        secret = undefined;
+      });
+      return secret;
+    },
 
     onEvent(listener: (event: LiveEvent) => void) {
       const message = (event: { readonly type: 'message.new' | 'message.edited' | 'message.deleted'; readonly data: Message }) =>

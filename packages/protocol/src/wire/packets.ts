@@ -119,6 +119,10 @@ export const WireMessage = Type.Object({
   created_at: Type.String({ description: 'ISO-8601 UTC' }),
   /** API.md `media`, as over HTTP (camelCase inside: the same object every transport carries). */
   media: Type.Optional(Type.Array(MediaSchema)),
+  /** Secret chats (message_type `Encrypted`, content empty): the MLS message, base64, as the sender sent it. */
+  ciphertext: Type.Optional(Type.String()),
+  secret_kind: Type.Optional(Type.String()),
+  epoch: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type WireMessage = DeepReadonly<Static<typeof WireMessage>>;
 

@@ -2,6 +2,7 @@ import { navigate } from '../../app/router.js';
 import type { MessengerState } from '../../state/chat-state.js';
 import type { Chat, Message } from '../../state/types.js';
 import { Avatar } from '../common/Avatar.js';
+import { Icon } from '../common/Icon.js';
 import { listStamp } from '../common/time-format.js';
 import { chatTitle, isPeerOnline } from './chat-title.js';
 
@@ -9,7 +10,15 @@ export function ChatListItem({ chat, state, active }: { readonly chat: Chat; rea
   const title = chatTitle(chat, state);
   const last = chat.lastMessage;
   const sender = last && last.senderId === state.me?.id ? 'You: ' : last && chat.type === 'group' ? `${state.users[last.senderId]?.displayName ?? ''}: ` : '';
-  const preview = !last ? (chat.type === 'channel' ? 'Channel created' : 'No messages yet') : last.deleted ? 'Message deleted' : `${sender}${last.text || mediaWords(last)}`;
+  const preview = !last
+    ? chat.type === 'channel'
+      ? 'Channel created'
+      : 'No messages yet'
+    : chat.type === 'secret'
+      ? 'Encrypted message'
+      : last.deleted
+        ? 'Message deleted'
+        : `${sender}${last.text || mediaWords(last)}`;
   const online = isPeerOnline(chat, state);
   return (
     <li>
@@ -27,6 +36,12 @@ export function ChatListItem({ chat, state, active }: { readonly chat: Chat; rea
         <span className="chat-row-body">
           <span className="chat-row-top">
             <span className="chat-row-title">
+              {chat.type === 'secret' && (
+                <span className="chat-kind chat-kind-secret" title="Secret chat: end-to-end encrypted">
+                  <Icon name="lock" size={14} />
+                  <span className="visually-hidden">Secret chat:</span>
+                </span>
+              )}
               {chat.type === 'channel' && (
                 <span className="chat-kind" title="Channel">
                   #<span className="visually-hidden">Channel:</span>

@@ -8,12 +8,19 @@ import { Field } from '../common/Field.js';
 import { useShownError } from '../common/use-shown-error.js';
 import { useUserSearch } from './use-user-search.js';
 
-/** Creates a group or a channel with a title and the people picked by username. */
+const KINDS = { group: 'Group', channel: 'Channel', secret: 'Secret chat' } as const;
+const LEADS = {
+  group: 'Everyone in a group can write.',
+  channel: 'Only admins post in a channel; members read.',
+  secret: 'End-to-end encrypted: only the members’ devices can read it, not the server. It has no title the server could read.',
+} as const;
+
+/** Creates a group, a channel (both with a title) or a secret chat with the people picked by username. */
 export function NewChatDialog({ onClose }: { readonly onClose: () => void }) {
   const messenger = useMessenger();
   const dialog = useRef<HTMLDialogElement>(null);
   const errors = useShownError();
-  const [type, setType] = useState<'group' | 'channel'>('group');
+  const [type, setType] = useState<keyof typeof KINDS>('group');
   const [title, setTitle] = useState('');
   const [query, setQuery] = useState('');
   const [picked, setPicked] = useState<readonly User[]>([]);
@@ -28,11 +35,8 @@ export function NewChatDialog({ onClose }: { readonly onClose: () => void }) {
     event.preventDefault();
     setBusy(true);
     try {
-      const chat = await messenger.createChat(
-        type,
-        title.trim(),
-        picked.map((user) => user.id as UserId),
-      );
+      const memberIds = picked.map((user) => user.id as UserId);
+      const chat = type === 'secret' ? await messenger.createSecretChat(memberIds) : await messenger.createChat(type, title.trim(), memberIds);
       onClose();
       navigate({ name: 'chat', chatId: chat.id });
     } catch (error) {
@@ -44,16 +48,18 @@ export function NewChatDialog({ onClose }: { readonly onClose: () => void }) {
   return (
     <dialog ref={dialog} className="dialog" onClose={onClose} aria-labelledby="new-chat-title">
       <form className="form" onSubmit={submit}>
-        <h2 id="new-chat-title">New {type}</h2>
+        <h2 id="new-chat-title">New {KINDS[type].toLowerCase()}</h2>
         <div className="segmented">
-          {(['group', 'channel'] as const).map((kind) => (
+          {(['group', 'channel', 'secret'] as const).map((kind) => (
             <button key={kind} type="button" aria-pressed={type === kind} onClick={() => setType(kind)}>
-              {kind === 'group' ? 'Group' : 'Channel'}
+              {KINDS[kind]}
             </button>
           ))}
         </div>
-        <p className="form-lead">{type === 'group' ? 'Everyone in a group can write.' : 'Only admins post in a channel; members read.'}</p>
-        <Field label="Title" name="title" value={title} onChange={(event) => setTitle(event.target.value)} required maxLength={128} autoFocus />
+        <p className="form-lead">{LEADS[type]}</p>
+        {type !== 'secret' && (
+          <Field label="Title" name="title" value={title} onChange={(event) => setTitle(event.target.value)} required maxLength={128} autoFocus />
+        )}
         <Field label="Add members" name="member-search" type="search" placeholder="Username" value={query} onChange={(event) => setQuery(event.target.value)} />
         {picked.length > 0 && (
           <ul className="chips" aria-label="Members to add">
@@ -91,8 +97,8 @@ export function NewChatDialog({ onClose }: { readonly onClose: () => void }) {
           <button type="button" className="button button-quiet" onClick={() => dialog.current?.close()}>
             Cancel
           </button>
-          <button type="submit" className="button button-primary" disabled={busy || !title.trim()}>
-            Create {type}
+          <button type="submit" className="button button-primary" disabled={busy || (type === 'secret' ? picked.length === 0 : !title.trim())}>
+            Create {KINDS[type].toLowerCase()}
           </button>
         </div>
       </form>

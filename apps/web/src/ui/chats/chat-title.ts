@@ -7,6 +7,7 @@ export function chatTitle(chat: Chat, state: MessengerState): string {
     const peer = chat.peerId ? state.users[chat.peerId] : undefined;
     return peer?.displayName || peer?.username || chat.title || 'Direct chat';
   }
+  if (chat.type === 'secret') return 'Secret chat';
   return chat.title || (chat.type === 'channel' ? 'Untitled channel' : 'Untitled group');
 }
 

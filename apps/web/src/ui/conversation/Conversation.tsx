@@ -13,6 +13,7 @@ import { chatTitle, isPeerOnline } from '../chats/chat-title.js';
 import { Composer, type ComposerMode } from './Composer.js';
 import { MessageList } from './MessageList.js';
 import { MuteButton } from './MuteButton.js';
+import { SecretConversation } from './SecretConversation.js';
 import { typingWords } from './typing-words.js';
 
 const NEW: ComposerMode = { kind: 'new' };
@@ -48,6 +49,7 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
     );
   }
 
+  if (chat.type === 'secret') return <SecretConversation chat={chat} />;
   const title = chatTitle(chat, state);
   const canWrite = chat.type !== 'channel' || chat.role === 'owner' || chat.role === 'admin';
   const typing = typingWords(typists.map((id) => state.users[id]?.displayName || state.users[id]?.username || 'Someone'));

@@ -3,6 +3,7 @@ import type { ChatRole, Message } from './api.js';
 import { appendInOneCall } from './append-batch-function.js';
 import { type BatchOperation, BatchReads } from './batch-operation.js';
 import { type ChatAppend, type EventDraft, type LockedChat, type MessagingTransaction, appendToChats, audienceOf, lockChats } from './event-log.js';
+import { SecretAppends } from './secret-appends.js';
 import { MESSAGE_COLUMNS, type MessageRow, mediaJson, toMessage } from './views.js';
 
 /**
@@ -52,6 +53,7 @@ export class ChatBatch {
   private readonly drafts = new Map<string, EventDraft[]>();
   private readonly memberCounts = new Map<string, number>();
   private readonly deleted: string[] = [];
+  private readonly secret = new SecretAppends();
 
   private constructor(
     private readonly trx: MessagingTransaction,
@@ -94,6 +96,7 @@ export class ChatBatch {
           on m.chat_id = k.chat_id and m.sender_id = k.sender_id and m.client_msg_id = k.client_msg_id`.execute(trx);
       for (const row of rows.rows) batch.sentIds.set(key(row.chat_id, row.sender_id, row.client_msg_id), toMessage(row));
     }
+    await batch.secret.read(trx, [...reads.epochs].filter((chatId) => chats.has(chatId)));
     if (reads.messageIds.size > 0) {
       const rows = await sql<MessageRow>`
         select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(column)))} from messaging.messages
@@ -164,6 +167,11 @@ export class ChatBatch {
     return chat.lastSeq + drafts.length;
   }
 
+  /** What the batch's secret-chat operations append (ciphertexts, Welcomes, epochs). */
+  get secretAppends(): SecretAppends {
+    return this.secret;
+  }
+
   addMessage(message: Message): void {
     this.messages.set(message.id, { message, stored: false, changed: true });
     this.sentIds.set(key(message.chatId, message.senderId, message.clientMsgId), message);
@@ -224,6 +232,7 @@ export class ChatBatch {
       await this.insertMessages(created);
       appended = (await appendToChats(this.trx, appends, this.at)).length;
     }
+    await this.secret.write(this.trx, this.at);
     if (this.deleted.length > 0) {
       // The earlier events' copies of a deleted message's text and media, those of this batch included (already erased in memory, so the outbox never carries them).
       await sql`

@@ -33,11 +33,12 @@ export class ChatService {
         field: 'memberIds',
       });
     }
-    const title = input.type === 'direct' ? null : normalizeDisplayText(input.title ?? '');
+    // A secret chat's title would be plaintext the server keeps: it has none (members name it on their devices).
+    const title = input.type === 'direct' || input.type === 'secret' ? null : normalizeDisplayText(input.title ?? '');
     if (title === '') {
       throw new KaifError('VALIDATION_FAILED', 'title is required for groups and channels', { field: 'title' });
     }
-    if (input.type === 'group' && others.length + 1 > GROUP_MAX_MEMBERS) throw new KaifError('CHAT_MEMBER_LIMIT');
+    if ((input.type === 'group' || input.type === 'secret') && others.length + 1 > GROUP_MAX_MEMBERS) throw new KaifError('CHAT_MEMBER_LIMIT');
     await requireUsers(this.deps, others, 'memberIds');
 
     const id = randomUUID();
@@ -58,6 +59,7 @@ export class ChatService {
           last_broadcast_seq: 0,
           created_by: userId,
           created_at: at,
+          mls_epoch: input.type === 'secret' ? 0 : null,
         })
         .onConflict((conflict) => conflict.columns(['direct_low', 'direct_high']).doNothing())
         .returning('id')

@@ -20,6 +20,8 @@ export class EditOperation implements BatchOperation<Message> {
   apply(batch: ChatBatch): Message {
     const chat = batch.chat(this.chatId);
     if (!chat || !batch.member(chat.id, this.userId)) throw new KaifError('CHAT_NOT_FOUND');
+    // A secret chat's log is the MLS group's history: every device replays all of it, so nothing in it changes.
+    if (chat.type === 'secret') throw new KaifError('CHAT_TYPE_MISMATCH', 'Messages of a secret chat cannot be edited or deleted');
     const current = batch.message(this.messageId);
     if (!current || current.chatId !== chat.id || current.deleted) throw new KaifError('MESSAGE_NOT_FOUND');
     if (current.senderId !== this.userId) throw new KaifError('MESSAGE_AUTHOR_REQUIRED');

@@ -74,7 +74,7 @@ export class MembershipOperation implements BatchOperation<void> {
   }
 
   private admit(batch: ChatBatch, chat: LockedChat): void {
-    if (chat.type === 'group' && batch.memberCount(chat) >= GROUP_MAX_MEMBERS) throw new KaifError('CHAT_MEMBER_LIMIT');
+    if ((chat.type === 'group' || chat.type === 'secret') && batch.memberCount(chat) >= GROUP_MAX_MEMBERS) throw new KaifError('CHAT_MEMBER_LIMIT');
     const { userId } = this.change;
     batch.setMember(chat, userId, { role: 'member', readSeq: 0, joinedAt: batch.at });
     const onlyFor = chat.type === 'channel' ? userId : undefined;

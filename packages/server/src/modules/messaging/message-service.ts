@@ -8,6 +8,7 @@ import { EditOperation } from './edit-operation.js';
 import type { LogBatcher } from './log-batcher.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { ReadOperation } from './read-operation.js';
+import { withCiphertexts } from './secret-ciphertexts.js';
 import { type SendOutcome, SendOperation } from './send-operation.js';
 import { MESSAGE_COLUMNS, isUuid, toMessage } from './views.js';
 
@@ -96,11 +97,11 @@ export class MessageService {
       query = query.where('seq', '>', page.after);
       if (page.before !== undefined) query = query.where('seq', '<', page.before);
       const rows = await query.orderBy('seq', 'asc').limit(limit).execute();
-      return rows.map(toMessage);
+      return withCiphertexts(this.deps.db, rows.map(toMessage));
     }
     if (page.before !== undefined) query = query.where('seq', '<', page.before);
     const rows = await query.orderBy('seq', 'desc').limit(limit).execute();
-    return rows.map(toMessage);
+    return withCiphertexts(this.deps.db, rows.map(toMessage));
   }
 
   /** The sender edits their message; everyone sees message.edited with the new text (see EditOperation). */
@@ -127,7 +128,8 @@ export class MessageService {
   ): Promise<SendOutcome> {
     await accessOf(this.deps.db, userId, chatId);
     const source = isUuid(messageId) ? await this.findMessage(chatId, messageId) : undefined;
-    if (!source || source.deleted) throw new KaifError('MESSAGE_NOT_FOUND');
+    // A secret chat's message has no text to copy (the server cannot read it).
+    if (!source || source.deleted || source.text === null) throw new KaifError('MESSAGE_NOT_FOUND');
     const origin = source.forwardedFrom ?? { chatId: source.chatId, messageId: source.id, senderId: source.senderId };
     return this.sendInto(
       userId,

@@ -7,6 +7,8 @@ import type { MessagingDeps } from './messaging-deps.js';
 import { createMessagingServices } from './messaging-services.js';
 import { registerSearchRoutes } from './search-routes.js';
 import { type MessagingTables, messagingMigrations } from './messaging-tables.js';
+import { registerSecretRoutes } from './secret-routes.js';
+import { SecretService } from './secret-service.js';
 
 /** Concurrent batches per process on PostgreSQL; each holds one pooled connection. */
 const SCALE_OUT_LANES = 2;
@@ -19,7 +21,7 @@ const SCALE_OUT_LANES = 2;
 export const messagingModule: KaifModule = {
   name: 'messaging',
   migrations: messagingMigrations,
-  dependsOn: ['identity'],
+  dependsOn: ['identity', 'keys'],
   async init(ctx: ModuleContext): Promise<ModuleInstance<MessagingApi>> {
     const identity = ctx.service('identity');
     const deps: MessagingDeps = {
@@ -37,6 +39,7 @@ export const messagingModule: KaifModule = {
       },
     };
     const services = createMessagingServices(deps);
+    const secret = new SecretService(deps, services.batcher, ctx.service('keys'));
     return {
       api: services.api,
       listeners: {
@@ -45,6 +48,7 @@ export const messagingModule: KaifModule = {
             registerChatRoutes(ctx.http, services);
             registerMessageRoutes(ctx.http, services);
             registerSearchRoutes(ctx.http, services);
+            registerSecretRoutes(ctx.http, secret);
           },
         },
       },

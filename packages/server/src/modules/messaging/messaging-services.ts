@@ -20,6 +20,8 @@ export interface MessagingServices {
   readonly messages: MessageService;
   readonly feed: FeedReader;
   readonly search: MessageSearch;
+  /** The process's one LogBatcher, shared by every module path that appends to a chat's log. */
+  readonly batcher: LogBatcher;
   readonly api: MessagingApi;
 }
 
@@ -81,7 +83,7 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
         .select('mine.chat_id')
         .where('mine.user_id', '=', userId)
         .where('theirs.user_id', '=', otherId)
-        .where('chat.type', 'in', ['direct', 'group'])
+        .where('chat.type', 'in', ['direct', 'group', 'secret'])
         .limit(1)
         .executeTakeFirst();
       return row !== undefined;
@@ -103,5 +105,5 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
     changesSince: (userId, cursor, limit) => feed.changesSince(userId, cursor, limit),
     followEvent,
   };
-  return { chats, members, messages, feed, search, api };
+  return { chats, members, messages, feed, search, batcher, api };
 }

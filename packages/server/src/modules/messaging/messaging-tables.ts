@@ -20,6 +20,8 @@ export interface ChatsTable {
   last_broadcast_seq: number;
   created_by: string;
   created_at: Date;
+  /** Secret chats: the MLS epoch the next commit must be built on; null in other chats. */
+  mls_epoch: number | null;
 }
 
 export interface MembersTable {
@@ -73,6 +75,28 @@ export interface UserFeedTable {
   seq: number;
 }
 
+/** A secret chat's message: the MLS message the server relays and cannot open (its `messages` row has no text). */
+export interface SecretMessagesTable {
+  message_id: string;
+  chat_id: string;
+  kind: 'application' | 'commit' | 'proposal';
+  epoch: number;
+  ciphertext: string;
+}
+
+/** An MLS Welcome waiting for the one device it is for (see secret-welcomes.ts). */
+export interface SecretWelcomesTable {
+  id: string;
+  chat_id: string;
+  user_id: string;
+  device_id: string;
+  /** The seq of the commit that added the device. */
+  seq: number;
+  epoch: number;
+  welcome: string;
+  created_at: Date;
+}
+
 export interface MessagingTables {
   'messaging.chats': ChatsTable;
   'messaging.members': MembersTable;
@@ -80,6 +104,8 @@ export interface MessagingTables {
   'messaging.chat_events': ChatEventsTable;
   'messaging.user_state': UserStateTable;
   'messaging.user_feed': UserFeedTable;
+  'messaging.secret_messages': SecretMessagesTable;
+  'messaging.secret_welcomes': SecretWelcomesTable;
 }
 
 const createChatsAndLog: Migration = {
@@ -154,6 +180,39 @@ const createChatsAndLog: Migration = {
   },
 };
 
+/**
+ * Secret chats (MLS): a fourth chat type, the epoch its next commit must be
+ * built on (checked and moved under the chat lock), the ciphertext of its
+ * messages beside their rows, and the Welcome inbox of joining devices.
+ */
+const createSecretChats: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table messaging.chats drop constraint chats_type_check`.execute(db);
+    await sql`alter table messaging.chats add constraint chats_type_check check (type in ('direct', 'group', 'channel', 'secret'))`.execute(db);
+    await sql`alter table messaging.chats add column mls_epoch bigint`.execute(db);
+    await sql`
+      create table messaging.secret_messages (
+        message_id uuid primary key references messaging.messages (id),
+        chat_id uuid not null,
+        kind text not null check (kind in ('application', 'commit', 'proposal')),
+        epoch bigint not null,
+        ciphertext text not null
+      )`.execute(db);
+    await sql`
+      create table messaging.secret_welcomes (
+        id uuid primary key,
+        chat_id uuid not null references messaging.chats (id),
+        user_id text not null,
+        device_id text not null,
+        seq bigint not null,
+        epoch bigint not null,
+        welcome text not null,
+        created_at timestamptz not null
+      )`.execute(db);
+    await sql`create index secret_welcomes_by_device on messaging.secret_welcomes (device_id, created_at)`.execute(db);
+  },
+};
+
 export const messagingMigrations: ModuleMigrations = {
   schema: 'messaging',
   migrations: {
@@ -161,5 +220,6 @@ export const messagingMigrations: ModuleMigrations = {
     '0002_append_batch': createAppendBatchFunction,
     '0003_message_search': createMessageSearchIndex,
     '0004_message_media': addMessageMedia,
+    '0005_secret_chats': createSecretChats,
   },
 };

@@ -44,6 +44,9 @@ export class SendOperation implements BatchOperation<SendOutcome> {
     const member = chat && batch.member(chat.id, userId);
     if (!chat || !member) throw new KaifError('CHAT_NOT_FOUND');
     if (!canPost(chat.type, member.role)) throw new KaifError('CHAT_WRITE_FORBIDDEN');
+    if (chat.type === 'secret') {
+      throw new KaifError('VALIDATION_FAILED', 'A secret chat takes ciphertext only, never text (POST /api/v1/chats/:id/secret-messages)', { field: 'text' });
+    }
     const first = batch.sent(chat.id, userId, input.clientMsgId);
     if (first) return { message: first, created: false };
     const replyToId = input.replyToId ?? null;
