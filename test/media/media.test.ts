@@ -281,6 +281,8 @@ for (const variant of VARIANTS) {
         { what: 'a video past the duration limit', bytes: longVideo, name: 'long.mp4', type: 'video/mp4', status: 422, code: 'MEDIA_REJECTED' },
         { what: 'an MP4 cut short', bytes: video.subarray(0, 400), name: 'cut.mp4', type: 'video/mp4', status: 422, code: 'MEDIA_REJECTED' },
         { what: 'an empty file', bytes: Buffer.alloc(0), name: 'empty.bin', type: 'application/octet-stream', status: 422, code: 'MEDIA_REJECTED' },
+        { what: 'a polyglot: a JPEG that is also a web page', bytes: Buffer.concat([photo, Buffer.from('<html><script>alert(document.cookie)</script></html>')]), name: 'poly.jpg', type: 'image/jpeg', status: 422, code: 'MEDIA_REJECTED' },
+        { what: 'a polyglot: a JPEG that is also a zip', bytes: Buffer.concat([photo, zipArchive()]), name: 'poly.jpg', type: 'image/jpeg', status: 422, code: 'MEDIA_REJECTED' },
       ];
       for (const hostile of cases) {
         const answer = await upload(server.url, eve.token, hostile.bytes, hostile.name, hostile.type);
@@ -298,15 +300,6 @@ for (const variant of VARIANTS) {
       }).catch(() => null);
       // The server answers from the headers; a client still sending may see the connection close instead.
       if (response) expect(response.status).toBe(413);
-    });
-
-    it('serves a polyglot only as the image it decodes to: the payload hidden after it is not stored', async () => {
-      const payload = Buffer.from('<html><script>alert(document.cookie)</script></html>');
-      const polyglot = Buffer.concat([photo, payload]);
-      const answer = await upload(server.url, bob.token, polyglot, 'poly.jpg', 'image/jpeg');
-      expect(answer.status).toBe(201);
-      const stored = await fetchMedia(server.url, bob.token, (answer.body as unknown as MediaView).url);
-      expect(stored.bytes.includes(Buffer.from('<script>'))).toBe(false);
     });
 
     it('holds each user to a quota and an upload budget', async () => {

@@ -27,8 +27,8 @@ const rejected = (why: string) => new KaifError('MEDIA_REJECTED', `The image can
  * original (same format; TIFF becomes PNG), a WebP thumbnail and a tiny
  * blurred placeholder. Anything sharp cannot decode cleanly — a truncated
  * file, a warning from the decoder, more pixels than the limit — is
- * MEDIA_REJECTED. Re-encoding is also what drops any payload hidden after
- * the image (a polyglot).
+ * MEDIA_REJECTED. Re-encoding also drops whatever else follows the image
+ * (a recognisable polyglot was refused before; see polyglot.ts).
  */
 export async function processImage(path: string, mime: string, out: { readonly original: string; readonly thumbnail: string }): Promise<ProcessedImage> {
   const animated = mime === 'image/gif' || mime === 'image/webp';

@@ -10,6 +10,7 @@ import type { MessagingApi } from '../messaging/api.js';
 import { processImage } from './image-processing.js';
 import type { MediaTable, MediaTables } from './media-tables.js';
 import { checkClaim, claimedKind, detectType } from './media-type.js';
+import { refusePolyglot } from './polyglot.js';
 import type { MediaJobs } from './media-jobs.js';
 import { extractPoster, probeMedia, waveformOf } from './media-probe.js';
 import { hashFile, scratchDirectory, writeUpload } from './upload-file.js';
@@ -91,6 +92,7 @@ export class MediaService {
     if (upload.size === 0) throw new KaifError('MEDIA_REJECTED', 'The file is empty');
     const detected = await detectType(upload.path);
     checkClaim(claimedKind(upload.declaredMime, upload.name), detected);
+    if (detected.kind !== 'file') await refusePolyglot(upload.path, detected.mime);
     const id = randomUUID();
     let row: MediaTable = {
       id,
