@@ -1,6 +1,7 @@
 import { CLOSE_CODES } from '@kaif/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityModule } from '../../packages/server/src/modules/identity/identity-module.js';
+import { keysModule } from '../../packages/server/src/modules/keys/keys-module.js';
 import { messagingModule } from '../../packages/server/src/modules/messaging/messaging-module.js';
 import { createRealtimeModule } from '../../packages/server/src/modules/realtime/realtime-module.js';
 import { registerUser } from '../support/accounts.js';
@@ -27,6 +28,7 @@ describe('gateway protection', () => {
     server = await startTestServer({
       modules: [
         identityModule,
+        keysModule,
         messagingModule,
         createRealtimeModule({ heartbeatMs: HEARTBEAT_MS, authTimeoutMs: 500, maxBufferedBytes: 64 * 1024, framesPerSecond: 5, frameBurst: 10 }),
       ],
@@ -128,7 +130,7 @@ describe('slow consumers', () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      modules: [identityModule, messagingModule, createRealtimeModule({ maxBufferedBytes: 64 * 1024 })],
+      modules: [identityModule, keysModule, messagingModule, createRealtimeModule({ maxBufferedBytes: 64 * 1024 })],
     });
   });
   afterAll(async () => {

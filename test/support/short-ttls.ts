@@ -1,4 +1,5 @@
 import { createIdentityModule } from '../../packages/server/src/modules/identity/identity-module.js';
+import { keysModule } from '../../packages/server/src/modules/keys/keys-module.js';
 import { messagingModule } from '../../packages/server/src/modules/messaging/messaging-module.js';
 import type { KaifModule } from '../../packages/server/src/modules/module.js';
 import { createRealtimeModule } from '../../packages/server/src/modules/realtime/realtime-module.js';
@@ -21,6 +22,7 @@ export function shortTtlModules(ttlMs: number): readonly KaifModule[] {
         accessTokenTtlSeconds: accessTokenSeconds(ttlMs),
       },
     }),
+    keysModule,
     messagingModule,
     createRealtimeModule({ presenceTtlMs: ttlMs, typingThrottleMs: ttlMs, heartbeatMs: Math.max(100, Math.floor(ttlMs / 2)) }),
     createWireModule({ limits: { udpTokenCacheMs: ttlMs } }),
