@@ -1,7 +1,7 @@
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSecretStore, memorySecretStore } from '@kaif/client/node';
+import { fileSecretHistory, fileSecretStore, memorySecretStore } from '@kaif/client/node';
 import type { MessageView } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { io } from 'socket.io-client';
@@ -181,19 +181,28 @@ for (const engines of ENGINE_SETS) {
       for (const device of [ana1, ana2, bo1]) await device.secret.sync(chatId);
     });
 
-    it('keeps a Node device in a file: a member added later reads the chat after a restart', async () => {
-      const path = join(await mkdtemp(join(tmpdir(), 'kaif-secret-')), 'device.json');
+    it('keeps a Node device in a file: a member added later reads the chat, and what it read before, after a restart', async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'kaif-secret-'));
+      const [path, historyPath] = [join(directory, 'device.json'), join(directory, 'history.json')];
       const carl = await registerUser(server);
-      const before = await newDevice(server, carl, 'carl', fileSecretStore(path));
+      const before = await newDevice(server, carl, 'carl', fileSecretStore(path), undefined, fileSecretHistory(historyPath));
       await ana1.secret.addMembers(chatId, [carl.user.id]);
       expect(await before.secret.acceptWelcomes()).toEqual([chatId]);
+      await ana2.secret.send(chatId, 'before the restart');
+      await before.secret.sync(chatId);
       const tokens = await before.client.tokens.tokens();
-      const after = await openDevice(sdkClient(server.url, tokens), fileSecretStore(path), carl.user.id, 'carl again');
+      const after = await openDevice(sdkClient(server.url, tokens), fileSecretStore(path), carl.user.id, 'carl again', undefined, fileSecretHistory(historyPath));
       expect(after.secret.deviceId).toBe(before.secret.deviceId);
+      // The message key is used up: only the local history can show it again.
+      expect((await after.secret.history(chatId)).map((entry) => entry.text)).toEqual(['before the restart']);
       await ana2.secret.send(chatId, 'after the restart');
       await after.secret.sync(chatId);
       expect(texts(after, chatId)).toEqual(['after the restart']);
-      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      expect((await after.secret.history(chatId)).map((entry) => [entry.senderId, entry.text])).toEqual([
+        [ana.user.id, 'before the restart'],
+        [ana.user.id, 'after the restart'],
+      ]);
+      for (const file of [path, historyPath]) expect((await stat(file)).mode & 0o777).toBe(0o600);
       for (const device of [ana1, ana2, bo1]) await device.secret.sync(chatId);
     });
 
@@ -225,6 +234,11 @@ for (const engines of ENGINE_SETS) {
       await ana2.secret.sync(chatId);
       expect(texts(ana2, chatId)).not.toContain('altered on the server');
       expect(ana2.refused.at(-1)).toMatchObject({ messageId: alter.id, reason: 'undecryptable' });
+      // Kept as a refusal in the local history, never as text; the sender keeps what it sent.
+      const kept = (await ana2.secret.history(chatId)).find((entry) => entry.messageId === alter.id);
+      expect(kept).toMatchObject({ senderId: bo.user.id, refusal: { reason: 'undecryptable' } });
+      expect(kept?.text).toBeUndefined();
+      expect((await bo1.secret.history(chatId)).find((entry) => entry.messageId === alter.id)).toMatchObject({ text: 'altered on the server', mine: true });
 
       const original = await bo1.secret.send(chatId, 'said once');
       const stored = (await bo1.client.messages.list(chatId, { after: original.seq - 1, limit: 1 }))[0]!;

@@ -32,6 +32,7 @@ import {
 import { type ChatRecord, type Plaintext, readLogMessage } from './log-reader.js';
 import { safetyNumber } from './safety-number.js';
 import type { SecretChatEvents, SecretMessage } from './secret-events.js';
+import { type SecretHistory, type SecretHistoryEntry, memorySecretHistory } from './secret-history.js';
 import type { SecretStore } from './secret-store.js';
 
 const KEY_PACKAGE_BATCH = 20;
@@ -71,18 +72,24 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     private readonly store: SecretStore,
     readonly keys: DeviceKeys,
     private readonly schedule: KeyUpdateSchedule,
+    private readonly kept: SecretHistory,
   ) {
     super();
   }
 
-  /** This device's secret chats: its identity is created on first use and kept in `store`. */
+  /**
+   * This device's secret chats: its identity is created on first use and
+   * kept in `store`; what it decrypts or sends is kept in `history`, so it
+   * can be shown again after a restart (a message key works only once).
+   */
   static async open(
     client: KaifClient,
     store: SecretStore,
     userId: string,
     schedule: KeyUpdateSchedule = DEFAULT_SCHEDULE,
+    history: SecretHistory = memorySecretHistory(),
   ): Promise<SecretChats> {
-    return new SecretChats(client, store, await DeviceKeys.open(store, userId), schedule);
+    return new SecretChats(client, store, await DeviceKeys.open(store, userId), schedule, history);
   }
 
   get deviceId(): string {
@@ -225,6 +232,7 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
       ciphertext,
     });
     await this.save(chatId, { ...record, state: encodeState(created.newState), counter, sent: { ...record.sent, [message.id]: text } });
+    await this.kept.put({ ...this.shown(message, this.deviceId, text, true) });
     // A thief's copy of this device's keys goes stale at its next commit.
     const stale = Date.now() - (record.committedAt ?? 0) >= this.schedule.everyMs;
     if (counter % this.schedule.everyMessages === 0 || stale) await this.updateKeysNow(chatId);
@@ -290,6 +298,15 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
       await this.save(chatId, record);
       if (page.length < 100) return;
     }
+  }
+
+  /**
+   * What this device decrypted, sent or refused in the chat, in seq order,
+   * from its local history (nothing of it is on the server): what a client
+   * shows at once on start, before catching up.
+   */
+  history(chatId: string): Promise<SecretHistoryEntry[]> {
+    return this.kept.list(chatId);
   }
 
   /** The chat's current MLS epoch on this device. */
@@ -375,13 +392,23 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     return result;
   }
 
-  /** One message of the log, read into `record` (in place), and what it showed or refused emitted. */
+  /**
+   * One message of the log, read into `record` (in place), kept in the
+   * history and what it showed or refused emitted. The history is written
+   * before the record moves past the message, so a crash between the two
+   * loses nothing (the message is not readable a second time).
+   */
   private async process(record: ChatRecord, message: Message): Promise<void> {
-    const { chatId, seq, id: messageId, senderId } = message;
+    const { chatId, seq, id: messageId, senderId, createdAt } = message;
     const outcome = await readLogMessage(record, message, this.deviceId, this.keys.suite);
-    if (outcome.kind === 'shown') this.emit('secret.message', this.shown(message, outcome.deviceId, outcome.text, outcome.mine));
-    else if (outcome.kind === 'refused') {
-      this.emit('secret.undecryptable', { chatId, seq, messageId, senderId, reason: outcome.reason, detail: outcome.detail });
+    if (outcome.kind === 'shown') {
+      const shown = this.shown(message, outcome.deviceId, outcome.text, outcome.mine);
+      await this.kept.put({ ...shown });
+      this.emit('secret.message', shown);
+    } else if (outcome.kind === 'refused') {
+      const refusal = { reason: outcome.reason, detail: outcome.detail };
+      await this.kept.put({ chatId, seq, messageId, senderId, createdAt, refusal });
+      this.emit('secret.undecryptable', { chatId, seq, messageId, senderId, ...refusal });
     }
     else if (outcome.kind === 'members') this.emit('secret.members', { chatId, seq, epoch: outcome.epoch, devices: outcome.devices });
   }
