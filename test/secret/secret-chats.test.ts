@@ -82,6 +82,34 @@ for (const engines of ENGINE_SETS) {
       for (const device of all()) await device.secret.sync(chatId);
     });
 
+    it('sends over the WebSocket too: a message and a commit reach every device, a stale commit is EPOCH_CONFLICT', async () => {
+      const secretFrames = async () => {
+        const metrics = await (await fetch(`${server.opsUrl}/metrics`)).text();
+        return Number(/kaif_realtime_frames_received_total\{type="secret.send"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      };
+      const framesBefore = await secretFrames();
+      const online = new Promise<void>((resolve) => ana1.client.on('online', () => resolve()));
+      ana1.client.realtime.connect();
+      await online;
+      const sent = await ana1.secret.send(chatId, 'sent over the socket');
+      await ana1.secret.updateKeys(chatId);
+      expect(await secretFrames()).toBe(framesBefore + 2);
+      const epoch = await ana1.secret.epoch(chatId);
+      for (const device of [ana2, bo1, bo2]) {
+        await device.secret.sync(chatId);
+        expect(texts(device, chatId).at(-1)).toBe('sent over the socket');
+        expect(await device.secret.epoch(chatId)).toBe(epoch);
+      }
+      const [stored] = await bo1.client.messages.list(chatId, { after: sent.seq - 1, limit: 1 });
+      expect(stored?.ciphertext).toBe(sent.ciphertext);
+
+      const stale = { clientMsgId: 'ws-stale-commit', kind: 'commit' as const, epoch: epoch - 1, ciphertext: 'AAAA' };
+      await expect(ana1.client.realtime.sendSecret(chatId, stale)).rejects.toMatchObject({ code: 'EPOCH_CONFLICT' });
+      const bogus = { ...stale, clientMsgId: 'ws-bogus', kind: 'gossip' } as unknown as typeof stale;
+      await expect(ana1.client.realtime.sendSecret(chatId, bogus)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', field: 'kind' });
+      ana1.client.realtime.disconnect();
+    });
+
     it('delivers the ciphertext unchanged over CosmicProto TCP, pushed and in history', async () => {
       const tcp = await rawAuthenticated(tcpPort(server), (await bo1.client.tokens.accessToken())!);
       const sent = await ana1.secret.send(chatId, 'over tcp');

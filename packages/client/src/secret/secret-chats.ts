@@ -1,4 +1,4 @@
-import { KEY_PACKAGES_LOW_WATER } from '@kaif/protocol';
+import { KEY_PACKAGES_LOW_WATER, type SendSecretMessageInput } from '@kaif/protocol';
 import {
   type ClientState,
   type Proposal,
@@ -225,7 +225,7 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     const created = await createApplicationMessage(state, encodeText(JSON.stringify(plaintext)), this.keys.suite);
     const { privateMessage } = created;
     const ciphertext = toBase64(encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage }));
-    const message = await this.client.secret.send(chatId, {
+    const message = await this.deliver(chatId, {
       clientMsgId: globalThis.crypto.randomUUID(),
       kind: 'application',
       epoch: Number(state.groupContext.epoch),
@@ -363,7 +363,7 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
       const result = await createCommit({ state, cipherSuite: this.keys.suite }, { extraProposals: proposals });
       const welcome = result.welcome ? packWelcome(result.welcome, result.newState.ratchetTree) : undefined;
       try {
-        const message = await this.client.secret.send(chatId, {
+        const message = await this.deliver(chatId, {
           clientMsgId: globalThis.crypto.randomUUID(),
           kind: 'commit',
           epoch: Number(state.groupContext.epoch),
@@ -379,6 +379,16 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
         if (!isEpochConflict(error) || attempt >= COMMIT_ATTEMPTS) throw error;
       }
     }
+  }
+
+  /**
+   * Sends over the live connection when it is up and the message fits a
+   * frame, else over HTTP: the same server operation and answers (an ack or
+   * EPOCH_CONFLICT) either way, the ciphertext unchanged.
+   */
+  private deliver(chatId: string, input: SendSecretMessageInput): Promise<Message> {
+    const { realtime } = this.client;
+    return realtime.canSendSecret(chatId, input) ? realtime.sendSecret(chatId, input) : this.client.secret.send(chatId, input);
   }
 
   /**
