@@ -129,7 +129,7 @@ for (const engines of ENGINE_SETS) {
       for (const device of all()) expect(texts(device, chatId).at(-1), device.name).toBe('over tcp');
     });
 
-    it('delivers the ciphertext unchanged over Socket.IO', async () => {
+    it('delivers the ciphertext unchanged over Socket.IO, and answers a secret.send emitted there', async () => {
       const socket = io(server.url, { auth: { token: await bo1.client.tokens.accessToken() }, reconnection: false, forceNew: true });
       await new Promise((resolve) => socket.once('ready', resolve));
       const synced = new Promise((resolve) => socket.once('synced', resolve));
@@ -138,6 +138,9 @@ for (const engines of ENGINE_SETS) {
       await synced;
       const sent = await ana1.secret.send(chatId, 'over socket.io');
       expect((await received).ciphertext).toBe(sent.ciphertext);
+      const stale = { chatId, clientMsgId: 'sio-stale-commit', kind: 'commit', epoch: (await bo1.secret.epoch(chatId)) - 1, ciphertext: 'AAAA' };
+      const answer = await new Promise((resolve) => socket.emit('secret.send', stale, resolve));
+      expect(answer).toMatchObject({ type: 'error', error: { code: 'EPOCH_CONFLICT' } });
       socket.close();
       for (const device of all()) await device.secret.sync(chatId);
     });
