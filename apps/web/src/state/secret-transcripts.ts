@@ -55,6 +55,12 @@ export class SecretTranscripts {
     };
   }
 
+  /** Forgets every transcript held in memory (sign-out: the next user of this tab sees none of it). */
+  clear(): void {
+    this.#keys.clear();
+    this.state.update(() => ({ items: {}, waiting: {} }));
+  }
+
   /** Shows at once what this device read in the chat before (a refusal stays a refusal). */
   async restore(chats: SecretChats, chatId: string): Promise<void> {
     for (const entry of await chats.history(chatId)) this.#add(chatId, itemOf(entry));
