@@ -1,7 +1,7 @@
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSecretStore, memorySecretStore } from '@kaif/client/node';
+import { fileSecretHistory, fileSecretStore, memorySecretStore } from '@kaif/client/node';
 import type { MessageView } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { io } from 'socket.io-client';
@@ -82,6 +82,34 @@ for (const engines of ENGINE_SETS) {
       for (const device of all()) await device.secret.sync(chatId);
     });
 
+    it('sends over the WebSocket too: a message and a commit reach every device, a stale commit is EPOCH_CONFLICT', async () => {
+      const secretFrames = async () => {
+        const metrics = await (await fetch(`${server.opsUrl}/metrics`)).text();
+        return Number(/kaif_realtime_frames_received_total\{type="secret.send"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      };
+      const framesBefore = await secretFrames();
+      const online = new Promise<void>((resolve) => ana1.client.on('online', () => resolve()));
+      ana1.client.realtime.connect();
+      await online;
+      const sent = await ana1.secret.send(chatId, 'sent over the socket');
+      await ana1.secret.updateKeys(chatId);
+      expect(await secretFrames()).toBe(framesBefore + 2);
+      const epoch = await ana1.secret.epoch(chatId);
+      for (const device of [ana2, bo1, bo2]) {
+        await device.secret.sync(chatId);
+        expect(texts(device, chatId).at(-1)).toBe('sent over the socket');
+        expect(await device.secret.epoch(chatId)).toBe(epoch);
+      }
+      const [stored] = await bo1.client.messages.list(chatId, { after: sent.seq - 1, limit: 1 });
+      expect(stored?.ciphertext).toBe(sent.ciphertext);
+
+      const stale = { clientMsgId: 'ws-stale-commit', kind: 'commit' as const, epoch: epoch - 1, ciphertext: 'AAAA' };
+      await expect(ana1.client.realtime.sendSecret(chatId, stale)).rejects.toMatchObject({ code: 'EPOCH_CONFLICT' });
+      const bogus = { ...stale, clientMsgId: 'ws-bogus', kind: 'gossip' } as unknown as typeof stale;
+      await expect(ana1.client.realtime.sendSecret(chatId, bogus)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', field: 'kind' });
+      ana1.client.realtime.disconnect();
+    });
+
     it('delivers the ciphertext unchanged over CosmicProto TCP, pushed and in history', async () => {
       const tcp = await rawAuthenticated(tcpPort(server), (await bo1.client.tokens.accessToken())!);
       const sent = await ana1.secret.send(chatId, 'over tcp');
@@ -101,7 +129,7 @@ for (const engines of ENGINE_SETS) {
       for (const device of all()) expect(texts(device, chatId).at(-1), device.name).toBe('over tcp');
     });
 
-    it('delivers the ciphertext unchanged over Socket.IO', async () => {
+    it('delivers the ciphertext unchanged over Socket.IO, and answers a secret.send emitted there', async () => {
       const socket = io(server.url, { auth: { token: await bo1.client.tokens.accessToken() }, reconnection: false, forceNew: true });
       await new Promise((resolve) => socket.once('ready', resolve));
       const synced = new Promise((resolve) => socket.once('synced', resolve));
@@ -110,6 +138,9 @@ for (const engines of ENGINE_SETS) {
       await synced;
       const sent = await ana1.secret.send(chatId, 'over socket.io');
       expect((await received).ciphertext).toBe(sent.ciphertext);
+      const stale = { chatId, clientMsgId: 'sio-stale-commit', kind: 'commit', epoch: (await bo1.secret.epoch(chatId)) - 1, ciphertext: 'AAAA' };
+      const answer = await new Promise((resolve) => socket.emit('secret.send', stale, resolve));
+      expect(answer).toMatchObject({ type: 'error', error: { code: 'EPOCH_CONFLICT' } });
       socket.close();
       for (const device of all()) await device.secret.sync(chatId);
     });
@@ -181,19 +212,28 @@ for (const engines of ENGINE_SETS) {
       for (const device of [ana1, ana2, bo1]) await device.secret.sync(chatId);
     });
 
-    it('keeps a Node device in a file: a member added later reads the chat after a restart', async () => {
-      const path = join(await mkdtemp(join(tmpdir(), 'kaif-secret-')), 'device.json');
+    it('keeps a Node device in a file: a member added later reads the chat, and what it read before, after a restart', async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'kaif-secret-'));
+      const [path, historyPath] = [join(directory, 'device.json'), join(directory, 'history.json')];
       const carl = await registerUser(server);
-      const before = await newDevice(server, carl, 'carl', fileSecretStore(path));
+      const before = await newDevice(server, carl, 'carl', fileSecretStore(path), undefined, fileSecretHistory(historyPath));
       await ana1.secret.addMembers(chatId, [carl.user.id]);
       expect(await before.secret.acceptWelcomes()).toEqual([chatId]);
+      await ana2.secret.send(chatId, 'before the restart');
+      await before.secret.sync(chatId);
       const tokens = await before.client.tokens.tokens();
-      const after = await openDevice(sdkClient(server.url, tokens), fileSecretStore(path), carl.user.id, 'carl again');
+      const after = await openDevice(sdkClient(server.url, tokens), fileSecretStore(path), carl.user.id, 'carl again', undefined, fileSecretHistory(historyPath));
       expect(after.secret.deviceId).toBe(before.secret.deviceId);
+      // The message key is used up: only the local history can show it again.
+      expect((await after.secret.history(chatId)).map((entry) => entry.text)).toEqual(['before the restart']);
       await ana2.secret.send(chatId, 'after the restart');
       await after.secret.sync(chatId);
       expect(texts(after, chatId)).toEqual(['after the restart']);
-      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      expect((await after.secret.history(chatId)).map((entry) => [entry.senderId, entry.text])).toEqual([
+        [ana.user.id, 'before the restart'],
+        [ana.user.id, 'after the restart'],
+      ]);
+      for (const file of [path, historyPath]) expect((await stat(file)).mode & 0o777).toBe(0o600);
       for (const device of [ana1, ana2, bo1]) await device.secret.sync(chatId);
     });
 
@@ -225,6 +265,11 @@ for (const engines of ENGINE_SETS) {
       await ana2.secret.sync(chatId);
       expect(texts(ana2, chatId)).not.toContain('altered on the server');
       expect(ana2.refused.at(-1)).toMatchObject({ messageId: alter.id, reason: 'undecryptable' });
+      // Kept as a refusal in the local history, never as text; the sender keeps what it sent.
+      const kept = (await ana2.secret.history(chatId)).find((entry) => entry.messageId === alter.id);
+      expect(kept).toMatchObject({ senderId: bo.user.id, refusal: { reason: 'undecryptable' } });
+      expect(kept?.text).toBeUndefined();
+      expect((await bo1.secret.history(chatId)).find((entry) => entry.messageId === alter.id)).toMatchObject({ text: 'altered on the server', mine: true });
 
       const original = await bo1.secret.send(chatId, 'said once');
       const stored = (await bo1.client.messages.list(chatId, { after: original.seq - 1, limit: 1 }))[0]!;

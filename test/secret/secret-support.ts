@@ -3,6 +3,7 @@ import {
   type KaifClient,
   type KeyUpdateSchedule,
   SecretChats,
+  type SecretHistory,
   type SecretMessage,
   type SecretStore,
   type Undecryptable,
@@ -29,10 +30,11 @@ export async function newDevice(
   name: string,
   store: SecretStore = memorySecretStore(),
   schedule?: KeyUpdateSchedule,
+  history?: SecretHistory,
 ): Promise<TestDevice> {
   const client = sdkClient(server.url);
   await client.auth.login({ login: account.user.username, password: account.password });
-  const device = await openDevice(client, store, account.user.id, name, schedule);
+  const device = await openDevice(client, store, account.user.id, name, schedule, history);
   await device.secret.topUpKeyPackages(4);
   return device;
 }
@@ -44,8 +46,9 @@ export async function openDevice(
   userId: string,
   name: string,
   schedule?: KeyUpdateSchedule,
+  history?: SecretHistory,
 ): Promise<TestDevice> {
-  const secret = await SecretChats.open(client, store, userId, schedule);
+  const secret = await SecretChats.open(client, store, userId, schedule, history);
   const device: TestDevice = { name, client, secret, shown: [], refused: [] };
   secret.on('secret.message', (message) => device.shown.push(message));
   secret.on('secret.undecryptable', (failure) => device.refused.push(failure));

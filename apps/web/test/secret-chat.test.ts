@@ -83,6 +83,26 @@ describe('a secret chat between two browsers', () => {
     expect(await bubble(bob, 'Altered in transit').count()).toBe(0);
     await bob.screenshot({ path: join(SHOTS, 'secret-chat-cannot-decrypt.png'), animations: 'disabled', caret: 'hide' });
 
+    // After a reload the message keys are used up: both sides show the earlier messages from this browser's
+    // own history, and the altered one stays a refusal on Bob's side, never text.
+    for (const page of [alice, bob]) await page.reload();
+    for (const page of [alice, bob]) {
+      await bubble(page, 'Only Bob can read this').waitFor();
+      await bubble(page, 'And only Alice this').waitFor();
+    }
+    await bubble(alice, 'Altered in transit').waitFor();
+    await bob.locator('.message-refused').waitFor();
+    expect(await bob.locator('.message-refused').textContent()).toContain('Cannot decrypt this message');
+    expect(await bubble(bob, 'Altered in transit').count()).toBe(0);
+
+    // Signing out ends the device: its keys and its decrypted history leave the browser.
+    const secretDatabases = async () => (await bob.evaluate(() => indexedDB.databases())).filter((entry) => entry.name?.startsWith('kaif-secret-'));
+    expect(await secretDatabases()).toHaveLength(1);
+    await bob.getByRole('button', { name: 'Open settings' }).click();
+    await bob.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await bob.getByLabel('Username or email').waitFor();
+    await expect.poll(secretDatabases).toEqual([]);
+
     // The server holds ciphertext only.
     const texts = await sql<{ text: string | null }>`select text from messaging.messages m join messaging.chats c on c.id = m.chat_id where c.type = 'secret'`.execute(db);
     expect(texts.rows.map((row) => row.text)).toEqual([null, null, null, null]);

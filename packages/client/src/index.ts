@@ -45,4 +45,5 @@ export type { DeviceKeys } from './secret/device-keys.js';
 export type { DeviceName, GroupDevice } from './secret/mls-codec.js';
 export type { KeyUpdateSchedule, SecretChats } from './secret/secret-chats.js';
 export type { SecretChatEvents, SecretMessage, Undecryptable, UndecryptableReason } from './secret/secret-events.js';
+export type { SecretHistory, SecretHistoryEntry } from './secret/secret-history.js';
 export type { SecretStore } from './secret/secret-store.js';

@@ -3,9 +3,19 @@ import type { WebSocketFactory, WebSocketLike } from './realtime/web-socket.js';
 
 export * from './index.js';
 export * from './node-tcp/index.js';
+export { fileSecretHistory } from './node-secret-history.js';
 export { fileSecretStore } from './node-secret-store.js';
 // Explicit, so these values win over the type-only names of the same secret-chat exports in index.js.
-export { CIPHERSUITE, DeviceKeys, SecretChats, indexedDbSecretStore, memorySecretStore, safetyNumber } from './secret/index.js';
+export {
+  CIPHERSUITE,
+  DeviceKeys,
+  SecretChats,
+  indexedDbSecretHistory,
+  indexedDbSecretStore,
+  memorySecretHistory,
+  memorySecretStore,
+  safetyNumber,
+} from './secret/index.js';
 
 export interface NodeWebSocketOptions {
   /** Source address for the connection (load generators spread over 127.0.0.x). */

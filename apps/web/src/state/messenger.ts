@@ -60,6 +60,7 @@ export class Messenger {
   stop(): void {
     for (const stop of this.#stops.splice(0)) stop();
     this.#secretChats = undefined;
+    this.secret.clear();
     this.#userRequests.clear();
     this.#presenceAsked.clear();
     this.state.update(() => INITIAL_STATE);

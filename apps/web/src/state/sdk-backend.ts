@@ -18,6 +18,8 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
   let wanted = false;
   const mediaUrls = new Map<string, Promise<string>>();
   let secret: Promise<SecretChats> | undefined;
+  /** The IndexedDB database of this session's secret-chat keys and history. */
+  let secretDatabase: string | undefined;
 
   const online = () => {
     wanted = true;
@@ -58,6 +60,9 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
       wanted = false;
       secret = undefined;
       await client.auth.logout().finally(() => client.tokens.set(null));
+      // The session's device ends with it: its keys and its decrypted history leave this browser too.
+      if (secretDatabase) await deleteDatabase(secretDatabase);
+      secretDatabase = undefined;
     },
     me: () => client.auth.me(),
     providers: () => client.auth.providers.list(),
@@ -142,7 +147,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     secretChats() {
       secret ??= (async () => {
         // MLS is loaded only once a secret chat is used: most sessions never pay for it.
-        const { SecretChats, indexedDbSecretStore } = await import('@kaif/client/secret');
+        const { SecretChats, indexedDbSecretHistory, indexedDbSecretStore } = await import('@kaif/client/secret');
         const me = await client.auth.me();
         // The server binds a device to the session that registered it: one store per session, and
         // the keys of this user's ended sessions are deleted from this browser.
@@ -152,7 +157,9 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
         for (const old of (await indexedDB.databases?.()) ?? []) {
           if (old.name?.startsWith(prefix) && old.name !== name) indexedDB.deleteDatabase(old.name);
         }
-        const chats = await SecretChats.open(client, indexedDbSecretStore(name), me.id);
+        secretDatabase = name;
+        // Keys and decrypted history share one database, so deleting it forgets both.
+        const chats = await SecretChats.open(client, indexedDbSecretStore(name), me.id, undefined, indexedDbSecretHistory(name));
         await chats.topUpKeyPackages();
         chats.follow();
         return chats;
@@ -221,4 +228,13 @@ function toChat(chat: SdkChat | ChatListItem): Chat {
     readSeq: item.readSeq ?? (unreadCount === 0 ? chat.lastSeq : 0),
     peerReadSeq: item.peerReadSeq ?? 0,
   };
+}
+
+/** Deletes a database; its open connections close on the version change (see the SDK's secret database). */
+function deleteDatabase(name: string): Promise<void> {
+  return new Promise((resolve) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = () => resolve();
+    request.onerror = () => resolve();
+  });
 }

@@ -1,4 +1,4 @@
-import type { SecretChats, SecretMessage, Undecryptable } from '@kaif/client';
+import type { SecretChats, SecretHistoryEntry, SecretMessage, Undecryptable } from '@kaif/client';
 import { Store } from './store.js';
 
 /**
@@ -20,11 +20,11 @@ export interface SecretView {
 }
 
 /**
- * What this browser decrypted in each secret chat, in seq order, since the
- * page loaded. MLS deletes each message key once used (forward secrecy), so
- * a message cannot be decrypted twice: a reload starts the transcript
- * afresh (keeping plaintext across reloads needs an encrypted local
- * history, not built yet).
+ * What this browser decrypted in each secret chat, in seq order. MLS
+ * deletes each message key once used (forward secrecy), so a message cannot
+ * be decrypted twice: after a reload the transcript comes back from the
+ * SDK's local history (IndexedDB beside the device's keys, never on the
+ * server), as Signal Desktop keeps its messages.
  */
 export class SecretTranscripts {
   readonly state = new Store<SecretView>({ items: {}, waiting: {} });
@@ -55,11 +55,35 @@ export class SecretTranscripts {
     };
   }
 
+  /** Forgets every transcript held in memory (sign-out: the next user of this tab sees none of it). */
+  clear(): void {
+    this.#keys.clear();
+    this.state.update(() => ({ items: {}, waiting: {} }));
+  }
+
+  /** Shows at once what this device read in the chat before (a refusal stays a refusal). */
+  async restore(chats: SecretChats, chatId: string): Promise<void> {
+    for (const entry of await chats.history(chatId)) this.#add(chatId, itemOf(entry));
+  }
+
+  /** Adds a line, or replaces the one for the same message (the history and a catch-up may both bring it). */
   #add(chatId: string, item: SecretItem): void {
-    const seqOf = (entry: SecretItem) => (entry.kind === 'message' ? entry.message.seq : entry.kind === 'refused' ? entry.failure.seq : entry.seq);
     this.state.update((view) => {
-      const items = [...(view.items[chatId] ?? []), item].sort((a, b) => seqOf(a) - seqOf(b));
+      const others = (view.items[chatId] ?? []).filter((entry) => identityOf(entry) !== identityOf(item));
+      const items = [...others, item].sort((a, b) => seqOf(a) - seqOf(b));
       return { ...view, items: { ...view.items, [chatId]: items } };
     });
   }
+}
+
+const seqOf = (entry: SecretItem) => (entry.kind === 'message' ? entry.message.seq : entry.kind === 'refused' ? entry.failure.seq : entry.seq);
+
+// A message of the log is one line whether it was shown or refused; a key change is one per member.
+const identityOf = (entry: SecretItem) => (entry.kind === 'keys-changed' ? `keys:${entry.seq}:${entry.userId}` : `seq:${seqOf(entry)}`);
+
+function itemOf(entry: SecretHistoryEntry): SecretItem {
+  const { chatId, seq, messageId, senderId, createdAt } = entry;
+  if (entry.refusal) return { kind: 'refused', failure: { chatId, seq, messageId, senderId, ...entry.refusal } };
+  const message = { chatId, seq, messageId, senderId, createdAt, deviceId: entry.deviceId ?? '', text: entry.text ?? '', mine: entry.mine ?? false };
+  return { kind: 'message', message };
 }

@@ -3,7 +3,9 @@ import {
   ERRORS,
   type ErrorFrame,
   type PresenceEvent,
+  MAX_CLIENT_FRAME_BYTES,
   type MessageView,
+  type SendSecretMessageInput,
   type ServerFrame,
   type TypingEvent,
 } from '@kaif/protocol';
@@ -11,7 +13,7 @@ import { KaifApiError } from '../kaif-api-error.js';
 import { backoffDelay } from './backoff.js';
 import type { CursorStore } from './cursor-store.js';
 import { DedupeWindow } from './dedupe-window.js';
-import { type OutgoingMessage, SendQueue } from './send-queue.js';
+import { type OutgoingMessage, SendQueue, secretFrame } from './send-queue.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { OPEN, type WebSocketFactory, type WebSocketLike } from './web-socket.js';
 
@@ -111,6 +113,28 @@ export class RealtimeClient extends TypedEmitter<RealtimeEvents> {
     const { isNew, done } = this.queue.add(message, clientMsgId);
     if (isNew && this.synced) this.transmit(clientMsgId);
     return done;
+  }
+
+  /**
+   * Sends an MLS message into a secret chat over this connection (the same
+   * operation as `client.secret.send` over HTTP): resolves with the stored
+   * message once acked, queued while offline and sent again with the same
+   * clientMsgId after a reconnect. Rejects with the server's error, e.g.
+   * EPOCH_CONFLICT; a frame over the gateway's limit is refused here (send
+   * such a commit over HTTP instead).
+   */
+  sendSecret(chatId: string, secret: SendSecretMessageInput): Promise<MessageView> {
+    if (!fitsFrame(chatId, secret)) {
+      return Promise.reject(new KaifApiError('VALIDATION_FAILED', 'The message is too large for a frame; send it over HTTP', 400, { field: 'ciphertext' }));
+    }
+    const { isNew, done } = this.queue.add({ chatId, secret }, secret.clientMsgId);
+    if (isNew && this.synced) this.transmit(secret.clientMsgId);
+    return done;
+  }
+
+  /** Whether `sendSecret` would go out now: the connection is up and the frame within the gateway's limit. */
+  canSendSecret(chatId: string, secret: SendSecretMessageInput): boolean {
+    return this.synced && fitsFrame(chatId, secret);
   }
 
   /** Marks a chat read up to `seq`; while offline, the highest seq per chat is sent on reconnect. */
@@ -333,4 +357,9 @@ function randomId(): string {
 /** The server refused the credentials (401), as opposed to being unreachable. */
 function isRefusal(error: unknown): boolean {
   return error instanceof KaifApiError && error.status === 401;
+}
+
+/** Measured with the longest frame id this connection will use in practice. */
+function fitsFrame(chatId: string, secret: SendSecretMessageInput): boolean {
+  return new TextEncoder().encode(secretFrame('m0000000000', { chatId, secret })).length <= MAX_CLIENT_FRAME_BYTES;
 }

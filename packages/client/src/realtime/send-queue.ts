@@ -1,4 +1,4 @@
-import type { MessageView } from '@kaif/protocol';
+import type { MessageView, SendSecretMessageInput } from '@kaif/protocol';
 
 export interface OutgoingMessage {
   readonly chatId: string;
@@ -10,9 +10,15 @@ export interface OutgoingMessage {
   readonly clientMsgId?: string;
 }
 
+/** An MLS message into a secret chat, sent as a `secret.send` frame; its clientMsgId is the input's. */
+export interface OutgoingSecret {
+  readonly chatId: string;
+  readonly secret: SendSecretMessageInput;
+}
+
 interface PendingSend {
   readonly clientMsgId: string;
-  readonly message: OutgoingMessage;
+  readonly message: OutgoingMessage | OutgoingSecret;
   readonly done: Promise<MessageView>;
   resolve(message: MessageView): void;
   reject(error: Error): void;
@@ -34,7 +40,7 @@ export class SendQueue {
     return this.pending.size;
   }
 
-  add(message: OutgoingMessage, clientMsgId: string): { readonly isNew: boolean; readonly done: Promise<MessageView> } {
+  add(message: OutgoingMessage | OutgoingSecret, clientMsgId: string): { readonly isNew: boolean; readonly done: Promise<MessageView> } {
     const existing = this.pending.get(clientMsgId);
     if (existing) return { isNew: false, done: existing.done };
     let resolve!: (message: MessageView) => void;
@@ -47,12 +53,13 @@ export class SendQueue {
     return { isNew: true, done };
   }
 
-  /** The `message.send` frame for one entry, under a fresh frame id. */
+  /** The `message.send` or `secret.send` frame for one entry, under a fresh frame id. */
   frameFor(clientMsgId: string): string | undefined {
     const entry = this.pending.get(clientMsgId);
     if (!entry) return undefined;
     const id = `m${++this.frames}`;
     this.byFrame.set(id, clientMsgId);
+    if ('secret' in entry.message) return secretFrame(id, entry.message);
     const { chatId, text, replyToId, mediaIds } = entry.message;
     return JSON.stringify({
       type: 'message.send',
@@ -88,4 +95,8 @@ export class SendQueue {
   forgetFrames(): void {
     this.byFrame.clear();
   }
+}
+
+export function secretFrame(id: string, { chatId, secret }: OutgoingSecret): string {
+  return JSON.stringify({ type: 'secret.send', id, chatId, ...secret });
 }

@@ -1,4 +1,4 @@
-import { KEY_PACKAGES_LOW_WATER } from '@kaif/protocol';
+import { KEY_PACKAGES_LOW_WATER, type SendSecretMessageInput } from '@kaif/protocol';
 import {
   type ClientState,
   type Proposal,
@@ -32,6 +32,7 @@ import {
 import { type ChatRecord, type Plaintext, readLogMessage } from './log-reader.js';
 import { safetyNumber } from './safety-number.js';
 import type { SecretChatEvents, SecretMessage } from './secret-events.js';
+import { type SecretHistory, type SecretHistoryEntry, memorySecretHistory } from './secret-history.js';
 import type { SecretStore } from './secret-store.js';
 
 const KEY_PACKAGE_BATCH = 20;
@@ -71,18 +72,24 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     private readonly store: SecretStore,
     readonly keys: DeviceKeys,
     private readonly schedule: KeyUpdateSchedule,
+    private readonly kept: SecretHistory,
   ) {
     super();
   }
 
-  /** This device's secret chats: its identity is created on first use and kept in `store`. */
+  /**
+   * This device's secret chats: its identity is created on first use and
+   * kept in `store`; what it decrypts or sends is kept in `history`, so it
+   * can be shown again after a restart (a message key works only once).
+   */
   static async open(
     client: KaifClient,
     store: SecretStore,
     userId: string,
     schedule: KeyUpdateSchedule = DEFAULT_SCHEDULE,
+    history: SecretHistory = memorySecretHistory(),
   ): Promise<SecretChats> {
-    return new SecretChats(client, store, await DeviceKeys.open(store, userId), schedule);
+    return new SecretChats(client, store, await DeviceKeys.open(store, userId), schedule, history);
   }
 
   get deviceId(): string {
@@ -218,13 +225,14 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     const created = await createApplicationMessage(state, encodeText(JSON.stringify(plaintext)), this.keys.suite);
     const { privateMessage } = created;
     const ciphertext = toBase64(encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage }));
-    const message = await this.client.secret.send(chatId, {
+    const message = await this.deliver(chatId, {
       clientMsgId: globalThis.crypto.randomUUID(),
       kind: 'application',
       epoch: Number(state.groupContext.epoch),
       ciphertext,
     });
     await this.save(chatId, { ...record, state: encodeState(created.newState), counter, sent: { ...record.sent, [message.id]: text } });
+    await this.kept.put({ ...this.shown(message, this.deviceId, text, true) });
     // A thief's copy of this device's keys goes stale at its next commit.
     const stale = Date.now() - (record.committedAt ?? 0) >= this.schedule.everyMs;
     if (counter % this.schedule.everyMessages === 0 || stale) await this.updateKeysNow(chatId);
@@ -292,6 +300,15 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     }
   }
 
+  /**
+   * What this device decrypted, sent or refused in the chat, in seq order,
+   * from its local history (nothing of it is on the server): what a client
+   * shows at once on start, before catching up.
+   */
+  history(chatId: string): Promise<SecretHistoryEntry[]> {
+    return this.kept.list(chatId);
+  }
+
   /** The chat's current MLS epoch on this device. */
   async epoch(chatId: string): Promise<number> {
     return Number((await this.state(chatId)).groupContext.epoch);
@@ -346,7 +363,7 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
       const result = await createCommit({ state, cipherSuite: this.keys.suite }, { extraProposals: proposals });
       const welcome = result.welcome ? packWelcome(result.welcome, result.newState.ratchetTree) : undefined;
       try {
-        const message = await this.client.secret.send(chatId, {
+        const message = await this.deliver(chatId, {
           clientMsgId: globalThis.crypto.randomUUID(),
           kind: 'commit',
           epoch: Number(state.groupContext.epoch),
@@ -365,6 +382,16 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
   }
 
   /**
+   * Sends over the live connection when it is up and the message fits a
+   * frame, else over HTTP: the same server operation and answers (an ack or
+   * EPOCH_CONFLICT) either way, the ciphertext unchanged.
+   */
+  private deliver(chatId: string, input: SendSecretMessageInput): Promise<Message> {
+    const { realtime } = this.client;
+    return realtime.canSendSecret(chatId, input) ? realtime.sendSecret(chatId, input) : this.client.secret.send(chatId, input);
+  }
+
+  /**
    * One operation at a time: each continues from the group state the last
    * one left (two at once would build on one state, and the second would
    * find its message keys used up).
@@ -375,13 +402,23 @@ export class SecretChats extends TypedEmitter<SecretChatEvents> {
     return result;
   }
 
-  /** One message of the log, read into `record` (in place), and what it showed or refused emitted. */
+  /**
+   * One message of the log, read into `record` (in place), kept in the
+   * history and what it showed or refused emitted. The history is written
+   * before the record moves past the message, so a crash between the two
+   * loses nothing (the message is not readable a second time).
+   */
   private async process(record: ChatRecord, message: Message): Promise<void> {
-    const { chatId, seq, id: messageId, senderId } = message;
+    const { chatId, seq, id: messageId, senderId, createdAt } = message;
     const outcome = await readLogMessage(record, message, this.deviceId, this.keys.suite);
-    if (outcome.kind === 'shown') this.emit('secret.message', this.shown(message, outcome.deviceId, outcome.text, outcome.mine));
-    else if (outcome.kind === 'refused') {
-      this.emit('secret.undecryptable', { chatId, seq, messageId, senderId, reason: outcome.reason, detail: outcome.detail });
+    if (outcome.kind === 'shown') {
+      const shown = this.shown(message, outcome.deviceId, outcome.text, outcome.mine);
+      await this.kept.put({ ...shown });
+      this.emit('secret.message', shown);
+    } else if (outcome.kind === 'refused') {
+      const refusal = { reason: outcome.reason, detail: outcome.detail };
+      await this.kept.put({ chatId, seq, messageId, senderId, createdAt, refusal });
+      this.emit('secret.undecryptable', { chatId, seq, messageId, senderId, ...refusal });
     }
     else if (outcome.kind === 'members') this.emit('secret.members', { chatId, seq, epoch: outcome.epoch, devices: outcome.devices });
   }

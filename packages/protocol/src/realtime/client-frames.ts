@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { ChatIdInput, ClientMsgId, CursorText, MessageIdInput, MessageText, TokenText } from '../limits.js';
 import { SafeText } from '../text.js';
 import { MediaIdsInput } from '../media.js';
+import { SendSecretMessageBody } from '../api/secret.js';
 
 /**
  * Frames a client sends on `GET /ws` (API.md "Real time"): JSON text frames
@@ -35,6 +36,19 @@ export const SendMessageFrame = Type.Object({
   mediaIds: Type.Optional(MediaIdsInput),
 });
 
+/**
+ * An MLS message into a secret chat: the body of `POST
+ * /api/v1/chats/:id/secret-messages`, answered like `message.send` (an ack,
+ * or an error such as EPOCH_CONFLICT). The frame is bounded by
+ * MAX_CLIENT_FRAME_BYTES: a commit larger than that goes over HTTP.
+ */
+export const SendSecretFrame = Type.Object({
+  type: Type.Literal('secret.send'),
+  id: FrameId,
+  chatId: ChatIdInput,
+  ...SendSecretMessageBody.properties,
+});
+
 export const ReadFrame = Type.Object({
   type: Type.Literal('read'),
   chatId: ChatIdInput,
@@ -45,11 +59,12 @@ export const TypingFrame = Type.Object({ type: Type.Literal('typing'), chatId: C
 
 export const PingFrame = Type.Object({ type: Type.Literal('ping') });
 
-export const ClientFrame = Type.Union([AuthFrame, SyncFrame, SendMessageFrame, ReadFrame, TypingFrame, PingFrame]);
+export const ClientFrame = Type.Union([AuthFrame, SyncFrame, SendMessageFrame, SendSecretFrame, ReadFrame, TypingFrame, PingFrame]);
 
 export type AuthFrame = Static<typeof AuthFrame>;
 export type SyncFrame = Static<typeof SyncFrame>;
 export type SendMessageFrame = Static<typeof SendMessageFrame>;
+export type SendSecretFrame = Static<typeof SendSecretFrame>;
 export type ReadFrame = Static<typeof ReadFrame>;
 export type TypingFrame = Static<typeof TypingFrame>;
 export type PingFrame = Static<typeof PingFrame>;
@@ -57,4 +72,4 @@ export type ClientFrame = Static<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame['type'];
 
 /** Every client frame type, for validating the discriminant before the body. */
-export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = ['auth', 'sync', 'message.send', 'read', 'typing', 'ping'];
+export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = ['auth', 'sync', 'message.send', 'secret.send', 'read', 'typing', 'ping'];

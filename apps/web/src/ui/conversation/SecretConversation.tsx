@@ -47,6 +47,9 @@ export function SecretConversation({ chat }: { readonly chat: Chat }) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const open = async () => {
       const secret = await messenger.secretChats();
+      // What this browser read here before is shown at once; the catch-up below adds what is new.
+      await messenger.secret.restore(secret, chat.id);
+      if (stopped) return;
       await secret.acceptWelcomes();
       if (stopped) return;
       if (await secret.isMember(chat.id)) {

@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatId, ChatType, ErrorPayload, MediaId, MediaView, MessageId, MessageView, UserId } from '@kaif/protocol';
+import type { ChatEvent, ChatId, ChatType, ErrorPayload, MediaId, MediaView, MessageId, MessageView, SendSecretMessageInput, UserId } from '@kaif/protocol';
 import { KaifError } from '../../platform/http/kaif-error.js';
 
 export type { ChatEvent, ChatEventType, ChatRole, ChatType } from '@kaif/protocol';
@@ -108,6 +108,12 @@ export interface MessagingApi {
    * sends admitted while their budget is checked cannot outnumber the room.
    */
   admitsSend(chatId: ChatId): boolean;
+  /**
+   * An MLS message into a secret chat (the HTTP route's operation): throws
+   * EPOCH_CONFLICT for a commit not built on the current epoch; the same
+   * clientMsgId returns the first message with `created: false`.
+   */
+  sendSecret(userId: UserId, chatId: string, input: SendSecretMessageInput): Promise<{ readonly message: Message; readonly created: boolean }>;
   /**
    * Whether the user is a member of a chat in which a message that is not
    * deleted carries this media: who besides its uploader may read it.

@@ -41,7 +41,7 @@ export const messagingModule: KaifModule = {
     const services = createMessagingServices(deps);
     const secret = new SecretService(deps, services.batcher, ctx.service('keys'));
     return {
-      api: services.api,
+      api: { ...services.api, sendSecret: (userId, chatId, input) => secret.send(userId, chatId, input) },
       listeners: {
         api: {
           async open() {

@@ -22,7 +22,8 @@ export interface MessagingServices {
   readonly search: MessageSearch;
   /** The process's one LogBatcher, shared by every module path that appends to a chat's log. */
   readonly batcher: LogBatcher;
-  readonly api: MessagingApi;
+  /** Without sendSecret, which the module adds from its SecretService (it needs the keys module). */
+  readonly api: Omit<MessagingApi, 'sendSecret'>;
 }
 
 export function createMessagingServices(deps: MessagingDeps): MessagingServices {
@@ -34,7 +35,7 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
   const feed = new FeedReader(deps.db);
   const search = new MessageSearch(deps);
   const { db } = deps;
-  const api: MessagingApi = {
+  const api: Omit<MessagingApi, 'sendSecret'> = {
     sendMessage: (userId, input) => messages.send(userId, input),
     admitsSend: (chatId) => messages.admitsSend(chatId),
     listMessages: (userId, chatId, page) => messages.list(userId, chatId, page),

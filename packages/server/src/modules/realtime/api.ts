@@ -1,4 +1,4 @@
-import type { ChatId, PresenceStatus, SessionId, UserId } from '@kaif/protocol';
+import type { ChatId, PresenceStatus, SendSecretMessageInput, SessionId, UserId } from '@kaif/protocol';
 import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
 import type { Principal } from '../../platform/http/principal.js';
 import type { KaifError } from '../../platform/http/kaif-error.js';
@@ -96,6 +96,8 @@ export interface RealtimeSession {
    * already called `admitsSend` for it, to refuse a flood before decoding.
    */
   send(input: SendInput, admitted?: boolean): Promise<Message>;
+  /** An MLS message into a secret chat, admitted and charged as `send` is, then the same operation as the HTTP route. */
+  sendSecret(chatId: string, input: SendSecretMessageInput, admitted?: boolean): Promise<Message>;
   /**
    * MessagingApi.admitsSend, for a codec that refuses sends before decoding
    * them: true holds a place for one send, which `send(input, true)` uses.

@@ -146,8 +146,9 @@ export class Connection extends FrameCodec {
     // validation — since under a flood the refusals must cost next to
     // nothing. The place admission holds is the one the session's send
     // then uses.
-    if (parsed.ok && parsed.value.type === 'message.send' && !this.session.admitsSend(parsed.value.chatId as ChatId)) {
-      this.deps.metrics.frameIn('message.send');
+    const sends = parsed.ok && (parsed.value.type === 'message.send' || parsed.value.type === 'secret.send');
+    if (sends && !this.session.admitsSend(parsed.value.chatId as ChatId)) {
+      this.deps.metrics.frameIn(parsed.value.type as string);
       this.writeRaw(atCapacityFrame(parsed.id), 'error');
       return;
     }

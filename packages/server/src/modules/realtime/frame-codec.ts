@@ -54,7 +54,7 @@ export abstract class FrameCodec implements SessionSink {
   /**
    * Acts on one valid frame of an authenticated session; `reply` gets its
    * answer, if it has one. `sendAdmitted`: the codec already asked
-   * `admitsSend` for a `message.send` (and holds the place it got).
+   * `admitsSend` for a `message.send` or `secret.send` (and holds the place it got).
    */
   protected dispatch(frame: ClientFrame, reply: Reply, sendAdmitted: boolean): void {
     this.metrics.frameIn(frame.type);
@@ -82,6 +82,14 @@ export abstract class FrameCodec implements SessionSink {
             (error: unknown) => reply(errorFrame(frame.id, this.toPayload(error, 'message.send'))),
           );
         return;
+      case 'secret.send': {
+        const { type: _type, id, chatId, ...input } = frame;
+        this.session.sendSecret(chatId, input, sendAdmitted).then(
+          (message) => reply({ type: 'ack', id, message: { ...message } }),
+          (error: unknown) => reply(errorFrame(id, this.toPayload(error, 'secret.send'))),
+        );
+        return;
+      }
       case 'read':
         this.session.markRead(frame.chatId, frame.seq).catch((error: unknown) => reply(errorFrame(undefined, this.toPayload(error, 'read'))));
         return;

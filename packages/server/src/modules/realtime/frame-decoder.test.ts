@@ -7,6 +7,13 @@ describe('decodeClientFrame', () => {
     expect(decodeClientFrame(text)).toEqual({ ok: true, frame: JSON.parse(text) });
   });
 
+  it('checks a secret.send frame against the secret-messages body: base64 ciphertext, a known kind', () => {
+    const frame = { type: 'secret.send', id: 'f2', chatId: 'c1', clientMsgId: 'm1', kind: 'application', epoch: 3, ciphertext: 'AAAA' };
+    expect(decodeClientFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
+    expect(decodeClientFrame(JSON.stringify({ ...frame, ciphertext: 'not base64!' }))).toMatchObject({ ok: false, field: 'ciphertext', id: 'f2' });
+    expect(decodeClientFrame(JSON.stringify({ ...frame, kind: 'gossip' }))).toMatchObject({ ok: false, field: 'kind', id: 'f2' });
+  });
+
   it('refuses invalid JSON', () => {
     expect(decodeClientFrame('{nope')).toMatchObject({ ok: false, message: 'The frame is not valid JSON' });
   });

@@ -1,4 +1,4 @@
-import type { ChatId, SessionId, UserId } from '@kaif/protocol';
+import type { ChatId, SendSecretMessageInput, SessionId, UserId } from '@kaif/protocol';
 import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
 import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import { KaifError } from '../../platform/http/kaif-error.js';
@@ -135,6 +135,16 @@ export class Session implements RealtimeSession, ChatListener, UserListener, Fee
     return this.budget
       .charge(userId, 1)
       .then(() => this.deps.messaging.sendMessage(userId, input))
+      .then(({ message }) => message);
+  }
+
+  sendSecret(chatId: string, input: SendSecretMessageInput, admitted = false): Promise<Message> {
+    if (this.state !== 'open') return Promise.reject(new KaifError('AUTH_REQUIRED'));
+    if (!admitted && !this.deps.messaging.admitsSend(chatId as ChatId)) return Promise.reject(atCapacity());
+    const userId = this.userId;
+    return this.budget
+      .charge(userId, 1)
+      .then(() => this.deps.messaging.sendSecret(userId, chatId, input))
       .then(({ message }) => message);
   }
 

@@ -11,7 +11,7 @@ type Ack = (frame: ServerFrame) => void;
 
 /**
  * One Socket.IO client (API.md "Socket.IO"): event names are the frame types,
- * payloads the frames without `type`, and `message.send` is answered through
+ * payloads the frames without `type`, and `message.send` (or `secret.send`) is answered through
  * the emit's acknowledgement. The session and the frame rules are the same
  * as on `/ws` (FrameCodec); only how a frame travels differs.
  */
@@ -79,7 +79,8 @@ export class SocketIoConnection extends FrameCodec {
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
     const reply: Reply = ack ?? ((frame) => this.write(frame));
     const payload = args[0] ?? {};
-    const id = frameIdOf(payload) ?? (event === 'message.send' ? `sio-${++this.sends}` : undefined);
+    const sends = event === 'message.send' || event === 'secret.send';
+    const id = frameIdOf(payload) ?? (sends ? `sio-${++this.sends}` : undefined);
     // Budget answers keep event order: each settles in the order it was asked.
     void this.session.admitFrame().then((wait) => this.admit(event, payload, id, reply, wait));
   }
