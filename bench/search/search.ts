@@ -235,9 +235,11 @@ async function publish(results: readonly EngineResult[]): Promise<void> {
   for (const result of results) console.log(`\nEXPLAIN ANALYZE, ${result.engine}, rare word:\n${result.plan}`);
   const dir = join(import.meta.dirname, '..', 'results');
   await mkdir(dir, { recursive: true });
-  const out = join(dir, 'search.json');
+  // A corpus of another size writes beside the default run's files instead of over them.
+  const name = MESSAGES === 50_000 ? 'search' : `search-${MESSAGES}`;
+  const out = join(dir, `${name}.json`);
   await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), messages: MESSAGES, chats: CHATS, userChats: USER_CHATS, rounds: ROUNDS, results }, null, 2)}\n`);
-  const chart = join(dir, 'search-latency.svg');
+  const chart = join(dir, `${name}-latency.svg`);
   await writeChart(chart, {
     title: `Search p50 for a user in ${USER_CHATS} chats, ${MESSAGES.toLocaleString('en-US')} messages`,
     xLabel: 'query (1 common, 2 rare, 3 Russian form, 4 prefix, 5 two words)',
