@@ -199,7 +199,7 @@ async function benchEngine(engine: string, db: Database, lanes: number): Promise
   for (let n = 0; n < USER_CHATS; n++) chatIds.push((await target.chats.create(USER, { type: 'group', title: `send ${n}` })).chat.id);
   // Sends first, on a small table: re-adding the column after dropping it rewrites the table.
   const sends = await measureSends(engine, db, target);
-  await sql`truncate messaging.messages, messaging.chat_events, messaging.members, messaging.chats, messaging.user_state, messaging.user_feed, platform.outbox`.execute(kysely);
+  await sql`truncate messaging.messages, messaging.chat_events, messaging.members, messaging.chats, messaging.user_state, messaging.user_feed, platform.outbox cascade`.execute(kysely);
   console.error(`${engine}: loading ${MESSAGES.toLocaleString('en-US')} messages over ${CHATS.toLocaleString('en-US')} chats…`);
   const load = await timed(() =>
     loadCorpus(kysely, { messages: MESSAGES, chats: CHATS, userChats: USER_CHATS }, USER, (done) => console.error(`${engine}: ${done.toLocaleString('en-US')}`)),
