@@ -9,16 +9,7 @@ export type Presence = PresenceView;
 /** A message found by search: the message, a snippet of its text and where the words found are in it. */
 export type MessageSearchHit = SearchHit;
 export type MessageSearchPage = SearchPage;
-/** `GET /api/v1/search/messages`: `q` is required; the rest narrow or page. */
-export interface MessageSearchParams {
-  readonly q: string;
-  readonly chatId?: string;
-  readonly senderId?: string;
-  readonly before?: string;
-  readonly after?: string;
-  readonly limit?: number;
-  readonly cursor?: string;
-}
+export type { MessageSearchParams } from '@kaif/protocol';
 
 /** The protocol's words the SDK's shapes are made of, so an app needs only the SDK. */
 export type {

@@ -27,6 +27,8 @@ export const MessageSearchQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SEARCH_MAX_LIMIT })),
   cursor: Type.Optional(CursorText),
 });
+/** `GET /api/v1/search/messages`: `q` is required; the rest narrow or page. */
+export type MessageSearchParams = Static<typeof MessageSearchQuery>;
 
 /** Where the query's words are in `snippet`: UTF-16 offsets, as JavaScript strings index. */
 export const HighlightSchema = Type.Object({ start: Type.Integer({ minimum: 0 }), end: Type.Integer({ minimum: 0 }) });

@@ -1,4 +1,4 @@
-import type { ChatType, MessageSearchPage } from '@kaif/protocol';
+import type { ChatType, MessageSearchPage, MessageSearchParams } from '@kaif/protocol';
 import { SEARCH_MAX_LIMIT } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { accessOf } from './chat-access.js';
@@ -18,15 +18,6 @@ const DEFAULT_LIMIT = 20;
  */
 export const SEARCHABLE_CHAT_TYPES: readonly ChatType[] = ['direct', 'group', 'channel'];
 
-export interface SearchRequest {
-  readonly q: string;
-  readonly chatId?: string;
-  readonly senderId?: string;
-  readonly before?: string;
-  readonly after?: string;
-  readonly limit?: number;
-  readonly cursor?: string;
-}
 
 type HitRow = MessageRow & { readonly rank: number; readonly created_text: string };
 
@@ -39,7 +30,7 @@ type HitRow = MessageRow & { readonly rank: number; readonly created_text: strin
 export class MessageSearch {
   constructor(private readonly deps: MessagingDeps) {}
 
-  async search(userId: string, request: SearchRequest): Promise<MessageSearchPage> {
+  async search(userId: string, request: MessageSearchParams): Promise<MessageSearchPage> {
     const resume: SearchCursor | undefined = request.cursor === undefined ? undefined : decodeSearchCursor(request.cursor);
     if (request.chatId !== undefined) await accessOf(this.deps.db, userId, request.chatId);
     const terms = searchTermsOf(request.q);
