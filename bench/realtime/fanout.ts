@@ -7,6 +7,8 @@
  *   npx tsx bench/realtime/fanout.ts [--clients 10000] [--room-size 100]
  *     [--rate 20] [--seconds 10] [--generators 4] [--members 2] [--targets kaif,ws,socketio]
  *     [--scale [--workers N]]   Kaif on PostgreSQL + NATS + Redis with N worker processes
+ *     [--ceiling [--max-rate 6400]]  double the rate from --rate until each server stops
+ *                                    keeping up; report each one's highest sustained rate
  *
  * Reports delivered messages/s, p50/p99 send-to-deliver latency and server
  * memory per idle connection; writes bench/results/realtime-fanout.{json,md}.
@@ -21,6 +23,7 @@ import { availableParallelism } from 'node:os';
 import { type BenchServer, rssBytes, scaleEngines, startBaseline, startKaif, stopServer } from './bench-servers.js';
 import { type KaifRoom, createKaifRooms, sendKaif } from './kaif-senders.js';
 import type { GeneratorMessage, GeneratorTask } from './load-generator.js';
+import { writeChart } from '../support/svg-chart.js';
 
 type Target = 'kaif' | 'ws' | 'socketio';
 
@@ -35,6 +38,8 @@ const { values } = parseArgs({
     targets: { type: 'string', default: 'ws,socketio,kaif' },
     scale: { type: 'boolean', default: false },
     workers: { type: 'string', default: String(availableParallelism()) },
+    ceiling: { type: 'boolean', default: false },
+    'max-rate': { type: 'string', default: '6400' },
   },
 });
 /** `--scale`: Kaif in its scale-out shape with several workers (see scaleEngines). */
@@ -46,22 +51,42 @@ const SECONDS = Number(values.seconds);
 const GENERATORS = Number(values.generators);
 const MEMBERS = Number(values.members);
 const TARGETS = values.targets!.split(',') as Target[];
+/** `--ceiling`: double the offered rate from --rate until a server stops keeping up. */
+const CEILING = values.ceiling!;
+const MAX_RATE = Number(values['max-rate']);
+/** How long after the last send a delivery still counts. */
+const DRAIN_MS = 3000;
 const ROOMS = Math.ceil(CLIENTS / ROOM_SIZE);
 /** Loopback source addresses, so no single address runs out of ephemeral ports. */
 const LOCAL_ADDRESSES = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'];
 const RESULTS = join(import.meta.dirname, '../results');
 
-interface TargetResult {
-  readonly target: Target;
-  readonly connected: number;
-  readonly connectSeconds: number;
+/** One offered rate, held for SECONDS, then drained. */
+interface Phase {
+  readonly rate: number;
   readonly sent: number;
   readonly expectedDeliveries: number;
   readonly deliveries: number;
   readonly deliveredPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+}
+
+interface TargetResult extends Phase {
+  readonly target: Target;
+  readonly connected: number;
+  readonly connectSeconds: number;
   readonly idleBytesPerConnection: number;
+  readonly phases: readonly Phase[];
+}
+
+/**
+ * A rate is sustained when (nearly) every delivery arrived within the drain
+ * window and the slowest percent still arrived within a second: beyond that
+ * the server is queueing, not keeping up.
+ */
+function sustained(phase: Phase): boolean {
+  return phase.deliveries >= 0.99 * phase.expectedDeliveries && phase.p99Ms <= 1000;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,6 +105,38 @@ function nextMessage<K extends GeneratorMessage['kind']>(child: ChildProcess, ki
     };
     child.on('message', listener);
   });
+}
+
+type Sender = Awaited<ReturnType<typeof openSender>>;
+
+async function measurePhase(generators: readonly ChildProcess[], sender: Sender, rate: number, receivers: number): Promise<Phase> {
+  for (const child of generators) child.send({ kind: 'measure' });
+  let sent = 0;
+  const started = Date.now();
+  while (Date.now() - started < SECONDS * 1000) {
+    const due = Math.floor(((Date.now() - started) / 1000) * rate);
+    for (; sent < due; sent++) sender.send(sent % ROOMS, `bench:${Date.now()}:${sent}`);
+    await sleep(5);
+  }
+  await sleep(DRAIN_MS);
+  const reports = await Promise.all(
+    generators.map((child) => {
+      const done = nextMessage(child, 'report');
+      child.send({ kind: 'report' });
+      return done;
+    }),
+  );
+  const latencies = reports.flatMap((report) => report.latenciesMs).sort((a, b) => a - b);
+  const deliveries = reports.reduce((sum, report) => sum + report.deliveries, 0);
+  return {
+    rate,
+    sent,
+    expectedDeliveries: sent * receivers,
+    deliveries,
+    deliveredPerSecond: Math.round(deliveries / SECONDS),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 }
 
 /** How a target's sender posts one message into a room. */
@@ -130,36 +187,29 @@ async function runTarget(target: Target): Promise<TargetResult> {
     const rssIdle = rssBytes(server.child.pid!);
 
     const sender = await openSender(target, server, kaifRooms);
-    for (const child of generators) child.send({ kind: 'measure' });
-    let sent = 0;
-    const started = Date.now();
-    while (Date.now() - started < SECONDS * 1000) {
-      const due = Math.floor(((Date.now() - started) / 1000) * RATE);
-      for (; sent < due; sent++) sender.send(sent % ROOMS, `bench:${Date.now()}:${sent}`);
-      await sleep(5);
+    const receivers = Math.round(connectedCount / ROOMS);
+    const phases: Phase[] = [];
+    try {
+      for (let rate = RATE; ; rate *= 2) {
+        const phase = await measurePhase(generators, sender, rate, receivers);
+        phases.push(phase);
+        process.stderr.write(`  ${target} at ${rate} msg/s: ${phase.deliveredPerSecond} deliveries/s, ${(phase.deliveries / Math.max(1, phase.expectedDeliveries)).toFixed(3)} delivered, p99 ${phase.p99Ms} ms\n`);
+        if (!CEILING || !sustained(phase) || rate * 2 > MAX_RATE) break;
+      }
+    } finally {
+      sender.close();
+      for (const child of generators) child.send({ kind: 'exit' });
     }
-    await sleep(3000);
-    const reports = await Promise.all(
-      generators.map((child) => {
-        const done = nextMessage(child, 'report');
-        child.send({ kind: 'report' });
-        return done;
-      }),
-    );
-    sender.close();
-    const latencies = reports.flatMap((report) => report.latenciesMs).sort((a, b) => a - b);
-    const deliveries = reports.reduce((sum, report) => sum + report.deliveries, 0);
+    // A ceiling run reports the highest offered rate the server sustained; a
+    // plain run reports its one phase whether or not it kept up.
+    const reported = CEILING ? (phases.filter(sustained).at(-1) ?? phases[0]!) : phases[0]!;
     return {
       target,
       connected: connectedCount,
       connectSeconds,
-      sent,
-      expectedDeliveries: sent * Math.round(connectedCount / ROOMS),
-      deliveries,
-      deliveredPerSecond: Math.round(deliveries / SECONDS),
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
+      ...reported,
       idleBytesPerConnection: Math.round((rssIdle - rssBefore) / Math.max(1, connectedCount)),
+      phases,
     };
   } finally {
     await stopServer(server);
@@ -171,14 +221,14 @@ function markdown(results: readonly TargetResult[]): string {
   const byTarget = new Map(results.map((result) => [result.target, result]));
   const ratio = (value: number, base: number | undefined) => (base ? `${(value / base).toFixed(2)}×` : 'n/a');
   const lines = [
-    `N = ${CLIENTS} clients, rooms of ${ROOM_SIZE} (${ROOMS} rooms), ${RATE} messages/s for ${SECONDS} s, ${GENERATORS} load generators${SCALE ? `; Kaif scaled out: PostgreSQL + NATS + Redis, ${values.workers} workers` : ''}`,
+    `N = ${CLIENTS} clients, rooms of ${ROOM_SIZE} (${ROOMS} rooms), ${CEILING ? `each server's highest sustained rate, doubling from ${RATE} messages/s (${SECONDS} s each)` : `${RATE} messages/s for ${SECONDS} s`}, ${GENERATORS} load generators${SCALE ? `; Kaif scaled out: PostgreSQL + NATS + Redis, ${values.workers} workers` : ''}`,
     '',
-    '| server | connected | delivered msg/s | delivered / expected | p50 ms | p99 ms | idle KiB/conn | msg/s vs ws | msg/s vs Socket.IO |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| server | connected |${CEILING ? ' ceiling msg/s in |' : ''} delivered msg/s | delivered / expected | p50 ms | p99 ms | idle KiB/conn | msg/s vs ws | msg/s vs Socket.IO |`,
+    `|---|---:|${CEILING ? '---:|' : ''}---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const result of results) {
     lines.push(
-      `| ${result.target} | ${result.connected} | ${result.deliveredPerSecond} | ${(result.deliveries / Math.max(1, result.expectedDeliveries)).toFixed(3)} | ${result.p50Ms} | ${result.p99Ms} | ${(result.idleBytesPerConnection / 1024).toFixed(1)} | ${ratio(result.deliveredPerSecond, byTarget.get('ws')?.deliveredPerSecond)} | ${ratio(result.deliveredPerSecond, byTarget.get('socketio')?.deliveredPerSecond)} |`,
+      `| ${result.target} | ${result.connected} |${CEILING ? ` ${result.rate} |` : ''} ${result.deliveredPerSecond} | ${(result.deliveries / Math.max(1, result.expectedDeliveries)).toFixed(3)} | ${result.p50Ms} | ${result.p99Ms} | ${(result.idleBytesPerConnection / 1024).toFixed(1)} | ${ratio(result.deliveredPerSecond, byTarget.get('ws')?.deliveredPerSecond)} | ${ratio(result.deliveredPerSecond, byTarget.get('socketio')?.deliveredPerSecond)} |`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -201,6 +251,15 @@ const config = {
   membersPerKaifChat: MEMBERS,
   ...(SCALE ? { scale: { engines: 'postgres+nats+redis', workers: Number(values.workers) } } : {}),
 };
-const stem = SCALE ? 'realtime-fanout-scale' : 'realtime-fanout';
+const stem = `realtime-fanout${SCALE ? '-scale' : ''}${CEILING ? '-ceiling' : ''}`;
+if (CEILING) {
+  await writeChart(join(RESULTS, `${stem}.svg`), {
+    title: `Fan-out: deliveries/s against offered messages/s (rooms of ${ROOM_SIZE}, ${CLIENTS} clients)`,
+    xLabel: 'messages/s offered',
+    yLabel: 'deliveries/s within the window',
+    xScale: 'log',
+    series: results.map((result) => ({ name: result.target, points: result.phases.map((phase) => ({ x: phase.rate, y: phase.deliveredPerSecond })) })),
+  });
+}
 await writeFile(join(RESULTS, `${stem}.json`), `${JSON.stringify({ at: new Date().toISOString(), config, results }, null, 2)}\n`);
 await writeFile(join(RESULTS, `${stem}.md`), table);

@@ -68,7 +68,7 @@ function connectOne(task: GeneratorTask, index: number): Promise<void> {
   });
 }
 
-process.on('message', async (message: { kind: 'start'; task: GeneratorTask } | { kind: 'measure' } | { kind: 'report' }) => {
+process.on('message', async (message: { kind: 'start'; task: GeneratorTask } | { kind: 'measure' } | { kind: 'report' } | { kind: 'exit' }) => {
   if (message.kind === 'start') {
     const { task } = message;
     let next = 0;
@@ -82,10 +82,14 @@ process.on('message', async (message: { kind: 'start'; task: GeneratorTask } | {
     await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, worker));
     process.send!({ kind: 'connected', count: task.connections.length - failed, failed } satisfies GeneratorMessage);
   } else if (message.kind === 'measure') {
+    // Each measured phase (one offered rate of a ceiling run) counts from zero.
+    deliveries = 0;
+    latencies.length = 0;
     measuring = true;
-  } else {
+  } else if (message.kind === 'report') {
     measuring = false;
     process.send!({ kind: 'report', deliveries, latenciesMs: latencies } satisfies GeneratorMessage);
-    setTimeout(() => process.exit(0), 100);
+  } else {
+    process.exit(0);
   }
 });
