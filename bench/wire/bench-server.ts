@@ -8,4 +8,4 @@ import { runBenchServer } from '../support/bench-server-process.js';
  * connection comes from 127.0.0.1.
  */
 const wire = createWireModule({ limits: { udpRatePerSecond: 1_000_000_000, udpBurst: 1_000_000_000, maxUdpInFlight: 100_000 } });
-await runBenchServer('wire', [...MODULES.filter((module) => module.name !== 'wire'), wire], { KAIF_TCP_CONNECTIONS_PER_IP: '100000' });
+await runBenchServer('wire', [...MODULES.filter((module) => module.name !== 'wire'), wire], { KAIF_TCP_CONNECTIONS_PER_IP: '100000', KAIF_OPS_PORT: '0' });

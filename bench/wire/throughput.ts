@@ -19,7 +19,7 @@ import { type Summary, round, summarize } from './stats.js';
  * Also the HTTP send path in the same run, as a measured baseline. The
  * server runs in its own process (bench-server.ts).
  *
- *   npx tsx bench/wire/throughput.ts [--seconds 5] [--connections 1000] [--window 256]
+ *   npx tsx bench/wire/throughput.ts [--seconds 5] [--connections 1000] [--window 256] [--only tcpPipelined,…] [--cpu-prof-dir DIR]
  *   DATABASE_URL=… KAIF_SECRET_KEY=… npx tsx bench/wire/throughput.ts --engine postgresql   (the server on PostgreSQL)
  */
 const { values } = parseArgs({
@@ -28,12 +28,18 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1000' },
     window: { type: 'string', default: '256' },
     engine: { type: 'string', default: 'embedded' },
+    only: { type: 'string' },
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 /** Sends one pipelined connection keeps in flight. */
 const WINDOW = Number(values.window);
+/** `--only tcpPipelined,udpPingJson`: run just these measurements. */
+const ONLY = values.only?.split(',');
+/** `--cpu-prof-dir DIR`: the server writes a V8 CPU profile there when it stops. */
+const PROFILE_DIR = values['cpu-prof-dir'];
 const USERS = 40;
 const UDP_SOCKETS = 32;
 const ORIGINAL = { msgsPerSecondPerConnection: 1_000, ackLatencyMs: [5, 15], udpPacketsPerSecond: 10_000 } as const;
@@ -56,19 +62,30 @@ async function main(): Promise<void> {
     }
     const host = '127.0.0.1';
     const tcp = ports.tcp!;
-    const results = {
-      httpSequential: await httpSequential(url, accounts[0]!),
-      tcpSequentialMsgpack: await tcpSequential(host, tcp, accounts[1]!, 'msgpack', 'send'),
-      tcpSequentialJson: await tcpSequential(host, tcp, accounts[2]!, 'json', 'send'),
-      tcpPipelined: await tcpPipelined(host, tcp, accounts[3]!),
-      tcpConcurrent: await tcpConcurrent(host, tcp, accounts, 'send'),
-      tcpPingMsgpack: await tcpSequential(host, tcp, accounts[1]!, 'msgpack', 'ping'),
-      tcpPingJson: await tcpSequential(host, tcp, accounts[2]!, 'json', 'ping'),
-      tcpConcurrentPing: await tcpConcurrent(host, tcp, accounts, 'ping'),
-      udpPingJson: await udpPing(host, ports.udp!, accounts[0]!, 'json'),
-      udpPingMsgpack: await udpPing(host, ports.udp!, accounts[0]!, 'msgpack'),
+    const runs = {
+      httpSequential: () => httpSequential(url, accounts[0]!),
+      tcpSequentialMsgpack: () => tcpSequential(host, tcp, accounts[1]!, 'msgpack', 'send'),
+      tcpSequentialJson: () => tcpSequential(host, tcp, accounts[2]!, 'json', 'send'),
+      tcpPipelined: () => tcpPipelined(host, tcp, accounts[3]!),
+      tcpConcurrent: () => tcpConcurrent(host, tcp, accounts, 'send'),
+      tcpPingMsgpack: () => tcpSequential(host, tcp, accounts[1]!, 'msgpack', 'ping'),
+      tcpPingJson: () => tcpSequential(host, tcp, accounts[2]!, 'json', 'ping'),
+      tcpConcurrentPing: () => tcpConcurrent(host, tcp, accounts, 'ping'),
+      udpPingJson: () => udpPing(host, ports.udp!, accounts[0]!, 'json'),
+      udpPingMsgpack: () => udpPing(host, ports.udp!, accounts[0]!, 'msgpack'),
     };
-    await report(results);
+    const results: Record<string, unknown> = {};
+    for (const [name, run] of Object.entries(runs)) {
+      if (ONLY && !ONLY.includes(name)) continue;
+      results[name] = await run();
+    }
+    if (ONLY) {
+      // A partial run (profiling one path) prints its figures, and how full
+      // the server's group commits were, and leaves the saved results alone.
+      process.stdout.write(`${JSON.stringify({ ...results, batches: await batchesOf(`http://127.0.0.1:${ports.ops}`) }, null, 2)}\n`);
+      return;
+    }
+    await report(results as { [K in keyof typeof runs]: Awaited<ReturnType<(typeof runs)[K]>> });
   } finally {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
@@ -77,12 +94,25 @@ async function main(): Promise<void> {
 
 async function startServer(): Promise<{ server: ChildProcess; url: string; ports: Record<string, number> }> {
   const entry = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
-  const server = spawn(process.execPath, ['--import', 'tsx', entry], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const server = spawn(process.execPath, [...profile, '--import', 'tsx', entry], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: server.stdout! });
   for await (const line of lines) {
     if (line.startsWith('{"url"')) return { server, ...(JSON.parse(line) as { url: string; ports: Record<string, number> }) };
   }
   throw new Error('the bench server exited before listening');
+}
+
+/** The server's group-commit histograms (kaif_messaging_batch_*) as batches, mean size and mean transaction time. */
+async function batchesOf(opsUrl: string): Promise<{ batches: number; meanOperations: number; meanMs: number }> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const batches = value('kaif_messaging_batch_operations_count');
+  return {
+    batches,
+    meanOperations: round(value('kaif_messaging_batch_operations_sum') / batches),
+    meanMs: round((value('kaif_messaging_batch_seconds_sum') / batches) * 1000),
+  };
 }
 
 async function register(url: string): Promise<Account> {

@@ -33,7 +33,7 @@ describe('CosmicProto over UDP', () => {
 
   it('never answers an unauthenticated datagram with more bytes than it carried', async () => {
     const tiny = packet({ packet_type: 'Ping' });
-    expect(await exchangeDatagram(udpPort(server), tiny)).toEqual([]);
+    expect(await exchangeDatagram(udpPort(server), tiny, 500)).toEqual([]);
     const padded = packet({ packet_type: 'Ping', padding: 'p'.repeat(80) });
     const [refusal, ...rest] = await exchangeDatagram(udpPort(server), padded);
     expect(rest).toEqual([]);
@@ -47,7 +47,7 @@ describe('CosmicProto over UDP', () => {
 
   it('ignores a datagram over 8 KiB', async () => {
     const oversize = packet({ packet_type: 'Ping', token: ana.accessToken, padding: 'p'.repeat(9 * 1024) });
-    expect(await exchangeDatagram(udpPort(server), oversize)).toEqual([]);
+    expect(await exchangeDatagram(udpPort(server), oversize, 500)).toEqual([]);
   });
 
   it('refuses SendMessage with TCP_REQUIRED: messages and history travel over TCP', async () => {

@@ -1,13 +1,25 @@
 import { createSocket } from 'node:dgram';
 
-/** Sends one datagram and collects what comes back within `waitMs`. */
-export async function exchangeDatagram(port: number, datagram: string | Uint8Array, waitMs = 500): Promise<Buffer[]> {
+/**
+ * Sends one datagram and collects what comes back: every request is
+ * answered by at most one datagram, so this returns soon after the first
+ * reply (a loaded host may take well over a second), or after `waitMs` with
+ * nothing when none came.
+ */
+export async function exchangeDatagram(port: number, datagram: string | Uint8Array, waitMs = 3_000): Promise<Buffer[]> {
   const socket = createSocket('udp4');
   const replies: Buffer[] = [];
-  socket.on('message', (reply) => replies.push(reply));
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  socket.send(datagram, port, '127.0.0.1');
-  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  await new Promise<void>((resolve) => {
+    const deadline = setTimeout(resolve, waitMs);
+    socket.on('message', (reply) => {
+      replies.push(reply);
+      // A little longer, so a second reply (which would be a bug) is seen too.
+      clearTimeout(deadline);
+      setTimeout(resolve, 100);
+    });
+    socket.send(datagram, port, '127.0.0.1');
+  });
   socket.close();
   return replies;
 }

@@ -155,6 +155,11 @@ export class KaifTcpClient {
     return new Promise((resolve, reject) => {
       this.pending.push({ resolve, reject });
       if (!this.timer) this.armTimer();
+      // Requests made in one tick (a pipelined window) leave in one write.
+      if (this.socket.writableCorked === 0) {
+        this.socket.cork();
+        process.nextTick(() => this.socket.uncork());
+      }
       this.socket.write(this.encode(packet));
     });
   }

@@ -34,6 +34,8 @@ export interface LogBatching {
   readonly holdMs?: number;
   /** How a batch writes (see ChatBatch.write): one server-side function call (the default) or one statement per table. */
   readonly writes?: BatchWrites;
+  /** Told of every committed or failed batch: how many operations it carried and how long its transaction took. */
+  readonly observeBatch?: (operations: number, seconds: number) => void;
 }
 
 type Settled = { readonly ok: unknown } | { readonly error: unknown };
@@ -151,11 +153,14 @@ class Lane {
    * in a transaction of its own, so one bad operation cannot sink the others.
    */
   private async commit(operations: readonly BatchOperation<unknown>[]): Promise<Settled[]> {
+    const started = performance.now();
     try {
       const { settled, appended } = await this.deps.db.transaction().execute((trx) => runBatch(trx, operations, this.options.writes));
+      this.options.observeBatch?.(operations.length, (performance.now() - started) / 1000);
       if (appended > 0) this.deps.committed();
       return settled;
     } catch (error) {
+      this.options.observeBatch?.(operations.length, (performance.now() - started) / 1000);
       // An outage fails every operation alike: retrying them one by one would only wait on it 512 times.
       if (operations.length === 1 || (error instanceof KaifError && error.code === 'DEPENDENCY_UNAVAILABLE')) return operations.map(() => ({ error }));
       const one: Settled[] = [];

@@ -1,4 +1,5 @@
 import type { UserId } from '@kaif/protocol';
+import { Histogram, type Registry } from 'prom-client';
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import type { MessagingApi } from './api.js';
 import { registerChatRoutes } from './chat-routes.js';
@@ -12,6 +13,26 @@ import { SecretService } from './secret-service.js';
 
 /** Concurrent batches per process on PostgreSQL; each holds one pooled connection. */
 const SCALE_OUT_LANES = 2;
+
+/** Group commit as an operator sees it: how full the batches are and how long each transaction holds its lane. */
+function batchMetrics(registry: Registry): (operations: number, seconds: number) => void {
+  const size = new Histogram({
+    name: 'kaif_messaging_batch_operations',
+    help: 'Log appends (sends, edits, deletes, reads, member changes) per group-commit transaction',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'kaif_messaging_batch_seconds',
+    help: 'Time from BEGIN to COMMIT of one group-commit transaction',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return (operations, seconds) => {
+    size.observe(operations);
+    duration.observe(seconds);
+  };
+}
 
 /**
  * Chats, groups and channels on a gap-free per-chat event log, with a
@@ -36,6 +57,7 @@ export const messagingModule: KaifModule = {
         windowMs: ctx.config.KAIF_SEND_BATCH_WINDOW_MS,
         // PGlite has one connection: a second lane would only queue behind the first.
         lanes: ctx.db.kind === 'pglite' ? 1 : SCALE_OUT_LANES,
+        observeBatch: batchMetrics(ctx.registry),
       },
     };
     const services = createMessagingServices(deps);

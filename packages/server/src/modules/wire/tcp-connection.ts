@@ -308,6 +308,12 @@ export class TcpConnection implements SessionSink {
   private send(packet: ServerPacket): void {
     if (!this.wire || this.state === 'closing' || this.state === 'closed' || this.socket.destroyed) return;
     const { metrics, limits } = this.context;
+    // A committed batch answers hundreds of sends in one tick: corked until
+    // the next tick, their Acks leave in one write instead of one each.
+    if (this.socket.writableCorked === 0) {
+      this.socket.cork();
+      process.nextTick(() => this.socket.uncork());
+    }
     this.socket.write(this.wire.encode(packet));
     metrics.packetsSent.inc({ transport: 'tcp', type: packet.packet_type });
     if (this.socket.writableLength > limits.maxWriteBufferBytes) {
