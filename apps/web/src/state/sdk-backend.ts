@@ -128,10 +128,11 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
       if (!url) {
         url = (async () => {
           const response = await fetch(new URL(path, baseUrl), { headers: { authorization: `Bearer ${await client.tokens.accessToken()}` } });
-          if (!response.ok) throw new Error(`media ${response.status}`);
+          // 202: still being processed (a photo being cleaned, a poster being drawn) — asked again later.
+          if (response.status !== 200) throw new Error(`media ${response.status}`);
           return URL.createObjectURL(await response.blob());
         })();
-        // A failed fetch (a poster not made yet) may be tried again.
+        // A failed fetch (a photo or poster not made yet) may be tried again.
         url.catch(() => mediaUrls.delete(path));
         mediaUrls.set(path, url);
       }

@@ -65,7 +65,7 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
           },
           worker: {
             async open() {
-              worker = new MediaWorker(jobs, (mediaId) => service.makePoster(mediaId), logger, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
+              worker = new MediaWorker(jobs, (mediaId, attempt) => service.runJob(mediaId, attempt), logger, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
               worker.start();
               sweep = startOrphanSweep(() => service.collectOrphans(orphans.graceMs, orphans.recheckMs), logger, orphans);
             },
