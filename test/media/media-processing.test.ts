@@ -164,6 +164,7 @@ describe.skipIf(!CLUSTER)('media processing in the worker role (PostgreSQL, Redi
     expect([gone.status, JSON.parse(gone.bytes.toString()).error.code]).toEqual([422, 'MEDIA_REJECTED']);
     const refusedSend = await fetch(`${apiNode.url}/api/v1/chats/${chat.id}/messages`, { method: 'POST', headers: authHeaders(alice.accessToken), body: JSON.stringify({ clientMsgId: 'bad', mediaIds: [half.id] }) });
     expect(refusedSend.status).toBe(422);
+    await refusedSend.body?.cancel();
     const files = await blobFiles();
     expect(files.filter((file) => file.includes(half.id))).toEqual([]);
     // No upload with its EXIF is left anywhere; each photo has its clean original and thumbnail.

@@ -391,6 +391,49 @@ export class MediaService {
     return deleted.length;
   }
 
+  /**
+   * Deletes blobs under `media/` that no row names and that are older than
+   * `graceMs`: written just before a crash, before their row committed (or a
+   * photo's upload left behind after it was processed). A row names its
+   * original and thumbnail; while a photo is processing, its upload too; a
+   * rejected photo names none. The grace period covers uploads whose row is
+   * about to commit (seconds) many times over. Walks the whole listing, a
+   * batch of ids at a time. Returns how many blobs it deleted.
+   */
+  async collectStrayBlobs(graceMs: number, batch = 500): Promise<number> {
+    const cutoff = Date.now() - graceMs;
+    let deleted = 0;
+    let pending = new Map<string, string[]>();
+    const settle = async () => {
+      const ids = [...pending.keys()].filter((id) => UUID.test(id));
+      const rows = ids.length > 0 ? await this.db.selectFrom('media.media').select(['id', 'kind', 'status', 'blob_key', 'thumbnail_key']).where('id', 'in', ids).execute() : [];
+      const named = new Set<string>();
+      for (const row of rows) {
+        if (row.status === 'rejected') continue;
+        named.add(row.blob_key);
+        if (row.thumbnail_key) named.add(row.thumbnail_key);
+        if (row.status === 'processing' && row.kind === 'image') named.add(uploadKey(row.id));
+      }
+      for (const keys of pending.values()) {
+        for (const key of keys) {
+          if (named.has(key)) continue;
+          await this.blobs.delete(key);
+          deleted += 1;
+        }
+      }
+      pending = new Map();
+    };
+    for await (const entry of this.blobs.list('media/')) {
+      if (entry.modifiedAt.getTime() >= cutoff) continue;
+      const id = entry.key.split('/')[1] ?? '';
+      pending.set(id, [...(pending.get(id) ?? []), entry.key]);
+      if (pending.size >= batch) await settle();
+    }
+    await settle();
+    if (deleted > 0) this.logger.info({ count: deleted }, 'deleted blobs no media names');
+    return deleted;
+  }
+
   private async mayRead(userId: UserId, row: MediaTable): Promise<boolean> {
     return row.owner_id === userId || this.messaging.canSeeMedia(userId, row.id as MediaId);
   }
