@@ -38,10 +38,10 @@ async function strayBlobsAreSwept(server: TestServer, owner: RegisteredUser, pee
   const deadline = Date.now() + STRAY_GRACE_MS + 8000;
   const present = async () => (await Promise.all(strays.map((key) => blobs.stat(key)))).filter(Boolean).length;
   while ((await present()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  expect(await present()).toBe(0);
-  expect(await blobs.stat(`media/${kept.id}/original`)).not.toBeNull();
   const read = await fetchMedia(server.url, peer.accessToken, kept.url);
   expect([read.status, read.bytes.toString()]).toEqual([200, 'kept\n'.repeat(50)]);
+  expect(await present()).toBe(0);
+  expect(await blobs.stat(`media/${kept.id}/original`)).not.toBeNull();
 }
 
 describe('media cleanup of stray blobs in S3 (s3rver, PGlite)', () => {
