@@ -114,7 +114,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
         replyToId: input.replyToId ?? null,
         ...(input.mediaIds ? { mediaIds: input.mediaIds } : {}),
       }),
-    upload: async (file, onProgress, signal) => uploadMedia(baseUrl, await client.tokens.accessToken(), file, onProgress, signal),
+    upload: (file, onProgress, signal) => uploadMedia(baseUrl, () => client.tokens.accessToken(), file, onProgress, signal),
     async mediaLink(mediaId) {
       const response = await fetch(new URL(`/api/v1/media/${encodeURIComponent(mediaId)}/link`, baseUrl), {
         method: 'POST',
