@@ -114,7 +114,16 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
         replyToId: input.replyToId ?? null,
         ...(input.mediaIds ? { mediaIds: input.mediaIds } : {}),
       }),
-    upload: (file, onProgress, signal) => uploadMedia(baseUrl, () => client.tokens.accessToken(), file, onProgress, signal),
+    async upload(file, onProgress, signal) {
+      const media = await uploadMedia(baseUrl, () => client.tokens.accessToken(), file, onProgress, signal);
+      // The server serves a photo only once its worker has cleaned it; the uploader sees their own copy meanwhile.
+      if (media.kind === 'image' && media.status === 'processing') {
+        const local = Promise.resolve(URL.createObjectURL(file));
+        mediaUrls.set(media.url, local);
+        if (media.thumbnailUrl) mediaUrls.set(media.thumbnailUrl, local);
+      }
+      return media;
+    },
     async mediaLink(mediaId) {
       const response = await fetch(new URL(`/api/v1/media/${encodeURIComponent(mediaId)}/link`, baseUrl), {
         method: 'POST',
