@@ -7,10 +7,13 @@ import { crc32, deflateSync } from 'node:zlib';
 import type { MediaView } from '@kaif/protocol';
 import sharp from 'sharp';
 
-/** A JPEG photo with EXIF (author and a GPS note) to be stripped. */
+/** A JPEG photo with EXIF to be stripped: an author, a GPS note in its description, and a GPS position (the GPS IFD: 55°45'20.88"N 37°37'2.64"E). */
 export async function photoWithExif(width = 1200, height = 800): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 120, sigma: 40 } } })
-    .withExif({ IFD0: { Artist: 'Kaif Test', ImageDescription: 'GPS 55.7558N 37.6173E' } })
+    .withExif({
+      IFD0: { Artist: 'Kaif Test', ImageDescription: 'GPS 55.7558N 37.6173E' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '55/1 45/1 2088/100', GPSLongitudeRef: 'E', GPSLongitude: '37/1 37/1 264/100' },
+    })
     .jpeg({ quality: 80 })
     .toBuffer();
 }

@@ -98,6 +98,9 @@ describe.skipIf(!CLUSTER)('media processing in the worker role (PostgreSQL, Redi
     ]);
     expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201, 201]);
     const [holiday, second, half, clip] = answers.map((answer) => answer.body as unknown as MediaView) as [MediaView, MediaView, MediaView, MediaView];
+    // A photo whose job three workers took and died with (as a file that kills its decoder would): not tried a fourth time.
+    const deadly = (await upload(apiNode.url, alice.accessToken, await photoWithExif(320, 240), 'deadly.jpg', 'image/jpeg')).body as unknown as MediaView;
+    await apiNode.adapters.db.kysely<MediaTables>().updateTable('media.jobs').set({ attempts: 3 }).where('media_id', '=', deadly.id).execute();
     // No worker runs: the answer came before any processing. Its size comes from the header alone.
     expect(holiday).toMatchObject({ kind: 'image', mime: 'image/jpeg', width: 1200, height: 800, status: 'processing', thumbnailUrl: `/api/v1/media/${holiday.id}/thumbnail` });
     expect(holiday.placeholder).toBeUndefined();
@@ -137,7 +140,7 @@ describe.skipIf(!CLUSTER)('media processing in the worker role (PostgreSQL, Redi
 
     // A worker took one job and died with it (nothing completes it): its lease must run out for another to take it.
     const held = await new MediaJobs(apiNode.adapters.db.kysely<MediaTables>()).claim(DEAD_WORKER_LEASE_MS);
-    expect([holiday.id, second.id, half.id, clip.id]).toContain(held?.mediaId);
+    expect([holiday.id, second.id, half.id, clip.id, deadly.id]).toContain(held?.mediaId);
 
     workerNode = await startNode(['worker']);
     const [ready, readySecond, refused, readyClip] = await Promise.all([holiday, second, half, clip].map((media) => settled(alice.accessToken, media)));
@@ -146,6 +149,7 @@ describe.skipIf(!CLUSTER)('media processing in the worker role (PostgreSQL, Redi
     expect(readySecond!.status).toBeUndefined();
     expect(readyClip!.status).toBeUndefined();
     expect(refused!.status).toBe('rejected');
+    expect((await settled(alice.accessToken, deadly)).status).toBe('rejected');
 
     expect(ready!.placeholder).toMatch(/^data:image\/webp;base64,/);
     const cleaned = await fetchMedia(apiNode.url, bob.accessToken, holiday.url);

@@ -199,6 +199,14 @@ export class MediaService {
   async runJob(mediaId: string, attempt: number): Promise<void> {
     const row = await this.db.selectFrom('media.media').selectAll().where('id', '=', mediaId).executeTakeFirst();
     if (row?.status !== 'processing') return;
+    // Claimed more often than it may be tried: the workers that took it died with it (killed while decoding, say).
+    // It is not tried again — a file that kills its worker would otherwise do so for ever.
+    if (attempt > MAX_ATTEMPTS) {
+      this.logger.warn({ mediaId, attempt }, 'gave up on a media job its workers died with');
+      if (row.kind === 'image') await this.reject(row);
+      else await this.db.updateTable('media.media').set({ status: 'ready', thumbnail_key: null }).where('id', '=', mediaId).execute();
+      return;
+    }
     try {
       if (row.kind === 'image') await this.processPhoto(row);
       else if (row.kind === 'video') await this.makePoster(mediaId);
