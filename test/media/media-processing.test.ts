@@ -14,7 +14,7 @@ import { type RunningServer, startServer } from '../../packages/server/src/serve
 import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
 import { type RegisteredUser, authHeaders, registerUser } from '../support/accounts.js';
 import { ENGINE_URLS, type ScratchDatabase, createScratchDatabase, engineAvailable, scratchPrefix } from '../support/engines.js';
-import { testConfig } from '../support/test-server.js';
+import { type TestServer, startTestServer, testConfig } from '../support/test-server.js';
 import { fetchMedia, photoWithExif, recorded, upload } from './media-fixtures.js';
 
 /** What a worker that died holds a job for: past it, another worker takes the job over. */
@@ -180,5 +180,41 @@ describe.skipIf(!CLUSTER)('media processing in the worker role (PostgreSQL, Redi
     const rows = await db.selectFrom('media.media').select(['charged_bytes']).where('owner_id', '=', alice.user.id).execute();
     expect(Number(usage.bytes)).toBe(rows.reduce((sum, row) => sum + Number(row.charged_bytes), 0));
     expect(await db.selectFrom('media.jobs').selectAll().execute()).toEqual([]);
+  });
+});
+
+/** Without a worker (the API role alone, embedded engines): the upload answers, and nothing of the photo is served until it is processed. */
+describe('media processing without a worker (PGlite, the API role alone)', () => {
+  let server: TestServer;
+  let dataDir: string;
+  let alice: RegisteredUser;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'kaif-media-api-only-'));
+    server = await startTestServer({ roles: ['api'], env: { KAIF_DATA_DIR: dataDir } });
+    alice = await registerUser(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers the upload with status processing, and its reads with 202 and no byte of the photo', async () => {
+    const answer = await upload(server.url, alice.accessToken, await photoWithExif(), 'pending.jpg', 'image/jpeg');
+    expect(answer.status).toBe(201);
+    const media = answer.body as unknown as MediaView;
+    expect(media).toMatchObject({ kind: 'image', width: 1200, height: 800, status: 'processing' });
+    for (const path of [media.url, media.thumbnailUrl!]) {
+      const read = await fetchMedia(server.url, alice.accessToken, path, { range: 'bytes=0-99' });
+      expect(read.status).toBe(202);
+      expect(read.headers.get('retry-after')).toBe('1');
+      expect(read.bytes.includes(GPS)).toBe(false);
+      expect(read.bytes.includes(Buffer.from([0xff, 0xd8]))).toBe(false);
+    }
+    const info = await fetchMedia(server.url, alice.accessToken, `/api/v1/media/${media.id}/info`);
+    expect(JSON.parse(info.bytes.toString())).toEqual(media);
+    // The upload is kept, under a key no read serves, for a worker to clean.
+    const files = (await readdir(join(dataDir, 'blobs'), { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
+    expect(files).toEqual(['upload']);
   });
 });
