@@ -4,12 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, deflateSync } from 'node:zlib';
+import type { MediaView } from '@kaif/protocol';
 import sharp from 'sharp';
 
-/** A JPEG photo with EXIF (author and a GPS note) to be stripped. */
+/** A JPEG photo with EXIF to be stripped: an author, a GPS note in its description, and a GPS position (the GPS IFD: 55°45'20.88"N 37°37'2.64"E). */
 export async function photoWithExif(width = 1200, height = 800): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 120, sigma: 40 } } })
-    .withExif({ IFD0: { Artist: 'Kaif Test', ImageDescription: 'GPS 55.7558N 37.6173E' } })
+    .withExif({
+      IFD0: { Artist: 'Kaif Test', ImageDescription: 'GPS 55.7558N 37.6173E' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '55/1 45/1 2088/100', GPSLongitudeRef: 'E', GPSLongitude: '37/1 37/1 264/100' },
+    })
     .jpeg({ quality: 80 })
     .toBuffer();
 }
@@ -81,6 +85,24 @@ export async function upload(baseUrl: string, token: string, bytes: Buffer, name
   form.append('file', new Blob([new Uint8Array(bytes)], { type }), name);
   const response = await fetch(`${baseUrl}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
   return { status: response.status, body: (await response.json()) as UploadAnswer['body'] };
+}
+
+/** The media record now (GET /api/v1/media/:id/info), polled until the worker is done with it (ready or rejected). */
+export async function settledMedia(baseUrl: string, token: string, id: string, timeoutMs = 30_000): Promise<MediaView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${baseUrl}/api/v1/media/${id}/info`, { headers: { authorization: `Bearer ${token}` } });
+    const view = (await response.json()) as MediaView;
+    if (view.status !== 'processing' || Date.now() > deadline) return view;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** An upload the worker has finished with: the record as a message sent now would carry it. */
+export async function uploadSettled(baseUrl: string, token: string, bytes: Buffer, name: string, type?: string): Promise<MediaView> {
+  const answer = await upload(baseUrl, token, bytes, name, type);
+  if (answer.status !== 201) throw new Error(`upload ${name}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return settledMedia(baseUrl, token, (answer.body as unknown as MediaView).id);
 }
 
 export async function fetchMedia(baseUrl: string, token: string, path: string, headers: Record<string, string> = {}) {

@@ -19,7 +19,7 @@ for (const engines of ENGINE_SETS) {
       await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('media.media')
-          .values({ id, owner_id: 'u', kind: 'video', mime: 'video/mp4', size: 1, name: 'v.mp4', width: null, height: null, duration_ms: 1000, sha256: 'x', blob_key: `media/${id}/original`, thumbnail_key: null, placeholder: null, created_at: new Date(), checked_at: null, charged_bytes: 1, waveform: null })
+          .values({ id, owner_id: 'u', kind: 'video', mime: 'video/mp4', size: 1, name: 'v.mp4', width: null, height: null, duration_ms: 1000, sha256: 'x', blob_key: `media/${id}/original`, thumbnail_key: null, placeholder: null, created_at: new Date(), checked_at: null, charged_bytes: 1, waveform: null, status: 'processing' })
           .execute();
         await queue.enqueue(trx, id);
       });

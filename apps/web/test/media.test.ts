@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recorded } from '../../../test/media/media-fixtures.js';
@@ -128,6 +129,77 @@ describe('sending a photo and a file in the browser', () => {
     await note.waitFor();
     expect(await note.locator('.waveform span').count()).toBe(64);
     expect(await note.textContent()).toContain('Voice 0:01');
+  });
+
+  /**
+   * Intercepts Alice's tus requests (CDP Fetch): `decide` says, for each,
+   * whether it goes through, is dropped as a reset connection, or is held
+   * unanswered (as a page that is closed mid-request leaves it).
+   */
+  async function interceptUploads(decide: (method: string, index: number) => 'continue' | 'reset' | 'hold'): Promise<{ readonly seen: string[]; stop(): Promise<void> }> {
+    const cdp: CDPSession = await aliceContext.newCDPSession(alice);
+    const seen: string[] = [];
+    cdp.on('Fetch.requestPaused', (event) => {
+      const method = event.request.method;
+      const verdict = decide(method, seen.filter((earlier) => earlier.startsWith(method)).length);
+      seen.push(`${method}${verdict === 'continue' ? '' : ` (${verdict})`}`);
+      if (verdict === 'continue') void cdp.send('Fetch.continueRequest', { requestId: event.requestId }).catch(() => undefined);
+      else if (verdict === 'reset') void cdp.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'ConnectionReset' }).catch(() => undefined);
+    });
+    await cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*/api/v1/uploads*', requestStage: 'Request' }] });
+    return {
+      seen,
+      async stop() {
+        await cdp.send('Fetch.disable').catch(() => undefined);
+        await cdp.detach().catch(() => undefined);
+      },
+    };
+  }
+
+  /** Bob downloads the file card named `name`; its SHA-256. */
+  async function downloadedHash(name: string): Promise<string> {
+    const card = bob.locator('.media-file', { hasText: name });
+    await card.waitFor({ timeout: 30_000 });
+    const download = bob.waitForEvent('download');
+    await card.getByRole('button', { name: 'Download' }).click();
+    return createHash('sha256')
+      .update(await readFile((await (await download).path())!))
+      .digest('hex');
+  }
+
+  it('uploads a large file resumably: a connection dropped mid-way resumes where it stopped, and the peer gets the same bytes', async () => {
+    // 12 MiB: past the resumable threshold (8 MiB), three chunks of 4 MiB.
+    const survey = randomBytes(12 * 1024 * 1024);
+    const tus = await interceptUploads((method, index) => (method === 'PATCH' && index === 1 ? 'reset' : 'continue'));
+    try {
+      await alice.getByTestId('attach-input').setInputFiles({ name: 'lake-survey.bin', mimeType: 'application/octet-stream', buffer: survey });
+      expect(await downloadedHash('lake-survey.bin')).toBe(createHash('sha256').update(survey).digest('hex'));
+      // Created once; the second chunk's connection dropped; the client asked where the server stood (HEAD) and went on from there.
+      expect(tus.seen).toEqual(['POST', 'PATCH', 'PATCH (reset)', 'HEAD', 'PATCH', 'PATCH']);
+      await bob.screenshot({ path: join(SHOTS, 'media-resumed-light-desktop.png'), animations: 'disabled', caret: 'hide' });
+    } finally {
+      await tus.stop();
+    }
+    // The dropped connection is the point of the test, not a fault of the page.
+    stack.consoleErrors.splice(0, stack.consoleErrors.length, ...stack.consoleErrors.filter((line) => !line.includes('net::ERR_CONNECTION_RESET')));
+  });
+
+  it('resumes a large upload after a reload: attaching the same file again goes on from the last chunk the server has', async () => {
+    const logbook = randomBytes(10 * 1024 * 1024);
+    const tus = await interceptUploads((method, index) => (method === 'PATCH' && index === 1 ? 'hold' : 'continue'));
+    try {
+      await alice.getByTestId('attach-input').setInputFiles({ name: 'logbook.bin', mimeType: 'application/octet-stream', buffer: logbook });
+      await expect.poll(() => tus.seen.join(','), { timeout: 10_000 }).toBe('POST,PATCH,PATCH (hold)');
+      // The page goes away mid-upload, with 4 MiB on the server.
+      await alice.reload();
+      await alice.locator('.chat-row', { hasText: 'Bob' }).click();
+      await alice.getByTestId('attach-input').setInputFiles({ name: 'logbook.bin', mimeType: 'application/octet-stream', buffer: logbook });
+      expect(await downloadedHash('logbook.bin')).toBe(createHash('sha256').update(logbook).digest('hex'));
+      // No new upload after the reload: the stored upload URL was asked where it stood, and the rest followed.
+      expect(tus.seen).toEqual(['POST', 'PATCH', 'PATCH (hold)', 'HEAD', 'PATCH', 'PATCH']);
+    } finally {
+      await tus.stop();
+    }
   });
 
   it('says in words why a file was refused', async () => {

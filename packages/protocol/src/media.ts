@@ -8,6 +8,10 @@ export const MediaIdSchema = Type.Unsafe<MediaId>(Type.String());
 export const MEDIA_KINDS = ['image', 'video', 'audio', 'file'] as const;
 export type MediaKind = (typeof MEDIA_KINDS)[number];
 
+/** Where a media is in its processing (see MediaSchema.status). */
+export const MEDIA_STATUSES = ['processing', 'ready', 'rejected'] as const;
+export type MediaStatus = (typeof MEDIA_STATUSES)[number];
+
 /** At most this many media in one message (Telegram's albums hold 10). */
 export const MEDIA_PER_MESSAGE_MAX = 10;
 
@@ -29,6 +33,12 @@ export const MediaSchema = Type.Object({
   url: Type.String(),
   thumbnailUrl: Type.Optional(Type.String()),
   placeholder: Type.Optional(Type.String()),
+  /**
+   * `processing`: stored, but the worker has not made it ready yet — a photo is not served at all (its
+   * EXIF/GPS is still in it) and a thumbnail or poster answers 202 with Retry-After; `rejected`: the worker
+   * found it undecodable, its bytes are gone and reads answer 422 MEDIA_REJECTED. Absent: ready.
+   */
+  status: Type.Optional(Type.Union(MEDIA_STATUSES.map((status) => Type.Literal(status)))),
   /** Voice notes: loudness over time, 64 values from 0 to 31 (Telegram's 5-bit waveform). */
   waveform: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 31 }), { maxItems: 64 })),
 });

@@ -87,9 +87,11 @@ export interface Backend {
     input: { readonly clientMsgId: string; readonly text: string; readonly replyToId?: MessageId | null; readonly mediaIds?: readonly string[] },
   ): Promise<Message>;
   /**
-   * Uploads a file (POST /api/v1/media), reporting the share of bytes sent
-   * (0–1); rejects with the server's error (PAYLOAD_TOO_LARGE,
-   * MEDIA_REJECTED …) or an AbortError when `signal` fires.
+   * Uploads a file (POST /api/v1/media; from 8 MiB resumably, tus at
+   * /api/v1/uploads, so a dropped connection or a reload resumes it),
+   * reporting the share of bytes sent (0–1); rejects with the server's
+   * error (PAYLOAD_TOO_LARGE, MEDIA_REJECTED …) or an AbortError when
+   * `signal` fires.
    */
   upload(file: File, onProgress: (sent: number) => void, signal: AbortSignal): Promise<Media>;
   /**

@@ -114,7 +114,16 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
         replyToId: input.replyToId ?? null,
         ...(input.mediaIds ? { mediaIds: input.mediaIds } : {}),
       }),
-    upload: async (file, onProgress, signal) => uploadMedia(baseUrl, await client.tokens.accessToken(), file, onProgress, signal),
+    async upload(file, onProgress, signal) {
+      const media = await uploadMedia(baseUrl, () => client.tokens.accessToken(), file, onProgress, signal);
+      // The server serves a photo only once its worker has cleaned it; the uploader sees their own copy meanwhile.
+      if (media.kind === 'image' && media.status === 'processing') {
+        const local = Promise.resolve(URL.createObjectURL(file));
+        mediaUrls.set(media.url, local);
+        if (media.thumbnailUrl) mediaUrls.set(media.thumbnailUrl, local);
+      }
+      return media;
+    },
     async mediaLink(mediaId) {
       const response = await fetch(new URL(`/api/v1/media/${encodeURIComponent(mediaId)}/link`, baseUrl), {
         method: 'POST',
@@ -128,10 +137,11 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
       if (!url) {
         url = (async () => {
           const response = await fetch(new URL(path, baseUrl), { headers: { authorization: `Bearer ${await client.tokens.accessToken()}` } });
-          if (!response.ok) throw new Error(`media ${response.status}`);
+          // 202: still being processed (a photo being cleaned, a poster being drawn) — asked again later.
+          if (response.status !== 200) throw new Error(`media ${response.status}`);
           return URL.createObjectURL(await response.blob());
         })();
-        // A failed fetch (a poster not made yet) may be tried again.
+        // A failed fetch (a photo or poster not made yet) may be tried again.
         url.catch(() => mediaUrls.delete(path));
         mediaUrls.set(path, url);
       }

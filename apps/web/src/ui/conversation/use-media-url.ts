@@ -1,13 +1,13 @@
 import { useEffect, useState } from 'react';
 import { useMessenger } from '../../app/session-context.js';
 
-/** Tries before giving up on a path: a video's poster is made by the server a few seconds after the upload. */
+/** Tries before giving up on a path: a photo is processed and a video’s poster made by the server's worker a few seconds after the upload. */
 const ATTEMPTS = 6;
 
 /**
  * A media path as an object URL once fetched (with the token); null until
  * then, when `path` is null, or when it could not be had. A failed fetch is
- * tried again after 1 s, 2 s, 3 s … (the poster not made yet answers 404).
+ * tried again after 1 s, 2 s, 3 s … (a photo or poster not made yet answers 202).
  */
 export function useMediaUrl(path: string | null | undefined): string | null {
   const messenger = useMessenger();

@@ -1,4 +1,4 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { KaifError } from '../../platform/http/kaif-error.js';
 
 /** Decoded pixels allowed in one image (all frames): 50 MP, four times a 12 MP phone photo; a decompression bomb states far more. */
@@ -21,6 +21,35 @@ export interface ProcessedImage {
 }
 
 const rejected = (why: string) => new KaifError('MEDIA_REJECTED', `The image cannot be used: ${why}`);
+
+/**
+ * What the upload request checks before it stores a photo, from the header
+ * alone (no pixel is decoded, so it takes milliseconds whatever the file):
+ * its size, and that it states no more pixels than the limit — a
+ * decompression bomb is refused here, before it is stored. The size is
+ * the upright one (EXIF orientations 5–8 swap the sides), as the cleaned
+ * photo will have it. The decode itself is the worker's (processImage).
+ */
+export async function inspectImage(path: string, mime: string): Promise<{ readonly width: number; readonly height: number }> {
+  const animated = mime === 'image/gif' || mime === 'image/webp';
+  let meta: Metadata;
+  try {
+    meta = await sharp(path, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'warning', animated }).timeout({ seconds: ENCODE_SECONDS }).metadata();
+  } catch (error) {
+    throw rejected((error as Error).message.replace(/^Vips\w*:\s*/, '').slice(0, 200));
+  }
+  const frames = meta.pages ?? 1;
+  const height = meta.pageHeight ?? meta.height;
+  if (!meta.width || !height) throw rejected('it has no size');
+  if (meta.width * height * frames > MAX_IMAGE_PIXELS) throw rejected(`more than ${MAX_IMAGE_PIXELS} pixels`);
+  const turned = (meta.orientation ?? 1) >= 5;
+  return turned ? { width: height, height: meta.width } : { width: meta.width, height };
+}
+
+/** The type the cleaned photo is stored as: its own, but TIFF (and anything else) becomes PNG. */
+export function cleanedMime(mime: string): string {
+  return ['image/jpeg', 'image/webp', 'image/gif', 'image/avif'].includes(mime) ? mime : 'image/png';
+}
 
 /**
  * Decodes an upload with sharp under a pixel limit and writes the cleaned

@@ -36,6 +36,7 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
       const jobs = new MediaJobs(db);
       let worker: MediaWorker | undefined;
       let sweep: { stop(): Promise<void> } | undefined;
+      let strays: { stop(): Promise<void> } | undefined;
       const orphans = { ...DEFAULT_ORPHAN_SWEEP, ...options.orphans };
       const service = new MediaService(
         db,
@@ -65,12 +66,21 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
           },
           worker: {
             async open() {
-              worker = new MediaWorker(jobs, (mediaId) => service.makePoster(mediaId), logger, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
+              worker = new MediaWorker(jobs, (mediaId, attempt) => service.runJob(mediaId, attempt), logger, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
               worker.start();
               sweep = startOrphanSweep(() => service.collectOrphans(orphans.graceMs, orphans.recheckMs), logger, orphans);
+              // One pass over the listing each time (it returns what it deleted, and a second pass would find nothing new).
+              strays = startOrphanSweep(
+                async () => {
+                  await service.collectStrayBlobs(orphans.strayGraceMs);
+                  return 0;
+                },
+                logger,
+                { everyMs: orphans.strayEveryMs },
+              );
             },
             async close() {
-              await Promise.all([worker?.stop(), sweep?.stop()]);
+              await Promise.all([worker?.stop(), sweep?.stop(), strays?.stop()]);
             },
           },
         },

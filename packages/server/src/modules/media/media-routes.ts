@@ -9,7 +9,7 @@ import { KaifError } from '../../platform/http/kaif-error.js';
 import { principalOf } from '../../platform/http/principal.js';
 import { parseRange } from './byte-range.js';
 import type { MediaLinks } from './media-links.js';
-import type { MediaPart, MediaService } from './media-service.js';
+import { MediaProcessing, type MediaPart, type MediaService, mediaView } from './media-service.js';
 import type { UploadBudget } from './upload-budget.js';
 import { cleanFileName, scratchDirectory, writeUpload } from './upload-file.js';
 
@@ -19,6 +19,9 @@ const BEARER = [{ bearer: [] }];
 const MULTIPART_OVERHEAD = 16 * 1024;
 /** Media never changes under its id: cache for a year, privately (it needs the token). */
 const CACHE_CONTROL = 'private, max-age=31536000, immutable';
+
+/** How long a reader of media still being processed waits before asking again: a photo takes about a second. */
+const RETRY_AFTER_SECONDS = 1;
 
 const LinkAnswer = Type.Object({ url: Type.String(), thumbnailUrl: Type.Optional(Type.String()), expiresAt: Type.String() });
 const LinkQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 2048 })) });
@@ -93,14 +96,31 @@ export async function registerMediaRoutes(http: HttpServer, deps: MediaRouteDeps
     },
     async (request) => {
       const { userId } = principalOf(request);
-      const media = await deps.service.readable(userId, request.params.id, 'original');
-      const original = deps.links.issue(media.row.id, 'original', userId);
-      const thumbnail = media.row.thumbnail_key ? deps.links.issue(media.row.id, 'thumbnail', userId) : null;
+      const row = await deps.service.accessible(userId, request.params.id);
+      const original = deps.links.issue(row.id, 'original', userId);
+      const thumbnail = row.thumbnail_key ? deps.links.issue(row.id, 'thumbnail', userId) : null;
       return {
-        url: `/api/v1/media/${media.row.id}?token=${original.token}`,
-        ...(thumbnail ? { thumbnailUrl: `/api/v1/media/${media.row.id}/thumbnail?token=${thumbnail.token}` } : {}),
+        url: `/api/v1/media/${row.id}?token=${original.token}`,
+        ...(thumbnail ? { thumbnailUrl: `/api/v1/media/${row.id}/thumbnail?token=${thumbnail.token}` } : {}),
         expiresAt: original.expiresAt.toISOString(),
       };
+    },
+  );
+
+  http.get(
+    '/api/v1/media/:id/info',
+    {
+      schema: {
+        tags: TAGS,
+        security: BEARER,
+        summary: 'The media record as it is now, with its status (processing, rejected; absent when ready): what a client polls after an upload',
+        params: MediaParams,
+        response: { 200: MediaSchema },
+      },
+    },
+    async (request, reply) => {
+      const row = await deps.service.accessible(principalOf(request).userId, request.params.id);
+      return reply.header('cache-control', 'no-store').send(mediaView(row));
     },
   );
 
@@ -113,8 +133,8 @@ export async function registerMediaRoutes(http: HttpServer, deps: MediaRouteDeps
           security: BEARER,
           summary:
             part === 'original'
-              ? 'The media’s bytes (Range requests honoured; strong ETag); only its uploader and members of a chat it was sent in, else 404 MEDIA_NOT_FOUND'
-              : 'The media’s WebP thumbnail, with the same access rule',
+              ? 'The media’s bytes (Range requests honoured; strong ETag); only its uploader and members of a chat it was sent in, else 404 MEDIA_NOT_FOUND. A photo still being processed: 202 with Retry-After and the media record; refused by the worker: 422 MEDIA_REJECTED'
+              : 'The media’s WebP thumbnail, with the same access rule; 202 with Retry-After while it is being made',
           params: MediaParams,
           querystring: LinkQuery,
         },
@@ -134,6 +154,10 @@ const tooLarge = () => new KaifError('PAYLOAD_TOO_LARGE', 'The file is larger th
 
 async function sendMedia(id: string, reader: UserId, request: FastifyRequest, reply: FastifyReply, deps: MediaRouteDeps, part: MediaPart): Promise<FastifyReply> {
   const media = await deps.service.readable(reader, id, part);
+  if (media instanceof MediaProcessing) {
+    // Not made yet (a photo being cleaned, a poster being drawn): not "gone", so not 404 — the media record, and when to ask again.
+    return reply.status(202).header('retry-after', String(RETRY_AFTER_SECONDS)).header('cache-control', 'no-store').send(mediaView(media.row));
+  }
   reply
     .header('etag', media.etag)
     .header('cache-control', CACHE_CONTROL)

@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
-import type { MediaKind } from '@kaif/protocol';
+import type { MediaKind, MediaStatus } from '@kaif/protocol';
 import type { ModuleMigrations } from '../../platform/db/database.js';
 
 export interface MediaTable {
@@ -29,6 +29,12 @@ export interface MediaTable {
   charged_bytes: number;
   /** Voice notes: 64 loudness values from 0 to 31. */
   waveform: number[] | null;
+  /**
+   * `processing` until the worker's job is done: a photo's upload waits, uncleaned, under `uploadKey(id)`
+   * and is served to nobody; a video waits for its poster. `rejected`: the worker could not decode it,
+   * its bytes are deleted.
+   */
+  status: MediaStatus;
 }
 
 export interface UsageTable {
@@ -37,7 +43,7 @@ export interface UsageTable {
   bytes: number;
 }
 
-/** Work for the worker role: a video's poster frame. A row is the job; it survives restarts. */
+/** Work for the worker role: a photo's decode, clean re-encode and thumbnail, or a video's poster frame. A row is the job; it survives restarts. */
 export interface JobsTable {
   media_id: string;
   attempts: number;
@@ -111,7 +117,14 @@ const addCheckedAt: Migration = {
   },
 };
 
+/** Photos are processed by the worker, after the upload has answered: a media is ready, processing or rejected. */
+const addStatus: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table media.media add column status text not null default 'ready' check (status in ('processing', 'ready', 'rejected'))`.execute(db);
+  },
+};
+
 export const mediaMigrations: ModuleMigrations = {
   schema: 'media',
-  migrations: { '0001_media': createMedia, '0002_jobs': createJobs, '0003_checked_at': addCheckedAt, '0004_waveform': addWaveform },
+  migrations: { '0001_media': createMedia, '0002_jobs': createJobs, '0003_checked_at': addCheckedAt, '0004_waveform': addWaveform, '0005_status': addStatus },
 };

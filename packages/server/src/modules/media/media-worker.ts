@@ -25,7 +25,7 @@ export class MediaWorker {
 
   constructor(
     private readonly jobs: MediaJobs,
-    private readonly run: (mediaId: string) => Promise<void>,
+    private readonly run: (mediaId: string, attempt: number) => Promise<void>,
     private readonly logger: Logger,
     private readonly options: MediaWorkerOptions = DEFAULT_WORKER_OPTIONS,
   ) {}
@@ -67,7 +67,7 @@ export class MediaWorker {
       }
       if (!job) return;
       try {
-        await this.run(job.mediaId);
+        await this.run(job.mediaId, job.attempt);
         await this.jobs.complete(job.mediaId);
       } catch (error) {
         const again = await this.jobs.failed(job.mediaId, job.attempt, this.options.retryMs).catch(() => true);

@@ -7,16 +7,26 @@ export interface OrphanSweepOptions {
   readonly recheckMs: number;
   /** How often the sweep runs on each worker. */
   readonly everyMs: number;
+  /** A blob no row names is deleted once it is this old (its row may be about to commit until then). */
+  readonly strayGraceMs: number;
+  /** How often each worker lists the blob store for blobs no row names (a whole listing: rarer than the sweep). */
+  readonly strayEveryMs: number;
 }
 
-export const DEFAULT_ORPHAN_SWEEP: OrphanSweepOptions = { graceMs: 24 * 3600_000, recheckMs: 3600_000, everyMs: 10 * 60_000 };
+export const DEFAULT_ORPHAN_SWEEP: OrphanSweepOptions = {
+  graceMs: 24 * 3600_000,
+  recheckMs: 3600_000,
+  everyMs: 10 * 60_000,
+  strayGraceMs: 3600_000,
+  strayEveryMs: 6 * 3600_000,
+};
 
 /**
  * The cleanup job of the worker role: every `everyMs`, deletes media no
  * message carries (see MediaService.collectOrphans), batch after batch
  * until a batch finds nothing to delete. Stops with the worker.
  */
-export function startOrphanSweep(collect: () => Promise<number>, logger: Logger, options: OrphanSweepOptions): { stop(): Promise<void> } {
+export function startOrphanSweep(collect: () => Promise<number>, logger: Logger, options: Pick<OrphanSweepOptions, 'everyMs'>): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let stopped = false;
   const sweep = async () => {

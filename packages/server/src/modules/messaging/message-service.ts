@@ -131,9 +131,17 @@ export class MessageService {
     // A secret chat's message has no text to copy (the server cannot read it).
     if (!source || source.deleted || source.text === null) throw new KaifError('MESSAGE_NOT_FOUND');
     const origin = source.forwardedFrom ?? { chatId: source.chatId, messageId: source.id, senderId: source.senderId };
+    // The copy carries the same media: the forwarder can read it (they are in the source chat), and once the copy
+    // is in the target chat its members can too (access follows the messages that carry a media).
+    const mediaIds = source.media?.map((media) => media.id);
     return this.sendInto(
       userId,
-      { chatId: target.toChatId as Message['chatId'], clientMsgId: target.clientMsgId, text: source.text! },
+      {
+        chatId: target.toChatId as Message['chatId'],
+        clientMsgId: target.clientMsgId,
+        text: source.text!,
+        ...(mediaIds && mediaIds.length > 0 ? { mediaIds } : {}),
+      },
       origin,
     );
   }

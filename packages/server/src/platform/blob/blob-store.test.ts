@@ -119,6 +119,36 @@ for (const implementation of IMPLEMENTATIONS) {
       expect(await blobs.stat('broken')).toBeNull();
     });
 
+    it('lists the objects under a prefix with their size and when they were written, page after page', async () => {
+      const before = Date.now() - 5000;
+      const keys = ['listed/a', 'listed/b/c', 'listed/b/d', 'listedness/not-under-the-directory', 'unlisted/e'];
+      for (const key of keys) await blobs.put(key, Readable.from([Buffer.from(key)]), key.length, 'text/plain');
+      const under = async (prefix: string) => {
+        const found: { key: string; size: number }[] = [];
+        for await (const entry of blobs.list(prefix)) {
+          expect(entry.modifiedAt.getTime()).toBeGreaterThan(before);
+          expect(entry.modifiedAt.getTime()).toBeLessThan(Date.now() + 5000);
+          found.push({ key: entry.key, size: entry.size });
+        }
+        return found.sort((a, b) => a.key.localeCompare(b.key));
+      };
+      expect(await under('listed/')).toEqual(['listed/a', 'listed/b/c', 'listed/b/d'].map((key) => ({ key, size: key.length })));
+      expect((await under('listed/b')).map((entry) => entry.key)).toEqual(['listed/b/c', 'listed/b/d']);
+      expect((await under('listed')).map((entry) => entry.key)).toEqual(['listed/a', 'listed/b/c', 'listed/b/d', 'listedness/not-under-the-directory']);
+      expect(await under('nothing-here/')).toEqual([]);
+      await blobs.delete('listed/a');
+      expect((await under('listed/')).map((entry) => entry.key)).toEqual(['listed/b/c', 'listed/b/d']);
+      // A failed write is no object, so it is not listed either.
+      const failing = new Readable({
+        read() {
+          this.push(Buffer.alloc(10));
+          this.destroy(new Error('client went away'));
+        },
+      });
+      await expect(blobs.put('listed/broken', failing, 100, 'text/plain')).rejects.toThrow();
+      expect((await under('listed/')).map((entry) => entry.key)).toEqual(['listed/b/c', 'listed/b/d']);
+    });
+
     it('refuses keys that could escape its root', async () => {
       for (const key of ['../etc/passwd', 'a/../../b', '/abs', 'UPPER', 'a//b']) {
         await expect(blobs.put(key, Readable.from([Buffer.from('x')]), 1, 'text/plain')).rejects.toThrow(/invalid blob key/);
@@ -126,6 +156,26 @@ for (const implementation of IMPLEMENTATIONS) {
     });
   });
 }
+
+describe('S3 blob store', () => {
+  it('lists page after page (ListObjects, each page after the last key)', async () => {
+    const blobs = await openS3BlobStore({
+      url: s3.url,
+      bucket: `paged-${randomBytes(3).toString('hex')}`,
+      region: 'us-east-1',
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      listPageSize: 3,
+      ...adapterDeps('s3'),
+    });
+    const keys = Array.from({ length: 10 }, (_, i) => `paged/${String(i).padStart(2, '0')}`);
+    for (const key of keys) await blobs.put(key, Readable.from([Buffer.from('x')]), 1, 'text/plain');
+    const seen: string[] = [];
+    for await (const entry of blobs.list('paged/')) seen.push(entry.key);
+    expect(seen.sort()).toEqual(keys);
+    await blobs.close();
+  });
+});
 
 describe('disk blob store', () => {
   it('leaves no partial file behind after a failed write', async () => {

@@ -9,6 +9,13 @@ export interface ByteRange {
   readonly end: number;
 }
 
+export interface BlobEntry {
+  readonly key: string;
+  readonly size: number;
+  /** When the object was written (disk: its mtime; S3: LastModified). */
+  readonly modifiedAt: Date;
+}
+
 /**
  * Immutable objects by key: media originals, thumbnails, posters.
  *
@@ -27,7 +34,21 @@ export interface BlobStore extends HealthCheck {
   get(key: string, range?: ByteRange): Promise<Readable | null>;
   stat(key: string): Promise<{ readonly size: number } | null>;
   delete(key: string): Promise<void>;
+  /**
+   * Every object whose key starts with `prefix`, in no particular order,
+   * with its size and when it was written: for a cleanup that finds objects
+   * nothing names (a blob written just before a crash, before its database
+   * row committed). Streams page by page; never the whole listing at once.
+   * An object written or deleted during the listing may or may not appear.
+   */
+  list(prefix: string): AsyncIterable<BlobEntry>;
   close(): Promise<void>;
+}
+
+/** A listing prefix: a key's beginning, empty for everything. */
+export function assertBlobPrefix(prefix: string): void {
+  if (prefix !== '' && !/^[a-z0-9][a-z0-9/_.-]{0,255}$/.test(prefix)) throw new Error(`invalid blob prefix ${JSON.stringify(prefix)}`);
+  if (prefix.split('/').some((part) => part === '.' || part === '..')) throw new Error(`invalid blob prefix ${JSON.stringify(prefix)}`);
 }
 
 const KEY = /^[a-z0-9][a-z0-9/_.-]{0,255}$/;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, opendir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type BlobStore, type ByteRange, assertBlobKey } from './blob-store.js';
+import { type BlobEntry, type BlobStore, type ByteRange, assertBlobKey, assertBlobPrefix } from './blob-store.js';
 
 /**
  * Blobs as files under `root` (the embedded default: `KAIF_DATA_DIR/blobs`).
@@ -63,6 +63,35 @@ export function createDiskBlobStore(root: string): BlobStore {
     async delete(key) {
       await rm(pathOf(key), { force: true });
     },
+    async *list(prefix) {
+      assertBlobPrefix(prefix);
+      // From the deepest directory the prefix names whole; the rest of it filters the keys found.
+      const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+      yield* walk(root, base, prefix);
+    },
     async close() {},
   };
+}
+
+/** Files under `root/dir`, depth first, one directory open at a time; partial writes (`.partial-*`) are not objects. */
+async function* walk(root: string, dir: string, prefix: string): AsyncGenerator<BlobEntry> {
+  let entries: Awaited<ReturnType<typeof opendir>>;
+  try {
+    entries = await opendir(join(root, dir));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+    throw error;
+  }
+  for await (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const key = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      // Only into directories that can hold a key with the prefix.
+      if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(root, key, prefix);
+    } else if (entry.isFile() && key.startsWith(prefix)) {
+      const info = await stat(join(root, key)).catch(() => null);
+      // Deleted since the directory was read: gone, not listed.
+      if (info) yield { key, size: info.size, modifiedAt: info.mtime };
+    }
+  }
 }

@@ -5,6 +5,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -12,7 +13,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Logger } from '../logging/logger.js';
 import type { DependencyPolicy } from '../resilience/dependency-policy.js';
-import { type BlobStore, type ByteRange, assertBlobKey } from './blob-store.js';
+import { type BlobStore, type ByteRange, assertBlobKey, assertBlobPrefix } from './blob-store.js';
 
 export interface S3BlobStoreOptions {
   /** The endpoint, e.g. http://127.0.0.1:9000; addressed path-style (`/bucket/key`), which every S3-compatible server understands. */
@@ -23,6 +24,8 @@ export interface S3BlobStoreOptions {
   readonly secretAccessKey: string;
   readonly policy: DependencyPolicy;
   readonly logger: Logger;
+  /** Keys per ListObjects page (S3's most, 1000, unless a test wants to see several pages). */
+  readonly listPageSize?: number;
 }
 
 /** A socket idle this long is a stalled transfer; a transfer that keeps moving may take as long as it needs. */
@@ -124,6 +127,24 @@ export async function openS3BlobStore(options: S3BlobStoreOptions): Promise<Blob
     async delete(key) {
       assertBlobKey(key);
       await call((abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }));
+    },
+    async *list(prefix) {
+      assertBlobPrefix(prefix);
+      // ListObjects (v1), each page following on from the last key (Marker): every S3-compatible server
+      // speaks it, while s3rver's v2 continuation tokens need DES, which OpenSSL 3 no longer offers.
+      let after: string | undefined;
+      for (;;) {
+        const page = await call((abortSignal) =>
+          client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, MaxKeys: options.listPageSize ?? 1000, ...(after ? { Marker: after } : {}) }), { abortSignal }),
+        );
+        const objects = page.Contents ?? [];
+        for (const object of objects) {
+          if (object.Key) yield { key: object.Key, size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0) };
+        }
+        const last = objects.at(-1)?.Key;
+        if (!page.IsTruncated || !last) return;
+        after = last;
+      }
     },
     async close() {
       client.destroy();
