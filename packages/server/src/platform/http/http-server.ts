@@ -64,6 +64,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   app.decorateRequest('principal', undefined);
 
+  // While the server drains, a response that finishes on a keep-alive
+  // connection closes it: Fastify closes only the connections idle when
+  // close() began, so one busy then would otherwise hold the shutdown until
+  // its keep-alive timeout (72 s).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   const duration = new Histogram({
     name: 'kaif_http_request_duration_seconds',
     help: 'HTTP requests by route, method and status',
