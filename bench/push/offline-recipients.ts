@@ -1,10 +1,13 @@
 /**
  * Does Web Push slow sends? Sends per second into a group of 1,000 whose 999
  * other members are offline and each have a push subscription, against the
- * same group shape with no subscriptions (same server, interleaved rounds),
- * and against a server without the push module (same setup, run after).
+ * same group shape with no subscriptions (same server, interleaved rounds).
+ * Two servers run side by side and take turns: one sends pushes from its
+ * main event loop (KAIF_PUSH_SENDER_THREADS=0, as before the sender
+ * threads), the other from a niced sender thread (the default, 1).
  * Also reports the pushes per second a local receiver got and the push lag
- * (message stored → push service accepted, from the delivery ledger).
+ * (message stored → push service accepted, from the delivery ledger), per
+ * server.
  *
  *   npx tsx bench/push/offline-recipients.ts
  *   BENCH_SECONDS=4 BENCH_ROUNDS=3 BENCH_CONCURRENCY=64 to tune
@@ -61,7 +64,7 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-async function startKaif(dataDir: string, withPush: boolean): Promise<RunningServer> {
+async function startKaif(dataDir: string, senderThreads: number): Promise<RunningServer> {
   const result = loadConfig({
     PORT: '0',
     TCP_PORT: '0',
@@ -70,14 +73,11 @@ async function startKaif(dataDir: string, withPush: boolean): Promise<RunningSer
     KAIF_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     KAIF_PUSH_ALLOW_PRIVATE_HOSTS: 'true',
+    KAIF_PUSH_SENDER_THREADS: String(senderThreads),
     KAIF_RATE_LIMIT_PER_MINUTE: '100000000',
   });
   if (!result.ok) throw new Error(result.errors.join('\n'));
-  return startServer({
-    config: result.config,
-    logger: createLogger('warn'),
-    modules: withPush ? MODULES : MODULES.filter((module) => module.name !== 'push'),
-  });
+  return startServer({ config: result.config, logger: createLogger('warn'), modules: MODULES });
 }
 
 async function api<T>(server: RunningServer, method: string, path: string, token: string | null, body?: unknown): Promise<T> {
@@ -163,19 +163,22 @@ interface Setup {
   readonly chats: Partial<Record<Workload, string>>;
 }
 
-type Workload = 'subscribed' | 'no subscriptions' | 'no push module';
+type Sender = 'main loop' | 'sender thread';
+type Workload = `${Sender}: ${'subscribed' | 'no subscriptions'}`;
+const WORKLOADS: readonly Workload[] = ['main loop: subscribed', 'main loop: no subscriptions', 'sender thread: subscribed', 'sender thread: no subscriptions'];
 
-async function setUp(dataDir: string, withPush: boolean, receiver: Receiver): Promise<Setup> {
-  const server = await startKaif(dataDir, withPush);
+async function setUp(dataDir: string, sender: Sender, receiver: Receiver): Promise<Setup> {
+  const server = await startKaif(dataDir, sender === 'main loop' ? 0 : 1);
   const name = `sender${randomBytes(3).toString('hex')}`;
   const { accessToken: token } = await api<{ accessToken: string }>(server, 'POST', '/api/v1/auth/register', null, {
     username: name,
     email: `${name}@bench.test`,
     password: 'bench-password-long-enough',
   });
-  const chats: Partial<Record<Workload, string>> = withPush
-    ? { subscribed: await groupOfThousand(server, token, receiver), 'no subscriptions': await groupOfThousand(server, token, null) }
-    : { 'no push module': await groupOfThousand(server, token, null) };
+  const chats: Partial<Record<Workload, string>> = {
+    [`${sender}: subscribed`]: await groupOfThousand(server, token, receiver),
+    [`${sender}: no subscriptions`]: await groupOfThousand(server, token, null),
+  };
   // Warm-up, not counted: JIT, pools, the first fan-out's reads.
   for (const chatId of Object.values(chats)) await sendLoop(server, token, chatId!, 1);
   return { server, token, chats };
@@ -185,12 +188,12 @@ async function main(): Promise<void> {
   const dataDirs = [await mkdtemp(join(tmpdir(), 'kaif-push-bench-')), await mkdtemp(join(tmpdir(), 'kaif-push-bench-'))];
   const receiver = await startReceiver();
   const rows: PhaseRow[] = [];
-  let lag: { p50: number; p99: number; accepted: number } | undefined;
-  let pushWindow = { pushes: 0, seconds: 0 };
+  const lag: Partial<Record<Sender, { p50: number; p99: number; accepted: number }>> = {};
+  const pushWindow: Record<Sender, { pushes: number; seconds: number }> = { 'main loop': { pushes: 0, seconds: 0 }, 'sender thread': { pushes: 0, seconds: 0 } };
   const setups: Setup[] = [];
   try {
     // Both servers run side by side and take turns, so drift on a shared host favours none.
-    setups.push(await setUp(dataDirs[0]!, true, receiver), await setUp(dataDirs[1]!, false, receiver));
+    setups.push(await setUp(dataDirs[0]!, 'main loop', receiver), await setUp(dataDirs[1]!, 'sender thread', receiver));
     await quiet(receiver);
     const turns = setups.flatMap((setup) => Object.entries(setup.chats).map(([workload, chatId]) => ({ setup, workload: workload as Workload, chatId: chatId! })));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -199,22 +202,26 @@ async function main(): Promise<void> {
         const before = await receiver.count();
         const phaseStart = performance.now();
         const figures = await sendLoop(setup.server, setup.token, chatId);
-        if (workload === 'subscribed') {
+        if (workload.endsWith(': subscribed')) {
           // The phase's notifications (its folded messages', the dispatcher's queue) all go before the next phase starts.
           await quiet(receiver);
-          pushWindow = { pushes: pushWindow.pushes + (await receiver.count()) - before, seconds: pushWindow.seconds + (performance.now() - phaseStart) / 1000 };
+          const window = pushWindow[workload.startsWith('main loop') ? 'main loop' : 'sender thread'];
+          window.pushes += (await receiver.count()) - before;
+          window.seconds += (performance.now() - phaseStart) / 1000;
         }
         const pushes = (await receiver.count()) - before;
         rows.push({ workload, round, perSecond: figures.perSecond, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, pushes });
         console.log(`${workload} round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${pushes} pushes`);
       }
     }
-    const { rows: lags } = await sql<{ seconds: number }>`
-      select extract(epoch from l.updated_at - m.created_at)::float8 as seconds
-      from push.ledger l join messaging.messages m on m.chat_id = l.chat_id and m.seq = l.seq
-      where l.state = 'accepted'`.execute(setups[0]!.server.adapters.db.kysely<unknown>());
-    const sorted = lags.map((row) => Number(row.seconds) * 1000).sort((a, b) => a - b);
-    lag = { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), accepted: sorted.length };
+    for (const [index, sender] of (['main loop', 'sender thread'] as const).entries()) {
+      const { rows: lags } = await sql<{ seconds: number }>`
+        select extract(epoch from l.updated_at - m.created_at)::float8 as seconds
+        from push.ledger l join messaging.messages m on m.chat_id = l.chat_id and m.seq = l.seq
+        where l.state = 'accepted'`.execute(setups[index]!.server.adapters.db.kysely<unknown>());
+      const sorted = lags.map((row) => Number(row.seconds) * 1000).sort((a, b) => a - b);
+      lag[sender] = { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), accepted: sorted.length };
+    }
   } finally {
     for (const setup of setups) await setup.server.stop();
     await receiver.close();
@@ -225,21 +232,32 @@ async function main(): Promise<void> {
     const values = rows.filter((row) => row.workload === workload).map((row) => row[key]);
     return round(values.reduce((sum, value) => sum + value, 0) / values.length, 1);
   };
-  const baseline = mean('no subscriptions', 'perSecond');
-  console.log(`\n| workload (group of 1,000, ${CONCURRENCY} senders, ${ROUNDS} × ${SECONDS} s) | sends/s | × no subscriptions | p50 / p99 ms |`);
-  console.log('|---|---:|---:|---|');
-  for (const workload of ['subscribed', 'no subscriptions', 'no push module']) {
-    console.log(`| ${workload} | ${mean(workload, 'perSecond')} | ${round(mean(workload, 'perSecond') / baseline)} | ${mean(workload, 'p50Ms')} / ${mean(workload, 'p99Ms')} |`);
+  // Without subscriptions the two servers do the same work: their mean is the baseline of both.
+  const pooled = (mean('main loop: no subscriptions', 'perSecond') + mean('sender thread: no subscriptions', 'perSecond')) / 2;
+  console.log(`\n| workload (group of 1,000, ${CONCURRENCY} senders, ${ROUNDS} × ${SECONDS} s) | sends/s by round | mean | × same server, no subscriptions | × both no-subscription means | p50 / p99 ms |`);
+  console.log('|---|---|---:|---:|---:|---|');
+  for (const workload of WORKLOADS) {
+    const own = mean(`${workload.split(':')[0]}: no subscriptions`, 'perSecond');
+    const byRound = rows.filter((row) => row.workload === workload).map((row) => Math.round(row.perSecond)).join(' / ');
+    console.log(
+      `| ${workload} | ${byRound} | ${mean(workload, 'perSecond')} | ${round(mean(workload, 'perSecond') / own)} | ${round(mean(workload, 'perSecond') / pooled)} | ${mean(workload, 'p50Ms')} / ${mean(workload, 'p99Ms')} |`,
+    );
   }
-  const pushesPerSecond = round(pushWindow.pushes / pushWindow.seconds, 0);
-  console.log(`\npushes: ${pushWindow.pushes} in ${round(pushWindow.seconds, 1)} s of subscribed phases until the receiver fell quiet (${pushesPerSecond}/s); lag stored → accepted p50 ${lag?.p50} ms, p99 ${lag?.p99} ms over ${lag?.accepted} accepted pushes`);
+  const pushesPerSecond = Object.fromEntries(Object.entries(pushWindow).map(([sender, window]) => [sender, round(window.pushes / window.seconds, 0)]));
+  for (const sender of ['main loop', 'sender thread'] as const) {
+    const window = pushWindow[sender];
+    const senderLag = lag[sender];
+    console.log(
+      `${sender}: ${window.pushes} pushes in ${round(window.seconds, 1)} s of subscribed phases until the receiver fell quiet (${pushesPerSecond[sender]}/s); lag stored → accepted p50 ${senderLag?.p50} ms, p99 ${senderLag?.p99} ms over ${senderLag?.accepted} accepted pushes`,
+    );
+  }
   const out = join(import.meta.dirname, '../results/push-offline-recipients');
   await writeChart(`${out}.svg`, {
     title: 'Sends into a group of 1,000 with push to 999 offline devices, by round',
     xLabel: 'round',
     yLabel: 'sends per second',
     kind: 'bar',
-    series: (['subscribed', 'no subscriptions', 'no push module'] as const).map((workload) => ({
+    series: WORKLOADS.map((workload) => ({
       name: workload,
       points: rows.filter((row) => row.workload === workload).map((row) => ({ x: row.round, y: row.perSecond })),
     })),

@@ -56,6 +56,7 @@ export function createPushModule(overrides: Partial<PushOptions> = {}): KaifModu
       };
       return {
         api: { mutedUntil: (userId, chatId) => services.preferences.mutedUntil(userId, chatId) },
+        breakers: () => services.policies.breakers(),
         async stop() {
           await stopWorker();
           await services.transport.close();
