@@ -2,15 +2,17 @@
  * Does Web Push slow sends? Sends per second into a group of 1,000 whose 999
  * other members are offline and each have a push subscription, against the
  * same group shape with no subscriptions (same server, interleaved rounds).
- * Two servers run side by side and take turns: one sends pushes from its
+ * Three servers run side by side and take turns: one sends pushes from its
  * main event loop (KAIF_PUSH_SENDER_THREADS=0, as before the sender
- * threads), the other from a niced sender thread (the default, 1).
+ * threads), one from a sender thread at the main thread's priority, one
+ * from a sender thread niced +5 (the default).
  * Also reports the pushes per second a local receiver got and the push lag
  * (message stored → push service accepted, from the delivery ledger), per
  * server.
  *
  *   npx tsx bench/push/offline-recipients.ts
  *   BENCH_SECONDS=4 BENCH_ROUNDS=3 BENCH_CONCURRENCY=64 to tune
+ *   BENCH_ONLY='main loop', 'thread nice 0' or 'thread nice 5': one server (for a CPU profile of one way)
  *
  * Embedded engines (PGlite on disk in a temporary directory, in-process bus
  * and store), the shape `npx kaif start` runs. Setup writes the recipients,
@@ -29,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { MODULES } from '../../packages/server/src/modules/index.js';
+import { createPushModule } from '../../packages/server/src/modules/push/push-module.js';
 import { loadConfig } from '../../packages/server/src/platform/config/config.js';
 import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
 import { type RunningServer, startServer } from '../../packages/server/src/server.js';
@@ -64,7 +67,7 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-async function startKaif(dataDir: string, senderThreads: number): Promise<RunningServer> {
+async function startKaif(dataDir: string, senderThreads: number, senderNice: number): Promise<RunningServer> {
   const result = loadConfig({
     PORT: '0',
     TCP_PORT: '0',
@@ -77,7 +80,11 @@ async function startKaif(dataDir: string, senderThreads: number): Promise<Runnin
     KAIF_RATE_LIMIT_PER_MINUTE: '100000000',
   });
   if (!result.ok) throw new Error(result.errors.join('\n'));
-  return startServer({ config: result.config, logger: createLogger('warn'), modules: MODULES });
+  return startServer({
+    config: result.config,
+    logger: createLogger('warn'),
+    modules: MODULES.map((module) => (module.name === 'push' ? createPushModule({ senderNice }) : module)),
+  });
 }
 
 async function api<T>(server: RunningServer, method: string, path: string, token: string | null, body?: unknown): Promise<T> {
@@ -163,12 +170,14 @@ interface Setup {
   readonly chats: Partial<Record<Workload, string>>;
 }
 
-type Sender = 'main loop' | 'sender thread';
+type Sender = 'main loop' | 'thread nice 0' | 'thread nice 5';
 type Workload = `${Sender}: ${'subscribed' | 'no subscriptions'}`;
-const WORKLOADS: readonly Workload[] = ['main loop: subscribed', 'main loop: no subscriptions', 'sender thread: subscribed', 'sender thread: no subscriptions'];
+const ONLY = process.env.BENCH_ONLY as Sender | undefined;
+const SENDERS: readonly Sender[] = ONLY ? [ONLY] : ['main loop', 'thread nice 0', 'thread nice 5'];
+const WORKLOADS: readonly Workload[] = SENDERS.flatMap((sender) => [`${sender}: subscribed`, `${sender}: no subscriptions`] as const);
 
 async function setUp(dataDir: string, sender: Sender, receiver: Receiver): Promise<Setup> {
-  const server = await startKaif(dataDir, sender === 'main loop' ? 0 : 1);
+  const server = await startKaif(dataDir, sender === 'main loop' ? 0 : 1, sender === 'thread nice 5' ? 5 : 0);
   const name = `sender${randomBytes(3).toString('hex')}`;
   const { accessToken: token } = await api<{ accessToken: string }>(server, 'POST', '/api/v1/auth/register', null, {
     username: name,
@@ -185,15 +194,15 @@ async function setUp(dataDir: string, sender: Sender, receiver: Receiver): Promi
 }
 
 async function main(): Promise<void> {
-  const dataDirs = [await mkdtemp(join(tmpdir(), 'kaif-push-bench-')), await mkdtemp(join(tmpdir(), 'kaif-push-bench-'))];
+  const dataDirs = await Promise.all(SENDERS.map(() => mkdtemp(join(tmpdir(), 'kaif-push-bench-'))));
   const receiver = await startReceiver();
   const rows: PhaseRow[] = [];
   const lag: Partial<Record<Sender, { p50: number; p99: number; accepted: number }>> = {};
-  const pushWindow: Record<Sender, { pushes: number; seconds: number }> = { 'main loop': { pushes: 0, seconds: 0 }, 'sender thread': { pushes: 0, seconds: 0 } };
+  const pushWindow = Object.fromEntries(SENDERS.map((sender) => [sender, { pushes: 0, seconds: 0 }])) as Record<Sender, { pushes: number; seconds: number }>;
   const setups: Setup[] = [];
   try {
     // Both servers run side by side and take turns, so drift on a shared host favours none.
-    setups.push(await setUp(dataDirs[0]!, 'main loop', receiver), await setUp(dataDirs[1]!, 'sender thread', receiver));
+    for (const [index, sender] of SENDERS.entries()) setups.push(await setUp(dataDirs[index]!, sender, receiver));
     await quiet(receiver);
     const turns = setups.flatMap((setup) => Object.entries(setup.chats).map(([workload, chatId]) => ({ setup, workload: workload as Workload, chatId: chatId! })));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -205,7 +214,7 @@ async function main(): Promise<void> {
         if (workload.endsWith(': subscribed')) {
           // The phase's notifications (its folded messages', the dispatcher's queue) all go before the next phase starts.
           await quiet(receiver);
-          const window = pushWindow[workload.startsWith('main loop') ? 'main loop' : 'sender thread'];
+          const window = pushWindow[workload.split(':')[0] as Sender];
           window.pushes += (await receiver.count()) - before;
           window.seconds += (performance.now() - phaseStart) / 1000;
         }
@@ -214,7 +223,7 @@ async function main(): Promise<void> {
         console.log(`${workload} round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${pushes} pushes`);
       }
     }
-    for (const [index, sender] of (['main loop', 'sender thread'] as const).entries()) {
+    for (const [index, sender] of SENDERS.entries()) {
       const { rows: lags } = await sql<{ seconds: number }>`
         select extract(epoch from l.updated_at - m.created_at)::float8 as seconds
         from push.ledger l join messaging.messages m on m.chat_id = l.chat_id and m.seq = l.seq
@@ -233,7 +242,7 @@ async function main(): Promise<void> {
     return round(values.reduce((sum, value) => sum + value, 0) / values.length, 1);
   };
   // Without subscriptions the two servers do the same work: their mean is the baseline of both.
-  const pooled = (mean('main loop: no subscriptions', 'perSecond') + mean('sender thread: no subscriptions', 'perSecond')) / 2;
+  const pooled = SENDERS.reduce((sum, sender) => sum + mean(`${sender}: no subscriptions`, 'perSecond'), 0) / SENDERS.length;
   console.log(`\n| workload (group of 1,000, ${CONCURRENCY} senders, ${ROUNDS} × ${SECONDS} s) | sends/s by round | mean | × same server, no subscriptions | × both no-subscription means | p50 / p99 ms |`);
   console.log('|---|---|---:|---:|---:|---|');
   for (const workload of WORKLOADS) {
@@ -244,13 +253,15 @@ async function main(): Promise<void> {
     );
   }
   const pushesPerSecond = Object.fromEntries(Object.entries(pushWindow).map(([sender, window]) => [sender, round(window.pushes / window.seconds, 0)]));
-  for (const sender of ['main loop', 'sender thread'] as const) {
+  for (const sender of SENDERS) {
     const window = pushWindow[sender];
     const senderLag = lag[sender];
     console.log(
       `${sender}: ${window.pushes} pushes in ${round(window.seconds, 1)} s of subscribed phases until the receiver fell quiet (${pushesPerSecond[sender]}/s); lag stored → accepted p50 ${senderLag?.p50} ms, p99 ${senderLag?.p99} ms over ${senderLag?.accepted} accepted pushes`,
     );
   }
+  // A one-server run (a profile) leaves the recorded comparison alone.
+  if (ONLY) return;
   const out = join(import.meta.dirname, '../results/push-offline-recipients');
   await writeChart(`${out}.svg`, {
     title: 'Sends into a group of 1,000 with push to 999 offline devices, by round',

@@ -4,13 +4,15 @@ import { type SendAnswer, type SendJob, type SenderSettings, createSendOne } fro
 /** Where the dispatcher's HTTP attempts run: this event loop, or sender threads. */
 export interface PushSender {
   send(job: SendJob): Promise<SendAnswer>;
+  /** Starts the sender threads ahead of the first push (the worker role opening); sending starts them too. */
+  start?(): void;
   close(): Promise<void>;
 }
 
 export interface SenderThreads {
   /** Sender threads; 0 sends from the main event loop. */
   readonly threads: number;
-  /** Added to the threads' nice value (Linux, macOS): under CPU contention sends win over pushes. */
+  /** Added to the threads' nice value (Linux, macOS): under CPU contention sends get more of it than pushes. */
   readonly niceIncrement: number;
   /** Attempts in flight per thread (they are mostly waiting on the network). */
   readonly perThread: number;
@@ -29,8 +31,8 @@ const START = new URL('./push-sender-start.mjs', import.meta.url);
 export function createPushSender(settings: SenderSettings, threads: SenderThreads): PushSender {
   if (threads.threads === 0) return createSendOne(settings);
   let pool: Piscina | undefined;
-  // Started at the first push, so a process that never sends one (the API role) starts no thread.
-  const start = () => new Piscina({
+  // Started by the worker role (or the first push), so a process that never sends one (the API role) starts no thread.
+  const create = () => new Piscina({
     filename: START.href,
     minThreads: threads.threads,
     maxThreads: threads.threads,
@@ -45,11 +47,14 @@ export function createPushSender(settings: SenderSettings, threads: SenderThread
   return {
     async send(job) {
       try {
-        pool ??= start();
+        pool ??= create();
         return (await pool.run(job)) as SendAnswer;
       } catch (error) {
         return { kind: 'unreachable', detail: `push sender thread failed: ${(error as Error).message}` };
       }
+    },
+    start() {
+      pool ??= create();
     },
     close: async () => {
       await pool?.destroy();

@@ -17,7 +17,11 @@ export interface SendJob {
   readonly ttlSeconds: number;
   readonly topic: string;
   readonly authorization: string;
-  /** The attempt is abandoned after this long. */
+  /**
+   * The HTTP exchange is abandoned after this long, timed by the sender from
+   * when it starts: waiting for a busy (niced) sender thread is not the push
+   * service being slow, and must not open its breaker.
+   */
   readonly timeoutMs: number;
 }
 
@@ -77,6 +81,7 @@ export function createSendOne(
         return { kind: 'answered', status: response.statusCode, retryAfter: first(response.headers['retry-after']), location: first(response.headers.location) };
       } catch (error) {
         if (error instanceof KaifError && error.code === 'PUSH_ENDPOINT_REFUSED') return { kind: 'refused', detail: error.message };
+        if ((error as Error).name === 'TimeoutError') return { kind: 'unreachable', detail: `push service did not answer within ${job.timeoutMs} ms` };
         return { kind: 'unreachable', detail: (error as Error).message };
       }
     },

@@ -5,7 +5,7 @@ import { DeliveryReceipts } from './delivery-receipts.js';
 import { EndpointGuard } from './endpoint-guard.js';
 import { NewMessageConsumer } from './new-message-consumer.js';
 import { DEFAULT_DISPATCH, type DispatchOptions, PushDispatcher } from './push-dispatcher.js';
-import { createPushSender } from './push-sender-pool.js';
+import { type PushSender, createPushSender } from './push-sender-pool.js';
 import { DEFAULT_TRACKED_ORIGINS, PushServicePolicies } from './push-service-policies.js';
 import type { PushTables } from './push-tables.js';
 import { RecipientPreferences } from './recipient-preferences.js';
@@ -37,7 +37,7 @@ export const DEFAULT_PUSH_OPTIONS: PushOptions = {
   pageSize: 1000,
   maxEventAgeMs: 15 * 60_000,
   trackedOrigins: DEFAULT_TRACKED_ORIGINS,
-  senderNice: 10,
+  senderNice: 5,
 };
 
 /** Everything the push module's routes and worker use. */
@@ -51,6 +51,7 @@ export interface PushServices {
   readonly dispatcher: PushDispatcher;
   readonly transport: WebPushTransport;
   readonly policies: PushServicePolicies;
+  readonly sender: PushSender;
   readonly consumer: NewMessageConsumer;
   readonly messaging: Pick<MessagingApi, 'assertMember'>;
 }
@@ -92,5 +93,5 @@ export async function createPushServices(ctx: ModuleContext, options: PushOption
     intervalMs: options.dispatch.intervalMs,
     kv: ctx.kv,
   });
-  return { vapid, guard, subscriptions, preferences, receipts, ledger, dispatcher, transport, policies, consumer, messaging };
+  return { vapid, guard, subscriptions, preferences, receipts, ledger, dispatcher, transport, policies, sender, consumer, messaging };
 }

@@ -83,7 +83,8 @@ export class WebPushTransport implements PushTransport {
     for (let attempt = 1; ; attempt++) {
       let answer: Answer;
       try {
-        answer = await policy.execute((signal) => this.attempt(job, signal));
+        // Untimed here: the sender times the HTTP exchange itself (SendJob.timeoutMs), so a queue for a busy sender thread is not taken for the push service failing.
+        answer = await policy.execute(() => this.attempt(job), { untimed: true });
       } catch (error) {
         if (!(error instanceof PushServiceError)) return { kind: 'failed', detail: (error as Error).message };
         answer = { kind: 'answered', status: error.status, retryAfter: error.retryAfter, location: undefined };
@@ -106,9 +107,8 @@ export class WebPushTransport implements PushTransport {
   }
 
   /** One attempt; a 5xx or no answer throws (it counts toward the push service's breaker), a refusal throws a KaifError (it does not). */
-  private async attempt(job: SendJob, signal: AbortSignal): Promise<Answer> {
+  private async attempt(job: SendJob): Promise<Answer> {
     const answer = await this.sender.send(job);
-    signal.throwIfAborted();
     if (answer.kind === 'refused') throw refusedAttempt(answer.detail);
     if (answer.kind === 'unreachable') throw new Error(answer.detail);
     if (answer.status >= 500) throw new PushServiceError(answer.status, answer.retryAfter);
