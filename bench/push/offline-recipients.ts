@@ -25,7 +25,7 @@
  * server's event loop, as a remote push service would be.
  */
 import { createECDH, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +148,22 @@ interface PhaseRow {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly pushes: number;
+  readonly sends: number;
+  /** CPU the main thread (the event loop that accepts sends) used in the phase, its pushes' tail included: ms. */
+  readonly mainCpuMs: number;
+  /** CPU of the whole process (every thread: sender threads, PGlite): ms. */
+  readonly processCpuMs: number;
+}
+
+/**
+ * CPU time the main thread has used (Linux: /proc/self/task/<pid>/stat,
+ * utime + stime in clock ticks of 10 ms). Unlike sends per second, it does
+ * not depend on how much of the host other work takes.
+ */
+async function mainThreadCpuMs(): Promise<number> {
+  const stat = await readFile(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Resolves once the receiver got nothing for 600 ms after the last folded message could have gone (or 20 s passed). */
@@ -210,6 +226,7 @@ async function main(): Promise<void> {
       for (const { setup, workload, chatId } of order) {
         const before = await receiver.count();
         const phaseStart = performance.now();
+        const [mainBefore, processBefore] = [await mainThreadCpuMs(), process.cpuUsage()];
         const figures = await sendLoop(setup.server, setup.token, chatId);
         if (workload.endsWith(': subscribed')) {
           // The phase's notifications (its folded messages', the dispatcher's queue) all go before the next phase starts.
@@ -218,9 +235,14 @@ async function main(): Promise<void> {
           window.pushes += (await receiver.count()) - before;
           window.seconds += (performance.now() - phaseStart) / 1000;
         }
+        const mainCpuMs = (await mainThreadCpuMs()) - mainBefore;
+        const used = process.cpuUsage(processBefore);
+        const processCpuMs = Math.round((used.user + used.system) / 1000);
         const pushes = (await receiver.count()) - before;
-        rows.push({ workload, round, perSecond: figures.perSecond, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, pushes });
-        console.log(`${workload} round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${pushes} pushes`);
+        rows.push({ workload, round, perSecond: figures.perSecond, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, pushes, sends: figures.count, mainCpuMs, processCpuMs });
+        console.log(
+          `${workload} round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${pushes} pushes, main thread ${mainCpuMs} ms CPU, process ${processCpuMs} ms`,
+        );
       }
     }
     for (const [index, sender] of SENDERS.entries()) {
@@ -252,6 +274,23 @@ async function main(): Promise<void> {
       `| ${workload} | ${byRound} | ${mean(workload, 'perSecond')} | ${round(mean(workload, 'perSecond') / own)} | ${round(mean(workload, 'perSecond') / pooled)} | ${mean(workload, 'p50Ms')} / ${mean(workload, 'p99Ms')} |`,
     );
   }
+  // Main-thread CPU per message sent, with and without the pushes it caused: the difference, per push, is what pushing costs the event loop that accepts sends.
+  const sum = (workload: string, key: 'sends' | 'mainCpuMs' | 'processCpuMs' | 'pushes') =>
+    rows.filter((row) => row.workload === workload).reduce((total, row) => total + row[key], 0);
+  console.log('\n| sender | main-thread CPU per send, no subscriptions | per send, subscribed (its pushes included) | main-thread CPU per push | process CPU per push |');
+  console.log('|---|---:|---:|---:|---:|');
+  const cpu: Record<string, { mainPerSendMs: number; mainPerSendSubscribedMs: number; mainPerPushMs: number; processPerPushMs: number }> = {};
+  for (const sender of SENDERS) {
+    const [plain, subscribed] = [`${sender}: no subscriptions`, `${sender}: subscribed`];
+    const mainPerSend = sum(plain, 'mainCpuMs') / sum(plain, 'sends');
+    const processPerSend = sum(plain, 'processCpuMs') / sum(plain, 'sends');
+    const mainPerSendSubscribed = sum(subscribed, 'mainCpuMs') / sum(subscribed, 'sends');
+    const pushesPerSend = sum(subscribed, 'pushes') / sum(subscribed, 'sends');
+    const mainPerPush = (mainPerSendSubscribed - mainPerSend) / pushesPerSend;
+    const processPerPush = (sum(subscribed, 'processCpuMs') / sum(subscribed, 'sends') - processPerSend) / pushesPerSend;
+    cpu[sender] = { mainPerSendMs: round(mainPerSend, 3), mainPerSendSubscribedMs: round(mainPerSendSubscribed, 3), mainPerPushMs: round(mainPerPush, 3), processPerPushMs: round(processPerPush, 3) };
+    console.log(`| ${sender} | ${round(mainPerSend, 2)} ms | ${round(mainPerSendSubscribed, 2)} ms | ${round(mainPerPush, 3)} ms | ${round(processPerPush, 3)} ms |`);
+  }
   const pushesPerSecond = Object.fromEntries(Object.entries(pushWindow).map(([sender, window]) => [sender, round(window.pushes / window.seconds, 0)]));
   for (const sender of SENDERS) {
     const window = pushWindow[sender];
@@ -275,7 +314,7 @@ async function main(): Promise<void> {
   });
   await writeFile(
     `${out}.json`,
-    `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, rows, pushes: pushWindow, pushesPerSecond, lag }, null, 2)}\n`,
+    `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, rows, pushes: pushWindow, pushesPerSecond, lag, cpu }, null, 2)}\n`,
   );
 }
 
