@@ -71,7 +71,7 @@ export function createPushModule(overrides: Partial<PushOptions> = {}): KaifModu
           },
           worker: {
             async open() {
-              services.sender.start?.();
+              if (await services.subscriptions.any()) services.senderWanted();
               const key = services.vapid.publicKey;
               consumers.push(
                 await ctx.bus.consume(consumerName(NEW_MESSAGE_CONSUMER, key), 'kaif.ev.chat.*', services.consumer.handle, CONSUME_OPTIONS),

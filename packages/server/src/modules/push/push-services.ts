@@ -52,6 +52,14 @@ export interface PushServices {
   readonly transport: WebPushTransport;
   readonly policies: PushServicePolicies;
   readonly sender: PushSender;
+  /**
+   * Gets the sender threads ready ahead of the first push (starting one costs
+   * ~1 s of CPU: tsx and the sender's imports), in a process with the worker
+   * role only: when the worker opens with subscriptions in the table, or
+   * when this process takes a subscription. A worker that opens with none
+   * starts them at the first push, which waits for it.
+   */
+  readonly senderWanted: () => void;
   readonly consumer: NewMessageConsumer;
   readonly messaging: Pick<MessagingApi, 'assertMember'>;
 }
@@ -74,6 +82,9 @@ export async function createPushServices(ctx: ModuleContext, options: PushOption
     { allowPrivate: ctx.config.KAIF_PUSH_ALLOW_PRIVATE_HOSTS, allowOrigins },
     { threads: options.senderThreads ?? ctx.config.KAIF_PUSH_SENDER_THREADS, niceIncrement: options.senderNice, perThread: options.dispatch.concurrency },
   );
+  const senderWanted = () => {
+    if (ctx.roles.has('worker')) sender.start?.();
+  };
   const transport = new WebPushTransport(vapid, guard, sender, policies, ctx.config.KAIF_DEPENDENCY_TIMEOUT_MS, options.retry);
   const dispatcher = new PushDispatcher(transport, ledger, subscriptions, receipts, ctx.kv, ctx.logger, options.dispatch);
   const messaging = ctx.service('messaging');
@@ -93,5 +104,5 @@ export async function createPushServices(ctx: ModuleContext, options: PushOption
     intervalMs: options.dispatch.intervalMs,
     kv: ctx.kv,
   });
-  return { vapid, guard, subscriptions, preferences, receipts, ledger, dispatcher, transport, policies, sender, consumer, messaging };
+  return { vapid, guard, subscriptions, preferences, receipts, ledger, dispatcher, transport, policies, sender, senderWanted, consumer, messaging };
 }
