@@ -25,8 +25,8 @@ const START = new URL('./push-sender-start.mjs', import.meta.url);
  * HTTP exchange of every push run in a piscina pool of sender threads,
  * niced, so the main event loop — which accepts sends — only builds the
  * small job and reads the answer. A thread that dies is replaced by the
- * pool; its attempts in flight fail (`unreachable`) and are retried or
- * recorded as failed like any network error.
+ * pool; its attempts in flight come back `unreachable` and are recorded as
+ * failed like any network error.
  */
 export function createPushSender(settings: SenderSettings, threads: SenderThreads): PushSender {
   if (threads.threads === 0) return createSendOne(settings);
@@ -38,7 +38,7 @@ export function createPushSender(settings: SenderSettings, threads: SenderThread
     maxThreads: threads.threads,
     concurrentTasksPerWorker: threads.perThread,
     niceIncrement: threads.niceIncrement,
-    // Idle sender threads must not keep a stopping process alive.
+    // The threads stay (no start-up churn); piscina unrefs an idle one, so it never keeps a stopping process alive.
     idleTimeout: Number.POSITIVE_INFINITY,
     workerData: settings,
     // Tasks wait on the network: a thread blocked in Atomics.wait between tasks would stall its sockets.
