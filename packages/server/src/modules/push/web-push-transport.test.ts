@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapterDeps } from '../../../../../test/support/adapter-fixtures.js';
 import { EndpointGuard } from './endpoint-guard.js';
 import { createSendOne } from './push-sender.js';
+import { createPushSender } from './push-sender-pool.js';
 import { PushServicePolicies } from './push-service-policies.js';
 import { WebPushTransport } from './web-push-transport.js';
 
@@ -76,5 +77,33 @@ describe('the Web Push transport', () => {
     expect(received.length).toBe(before);
     // A refused endpoint is the subscriber's doing, not the push service failing.
     expect(policies.breakers()).toEqual([{ name: `push:https://${HOST}:${port}`, state: 'closed' }]);
+  });
+
+  it('encrypts and sends from a sender thread, which reports redirects and refusals as plain answers', async () => {
+    const redirecting = createServer((request, response) => {
+      request.resume();
+      response.writeHead(307, { location: 'http://10.0.0.1/push' }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const redirectPort = (redirecting.address() as AddressInfo).port;
+    const sender = createPushSender({ allowPrivate: false, allowOrigins: [`http://127.0.0.1:${port}`, `http://127.0.0.1:${redirectPort}`] }, { threads: 1, niceIncrement: 0, perThread: 4 });
+    const job = (endpoint: string) => ({ ...target(endpoint), payload: '{"v":1}', ttlSeconds: 60, topic: 'chat1', authorization: 'vapid t=a.b.c, k=d', timeoutMs: 5000 });
+    try {
+      const before = received.length;
+      expect(await sender.send(job(`http://127.0.0.1:${port}/push/5`))).toEqual({ kind: 'answered', status: 201, retryAfter: undefined, location: undefined });
+      expect(received.length).toBe(before + 1);
+      expect(received.at(-1)!['content-encoding']).toBe('aes128gcm');
+      expect(await sender.send(job(`http://127.0.0.1:${redirectPort}/push/6`))).toEqual({
+        kind: 'answered',
+        status: 307,
+        retryAfter: undefined,
+        location: 'http://10.0.0.1/push',
+      });
+      // Another port on the same host is not an allowed origin.
+      expect(await sender.send(job(`http://127.0.0.1:${port + 1}/push/7`))).toEqual({ kind: 'refused', detail: 'This push endpoint is not allowed: it must use https' });
+    } finally {
+      await sender.close();
+      await new Promise((resolve) => redirecting.close(resolve));
+    }
   });
 });
