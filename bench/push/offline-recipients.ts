@@ -12,7 +12,8 @@
  *
  *   npx tsx bench/push/offline-recipients.ts
  *   BENCH_SECONDS=4 BENCH_ROUNDS=3 BENCH_CONCURRENCY=64 to tune
- *   BENCH_ONLY='main loop', 'thread nice 0' or 'thread nice 5': one server (for a CPU profile of one way)
+ *   BENCH_SENDERS=main,0,5 (the default): the servers, `main` for the main loop, a number for a sender thread at that nice increment
+ *   BENCH_SENDERS=5 node --cpu-prof --import tsx …: one server, profiled
  *
  * Embedded engines (PGlite on disk in a temporary directory, in-process bus
  * and store), the shape `npx kaif start` runs. Setup writes the recipients,
@@ -186,14 +187,17 @@ interface Setup {
   readonly chats: Partial<Record<Workload, string>>;
 }
 
-type Sender = 'main loop' | 'thread nice 0' | 'thread nice 5';
+type Sender = 'main loop' | `thread nice ${number}`;
 type Workload = `${Sender}: ${'subscribed' | 'no subscriptions'}`;
-const ONLY = process.env.BENCH_ONLY as Sender | undefined;
-const SENDERS: readonly Sender[] = ONLY ? [ONLY] : ['main loop', 'thread nice 0', 'thread nice 5'];
+const SENDERS: readonly Sender[] = (process.env.BENCH_SENDERS ?? 'main,0,5')
+  .split(',')
+  .map((sender): Sender => (sender === 'main' ? 'main loop' : `thread nice ${Number(sender)}`));
+/** The default comparison is the one recorded in results/. */
+const ONLY = process.env.BENCH_SENDERS !== undefined;
 const WORKLOADS: readonly Workload[] = SENDERS.flatMap((sender) => [`${sender}: subscribed`, `${sender}: no subscriptions`] as const);
 
 async function setUp(dataDir: string, sender: Sender, receiver: Receiver): Promise<Setup> {
-  const server = await startKaif(dataDir, sender === 'main loop' ? 0 : 1, sender === 'thread nice 5' ? 5 : 0);
+  const server = await startKaif(dataDir, sender === 'main loop' ? 0 : 1, sender === 'main loop' ? 0 : Number(sender.split(' ').at(-1)));
   const name = `sender${randomBytes(3).toString('hex')}`;
   const { accessToken: token } = await api<{ accessToken: string }>(server, 'POST', '/api/v1/auth/register', null, {
     username: name,
@@ -231,7 +235,7 @@ async function main(): Promise<void> {
         if (workload.endsWith(': subscribed')) {
           // The phase's notifications (its folded messages', the dispatcher's queue) all go before the next phase starts.
           await quiet(receiver);
-          const window = pushWindow[workload.split(':')[0] as Sender];
+          const window = pushWindow[workload.split(':')[0] as Sender]!;
           window.pushes += (await receiver.count()) - before;
           window.seconds += (performance.now() - phaseStart) / 1000;
         }
@@ -293,13 +297,13 @@ async function main(): Promise<void> {
   }
   const pushesPerSecond = Object.fromEntries(Object.entries(pushWindow).map(([sender, window]) => [sender, round(window.pushes / window.seconds, 0)]));
   for (const sender of SENDERS) {
-    const window = pushWindow[sender];
+    const window = pushWindow[sender]!;
     const senderLag = lag[sender];
     console.log(
       `${sender}: ${window.pushes} pushes in ${round(window.seconds, 1)} s of subscribed phases until the receiver fell quiet (${pushesPerSecond[sender]}/s); lag stored → accepted p50 ${senderLag?.p50} ms, p99 ${senderLag?.p99} ms over ${senderLag?.accepted} accepted pushes`,
     );
   }
-  // A one-server run (a profile) leaves the recorded comparison alone.
+  // Another set of servers (a profile, another nice) leaves the recorded comparison alone.
   if (ONLY) return;
   const out = join(import.meta.dirname, '../results/push-offline-recipients');
   await writeChart(`${out}.svg`, {
