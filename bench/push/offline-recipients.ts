@@ -1,13 +1,19 @@
 /**
  * Does Web Push slow sends? Sends per second into a group of 1,000 whose 999
  * other members are offline and each have a push subscription, against the
- * same group shape with no subscriptions (same server, interleaved rounds),
- * and against a server without the push module (same setup, run after).
+ * same group shape with no subscriptions (same server, interleaved rounds).
+ * Three servers run side by side and take turns: one sends pushes from its
+ * main event loop (KAIF_PUSH_SENDER_THREADS=0, as before the sender
+ * threads), one from a sender thread at the main thread's priority, one
+ * from a sender thread niced +5 (the default).
  * Also reports the pushes per second a local receiver got and the push lag
- * (message stored → push service accepted, from the delivery ledger).
+ * (message stored → push service accepted, from the delivery ledger), per
+ * server.
  *
  *   npx tsx bench/push/offline-recipients.ts
  *   BENCH_SECONDS=4 BENCH_ROUNDS=3 BENCH_CONCURRENCY=64 to tune
+ *   BENCH_SENDERS=main,0,5 (the default): the servers, `main` for the main loop, a number for a sender thread at that nice increment
+ *   BENCH_SENDERS=5 node --cpu-prof --import tsx …: one server, profiled
  *
  * Embedded engines (PGlite on disk in a temporary directory, in-process bus
  * and store), the shape `npx kaif start` runs. Setup writes the recipients,
@@ -20,12 +26,13 @@
  * server's event loop, as a remote push service would be.
  */
 import { createECDH, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { MODULES } from '../../packages/server/src/modules/index.js';
+import { createPushModule } from '../../packages/server/src/modules/push/push-module.js';
 import { loadConfig } from '../../packages/server/src/platform/config/config.js';
 import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
 import { type RunningServer, startServer } from '../../packages/server/src/server.js';
@@ -61,7 +68,7 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-async function startKaif(dataDir: string, withPush: boolean): Promise<RunningServer> {
+async function startKaif(dataDir: string, senderThreads: number, senderNice: number): Promise<RunningServer> {
   const result = loadConfig({
     PORT: '0',
     TCP_PORT: '0',
@@ -70,13 +77,14 @@ async function startKaif(dataDir: string, withPush: boolean): Promise<RunningSer
     KAIF_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     KAIF_PUSH_ALLOW_PRIVATE_HOSTS: 'true',
+    KAIF_PUSH_SENDER_THREADS: String(senderThreads),
     KAIF_RATE_LIMIT_PER_MINUTE: '100000000',
   });
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return startServer({
     config: result.config,
     logger: createLogger('warn'),
-    modules: withPush ? MODULES : MODULES.filter((module) => module.name !== 'push'),
+    modules: MODULES.map((module) => (module.name === 'push' ? createPushModule({ senderNice }) : module)),
   });
 }
 
@@ -141,6 +149,22 @@ interface PhaseRow {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly pushes: number;
+  readonly sends: number;
+  /** CPU the main thread (the event loop that accepts sends) used in the phase, its pushes' tail included: ms. */
+  readonly mainCpuMs: number;
+  /** CPU of the whole process (every thread: sender threads, PGlite): ms. */
+  readonly processCpuMs: number;
+}
+
+/**
+ * CPU time the main thread has used (Linux: /proc/self/task/<pid>/stat,
+ * utime + stime in clock ticks of 10 ms). Unlike sends per second, it does
+ * not depend on how much of the host other work takes.
+ */
+async function mainThreadCpuMs(): Promise<number> {
+  const stat = await readFile(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Resolves once the receiver got nothing for 600 ms after the last folded message could have gone (or 20 s passed). */
@@ -163,34 +187,42 @@ interface Setup {
   readonly chats: Partial<Record<Workload, string>>;
 }
 
-type Workload = 'subscribed' | 'no subscriptions' | 'no push module';
+type Sender = 'main loop' | `thread nice ${number}`;
+type Workload = `${Sender}: ${'subscribed' | 'no subscriptions'}`;
+const SENDERS: readonly Sender[] = (process.env.BENCH_SENDERS ?? 'main,0,5')
+  .split(',')
+  .map((sender): Sender => (sender === 'main' ? 'main loop' : `thread nice ${Number(sender)}`));
+/** The default comparison is the one recorded in results/. */
+const ONLY = process.env.BENCH_SENDERS !== undefined;
+const WORKLOADS: readonly Workload[] = SENDERS.flatMap((sender) => [`${sender}: subscribed`, `${sender}: no subscriptions`] as const);
 
-async function setUp(dataDir: string, withPush: boolean, receiver: Receiver): Promise<Setup> {
-  const server = await startKaif(dataDir, withPush);
+async function setUp(dataDir: string, sender: Sender, receiver: Receiver): Promise<Setup> {
+  const server = await startKaif(dataDir, sender === 'main loop' ? 0 : 1, sender === 'main loop' ? 0 : Number(sender.split(' ').at(-1)));
   const name = `sender${randomBytes(3).toString('hex')}`;
   const { accessToken: token } = await api<{ accessToken: string }>(server, 'POST', '/api/v1/auth/register', null, {
     username: name,
     email: `${name}@bench.test`,
     password: 'bench-password-long-enough',
   });
-  const chats: Partial<Record<Workload, string>> = withPush
-    ? { subscribed: await groupOfThousand(server, token, receiver), 'no subscriptions': await groupOfThousand(server, token, null) }
-    : { 'no push module': await groupOfThousand(server, token, null) };
+  const chats: Partial<Record<Workload, string>> = {
+    [`${sender}: subscribed`]: await groupOfThousand(server, token, receiver),
+    [`${sender}: no subscriptions`]: await groupOfThousand(server, token, null),
+  };
   // Warm-up, not counted: JIT, pools, the first fan-out's reads.
   for (const chatId of Object.values(chats)) await sendLoop(server, token, chatId!, 1);
   return { server, token, chats };
 }
 
 async function main(): Promise<void> {
-  const dataDirs = [await mkdtemp(join(tmpdir(), 'kaif-push-bench-')), await mkdtemp(join(tmpdir(), 'kaif-push-bench-'))];
+  const dataDirs = await Promise.all(SENDERS.map(() => mkdtemp(join(tmpdir(), 'kaif-push-bench-'))));
   const receiver = await startReceiver();
   const rows: PhaseRow[] = [];
-  let lag: { p50: number; p99: number; accepted: number } | undefined;
-  let pushWindow = { pushes: 0, seconds: 0 };
+  const lag: Partial<Record<Sender, { p50: number; p99: number; accepted: number }>> = {};
+  const pushWindow = Object.fromEntries(SENDERS.map((sender) => [sender, { pushes: 0, seconds: 0 }])) as Record<Sender, { pushes: number; seconds: number }>;
   const setups: Setup[] = [];
   try {
     // Both servers run side by side and take turns, so drift on a shared host favours none.
-    setups.push(await setUp(dataDirs[0]!, true, receiver), await setUp(dataDirs[1]!, false, receiver));
+    for (const [index, sender] of SENDERS.entries()) setups.push(await setUp(dataDirs[index]!, sender, receiver));
     await quiet(receiver);
     const turns = setups.flatMap((setup) => Object.entries(setup.chats).map(([workload, chatId]) => ({ setup, workload: workload as Workload, chatId: chatId! })));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -198,23 +230,33 @@ async function main(): Promise<void> {
       for (const { setup, workload, chatId } of order) {
         const before = await receiver.count();
         const phaseStart = performance.now();
+        const [mainBefore, processBefore] = [await mainThreadCpuMs(), process.cpuUsage()];
         const figures = await sendLoop(setup.server, setup.token, chatId);
-        if (workload === 'subscribed') {
+        if (workload.endsWith(': subscribed')) {
           // The phase's notifications (its folded messages', the dispatcher's queue) all go before the next phase starts.
           await quiet(receiver);
-          pushWindow = { pushes: pushWindow.pushes + (await receiver.count()) - before, seconds: pushWindow.seconds + (performance.now() - phaseStart) / 1000 };
+          const window = pushWindow[workload.split(':')[0] as Sender]!;
+          window.pushes += (await receiver.count()) - before;
+          window.seconds += (performance.now() - phaseStart) / 1000;
         }
+        const mainCpuMs = (await mainThreadCpuMs()) - mainBefore;
+        const used = process.cpuUsage(processBefore);
+        const processCpuMs = Math.round((used.user + used.system) / 1000);
         const pushes = (await receiver.count()) - before;
-        rows.push({ workload, round, perSecond: figures.perSecond, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, pushes });
-        console.log(`${workload} round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${pushes} pushes`);
+        rows.push({ workload, round, perSecond: figures.perSecond, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, pushes, sends: figures.count, mainCpuMs, processCpuMs });
+        console.log(
+          `${workload} round ${round}: ${figures.perSecond} sends/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${pushes} pushes, main thread ${mainCpuMs} ms CPU, process ${processCpuMs} ms`,
+        );
       }
     }
-    const { rows: lags } = await sql<{ seconds: number }>`
-      select extract(epoch from l.updated_at - m.created_at)::float8 as seconds
-      from push.ledger l join messaging.messages m on m.chat_id = l.chat_id and m.seq = l.seq
-      where l.state = 'accepted'`.execute(setups[0]!.server.adapters.db.kysely<unknown>());
-    const sorted = lags.map((row) => Number(row.seconds) * 1000).sort((a, b) => a - b);
-    lag = { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), accepted: sorted.length };
+    for (const [index, sender] of SENDERS.entries()) {
+      const { rows: lags } = await sql<{ seconds: number }>`
+        select extract(epoch from l.updated_at - m.created_at)::float8 as seconds
+        from push.ledger l join messaging.messages m on m.chat_id = l.chat_id and m.seq = l.seq
+        where l.state = 'accepted'`.execute(setups[index]!.server.adapters.db.kysely<unknown>());
+      const sorted = lags.map((row) => Number(row.seconds) * 1000).sort((a, b) => a - b);
+      lag[sender] = { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), accepted: sorted.length };
+    }
   } finally {
     for (const setup of setups) await setup.server.stop();
     await receiver.close();
@@ -225,28 +267,58 @@ async function main(): Promise<void> {
     const values = rows.filter((row) => row.workload === workload).map((row) => row[key]);
     return round(values.reduce((sum, value) => sum + value, 0) / values.length, 1);
   };
-  const baseline = mean('no subscriptions', 'perSecond');
-  console.log(`\n| workload (group of 1,000, ${CONCURRENCY} senders, ${ROUNDS} × ${SECONDS} s) | sends/s | × no subscriptions | p50 / p99 ms |`);
-  console.log('|---|---:|---:|---|');
-  for (const workload of ['subscribed', 'no subscriptions', 'no push module']) {
-    console.log(`| ${workload} | ${mean(workload, 'perSecond')} | ${round(mean(workload, 'perSecond') / baseline)} | ${mean(workload, 'p50Ms')} / ${mean(workload, 'p99Ms')} |`);
+  // Without subscriptions the two servers do the same work: their mean is the baseline of both.
+  const pooled = SENDERS.reduce((sum, sender) => sum + mean(`${sender}: no subscriptions`, 'perSecond'), 0) / SENDERS.length;
+  console.log(`\n| workload (group of 1,000, ${CONCURRENCY} senders, ${ROUNDS} × ${SECONDS} s) | sends/s by round | mean | × same server, no subscriptions | × both no-subscription means | p50 / p99 ms |`);
+  console.log('|---|---|---:|---:|---:|---|');
+  for (const workload of WORKLOADS) {
+    const own = mean(`${workload.split(':')[0]}: no subscriptions`, 'perSecond');
+    const byRound = rows.filter((row) => row.workload === workload).map((row) => Math.round(row.perSecond)).join(' / ');
+    console.log(
+      `| ${workload} | ${byRound} | ${mean(workload, 'perSecond')} | ${round(mean(workload, 'perSecond') / own)} | ${round(mean(workload, 'perSecond') / pooled)} | ${mean(workload, 'p50Ms')} / ${mean(workload, 'p99Ms')} |`,
+    );
   }
-  const pushesPerSecond = round(pushWindow.pushes / pushWindow.seconds, 0);
-  console.log(`\npushes: ${pushWindow.pushes} in ${round(pushWindow.seconds, 1)} s of subscribed phases until the receiver fell quiet (${pushesPerSecond}/s); lag stored → accepted p50 ${lag?.p50} ms, p99 ${lag?.p99} ms over ${lag?.accepted} accepted pushes`);
+  // Main-thread CPU per message sent, with and without the pushes it caused: the difference, per push, is what pushing costs the event loop that accepts sends.
+  const sum = (workload: string, key: 'sends' | 'mainCpuMs' | 'processCpuMs' | 'pushes') =>
+    rows.filter((row) => row.workload === workload).reduce((total, row) => total + row[key], 0);
+  console.log('\n| sender | main-thread CPU per send, no subscriptions | per send, subscribed (its pushes included) | main-thread CPU per push | process CPU per push |');
+  console.log('|---|---:|---:|---:|---:|');
+  const cpu: Record<string, { mainPerSendMs: number; mainPerSendSubscribedMs: number; mainPerPushMs: number; processPerPushMs: number }> = {};
+  for (const sender of SENDERS) {
+    const [plain, subscribed] = [`${sender}: no subscriptions`, `${sender}: subscribed`];
+    const mainPerSend = sum(plain, 'mainCpuMs') / sum(plain, 'sends');
+    const processPerSend = sum(plain, 'processCpuMs') / sum(plain, 'sends');
+    const mainPerSendSubscribed = sum(subscribed, 'mainCpuMs') / sum(subscribed, 'sends');
+    const pushesPerSend = sum(subscribed, 'pushes') / sum(subscribed, 'sends');
+    const mainPerPush = (mainPerSendSubscribed - mainPerSend) / pushesPerSend;
+    const processPerPush = (sum(subscribed, 'processCpuMs') / sum(subscribed, 'sends') - processPerSend) / pushesPerSend;
+    cpu[sender] = { mainPerSendMs: round(mainPerSend, 3), mainPerSendSubscribedMs: round(mainPerSendSubscribed, 3), mainPerPushMs: round(mainPerPush, 3), processPerPushMs: round(processPerPush, 3) };
+    console.log(`| ${sender} | ${round(mainPerSend, 2)} ms | ${round(mainPerSendSubscribed, 2)} ms | ${round(mainPerPush, 3)} ms | ${round(processPerPush, 3)} ms |`);
+  }
+  const pushesPerSecond = Object.fromEntries(Object.entries(pushWindow).map(([sender, window]) => [sender, round(window.pushes / window.seconds, 0)]));
+  for (const sender of SENDERS) {
+    const window = pushWindow[sender]!;
+    const senderLag = lag[sender];
+    console.log(
+      `${sender}: ${window.pushes} pushes in ${round(window.seconds, 1)} s of subscribed phases until the receiver fell quiet (${pushesPerSecond[sender]}/s); lag stored → accepted p50 ${senderLag?.p50} ms, p99 ${senderLag?.p99} ms over ${senderLag?.accepted} accepted pushes`,
+    );
+  }
+  // Another set of servers (a profile, another nice) leaves the recorded comparison alone.
+  if (ONLY) return;
   const out = join(import.meta.dirname, '../results/push-offline-recipients');
   await writeChart(`${out}.svg`, {
     title: 'Sends into a group of 1,000 with push to 999 offline devices, by round',
     xLabel: 'round',
     yLabel: 'sends per second',
     kind: 'bar',
-    series: (['subscribed', 'no subscriptions', 'no push module'] as const).map((workload) => ({
+    series: WORKLOADS.map((workload) => ({
       name: workload,
       points: rows.filter((row) => row.workload === workload).map((row) => ({ x: row.round, y: row.perSecond })),
     })),
   });
   await writeFile(
     `${out}.json`,
-    `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, rows, pushes: pushWindow, pushesPerSecond, lag }, null, 2)}\n`,
+    `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, rows, pushes: pushWindow, pushesPerSecond, lag, cpu }, null, 2)}\n`,
   );
 }
 

@@ -1,3 +1,4 @@
+import { createECDH, randomBytes } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KaifTcpClient } from '@kaif/client/node';
@@ -6,6 +7,7 @@ import { MODULES } from '../../packages/server/src/modules/index.js';
 import { createPushModule } from '../../packages/server/src/modules/push/push-module.js';
 import { DEFAULT_PUSH_OPTIONS } from '../../packages/server/src/modules/push/push-services.js';
 import { ENGINE_SETS, call, login, newAdmin } from '../identity/identity-http.js';
+import { eventually } from '../support/adapter-fixtures.js';
 import { syncedSocket, waitFor } from '../realtime/realtime-fixtures.js';
 import { type RegisteredUser, registerUser } from '../support/accounts.js';
 import { type LocalSubscription, startLocalPushService } from '../support/local-push-service.js';
@@ -18,18 +20,34 @@ interface Delivery {
   readonly detail: string | null;
 }
 
-/** A loopback HTTP server answering each request with the next status of `script`, recording when each came. */
-async function scriptedPushService(script: readonly { status: number; headers?: Record<string, string> }[]) {
+type Step = { status: number; headers?: Record<string, string> };
+
+/**
+ * A loopback HTTP server answering each request with the next status of
+ * `script` (or, given a function, the step for the request's path),
+ * recording when each came.
+ */
+async function scriptedPushService(script: readonly Step[] | ((path: string) => Step)) {
   const hits: number[] = [];
   const server: Server = createServer((request, response) => {
     request.resume();
-    const step = script[Math.min(hits.length, script.length - 1)]!;
+    const step = typeof script === 'function' ? script(request.url ?? '/') : script[Math.min(hits.length, script.length - 1)]!;
     hits.push(Date.now());
     response.writeHead(step.status, step.headers).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, close: () => new Promise((resolve) => server.close(resolve)) };
 }
+
+/** A P-256 key pair's public half and an auth secret: what a browser's subscription carries. */
+function browserKeys() {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+}
+
+/** Every breaker of the server's /health (operations port). */
+const breakersOf = async (server: TestServer) => ((await (await fetch(`${server.opsUrl}/health`)).json()) as { breakers: Record<string, string> }).breakers;
 
 const keysOf = (subscription: LocalSubscription) => ({ endpoint: subscription.endpoint, keys: subscription.keys });
 
@@ -238,6 +256,47 @@ for (const engines of ENGINE_SETS) {
       // Every notification Dave's device got in this file's first minute, this chat's first one included.
       expect(devices.dave!.messages()).toHaveLength(8);
     });
+
+    it('opens the breaker of a push service that keeps failing, and keeps pushing through the others', async () => {
+      const down = await scriptedPushService([{ status: 500 }]);
+      const up = await scriptedPushService([{ status: 201 }]);
+      const [ulla, vik] = [await registerUser(server), await registerUser(server)];
+      const group = await call<{ id: string }>(server, 'POST', '/api/v1/chats', {
+        token: alice.accessToken,
+        body: { type: 'group', title: 'Two vendors', memberIds: [ulla.user.id, vik.user.id] },
+      });
+      await subscribe(ulla.accessToken, { endpoint: `${down.url}/push/ulla`, keys: browserKeys() });
+      await subscribe(vik.accessToken, { endpoint: `${up.url}/push/vik`, keys: browserKeys() });
+      const sendHere = async (text: string) =>
+        (
+          await call<{ seq: number }>(server, 'POST', `/api/v1/chats/${group.body.id}/messages`, {
+            token: alice.accessToken,
+            body: { clientMsgId: `m-${Math.random()}`, text },
+          })
+        ).body.seq;
+      const statesOf = async (seq: number) =>
+        Object.fromEntries(
+          (await call<{ deliveries: Delivery[] }>(server, 'GET', `/api/v1/admin/push/messages/${group.body.id}/${seq}`, { token: adminToken })).body.deliveries.map(
+            (delivery) => [delivery.userId, delivery],
+          ),
+        );
+      // 500s (each delivery tried 3 times here) until the failing service's breaker opens (KAIF_BREAKER_FAILURES in a row).
+      for (let turn = 0; turn < 10 && (await breakersOf(server))[`push:${down.url}`] !== 'open'; turn++) {
+        await sendHere(`turn ${turn}`);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+      }
+      expect(await breakersOf(server)).toMatchObject({ [`push:${down.url}`]: 'open', [`push:${up.url}`]: 'closed' });
+      const downHits = down.hits.length;
+      const upHits = up.hits.length;
+      const seq = await sendHere('still reaching vik?');
+      await eventually(async () => (await statesOf(seq))[vik.user.id]?.state === 'accepted', 3000, 50);
+      await eventually(async () => (await statesOf(seq))[ulla.user.id]?.state === 'failed', 3000, 50);
+      expect((await statesOf(seq))[ulla.user.id]?.detail).toBe(`push:${down.url} is unavailable; retry later`);
+      expect(up.hits.length).toBe(upHits + 1);
+      // The open breaker fails fast: nothing more reaches the failing service.
+      expect(down.hits.length).toBe(downHits);
+      await Promise.all([down.close(), up.close()]);
+    });
   });
 }
 
@@ -245,12 +304,30 @@ describe('push endpoints without the development setting (SSRF)', () => {
   let server: TestServer;
   let user: RegisteredUser;
   const keys = { p256dh: `B${'A'.repeat(86)}`, auth: 'A'.repeat(22) };
+  /** Where the redirects point: on loopback, counting what reaches it. */
+  let target: Awaited<ReturnType<typeof scriptedPushService>>;
+  /** A push service answering `/push/<status>` with that redirect; its origin alone is allowed (KAIF_PUSH_ALLOW_ORIGINS). */
+  let redirector: Awaited<ReturnType<typeof scriptedPushService>>;
+  const redirects: Record<string, () => string> = {
+    301: () => `${target.url}/moved`,
+    302: () => `http://127.0.0.1:${new URL(target.url).port}/found`,
+    307: () => 'http://10.0.0.1/push',
+    308: () => 'https://169.254.169.254/latest/meta-data/',
+  };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    target = await scriptedPushService([{ status: 201 }]);
+    redirector = await scriptedPushService((path) => {
+      const status = path.split('/').at(-1)!;
+      return { status: Number(status), headers: { location: redirects[status]!() } };
+    });
+    server = await startTestServer({ env: { KAIF_PUSH_ALLOW_ORIGINS: redirector.url } });
     user = await registerUser(server);
   });
-  afterAll(() => server?.stop());
+  afterAll(async () => {
+    await server?.stop();
+    await Promise.all([target?.close(), redirector?.close()]);
+  });
 
   it.each([
     ['plain http', 'http://127.0.0.1/push'],
@@ -289,9 +366,48 @@ describe('push endpoints without the development setting (SSRF)', () => {
     expect(document.paths['/api/v1/push/vapid-public-key']).toHaveProperty('get');
   });
 
-  it('shows the push breaker in /health', async () => {
-    const health = await fetch(`${server.opsUrl}/health`);
-    const body = (await health.json()) as { breakers: Record<string, unknown> };
-    expect(body.breakers).toHaveProperty('push');
+  it('refuses the redirect target as an endpoint: only the allowed origin is exempt', async () => {
+    const reply = await call(server, 'POST', '/api/v1/push/subscriptions', { token: user.accessToken, body: { endpoint: `${target.url}/push`, keys } });
+    expect(reply.body).toMatchObject({ error: { code: 'PUSH_ENDPOINT_REFUSED' } });
+  });
+
+  it('never follows a push service’s redirect to loopback or a private address, and records why', async () => {
+    const adminToken = await newAdmin(server);
+    const recipient = await registerUser(server);
+    const chat = await call<{ id: string }>(server, 'POST', '/api/v1/chats', {
+      token: user.accessToken,
+      body: { type: 'group', title: 'Redirects', memberIds: [recipient.user.id] },
+    });
+    const byStatus: Record<string, string> = {};
+    for (const status of Object.keys(redirects)) {
+      const reply = await call<{ id: string }>(server, 'POST', '/api/v1/push/subscriptions', {
+        token: recipient.accessToken,
+        body: { endpoint: `${redirector.url}/push/${status}`, keys: browserKeys() },
+      });
+      expect(reply.status).toBe(201);
+      byStatus[reply.body.id] = status;
+    }
+    const sent = await call<{ seq: number }>(server, 'POST', `/api/v1/chats/${chat.body.id}/messages`, {
+      token: user.accessToken,
+      body: { clientMsgId: 'redirected', text: 'where does this go?' },
+    });
+    const ledger = async () =>
+      (await call<{ deliveries: Delivery[] }>(server, 'GET', `/api/v1/admin/push/messages/${chat.body.id}/${sent.body.seq}`, { token: adminToken })).body
+        .deliveries;
+    await eventually(async () => (await ledger()).filter((delivery) => delivery.state === 'failed').length === 4, 5000, 50);
+    const details = Object.fromEntries((await ledger()).map((delivery) => [byStatus[delivery.subscriptionId], delivery.detail]));
+    const targetHost = new URL(target.url).host;
+    expect(details).toEqual({
+      301: `push service redirected (301) to ${targetHost}; redirects are not followed`,
+      302: `push service redirected (302) to ${targetHost}; redirects are not followed`,
+      307: 'push service redirected (307) to 10.0.0.1; redirects are not followed',
+      308: 'push service redirected (308) to 169.254.169.254; redirects are not followed',
+    });
+    expect(redirector.hits).toHaveLength(4);
+    expect(target.hits).toHaveLength(0);
+  });
+
+  it('shows each push service’s breaker in /health; redirects do not count toward it', async () => {
+    expect(await breakersOf(server)).toMatchObject({ [`push:${redirector.url}`]: 'closed' });
   });
 });

@@ -81,10 +81,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       trustProxy: config.KAIF_TRUST_PROXY,
     });
     const checks: HealthCheck[] = [adapters.db, adapters.kv, adapters.bus, adapters.blobs];
+    const instances: ModuleInstance[] = [];
     const operations: OperationsSources = {
       registry,
       checks: () => checks,
-      breakers: () => adapters.policies,
+      breakers: () => [...adapters.policies, ...instances.flatMap((instance) => instance.breakers?.() ?? [])],
       readiness: () => readiness,
       roles: [...roles],
       startedAt,
@@ -124,7 +125,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       },
     };
 
-    const instances: ModuleInstance[] = [];
     for (const module of modules) {
       const instance = await module.init({ ...context, logger: logger.child({ module: module.name }) });
       instances.push(instance);

@@ -5,7 +5,7 @@ import type { Config } from '../platform/config/config.js';
 import type { SecretBox } from '../platform/crypto/secret-box.js';
 import type { Database, ModuleMigrations } from '../platform/db/database.js';
 import type { FloodLimits } from '../platform/flood/flood-limits.js';
-import type { HealthCheck } from '../platform/health/health.js';
+import type { BreakerSource, HealthCheck } from '../platform/health/health.js';
 import type { HttpServer } from '../platform/http/http-server.js';
 import type { KeyValueStore } from '../platform/kv/key-value-store.js';
 import type { Logger } from '../platform/logging/logger.js';
@@ -53,6 +53,12 @@ export interface ModuleInstance<Api = unknown> {
   readonly api?: Api;
   readonly listeners?: Partial<Record<RoleName, RoleListener>>;
   readonly checks?: readonly HealthCheck[];
+  /**
+   * Breakers of the module's own policies, beside those made through
+   * `policyFor` (e.g. one per push-service origin, bounded), read at each
+   * /health.
+   */
+  readonly breakers?: () => readonly BreakerSource[];
   /** Releases what init acquired (timers, subscriptions). */
   stop?(): Promise<void>;
 }

@@ -49,4 +49,12 @@ describe('push endpoint guard', () => {
     await expect(guard.check('http://localhost:8090/notify/x')).resolves.toBeInstanceOf(URL);
     await expect(guard.check('ftp://localhost/')).rejects.toMatchObject({ code: 'PUSH_ENDPOINT_REFUSED' });
   });
+
+  it('exempts only the exact origins allowed for development, not their host on another port', async () => {
+    const guard = new EndpointGuard(false, resolvingTo(['127.0.0.1']), ['http://127.0.0.1:8090']);
+    await expect(guard.check('http://127.0.0.1:8090/push/1')).resolves.toBeInstanceOf(URL);
+    for (const endpoint of ['http://127.0.0.1:8091/push/1', 'https://127.0.0.1:8090/push/1', 'https://10.0.0.1/push', 'http://user:pw@127.0.0.1:8090/']) {
+      await expect(guard.check(endpoint), endpoint).rejects.toMatchObject({ code: 'PUSH_ENDPOINT_REFUSED' });
+    }
+  });
 });

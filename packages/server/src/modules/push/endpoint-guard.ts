@@ -37,19 +37,32 @@ const refused = (why: string) => new KaifError('PUSH_ENDPOINT_REFUSED', `This pu
  * (the sender treats a 3xx as a failed delivery).
  *
  * `allowPrivate` (KAIF_PUSH_ALLOW_PRIVATE_HOSTS, development and tests)
- * lifts the address rules and allows `http`.
+ * lifts the address rules and allows `http`. `allowOrigins`
+ * (KAIF_PUSH_ALLOW_ORIGINS) is the narrow form: only those exact origins
+ * (`http://127.0.0.1:8090`, a local push service) pass whatever their scheme
+ * and address, every other endpoint stays under the rules; at connection
+ * time their host names are exempt from the address check (the socket's
+ * lookup sees no port).
  */
 export class EndpointGuard {
+  private readonly allowedOrigins: ReadonlySet<string>;
+  private readonly allowedHosts: ReadonlySet<string>;
+
   constructor(
     private readonly allowPrivate: boolean,
     private readonly resolveAll: ResolveAll = resolveWithDns,
-  ) {}
+    allowOrigins: readonly string[] = [],
+  ) {
+    const origins = allowOrigins.map((origin) => new URL(origin));
+    this.allowedOrigins = new Set(origins.map((url) => url.origin));
+    this.allowedHosts = new Set(origins.map((url) => bareHost(url.hostname)));
+  }
 
   /** Checks the URL and, for a host name, every address it resolves to now. Throws PUSH_ENDPOINT_REFUSED. */
   async check(endpoint: string): Promise<URL> {
     const url = this.checkUrl(endpoint);
     const host = bareHost(url.hostname);
-    if (isIP(host) === 0) await this.addressesOf(host);
+    if (isIP(host) === 0 && !this.allowedOrigins.has(url.origin)) await this.addressesOf(host);
     return url;
   }
 
@@ -61,6 +74,7 @@ export class EndpointGuard {
     } catch {
       throw refused('not a URL');
     }
+    if (this.allowedOrigins.has(url.origin) && url.username === '' && url.password === '') return url;
     if (url.protocol !== 'https:' && !(this.allowPrivate && url.protocol === 'http:')) throw refused('it must use https');
     if (url.username !== '' || url.password !== '') throw refused('it must not carry credentials');
     const host = bareHost(url.hostname);
@@ -70,7 +84,7 @@ export class EndpointGuard {
 
   /** The lookup for the HTTP client's sockets: resolves, checks every address, connects only to a checked one. */
   readonly socketLookup: SocketLookup = (hostname, options, callback) => {
-    this.addressesOf(hostname).then(
+    this.addressesOf(hostname, this.allowedHosts.has(hostname)).then(
       (addresses) => {
         const wanted = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
         const usable = wanted === 0 ? addresses : addresses.filter((address) => address.family === wanted);
@@ -82,7 +96,7 @@ export class EndpointGuard {
     );
   };
 
-  private async addressesOf(hostname: string): Promise<readonly LookupAddress[]> {
+  private async addressesOf(hostname: string, exempt = false): Promise<readonly LookupAddress[]> {
     let addresses: readonly LookupAddress[];
     try {
       addresses = await this.resolveAll(hostname);
@@ -90,7 +104,7 @@ export class EndpointGuard {
       throw refused(`${hostname} does not resolve`);
     }
     if (addresses.length === 0) throw refused(`${hostname} does not resolve`);
-    for (const address of addresses) this.checkAddress(address.address, hostname);
+    if (!exempt) for (const address of addresses) this.checkAddress(address.address, hostname);
     return addresses;
   }
 

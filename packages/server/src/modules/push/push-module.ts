@@ -56,6 +56,7 @@ export function createPushModule(overrides: Partial<PushOptions> = {}): KaifModu
       };
       return {
         api: { mutedUntil: (userId, chatId) => services.preferences.mutedUntil(userId, chatId) },
+        breakers: () => services.policies.breakers(),
         async stop() {
           await stopWorker();
           await services.transport.close();
@@ -70,6 +71,7 @@ export function createPushModule(overrides: Partial<PushOptions> = {}): KaifModu
           },
           worker: {
             async open() {
+              if (await services.subscriptions.any()) services.senderWanted();
               const key = services.vapid.publicKey;
               consumers.push(
                 await ctx.bus.consume(consumerName(NEW_MESSAGE_CONSUMER, key), 'kaif.ev.chat.*', services.consumer.handle, CONSUME_OPTIONS),

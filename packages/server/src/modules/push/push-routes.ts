@@ -43,6 +43,7 @@ export function registerPushRoutes(http: HttpServer, services: PushServices): vo
       const principal = principalOf(request);
       await guard.check(request.body.endpoint);
       const id = await subscriptions.subscribe(principal.userId, principal.sessionId, request.body);
+      services.senderWanted();
       return reply.status(201).send({ id });
     },
   );

@@ -5,6 +5,8 @@ import { DeliveryReceipts } from './delivery-receipts.js';
 import { EndpointGuard } from './endpoint-guard.js';
 import { NewMessageConsumer } from './new-message-consumer.js';
 import { DEFAULT_DISPATCH, type DispatchOptions, PushDispatcher } from './push-dispatcher.js';
+import { type PushSender, createPushSender } from './push-sender-pool.js';
+import { DEFAULT_TRACKED_ORIGINS, PushServicePolicies } from './push-service-policies.js';
 import type { PushTables } from './push-tables.js';
 import { RecipientPreferences } from './recipient-preferences.js';
 import { SubscriptionStore } from './subscription-store.js';
@@ -20,6 +22,12 @@ export interface PushOptions {
   readonly pageSize: number;
   /** Messages older than this when the worker gets to them are not pushed. */
   readonly maxEventAgeMs: number;
+  /** Push-service origins with a breaker of their own (PushServicePolicies). */
+  readonly trackedOrigins: number;
+  /** Added to the sender threads' nice value (KAIF_PUSH_SENDER_THREADS sets how many). */
+  readonly senderNice: number;
+  /** Sender threads; unset = KAIF_PUSH_SENDER_THREADS. */
+  readonly senderThreads?: number;
 }
 
 export const DEFAULT_PUSH_OPTIONS: PushOptions = {
@@ -28,6 +36,8 @@ export const DEFAULT_PUSH_OPTIONS: PushOptions = {
   ledgerTtlMs: 24 * 3600_000,
   pageSize: 1000,
   maxEventAgeMs: 15 * 60_000,
+  trackedOrigins: DEFAULT_TRACKED_ORIGINS,
+  senderNice: 5,
 };
 
 /** Everything the push module's routes and worker use. */
@@ -40,6 +50,16 @@ export interface PushServices {
   readonly ledger: DeliveryLedger;
   readonly dispatcher: PushDispatcher;
   readonly transport: WebPushTransport;
+  readonly policies: PushServicePolicies;
+  readonly sender: PushSender;
+  /**
+   * Gets the sender threads ready ahead of the first push (starting one costs
+   * ~1 s of CPU: tsx and the sender's imports), in a process with the worker
+   * role only: when the worker opens with subscriptions in the table, or
+   * when this process takes a subscription. A worker that opens with none
+   * starts them at the first push, which waits for it.
+   */
+  readonly senderWanted: () => void;
   readonly consumer: NewMessageConsumer;
   readonly messaging: Pick<MessagingApi, 'assertMember'>;
 }
@@ -47,12 +67,25 @@ export interface PushServices {
 export async function createPushServices(ctx: ModuleContext, options: PushOptions): Promise<PushServices> {
   const db = ctx.db.kysely<PushTables>();
   const vapid = await loadVapidKeys(db, ctx.secrets, ctx.config);
-  const guard = new EndpointGuard(ctx.config.KAIF_PUSH_ALLOW_PRIVATE_HOSTS);
+  const allowOrigins = ctx.config.KAIF_PUSH_ALLOW_ORIGINS?.split(',') ?? [];
+  const guard = new EndpointGuard(ctx.config.KAIF_PUSH_ALLOW_PRIVATE_HOSTS, undefined, allowOrigins);
   const subscriptions = new SubscriptionStore(db);
   const preferences = new RecipientPreferences(db);
   const receipts = new DeliveryReceipts(vapid.privateKey);
   const ledger = new DeliveryLedger(db, ctx.registry, options.ledgerTtlMs, ctx.logger);
-  const transport = new WebPushTransport(vapid, guard, ctx.policyFor('push'), options.retry);
+  const policies = new PushServicePolicies(
+    { logger: ctx.logger, registry: ctx.registry },
+    { timeoutMs: ctx.config.KAIF_DEPENDENCY_TIMEOUT_MS, breakAfter: ctx.config.KAIF_BREAKER_FAILURES, halfOpenAfterMs: ctx.config.KAIF_BREAKER_HALF_OPEN_MS },
+    options.trackedOrigins,
+  );
+  const sender = createPushSender(
+    { allowPrivate: ctx.config.KAIF_PUSH_ALLOW_PRIVATE_HOSTS, allowOrigins },
+    { threads: options.senderThreads ?? ctx.config.KAIF_PUSH_SENDER_THREADS, niceIncrement: options.senderNice, perThread: options.dispatch.concurrency },
+  );
+  const senderWanted = () => {
+    if (ctx.roles.has('worker')) sender.start?.();
+  };
+  const transport = new WebPushTransport(vapid, guard, sender, policies, ctx.config.KAIF_DEPENDENCY_TIMEOUT_MS, options.retry);
   const dispatcher = new PushDispatcher(transport, ledger, subscriptions, receipts, ctx.kv, ctx.logger, options.dispatch);
   const messaging = ctx.service('messaging');
   const consumer = new NewMessageConsumer({
@@ -71,5 +104,5 @@ export async function createPushServices(ctx: ModuleContext, options: PushOption
     intervalMs: options.dispatch.intervalMs,
     kv: ctx.kv,
   });
-  return { vapid, guard, subscriptions, preferences, receipts, ledger, dispatcher, transport, consumer, messaging };
+  return { vapid, guard, subscriptions, preferences, receipts, ledger, dispatcher, transport, policies, sender, senderWanted, consumer, messaging };
 }

@@ -64,6 +64,11 @@ export class SubscriptionStore {
     return rows.map((row) => ({ id: row.id, userId: row.user_id as UserId, endpoint: row.endpoint, keys: { p256dh: row.p256dh, auth: row.auth } }));
   }
 
+  /** Whether anyone has subscribed at all (whether a worker should get its sender ready). */
+  async any(): Promise<boolean> {
+    return (await this.db.selectFrom('push.subscriptions').select('id').limit(1).executeTakeFirst()) !== undefined;
+  }
+
   /** The push service said the subscription is gone for good. */
   async forget(id: string): Promise<void> {
     await this.db.deleteFrom('push.subscriptions').where('id', '=', id).execute();

@@ -5,6 +5,9 @@ import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapterDeps } from '../../../../../test/support/adapter-fixtures.js';
 import { EndpointGuard } from './endpoint-guard.js';
+import { createSendOne } from './push-sender.js';
+import { createPushSender } from './push-sender-pool.js';
+import { PushServicePolicies } from './push-service-policies.js';
 import { WebPushTransport } from './web-push-transport.js';
 
 const ecdh = createECDH('prime256v1');
@@ -15,6 +18,14 @@ const generated = webpush.generateVAPIDKeys();
 const vapid = { ...generated, subject: 'mailto:ops@example.test' };
 /** A name no DNS knows: only the guard's resolver can connect it. */
 const HOST = 'push.example.test';
+
+/** The transport with an in-process sender connecting through `guard`, and fresh per-origin policies. */
+function transportWith(guard: EndpointGuard, breakAfter = 5) {
+  const { logger, registry } = adapterDeps('push');
+  const policies = new PushServicePolicies({ logger, registry }, { breakAfter });
+  const sender = createSendOne({ allowPrivate: false, allowOrigins: [] }, guard);
+  return { transport: new WebPushTransport(vapid, guard, sender, policies, 5000), policies };
+}
 
 describe('the Web Push transport', () => {
   let server: Server;
@@ -34,7 +45,7 @@ describe('the Web Push transport', () => {
 
   it('connects through the guard’s resolver, with a VAPID token and the Topic', async () => {
     const guard = new EndpointGuard(true, async () => [{ address: '127.0.0.1', family: 4 }]);
-    const transport = new WebPushTransport(vapid, guard, adapterDeps('push').policy);
+    const { transport } = transportWith(guard);
     const outcome = await transport.send(target(`http://${HOST}:${port}/push/1`), message);
     await transport.close();
     expect(outcome).toEqual({ kind: 'accepted', attempts: 1 });
@@ -47,7 +58,7 @@ describe('the Web Push transport', () => {
 
   it('reuses one VAPID token per push service', async () => {
     const guard = new EndpointGuard(true, async () => [{ address: '127.0.0.1', family: 4 }]);
-    const transport = new WebPushTransport(vapid, guard, adapterDeps('push').policy);
+    const { transport } = transportWith(guard);
     await transport.send(target(`http://${HOST}:${port}/push/2`), message);
     await transport.send(target(`http://${HOST}:${port}/push/3`), message);
     await transport.close();
@@ -57,8 +68,7 @@ describe('the Web Push transport', () => {
   it('does not connect when the name resolves to a private address without the development setting, and keeps the breaker closed', async () => {
     const before = received.length;
     const guard = new EndpointGuard(false, async () => [{ address: '127.0.0.1', family: 4 }]);
-    const { policy } = adapterDeps('push', { breakAfter: 2 });
-    const transport = new WebPushTransport(vapid, guard, policy);
+    const { transport, policies } = transportWith(guard, 2);
     for (let attempt = 0; attempt < 3; attempt++) {
       const outcome = await transport.send(target(`https://${HOST}:${port}/push/4`), message);
       expect(outcome).toEqual({ kind: 'failed', detail: `This push endpoint is not allowed: ${HOST} is not a public address (loopback)` });
@@ -66,6 +76,34 @@ describe('the Web Push transport', () => {
     await transport.close();
     expect(received.length).toBe(before);
     // A refused endpoint is the subscriber's doing, not the push service failing.
-    expect(policy.state).toBe('closed');
+    expect(policies.breakers()).toEqual([{ name: `push:https://${HOST}:${port}`, state: 'closed' }]);
+  });
+
+  it('encrypts and sends from a sender thread, which reports redirects and refusals as plain answers', async () => {
+    const redirecting = createServer((request, response) => {
+      request.resume();
+      response.writeHead(307, { location: 'http://10.0.0.1/push' }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const redirectPort = (redirecting.address() as AddressInfo).port;
+    const sender = createPushSender({ allowPrivate: false, allowOrigins: [`http://127.0.0.1:${port}`, `http://127.0.0.1:${redirectPort}`] }, { threads: 1, niceIncrement: 0, perThread: 4 });
+    const job = (endpoint: string) => ({ ...target(endpoint), payload: '{"v":1}', ttlSeconds: 60, topic: 'chat1', authorization: 'vapid t=a.b.c, k=d', timeoutMs: 5000 });
+    try {
+      const before = received.length;
+      expect(await sender.send(job(`http://127.0.0.1:${port}/push/5`))).toEqual({ kind: 'answered', status: 201, retryAfter: undefined, location: undefined });
+      expect(received.length).toBe(before + 1);
+      expect(received.at(-1)!['content-encoding']).toBe('aes128gcm');
+      expect(await sender.send(job(`http://127.0.0.1:${redirectPort}/push/6`))).toEqual({
+        kind: 'answered',
+        status: 307,
+        retryAfter: undefined,
+        location: 'http://10.0.0.1/push',
+      });
+      // Another port on the same host is not an allowed origin.
+      expect(await sender.send(job(`http://127.0.0.1:${port + 1}/push/7`))).toEqual({ kind: 'refused', detail: 'This push endpoint is not allowed: it must use https' });
+    } finally {
+      await sender.close();
+      await new Promise((resolve) => redirecting.close(resolve));
+    }
   });
 });

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
-import webpush from 'web-push';
+import { KaifError } from '../../platform/http/kaif-error.js';
 import type { DependencyPolicy } from '../../platform/resilience/dependency-policy.js';
 import type { EndpointGuard } from './endpoint-guard.js';
+import type { SendAnswer, SendJob } from './push-sender.js';
+import type { PushSender } from './push-sender-pool.js';
+import type { PushServicePolicies } from './push-service-policies.js';
 import type { PushMessage, PushOutcome, PushTarget, PushTransport } from './push-transport.js';
 import type { VapidKeys } from './vapid-keys.js';
 import { VapidTokens } from './vapid-tokens.js';
@@ -22,96 +24,110 @@ export const DEFAULT_RETRY: RetryOptions = { attempts: 4, baseDelayMs: 500, maxD
 class PushServiceError extends Error {
   constructor(
     readonly status: number,
-    readonly retryAfterMs: number | undefined,
+    readonly retryAfter: string | undefined,
   ) {
     super(`push service answered ${status}`);
   }
 }
 
-type Answer = { readonly status: number; readonly retryAfterMs: number | undefined };
+/** An attempt whose answer was not a 5xx or an outage. */
+type Answer = Extract<SendAnswer, { kind: 'answered' }>;
+
+/** An attempt refused by the SSRF rules: a KaifError, so it does not count toward the breaker. */
+const refusedAttempt = (detail: string) => new KaifError('PUSH_ENDPOINT_REFUSED', detail);
 
 /**
- * Web Push with web-push's request builder (RFC 8291 aes128gcm payload) and
- * VAPID tokens (RFC 8292) it signs once per push service (VapidTokens), and
- * our own HTTP client: web-push's sendNotification
- * always speaks https and has no breaker. Each attempt runs through the
- * `push` dependency policy (timeout, breaker, bulkhead; shown in /health);
+ * Web Push: the VAPID token (RFC 8292) comes from a per-push-service cache
+ * on this thread (VapidTokens), the RFC 8291 encryption and the HTTP
+ * exchange run in the sender (push-sender.ts: sender threads or this loop).
+ * Each attempt runs through the policy of the endpoint's push service
+ * (PushServicePolicies: timeout, breaker, bulkhead per origin, in /health);
  * 429 and 5xx are retried with exponential backoff and full jitter, waiting
- * at least what Retry-After asks. Sockets connect only through the
- * endpoint guard's pinned lookup, and redirects are not followed.
+ * at least what Retry-After asks. Sockets connect only through the endpoint
+ * guard's checking lookup, and redirects are not followed: a 3xx is a
+ * failed delivery, whose detail names where it pointed.
  */
 export class WebPushTransport implements PushTransport {
-  private readonly agent: Agent;
   private readonly tokens: VapidTokens;
 
   constructor(
     vapid: VapidKeys,
     private readonly guard: EndpointGuard,
-    private readonly policy: DependencyPolicy,
+    private readonly sender: PushSender,
+    private readonly policies: PushServicePolicies,
+    private readonly timeoutMs: number,
     private readonly retry: RetryOptions = DEFAULT_RETRY,
   ) {
-    this.agent = new Agent({ connect: { lookup: guard.socketLookup }, connections: 16 });
     this.tokens = new VapidTokens(vapid);
   }
 
   async send(target: PushTarget, message: PushMessage): Promise<PushOutcome> {
-    let details: webpush.RequestDetails;
+    let job: SendJob;
+    let policy: DependencyPolicy;
     try {
-      // The literal's range again: a socket skips the lookup for an IP literal.
+      // The literal's range on this thread too, before any job is made.
       this.guard.checkUrl(target.endpoint);
-      // Encrypted here (RFC 8291); the VAPID token comes from the per-audience cache.
-      details = webpush.generateRequestDetails({ endpoint: target.endpoint, keys: { ...target.keys } }, message.payload, {
-        TTL: message.ttlSeconds,
+      policy = this.policies.for(target.endpoint);
+      job = {
+        endpoint: target.endpoint,
+        keys: { p256dh: target.keys.p256dh, auth: target.keys.auth },
+        payload: message.payload,
+        ttlSeconds: message.ttlSeconds,
         topic: message.topic,
-        urgency: 'normal',
-        contentEncoding: 'aes128gcm',
-      });
-      details.headers.Authorization = this.tokens.authorizationFor(target.endpoint);
+        authorization: this.tokens.authorizationFor(target.endpoint),
+        timeoutMs: this.timeoutMs,
+      };
     } catch (error) {
       return { kind: 'failed', detail: (error as Error).message };
     }
     for (let attempt = 1; ; attempt++) {
       let answer: Answer;
       try {
-        answer = await this.policy.execute((signal) => this.post(details, signal));
+        // Untimed here: the sender times the HTTP exchange itself (SendJob.timeoutMs), so a queue for a busy sender thread is not taken for the push service failing.
+        answer = await policy.execute(() => this.attempt(job), { untimed: true });
       } catch (error) {
         if (!(error instanceof PushServiceError)) return { kind: 'failed', detail: (error as Error).message };
-        answer = error;
+        answer = { kind: 'answered', status: error.status, retryAfter: error.retryAfter, location: undefined };
       }
       const { status } = answer;
       if (status >= 200 && status < 300) return { kind: 'accepted', attempts: attempt };
       if (status === 404 || status === 410) return { kind: 'gone', status };
-      if (status >= 300 && status < 400) return { kind: 'failed', detail: `push service redirected (${status}); redirects are not followed` };
+      if (status >= 300 && status < 400) {
+        return { kind: 'failed', detail: `push service redirected (${status})${whereTo(answer.location)}; redirects are not followed` };
+      }
       const retryable = status === 429 || status >= 500;
       if (!retryable || attempt >= this.retry.attempts) return { kind: 'failed', detail: `push service answered ${status}` };
       const backoff = Math.random() * this.retry.baseDelayMs * 2 ** (attempt - 1);
-      await sleep(Math.min(this.retry.maxDelayMs, Math.max(backoff, answer.retryAfterMs ?? 0)));
+      await sleep(Math.min(this.retry.maxDelayMs, Math.max(backoff, retryAfterMs(answer.retryAfter) ?? 0)));
     }
   }
 
   close(): Promise<void> {
-    return this.agent.close();
+    return this.sender.close();
   }
 
-  private async post(details: webpush.RequestDetails, signal: AbortSignal): Promise<Answer> {
-    const response = await request(details.endpoint, {
-      method: 'POST',
-      headers: details.headers as Record<string, string>,
-      body: details.body as Buffer,
-      dispatcher: this.agent,
-      signal,
-    });
-    // Only the status matters; the body is drained so the socket can be reused.
-    await response.body.dump();
-    const answer = { status: response.statusCode, retryAfterMs: retryAfterMs(response.headers['retry-after']) };
-    if (answer.status >= 500) throw new PushServiceError(answer.status, answer.retryAfterMs);
+  /** One attempt; a 5xx or no answer throws (it counts toward the push service's breaker), a refusal throws a KaifError (it does not). */
+  private async attempt(job: SendJob): Promise<Answer> {
+    const answer = await this.sender.send(job);
+    if (answer.kind === 'refused') throw refusedAttempt(answer.detail);
+    if (answer.kind === 'unreachable') throw new Error(answer.detail);
+    if (answer.status >= 500) throw new PushServiceError(answer.status, answer.retryAfter);
     return answer;
   }
 }
 
+/** Where a redirect pointed, by host only (a Location's path and query may carry a token). */
+function whereTo(location: string | undefined): string {
+  if (location === undefined) return '';
+  try {
+    return ` to ${new URL(location).host}`;
+  } catch {
+    return ' to an unreadable location';
+  }
+}
+
 /** Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterMs(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
+function retryAfterMs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);

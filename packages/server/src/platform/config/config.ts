@@ -193,6 +193,20 @@ export const ConfigSchema = Type.Object({
     default: false,
     description: 'Accept push endpoints on private, loopback and link-local hosts and over http (development and tests only)',
   }),
+  KAIF_PUSH_ALLOW_ORIGINS: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^,\\s/]+(,https?://[^,\\s/]+)*$',
+      description: 'Comma-separated push-service origins accepted whatever their address (a local push service for development); every other endpoint stays under the rules',
+      errorMessage: 'must be comma-separated origins such as http://127.0.0.1:8090',
+    }),
+  ),
+  KAIF_PUSH_SENDER_THREADS: Type.Integer({
+    minimum: 0,
+    maximum: 16,
+    default: 1,
+    description: 'Threads that encrypt and send Web Push (niced, off the event loop that accepts sends); 0 = on the event loop',
+    errorMessage: 'must be a whole number from 0 to 16',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -69,7 +69,16 @@ export interface DependencyPolicy {
   readonly name: string;
   readonly state: BreakerState;
   execute<T>(call: (signal: AbortSignal) => Promise<T>, options?: CallOptions): Promise<T>;
+  /**
+   * Drops this dependency's series from the metrics, for a policy its owner
+   * stops tracking (one of a bounded set keyed by something open-ended, such
+   * as push-service origins), so label values do not pile up.
+   */
+  forget?(): void;
 }
+
+const OUTCOMES = ['ok', 'breaker_open', 'bulkhead_full', 'timeout', 'rejected', 'error'] as const;
+const STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
 
 const STATE_NAMES: Record<CircuitState, BreakerState> = {
   [CircuitState.Closed]: 'closed',
@@ -161,6 +170,11 @@ export function createDependencyPolicy(
     name,
     get state() {
       return state;
+    },
+    forget() {
+      metrics.state.remove({ dependency: name });
+      for (const outcome of OUTCOMES) metrics.duration.remove({ dependency: name, outcome });
+      for (const to of STATES) metrics.transitions.remove({ dependency: name, to });
     },
     async execute(call, callOptions = {}) {
       const stop = metrics.duration.startTimer({ dependency: name });
