@@ -286,6 +286,8 @@ for (const engines of ENGINE_SETS) {
         await new Promise((resolve) => setTimeout(resolve, 400));
       }
       expect(await breakersOf(server)).toMatchObject({ [`push:${down.url}`]: 'open', [`push:${up.url}`]: 'closed' });
+      // A push service any subscriber may name is not this node's health.
+      expect(((await (await fetch(`${server.opsUrl}/health`)).json()) as { status: string }).status).toBe('healthy');
       const downHits = down.hits.length;
       const upHits = up.hits.length;
       const seq = await sendHere('still reaching vik?');

@@ -41,6 +41,7 @@ export class PushServicePolicies {
 
   /** The tracked breakers, most recently used first (at most `maxOrigins`): what /health shows. */
   breakers(): readonly BreakerSource[] {
-    return [...this.byOrigin.values()].map((policy) => ({ name: policy.name, state: policy.state }));
+    // Any user can subscribe with a push service that is down: shown, but not the node's health.
+    return [...this.byOrigin.values()].map((policy) => ({ name: policy.name, state: policy.state, degradesNode: false }));
   }
 }

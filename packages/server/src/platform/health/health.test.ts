@@ -29,6 +29,12 @@ describe('health decisions', () => {
     expect(report.breakers).toEqual({ nats: 'half-open' });
   });
 
+  it('shows but is not degraded by an open breaker around a service a user chose (a push service)', async () => {
+    const report = await runHealthChecks([check('database', true, 'up')], [{ name: 'push:https://dead.example', state: 'open', degradesNode: false }]);
+    expect(report.status).toBe('healthy');
+    expect(report.breakers).toEqual({ 'push:https://dead.example': 'open' });
+  });
+
   it('is unhealthy when the database is down, and a hanging check counts as down', async () => {
     const report = await runHealthChecks([check('database', true, 'hangs'), check('kv', false, 'up')], []);
     expect(report.status).toBe('unhealthy');

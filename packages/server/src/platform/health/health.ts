@@ -26,6 +26,12 @@ export interface HealthReport {
 export interface BreakerSource {
   readonly name: string;
   readonly state: string;
+  /**
+   * False for a breaker around a service a user chose (a push service their
+   * browser named): it is shown, but its outage is theirs, not this node's,
+   * and must not let one user mark the node degraded. Default true.
+   */
+  readonly degradesNode?: boolean;
 }
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -45,7 +51,7 @@ export async function runHealthChecks(
   const down = results.filter(([, result]) => result.status === 'down');
   const status: OverallStatus = down.some(([, result]) => result.essential)
     ? 'unhealthy'
-    : down.length > 0 || breakers.some((breaker) => breaker.state !== 'closed')
+    : down.length > 0 || breakers.some((breaker) => breaker.degradesNode !== false && breaker.state !== 'closed')
       ? 'degraded'
       : 'healthy';
   return {
