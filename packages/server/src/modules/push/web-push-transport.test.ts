@@ -76,7 +76,7 @@ describe('the Web Push transport', () => {
     await transport.close();
     expect(received.length).toBe(before);
     // A refused endpoint is the subscriber's doing, not the push service failing.
-    expect(policies.breakers()).toEqual([{ name: `push:https://${HOST}:${port}`, state: 'closed' }]);
+    expect(policies.breakers()).toEqual([{ name: `push:https://${HOST}:${port}`, state: 'closed', degradesNode: false }]);
   });
 
   it('encrypts and sends from a sender thread, which reports redirects and refusals as plain answers', async () => {
