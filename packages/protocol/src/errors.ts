@@ -92,6 +92,12 @@ export const ERRORS = {
   TRADE_STATE_CONFLICT: { status: 409, message: 'The trade is not in a state that allows this' },
   TRADE_FORBIDDEN: { status: 403, message: 'You are not a party to this trade, or not the party who may do this' },
   SWAP_NOT_CONFIGURED: { status: 501, message: 'No DEX swap provider is configured on this server' },
+
+  // Wallet on chain (deposits and withdrawals)
+  CHAIN_NOT_CONFIGURED: { status: 503, message: 'Deposits and withdrawals of this asset are not configured on this server' },
+  ADDRESS_INVALID: { status: 400, message: 'This is not a valid address on the asset’s chain' },
+  WITHDRAWAL_LIMIT_EXCEEDED: { status: 409, message: 'This withdrawal would pass your daily withdrawal limit for this asset' },
+  WITHDRAWAL_NOT_FOUND: { status: 404, message: 'No such withdrawal' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -18,3 +18,4 @@ export * from './text-length.js';
 export * from './typing.js';
 export * from './wire/index.js';
 export * from './api/wallet.js';
+export * from './api/wallet-chain.js';

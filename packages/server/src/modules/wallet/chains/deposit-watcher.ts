@@ -41,6 +41,9 @@ export interface DepositWatcherOptions {
 export const depositCreditKey = (asset: string, txHash: string, logIndex: number, generation: number) =>
   `deposit:${asset}:${txHash}:${logIndex}${generation > 0 ? `:g${generation}` : ''}`;
 
+/** The reversal of a credit: `deposit.reversal:<asset>:<txHash>:<logIndex>` (wallet README). */
+export const depositReversalKey = (creditKey: string) => creditKey.replace(/^deposit:/, 'deposit.reversal:');
+
 /**
  * Watches one EVM chain for native transfers to users' deposit addresses
  * (worker role). Each round: (1) checks that the block it stopped at is
@@ -286,7 +289,7 @@ export class EvmDepositWatcher {
             .returning('id')
             .executeTakeFirst();
           if (!claimed) return;
-          await this.ledger.reverse(trx, observed(row), `${row.credit_key ?? depositCreditKey(row.asset, row.tx_hash, row.log_index, row.generation)}:reversal`);
+          await this.ledger.reverse(trx, observed(row), depositReversalKey(row.credit_key ?? depositCreditKey(row.asset, row.tx_hash, row.log_index, row.generation)));
         });
         this.logger.warn({ asset: row.asset, userId: row.user_id, txHash: row.tx_hash }, 'deposit credit reversed: its block left the chain');
       } catch (error) {
