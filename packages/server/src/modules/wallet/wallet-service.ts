@@ -207,6 +207,17 @@ export class WalletService {
     return row ? holdOf(row) : undefined;
   }
 
+  async escrowHoldsByReference(reference: string, trx?: CallerTransaction): Promise<EscrowHold[]> {
+    const rows = await ((trx as Kysely<WalletTables> | undefined) ?? this.db)
+      .selectFrom('wallet.escrow_holds')
+      .selectAll()
+      .where('reference', '=', reference)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(holdOf);
+  }
+
   reconcile() {
     return reconcileLedger(this.db);
   }
@@ -223,6 +234,7 @@ export class WalletService {
       releaseEscrow: (command, trx) => this.releaseEscrow(command, trx),
       refundEscrow: (command, trx) => this.refundEscrow(command, trx),
       getEscrowHold: (holdId, trx) => this.getEscrowHold(holdId, trx),
+      escrowHoldsByReference: (reference, trx) => this.escrowHoldsByReference(reference, trx),
       reconcile: () => this.reconcile(),
     };
   }
