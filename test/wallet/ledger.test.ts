@@ -113,6 +113,7 @@ for (const engines of ENGINE_SETS) {
       const refunded = await wallet.refundEscrow({ holdId: second.id, idempotencyKey: 'order-2-refund' });
       expect(refunded).toMatchObject({ state: 'refunded', settledToUserId: alice.user.id });
       expect(await wallet.balance(alice.user.id, 'TON')).toBe(6n);
+      expect((await wallet.escrowHoldsByReference('market:order:2')).map((h) => h.state)).toEqual(['refunded']);
       await expect(wallet.refundEscrow({ holdId: '00000000-0000-4000-8000-000000000000', idempotencyKey: 'nope' })).rejects.toMatchObject({ code: 'ESCROW_HOLD_NOT_FOUND' });
     });
 

@@ -94,6 +94,8 @@ export interface WalletApi {
   /** Returns a held amount to its holder (escrow → buyer). Once per hold, like release. */
   refundEscrow(command: SettleEscrowCommand, trx?: CallerTransaction): Promise<EscrowHold>;
   getEscrowHold(holdId: string, trx?: CallerTransaction): Promise<EscrowHold | undefined>;
+  /** The holds made under a reference, oldest first (e.g. every hold of one order). */
+  escrowHoldsByReference(reference: string, trx?: CallerTransaction): Promise<EscrowHold[]>;
 
   /** Recomputes balances from postings and checks every invariant (a full scan). */
   reconcile(): Promise<LedgerCheck>;

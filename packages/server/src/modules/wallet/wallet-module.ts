@@ -1,6 +1,8 @@
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import type { WalletApi } from './api.js';
 import { AssetRegistry } from './assets.js';
+import { registerTransferRoutes } from './transfer-routes.js';
+import { TransferService } from './transfer-service.js';
 import { registerWalletRoutes } from './wallet-routes.js';
 import { WalletService } from './wallet-service.js';
 import { type WalletTables, walletMigrations } from './wallet-tables.js';
@@ -18,7 +20,17 @@ import { type ChainTables, chainMigrations } from './chains/chain-tables.js';
  * through WalletApi.post. Stateless: any number of processes serve it
  * against the shared database.
  */
-export function createWalletModule(): KaifModule {
+export interface WalletModuleOptions {
+  /** How often the worker looks for due work: transfer messages a crash left behind. */
+  readonly sweepEveryMs: number;
+  /** A transfer's chat message is the sweep's once its transfer is this old (before, the request posts it). */
+  readonly messageGraceMs: number;
+}
+
+export const DEFAULT_WALLET_OPTIONS: WalletModuleOptions = { sweepEveryMs: 5_000, messageGraceMs: 10_000 };
+
+export function createWalletModule(overrides: Partial<WalletModuleOptions> = {}): KaifModule {
+  const options = { ...DEFAULT_WALLET_OPTIONS, ...overrides };
   return {
     name: 'wallet',
     migrations: { schema: walletMigrations.schema, migrations: { ...walletMigrations.migrations, ...chainMigrations } },
@@ -27,28 +39,45 @@ export function createWalletModule(): KaifModule {
     dependsOn: ['identity', 'messaging'],
     async init(ctx: ModuleContext): Promise<ModuleInstance<WalletApi>> {
       const assets = AssetRegistry.fromConfig(ctx.config.KAIF_WALLET_ASSETS, ctx.config.KAIF_WALLET_EVM_ASSETS);
-      const wallet = new WalletService(ctx.db.kysely<WalletTables>(), assets);
+      const logger = ctx.logger.child({ module: 'wallet' });
+      const wallet = new WalletService(ctx.db.kysely<WalletTables>(), assets, ctx.outboxCommitted);
+      const transfers = new TransferService(wallet, ctx.service('messaging'), ctx.service('identity'), logger);
       const chains = await createChainServices(ctx, wallet.api());
       const runner = new ChainRunner(chains.jobs, ctx.config.KAIF_WALLET_CHAIN_POLL_MS, ctx.logger);
+      let sweep: NodeJS.Timeout | undefined;
+      let sweeping: Promise<unknown> = Promise.resolve();
+      const stopWorker = async () => {
+        clearInterval(sweep);
+        sweep = undefined;
+        await sweeping;
+        await runner.stop();
+      };
       return {
         api: wallet.api(),
         checks: chains.checks,
         async stop() {
-          await runner.stop();
+          await stopWorker();
           chains.stop();
         },
         listeners: {
           api: {
             async open() {
               registerWalletRoutes(ctx.http, wallet);
+              registerTransferRoutes(ctx.http, transfers);
               registerChainRoutes(ctx.http, chains);
             },
           },
           worker: {
             async open() {
+              sweep = setInterval(() => {
+                sweeping = transfers
+                  .sweepMessages(options.messageGraceMs)
+                  .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'wallet sweep failed; will retry'));
+              }, options.sweepEveryMs);
+              sweep.unref();
               runner.start();
             },
-            close: () => runner.stop(),
+            close: stopWorker,
           },
         },
       };

@@ -53,6 +53,8 @@ export interface TransfersTable {
   chat_id: string | null;
   message_id: string | null;
   message_seq: string | null;
+  /** Why the chat message could not be posted (the sender or receiver left the chat); null while it is due or done. */
+  message_error: string | null;
   created_at: Generated<Date>;
 }
 
@@ -269,7 +271,19 @@ const createTrades: Migration = {
   },
 };
 
+/**
+ * A transfer into a chat whose message is not posted yet (the process died
+ * between the ledger commit and the chat append): the worker's sweep finds
+ * it by this index and posts it (README.md "Transfers in chat").
+ */
+const addTransferMessageState: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table wallet.transfers add column message_error text`.execute(db);
+    await sql`create index transfers_message_due on wallet.transfers (created_at) where chat_id is not null and message_id is null and message_error is null`.execute(db);
+  },
+};
+
 export const walletMigrations: ModuleMigrations = {
   schema: 'wallet',
-  migrations: { '0001_ledger': createLedger, '0002_trades': createTrades },
+  migrations: { '0001_ledger': createLedger, '0002_trades': createTrades, '0003_transfer_message_state': addTransferMessageState },
 };
