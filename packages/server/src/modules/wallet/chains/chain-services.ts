@@ -12,6 +12,10 @@ import { DepositAddresses } from './deposit-addresses.js';
 import { EvmDepositWatcher } from './deposit-watcher.js';
 import { EvmChain } from './evm-chain.js';
 import { EvmWithdrawalRail, EvmWithdrawalWorker } from './evm-withdrawals.js';
+import { TonCenterNetwork } from './ton-chain.js';
+import { TonDepositWatcher } from './ton-deposits.js';
+import { newTonMemo, tonHotWallet } from './ton-wallets.js';
+import { TonWithdrawalRail, TonWithdrawalWorker } from './ton-withdrawals.js';
 import { type WithdrawalRail, WithdrawalRequests } from './withdrawal-requests.js';
 
 /** Blocks of hashes kept for finding the common ancestor after a reorg (and how long a credit stays reversible). */
@@ -46,10 +50,14 @@ export async function createChainServices(ctx: ModuleContext, wallet: WalletApi)
   const settings = chainSettingsOf(ctx.config, wallet.assets());
   const evmKeys = await ChainKeys.load(db, ctx.secrets, 'evm');
   const keys = new Map<ChainFamily, ChainKeys>([['evm', evmKeys]]);
-  const addresses = new DepositAddresses(db, keys, async (family, familyKeys, index) => {
-    if (family === 'evm') return familyKeys.evmDepositAddress(index);
-    throw new Error(`no address derivation for ${family}`);
-  });
+  const ton = settings.get('TON');
+  const tonKeys = ton?.endpoint ? await ChainKeys.load(db, ctx.secrets, 'ton') : undefined;
+  if (tonKeys) keys.set('ton', tonKeys);
+  const tonWallet = tonKeys ? await tonHotWallet(tonKeys) : undefined;
+  // EVM: an address per user; TON: the hot wallet plus a memo per user (README "TON").
+  const addresses = new DepositAddresses(db, keys, async (family, familyKeys, index) =>
+    family === 'evm' ? familyKeys.evmDepositAddress(index) : newTonMemo(),
+  );
   const ledger = new ChainLedger(wallet);
   const rails = new Map<string, WithdrawalRail>();
   const jobs: ChainJob[] = [];
@@ -94,6 +102,15 @@ export async function createChainServices(ctx: ModuleContext, wallet: WalletApi)
     });
   }
 
+  if (ton?.endpoint && tonKeys && tonWallet) {
+    const network = new TonCenterNetwork(ton.endpoint, ctx.policyFor('chain:ton'));
+    rails.set('TON', new TonWithdrawalRail());
+    const watcher = new TonDepositWatcher(db, network, tonWallet.address, ledger, ctx.logger);
+    const worker = new TonWithdrawalWorker(db, network, tonWallet, tonKeys, ledger, ctx.logger);
+    jobs.push({ name: 'deposits:TON', round: () => watcher.round() });
+    jobs.push({ name: 'withdrawals:TON', start: () => worker.reconcileNonce(), round: () => worker.round() });
+  }
+
   return {
     settings,
     withdrawals: new WithdrawalRequests(db, settings, rails, ledger, ctx.service('identity')),
@@ -104,7 +121,8 @@ export async function createChainServices(ctx: ModuleContext, wallet: WalletApi)
       if (!setting) throw new KaifError('ASSET_NOT_ENABLED');
       if (!rails.has(asset)) throw new KaifError('CHAIN_NOT_CONFIGURED');
       if (setting.asset.chain.kind === 'evm') return { asset, address: getAddress(await addresses.addressOf('evm', userId)) };
-      throw new KaifError('CHAIN_NOT_CONFIGURED');
+      if (!tonWallet) throw new KaifError('CHAIN_NOT_CONFIGURED');
+      return { asset, address: tonWallet.address.toString({ bounceable: false }), memo: await addresses.addressOf('ton', userId) };
     },
     async hotWallets() {
       return Promise.all(
