@@ -1,6 +1,9 @@
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import type { WalletApi } from './api.js';
 import { AssetRegistry } from './assets.js';
+import { NOT_CONFIGURED_SWAP, type SwapProvider } from './swap.js';
+import { registerTradeRoutes } from './trade-routes.js';
+import { TradeService } from './trade-service.js';
 import { registerTransferRoutes } from './transfer-routes.js';
 import { TransferService } from './transfer-service.js';
 import { registerWalletRoutes } from './wallet-routes.js';
@@ -25,9 +28,11 @@ export interface WalletModuleOptions {
   readonly sweepEveryMs: number;
   /** A transfer's chat message is the sweep's once its transfer is this old (before, the request posts it). */
   readonly messageGraceMs: number;
+  /** The DEX swap seam; the default answers SWAP_NOT_CONFIGURED. */
+  readonly swap: SwapProvider;
 }
 
-export const DEFAULT_WALLET_OPTIONS: WalletModuleOptions = { sweepEveryMs: 5_000, messageGraceMs: 10_000 };
+export const DEFAULT_WALLET_OPTIONS: WalletModuleOptions = { sweepEveryMs: 5_000, messageGraceMs: 10_000, swap: NOT_CONFIGURED_SWAP };
 
 export function createWalletModule(overrides: Partial<WalletModuleOptions> = {}): KaifModule {
   const options = { ...DEFAULT_WALLET_OPTIONS, ...overrides };
@@ -42,10 +47,12 @@ export function createWalletModule(overrides: Partial<WalletModuleOptions> = {})
       const logger = ctx.logger.child({ module: 'wallet' });
       const wallet = new WalletService(ctx.db.kysely<WalletTables>(), assets, ctx.outboxCommitted);
       const transfers = new TransferService(wallet, ctx.service('messaging'), ctx.service('identity'), logger);
+      const trades = new TradeService(wallet, () => ctx.config.KAIF_WALLET_TRADE_TIMEOUT_SECONDS * 1000, logger);
       const chains = await createChainServices(ctx, wallet.api());
       const runner = new ChainRunner(chains.jobs, ctx.config.KAIF_WALLET_CHAIN_POLL_MS, ctx.logger);
       let sweep: NodeJS.Timeout | undefined;
       let sweeping: Promise<unknown> = Promise.resolve();
+      let busy = false;
       const stopWorker = async () => {
         clearInterval(sweep);
         sweep = undefined;
@@ -64,15 +71,20 @@ export function createWalletModule(overrides: Partial<WalletModuleOptions> = {})
             async open() {
               registerWalletRoutes(ctx.http, wallet);
               registerTransferRoutes(ctx.http, transfers);
+              registerTradeRoutes(ctx.http, trades, options.swap);
               registerChainRoutes(ctx.http, chains);
             },
           },
           worker: {
             async open() {
               sweep = setInterval(() => {
-                sweeping = transfers
-                  .sweepMessages(options.messageGraceMs)
-                  .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'wallet sweep failed; will retry'));
+                if (ctx.isDraining() || busy) return;
+                busy = true;
+                sweeping = Promise.all([transfers.sweepMessages(options.messageGraceMs), trades.expire()])
+                  .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'wallet sweep failed; will retry'))
+                  .finally(() => {
+                    busy = false;
+                  });
               }, options.sweepEveryMs);
               sweep.unref();
               runner.start();
