@@ -1,4 +1,7 @@
 import type {
+  DepositAddressView,
+  WithdrawalInput,
+  WithdrawalView,
   AuthResult,
   ChatType,
   ClaimedKeyPackage,
@@ -88,6 +91,14 @@ export class KaifClient {
   on<K extends keyof RealtimeEvents>(event: K, handler: RealtimeEvents[K]): () => void {
     return this.realtime.on(event, handler);
   }
+
+  /** Deposits and withdrawals on chain (the wallet's chain side). Amounts are decimal strings of smallest units. */
+  readonly walletChain = {
+    depositAddress: (asset: string) => this.http.request<DepositAddressView>('GET', `/api/v1/wallet/deposit-address?asset=${segment(asset)}`),
+    /** The same `idempotencyKey` again returns the same withdrawal; TOTP_REQUIRED when 2FA is on and `totpCode` is missing. */
+    withdraw: async (input: WithdrawalInput) => (await this.http.request<{ withdrawal: WithdrawalView }>('POST', '/api/v1/wallet/withdrawals', { body: input })).withdrawal,
+    withdrawals: async () => (await this.http.request<{ withdrawals: WithdrawalView[] }>('GET', '/api/v1/wallet/withdrawals')).withdrawals,
+  };
 
   readonly auth = {
     register: async (body: { username: string; email: string; password: string; displayName?: string }) =>

@@ -1,4 +1,5 @@
 import type { SecretChats } from '@kaif/client';
+import type { DepositAddressView, WithdrawalInput, WithdrawalView } from '@kaif/protocol';
 import type {
   Chat,
   ChatId,
@@ -63,6 +64,12 @@ export interface Backend {
   setupTwoFactor(): Promise<TwoFactorSetup>;
   enableTwoFactor(code: string): Promise<readonly string[]>;
   disableTwoFactor(code: string): Promise<void>;
+
+  /** The caller's deposit address of an asset, with a payment URI and its QR code. */
+  depositAddress(asset: string): Promise<DepositAddressView>;
+  /** Rejects with TOTP_REQUIRED when 2FA is on and `totpCode` is missing, INSUFFICIENT_FUNDS, WITHDRAWAL_LIMIT_EXCEEDED … */
+  withdraw(input: WithdrawalInput): Promise<WithdrawalView>;
+  withdrawals(): Promise<readonly WithdrawalView[]>;
 
   user(id: UserId): Promise<User>;
   searchUsers(query: string): Promise<readonly User[]>;

@@ -80,6 +80,10 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     enableTwoFactor: async (code) => (await client.auth.twoFactor.enable(code)).recoveryCodes,
     disableTwoFactor: (code) => client.auth.twoFactor.disable(code),
 
+    depositAddress: (asset) => client.walletChain.depositAddress(asset),
+    withdraw: (input) => client.walletChain.withdraw(input),
+    withdrawals: () => client.walletChain.withdrawals(),
+
     user: (id) => client.users.get(id),
     searchUsers: (query) => client.users.search(query),
     presence: async (id) => {

@@ -11,6 +11,10 @@ export const DepositAddressSchema = Type.Object({
   address: Type.String(),
   /** Present for TON: the comment a deposit must carry (memo-based deposits), absent on EVM. */
   memo: Type.Optional(Type.String()),
+  /** A payment URI wallet apps open (EIP-681 `ethereum:0x…@chainId`, or `ton://transfer/…?text=memo`). */
+  uri: Type.Optional(Type.String()),
+  /** That URI as a QR code (a PNG data URL), to scan with a phone wallet. */
+  qrCode: Type.Optional(Type.String()),
 });
 export type DepositAddressView = Static<typeof DepositAddressSchema>;
 

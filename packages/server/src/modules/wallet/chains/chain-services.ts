@@ -1,4 +1,5 @@
 import { getAddress } from 'ethers';
+import { toDataURL } from 'qrcode';
 import type { Kysely } from 'kysely';
 import { KaifError } from '../../../platform/http/kaif-error.js';
 import type { HealthCheck } from '../../../platform/health/health.js';
@@ -34,7 +35,7 @@ export interface ChainServices {
   readonly withdrawals: WithdrawalRequests;
   readonly jobs: readonly ChainJob[];
   readonly checks: readonly HealthCheck[];
-  depositAddress(userId: string, asset: string): Promise<{ asset: string; address: string; memo?: string }>;
+  depositAddress(userId: string, asset: string): Promise<{ asset: string; address: string; memo?: string; uri: string; qrCode: string }>;
   hotWallets(): Promise<{ asset: string; address: string; balance: string | null }[]>;
   stop(): void;
 }
@@ -120,9 +121,16 @@ export async function createChainServices(ctx: ModuleContext, wallet: WalletApi)
       const setting = settings.get(asset);
       if (!setting) throw new KaifError('ASSET_NOT_ENABLED');
       if (!rails.has(asset)) throw new KaifError('CHAIN_NOT_CONFIGURED');
-      if (setting.asset.chain.kind === 'evm') return { asset, address: getAddress(await addresses.addressOf('evm', userId)) };
+      if (setting.asset.chain.kind === 'evm') {
+        const address = getAddress(await addresses.addressOf('evm', userId));
+        const uri = `ethereum:${address}@${setting.asset.chain.chainId}`;
+        return { asset, address, uri, qrCode: await toDataURL(uri) };
+      }
       if (!tonWallet) throw new KaifError('CHAIN_NOT_CONFIGURED');
-      return { asset, address: tonWallet.address.toString({ bounceable: false }), memo: await addresses.addressOf('ton', userId) };
+      const address = tonWallet.address.toString({ bounceable: false });
+      const memo = await addresses.addressOf('ton', userId);
+      const uri = `ton://transfer/${address}?text=${encodeURIComponent(memo)}`;
+      return { asset, address, memo, uri, qrCode: await toDataURL(uri) };
     },
     async hotWallets() {
       return Promise.all(
