@@ -53,14 +53,10 @@ export function ChainPanel({ assets = DEFAULT_CHAIN_ASSETS, twoFactorEnabled }: 
   const [withdrawals, setWithdrawals] = useState<readonly WithdrawalView[]>([]);
   const decimals = assets.find((entry) => entry.code === asset)?.decimals ?? 18;
 
+  // Nothing is asked of the chain side until the user does: a server
+  // without chain endpoints answers 503, which a settings page must not cause.
   useEffect(() => {
     let live = true;
-    setDeposit(undefined);
-    setDepositError(undefined);
-    session.backend.depositAddress(asset).then(
-      (found) => live && setDeposit(found),
-      (error: unknown) => live && setDepositError((error as Error).message),
-    );
     session.backend.withdrawals().then(
       (found) => live && setWithdrawals(found),
       () => undefined,
@@ -68,7 +64,13 @@ export function ChainPanel({ assets = DEFAULT_CHAIN_ASSETS, twoFactorEnabled }: 
     return () => {
       live = false;
     };
-  }, [asset, session.backend]);
+  }, [session.backend]);
+
+  const showDeposit = () =>
+    session.backend.depositAddress(asset).then(
+      (found) => setDeposit(found),
+      (error: unknown) => setDepositError((error as Error).message),
+    );
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -98,7 +100,11 @@ export function ChainPanel({ assets = DEFAULT_CHAIN_ASSETS, twoFactorEnabled }: 
       <h3 id="chain-title">Deposit and withdraw</h3>
       <div className="field">
         <label htmlFor="chain-asset">Asset</label>
-        <select id="chain-asset" value={asset} onChange={(event) => setAsset(event.target.value)}>
+        <select id="chain-asset" value={asset} onChange={(event) => {
+            setAsset(event.target.value);
+            setDeposit(undefined);
+            setDepositError(undefined);
+          }}>
           {assets.map((entry) => (
             <option key={entry.code} value={entry.code}>
               {entry.code}
@@ -106,6 +112,11 @@ export function ChainPanel({ assets = DEFAULT_CHAIN_ASSETS, twoFactorEnabled }: 
           ))}
         </select>
       </div>
+      {!deposit && !depositError && (
+        <button type="button" className="button" onClick={() => void showDeposit()}>
+          Show my {asset} deposit address
+        </button>
+      )}
       {depositError && <p className="notice notice-error">{depositError}</p>}
       {deposit && (
         <div className="two-factor-scan" data-testid="deposit-address">
