@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Address, comment, toNano } from '@ton/core';
+import { Address, comment } from '@ton/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainKeys } from '../../packages/server/src/modules/wallet/chains/chain-keys.js';
 import { ChainLedger } from '../../packages/server/src/modules/wallet/chains/chain-ledger.js';

@@ -182,7 +182,7 @@ export class EvmDepositWatcher {
         const owner = owners.get(tx.to!);
         if (!owner) continue;
         const receipt = await this.chain.receipt(tx.hash);
-        if (!receipt || receipt.status !== 1 || receipt.blockHash !== block.hash) continue;
+        if (receipt?.status !== 1 || receipt.blockHash !== block.hash) continue;
         deposits.push({ txHash: tx.hash, userId: owner.userId, address: tx.to!, amount: tx.value });
       }
       const previous = cursor;

@@ -298,6 +298,7 @@ const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
 function capped(fees: EvmFees, ceiling: bigint): EvmFees {
   const maxFeePerGas = fees.maxFeePerGas > ceiling ? ceiling : fees.maxFeePerGas;
+  // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min does not take
   const maxPriorityFeePerGas = fees.maxPriorityFeePerGas > maxFeePerGas ? maxFeePerGas : fees.maxPriorityFeePerGas;
   return { maxFeePerGas, maxPriorityFeePerGas };
 }

@@ -29,6 +29,7 @@ export class TonDepositWatcher {
     const cursor = await this.db.selectFrom('wallet.chain_cursors').select(['block_number']).where('asset', '=', this.asset).executeTakeFirst();
     const recent = await this.network.transactions(this.hotWallet, PAGE);
     if (!cursor) {
+      // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
       const newest = recent.reduce((max, tx) => (tx.lt > max ? tx.lt : max), 0n);
       await this.db
         .insertInto('wallet.chain_cursors')
