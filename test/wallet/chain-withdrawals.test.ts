@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../packages/server/src/modules/identity/two-factor/totp.js';
-import { type ErrorBody, call } from '../identity/identity-http.js';
+import { type ErrorBody, call, newAdmin } from '../identity/identity-http.js';
 import { type RegisteredUser, registerUser } from '../support/accounts.js';
 import { type LocalChain, startAnvil } from '../support/anvil.js';
 import { type TestServer, startTestServer } from '../support/test-server.js';
@@ -171,5 +171,22 @@ describe('withdrawals on an EVM chain (anvil)', () => {
     const settled = await settle(row!.id);
     expect(settled.state).toBe('settled');
     expect(await chain.provider.getBalance(to)).toBe(ETH);
+  });
+
+  it('reconciles the ledger with the chain: the platform’s addresses hold what users are owed plus the operator’s float', async () => {
+    const admin = await newAdmin(server);
+    const reply = await call<{ assets: { asset: string; ledgerHeld: string; onChain: string; surplus: string }[] }>(
+      server,
+      'GET',
+      '/api/v1/admin/wallet/chain-reconciliation',
+      { token: admin },
+    );
+    expect(reply.status).toBe(200);
+    const eth = reply.body.assets.find((entry) => entry.asset === 'ETH')!;
+    expect(BigInt(eth.ledgerHeld)).toBeGreaterThan(0n);
+    // Every withdrawal above settled, gas included: what is left over is exactly the 100 ETH the operator put in.
+    expect(BigInt(eth.surplus)).toBe(100n * ETH);
+    const user = await registerUser(server);
+    expect((await call<ErrorBody>(server, 'GET', '/api/v1/admin/wallet/chain-reconciliation', { token: user.accessToken })).status).toBe(403);
   });
 });

@@ -72,4 +72,24 @@ export function registerChainRoutes(http: HttpServer, chains: ChainServices): vo
       return { hotWallets: await chains.hotWallets() };
     },
   );
+
+  http.get(
+    '/api/v1/admin/wallet/chain-reconciliation',
+    {
+      schema: {
+        tags: TAGS,
+        security: BEARER,
+        summary: 'Admins: per asset, what the ledger holds for users against what the platform’s addresses hold on chain (surplus = the operator’s float)',
+        response: {
+          200: Type.Object({
+            assets: Type.Array(Type.Object({ asset: Type.String(), ledgerHeld: Type.String(), onChain: Type.String(), surplus: Type.String() })),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      adminOf(request);
+      return { assets: await chains.reconcileWithChain() };
+    },
+  );
 }

@@ -37,6 +37,14 @@ export interface ChainServices {
   readonly checks: readonly HealthCheck[];
   depositAddress(userId: string, asset: string): Promise<{ asset: string; address: string; memo?: string; uri: string; qrCode: string }>;
   hotWallets(): Promise<{ asset: string; address: string; balance: string | null }[]>;
+  /**
+   * Ledger against chain, per asset with an endpoint: what the ledger says
+   * the platform holds for users (minus `chain_clearing`) and what its
+   * addresses hold on chain (hot wallet plus every deposit address). The
+   * surplus is the operator's own float; below zero, money is missing (or a
+   * withdrawal is mined but not yet settled).
+   */
+  reconcileWithChain(): Promise<{ asset: string; ledgerHeld: string; onChain: string; surplus: string }[]>;
   stop(): void;
 }
 
@@ -103,8 +111,10 @@ export async function createChainServices(ctx: ModuleContext, wallet: WalletApi)
     });
   }
 
+  let tonNetwork: TonCenterNetwork | undefined;
   if (ton?.endpoint && tonKeys && tonWallet) {
     const network = new TonCenterNetwork(ton.endpoint, ctx.policyFor('chain:ton'));
+    tonNetwork = network;
     rails.set('TON', new TonWithdrawalRail());
     const watcher = new TonDepositWatcher(db, network, tonWallet.address, ledger, ctx.logger);
     const worker = new TonWithdrawalWorker(db, network, tonWallet, tonKeys, ledger, ctx.logger);
@@ -143,6 +153,23 @@ export async function createChainServices(ctx: ModuleContext, wallet: WalletApi)
           return { asset: chain.asset, address, balance };
         }),
       );
+    },
+    async reconcileWithChain() {
+      const held = (await wallet.reconcile()).heldByAsset;
+      const evmAddresses = (await db.selectFrom('wallet.deposit_addresses').select('address').where('family', '=', 'evm').execute()).map((row) => row.address);
+      const rows: { asset: string; ledgerHeld: string; onChain: string; surplus: string }[] = [];
+      for (const chain of chains) {
+        let onChain = await chain.balance(workers.get(chain.asset)!.hotWalletAddress);
+        for (const address of evmAddresses) onChain += await chain.balance(address);
+        const ledgerHeld = BigInt(held[chain.asset] ?? '0');
+        rows.push({ asset: chain.asset, ledgerHeld: ledgerHeld.toString(), onChain: onChain.toString(), surplus: (onChain - ledgerHeld).toString() });
+      }
+      if (tonNetwork && tonWallet) {
+        const onChain = await tonNetwork.balance(tonWallet.address);
+        const ledgerHeld = BigInt(held.TON ?? '0');
+        rows.push({ asset: 'TON', ledgerHeld: ledgerHeld.toString(), onChain: onChain.toString(), surplus: (onChain - ledgerHeld).toString() });
+      }
+      return rows;
     },
     stop() {
       for (const chain of chains) chain.destroy();
