@@ -33,7 +33,7 @@ const ENGINES: Engine[] = [
 /**
  * Opens the node's database from the test process (never over HTTP): to
  * fund the sender as a confirmed deposit would, and to reconcile the ledger
- * at the end. PGlite on disk has one owner, so the node is stopped first.
+ * at the end. PGlite on disk has one owner, so the node is killed first.
  */
 async function openDirect(engine: Engine, location: string): Promise<Database> {
   if (engine === 'pglite') return openPgliteDatabase({ dataDir: location });
@@ -87,7 +87,8 @@ for (const engine of ENGINES) {
         body: JSON.stringify({ type: 'direct', memberIds: [bob.user.id] }),
       });
       const chatId = ((await chat.json()) as { id: string }).id;
-      if (engine === 'pglite') await node.stop();
+      // PGlite on disk has one owner: the node goes (by kill -9 too) while the test opens its database.
+      if (engine === 'pglite') await node.kill();
       await withWallet(engine, location, (wallet) =>
         wallet.post({
           idempotencyKey: 'kill9-funding',
@@ -179,7 +180,8 @@ for (const engine of ENGINES) {
       };
       expect(await balances(alice)).toBe((FUNDS - BigInt(acked.size)).toString());
       expect(await balances(bob)).toBe(String(acked.size));
-      if (engine === 'pglite') await node.stop();
+      // PGlite on disk has one owner: the node goes (by kill -9 too) while the test opens its database.
+      if (engine === 'pglite') await node.kill();
       const check = await withWallet(engine, location, (wallet) => reconcileLedger(wallet.db));
       expect(check).toMatchObject({ ok: true, balanceMismatches: [], unbalancedTransactions: [], negativeAccounts: [] });
       expect(check.heldByAsset.ETH).toBe(FUNDS.toString());
