@@ -41,7 +41,8 @@ describe('deposit and withdraw in the browser (anvil)', () => {
   });
 
   it('shows a deposit address with its QR code, credits a deposit to it, and withdraws on chain', async () => {
-    await page.getByRole('button', { name: 'Open settings' }).click();
+    await page.getByRole('button', { name: 'Wallet', exact: true }).click();
+    await page.getByTestId('balance-ETH').waitFor();
     await page.getByRole('button', { name: 'Show my ETH deposit address' }).click();
     const shown = page.getByTestId('deposit-address');
     const qrCode = shown.getByRole('img', { name: 'QR code of your ETH deposit address' });
@@ -59,6 +60,17 @@ describe('deposit and withdraw in the browser (anvil)', () => {
     await chain.send((await hot.executeTakeFirstOrThrow()).address, 5n * ETH);
     await chain.send(address, 2n * ETH);
     await chain.mine(1);
+    // The deposit shows in the balance once the worker credited it.
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return (await page.getByTestId('balance-ETH').textContent())?.trim();
+        },
+        { timeout: 15_000 },
+      )
+      .toBe('2 ETH');
+    await page.getByRole('button', { name: 'Show my ETH deposit address' }).click();
 
     // The withdrawal can only pass once the deposit is credited: insufficient funds until then.
     const to = Wallet.createRandom().address;
@@ -85,6 +97,10 @@ describe('deposit and withdraw in the browser (anvil)', () => {
         { timeout: 15_000 },
       )
       .toBe('settled');
+    // 2 ETH less the 0.5 sent and the fee charged (the most gas it could spend).
+    const left = (await page.getByTestId('balance-ETH').textContent())!.trim();
+    expect(Number.parseFloat(left)).toBeLessThan(1.5);
+    expect(Number.parseFloat(left)).toBeGreaterThan(1.49);
     await page.getByRole('button', { name: 'Show my ETH deposit address' }).click();
     await page.getByTestId('deposit-address').scrollIntoViewIfNeeded();
     await page.screenshot({ path: fileURLToPath(new URL('../screenshots/wallet-deposit-withdraw.png', import.meta.url)), fullPage: true });

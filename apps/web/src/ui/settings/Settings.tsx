@@ -3,7 +3,6 @@ import { useSession } from '../../app/session-context.js';
 import { useStore } from '../../state/store.js';
 import { Avatar } from '../common/Avatar.js';
 import { Icon } from '../common/Icon.js';
-import { ChainPanel } from '../wallet/ChainPanel.js';
 import { LinkedProvidersSection } from './LinkedProvidersSection.js';
 import { NotificationsSection } from './NotificationsSection.js';
 import { SessionsSection } from './SessionsSection.js';
@@ -34,7 +33,6 @@ export function Settings() {
           </div>
         </section>
         <TwoFactorSection enabled={me.twoFactorEnabled} />
-        <ChainPanel twoFactorEnabled={me.twoFactorEnabled} />
         <LinkedProvidersSection />
         <NotificationsSection />
         <SessionsSection />

@@ -39,7 +39,11 @@ export function fromSmallestUnits(amount: string, decimals: number): string {
  * the memo TON needs) and a withdraw form with the second factor when the
  * account has it on, then the user's withdrawals and their state.
  */
-export function ChainPanel({ assets = DEFAULT_CHAIN_ASSETS, twoFactorEnabled }: { readonly assets?: readonly ChainAsset[]; readonly twoFactorEnabled: boolean }) {
+export function ChainPanel({
+  assets = DEFAULT_CHAIN_ASSETS,
+  twoFactorEnabled,
+  onWithdrawn,
+}: { readonly assets?: readonly ChainAsset[]; readonly twoFactorEnabled: boolean; readonly onWithdrawn?: () => void }) {
   const session = useSession();
   const errors = useShownError();
   const [asset, setAsset] = useState(assets[0]?.code ?? 'ETH');
@@ -88,6 +92,7 @@ export function ChainPanel({ assets = DEFAULT_CHAIN_ASSETS, twoFactorEnabled }: 
       setAmount('');
       setTotpCode('');
       setWithdrawals(await session.backend.withdrawals());
+      onWithdrawn?.();
     } catch (error) {
       errors.show(error);
     } finally {

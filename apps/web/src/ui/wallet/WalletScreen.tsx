@@ -9,6 +9,8 @@ import { Icon } from '../common/Icon.js';
 import { Spinner } from '../common/Spinner.js';
 import { clockTime } from '../common/time-format.js';
 import { useShownError } from '../common/use-shown-error.js';
+import { ChainPanel } from './ChainPanel.js';
+import { useStore } from '../../state/store.js';
 
 const KIND_WORDS: Readonly<Record<string, string>> = {
   transfer: 'Transfer',
@@ -24,11 +26,14 @@ const KIND_WORDS: Readonly<Record<string, string>> = {
 
 /**
  * Balances per asset and the history of my money, kept current by the
- * live `wallet.balance` events. Deposit (address and QR) and withdrawal
- * are the chain side's: their panel goes in `wallet-chain-actions`.
+ * live `wallet.balance` events, with the chain side's panel (deposit
+ * address with QR, withdraw form) in `wallet-chain-actions`.
  */
 export function WalletScreen() {
-  const { backend } = useSession();
+  const session = useSession();
+  const { backend } = session;
+  const signedIn = useStore(session.state, (value) => (value.status === 'signed-in' ? value.me : null));
+  const twoFactorEnabled = signedIn?.twoFactorEnabled ?? false;
   const errors = useShownError();
   const [wallet, setWallet] = useState<Wallet | null>(null);
   const [history, setHistory] = useState<readonly WalletHistoryLine[]>([]);
@@ -76,7 +81,11 @@ export function WalletScreen() {
               ))}
             </ul>
             <div className="wallet-chain-actions" data-testid="wallet-chain-actions">
-              {/* Deposit address with QR and the withdraw form (chain side) go here. */}
+              <ChainPanel
+                assets={wallet.assets.map((asset) => ({ code: asset.asset, decimals: asset.decimals }))}
+                twoFactorEnabled={twoFactorEnabled}
+                onWithdrawn={() => void load()}
+              />
               <p className="hint">Send money to someone from your chat with them: the coin button at the top of the chat.</p>
             </div>
             <h3 className="section-title">History</h3>
