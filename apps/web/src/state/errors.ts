@@ -41,6 +41,9 @@ const WORDS: Readonly<Record<string, string>> = {
   AMOUNT_INVALID: 'Enter an amount above zero.',
   ASSET_NOT_ENABLED: 'This server does not hold that currency.',
   TRANSFER_TO_SELF: 'You cannot send money to yourself.',
+  CHAIN_NOT_CONFIGURED: 'Deposits and withdrawals of this currency are not set up on this server.',
+  ADDRESS_INVALID: 'That is not an address on this currency’s network. Check it and try again.',
+  WITHDRAWAL_LIMIT_EXCEEDED: 'That would pass your daily withdrawal limit. Try a smaller amount, or tomorrow.',
 };
 
 /**

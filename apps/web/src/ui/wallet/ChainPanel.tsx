@@ -4,6 +4,7 @@ import { useSession } from '../../app/session-context.js';
 import { ErrorNotice } from '../common/ErrorNotice.js';
 import { Field } from '../common/Field.js';
 import { useShownError } from '../common/use-shown-error.js';
+import { toShownError } from '../../state/errors.js';
 
 /** An asset the panel offers, with the digits of its smallest unit (18 for wei, 9 for nanoton). */
 export interface ChainAsset {
@@ -73,7 +74,7 @@ export function ChainPanel({
   const showDeposit = () =>
     session.backend.depositAddress(asset).then(
       (found) => setDeposit(found),
-      (error: unknown) => setDepositError((error as Error).message),
+      (error: unknown) => setDepositError(toShownError(error).message),
     );
 
   const submit = async (event: FormEvent) => {
