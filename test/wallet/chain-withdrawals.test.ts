@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../packages/server/src/modules/identity/two-factor/totp.js';
+import { EVM_HOT_WALLET_PATH } from '../../packages/server/src/modules/wallet/chains/chain-keys.js';
 import { type ErrorBody, call, newAdmin } from '../identity/identity-http.js';
 import { type RegisteredUser, registerUser } from '../support/accounts.js';
 import { type LocalChain, startAnvil } from '../support/anvil.js';
@@ -20,6 +21,8 @@ describe('withdrawals on an EVM chain (anvil)', () => {
   let chain: LocalChain;
   let server: TestServer;
   let rig: Awaited<ReturnType<typeof workerRig>>;
+  /** What the operator spent from the hot wallet outside the platform (its float shrinks by that). */
+  let operatorSpent = 0n;
 
   const balanceOf = async (user: RegisteredUser) => {
     const reply = await call<{ balances: { asset: string; amount: string }[] }>(server, 'GET', '/api/v1/wallet', { token: user.accessToken });
@@ -173,6 +176,24 @@ describe('withdrawals on an EVM chain (anvil)', () => {
     expect(await chain.provider.getBalance(to)).toBe(ETH);
   });
 
+  it('moves its nonce counter up to the chain’s on start when the hot wallet was used elsewhere', async () => {
+    const frank = await fundedUser(2n * ETH);
+    // The operator spends from the hot wallet with another tool: two nonces the worker never reserved.
+    const hot = rig.keys.walletAt(EVM_HOT_WALLET_PATH).connect(chain.provider);
+    for (let i = 0; i < 2; i++) {
+      const receipt = await (await hot.sendTransaction({ to: Wallet.createRandom().address, value: 1n })).wait();
+      operatorSpent += 1n + receipt!.fee;
+    }
+    const onChain = await chain.provider.getTransactionCount(rig.worker.hotWalletAddress, 'latest');
+    const restarted = await workerRig(server, chain, { confirmations: CONFIRMATIONS });
+    await restarted.worker.reconcileNonce();
+    const created = await withdraw(frank, { amount: ETH.toString(), toAddress: Wallet.createRandom().address });
+    const settled = await settle(created.body.withdrawal.id);
+    expect(settled.state).toBe('settled');
+    expect(Number(settled.nonce)).toBe(onChain);
+    restarted.stop();
+  });
+
   it('reconciles the ledger with the chain: the platform’s addresses hold what users are owed plus the operator’s float', async () => {
     const admin = await newAdmin(server);
     const reply = await call<{ assets: { asset: string; ledgerHeld: string; onChain: string; surplus: string }[] }>(
@@ -184,8 +205,8 @@ describe('withdrawals on an EVM chain (anvil)', () => {
     expect(reply.status).toBe(200);
     const eth = reply.body.assets.find((entry) => entry.asset === 'ETH')!;
     expect(BigInt(eth.ledgerHeld)).toBeGreaterThan(0n);
-    // Every withdrawal above settled, gas included: what is left over is exactly the 100 ETH the operator put in.
-    expect(BigInt(eth.surplus)).toBe(100n * ETH);
+    // Every withdrawal above settled, gas included: what is left over is exactly the operator's float.
+    expect(BigInt(eth.surplus)).toBe(100n * ETH - operatorSpent);
     const user = await registerUser(server);
     expect((await call<ErrorBody>(server, 'GET', '/api/v1/admin/wallet/chain-reconciliation', { token: user.accessToken })).status).toBe(403);
   });
