@@ -116,6 +116,9 @@ for (const engines of ENGINE_SETS) {
       const trade = await take(created.id, 'take-fiat-4');
       const disputed = await step(trade.body.id, 'dispute', buyer);
       expect(disputed.body.state).toBe('disputed');
+      const waiting = await call<{ trades: Trade[] }>(server, 'GET', '/api/v1/admin/wallet/trades', { token: adminToken });
+      expect(waiting.body.trades.map((t) => t.id)).toEqual([trade.body.id]);
+      expect((await call(server, 'GET', '/api/v1/admin/wallet/trades', { token: buyer.accessToken })).status).toBe(403);
       // Past the timeout, a disputed trade stays put.
       await new Promise((resolve) => setTimeout(resolve, (TIMEOUT_SECONDS + 1) * 1000));
       expect((await call<Trade>(server, 'GET', `/api/v1/wallet/trades/${trade.body.id}`, { token: seller.accessToken })).body.state).toBe('disputed');
@@ -138,8 +141,11 @@ for (const engines of ENGINE_SETS) {
       expect(reply.body.error.code).toBe('SWAP_NOT_CONFIGURED');
     });
 
-    it('the ledger holds together after every trade', async () => {
+    it('the ledger holds together after every trade (an admin can check it)', async () => {
       expect(await wallet.reconcile()).toMatchObject({ ok: true });
+      const check = await call<{ ok: boolean; heldByAsset: Record<string, string> }>(server, 'GET', '/api/v1/admin/wallet/reconcile', { token: adminToken });
+      expect(check.body).toMatchObject({ ok: true, heldByAsset: { TON: '1000', ETH: '1000' } });
+      expect((await call(server, 'GET', '/api/v1/admin/wallet/reconcile', { token: seller.accessToken })).status).toBe(403);
       const mine = await call<{ trades: Trade[] }>(server, 'GET', '/api/v1/wallet/trades', { token: seller.accessToken });
       expect(mine.body.trades.map((trade) => trade.state).sort()).toEqual(['cancelled', 'refunded', 'released', 'released', 'released']);
     });

@@ -1,6 +1,9 @@
 import type { MessageView as Message, ServerFrame } from '@kaif/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODULES } from '../../packages/server/src/modules/index.js';
 import type { WalletApi } from '../../packages/server/src/modules/wallet/api.js';
+import { createWalletModule } from '../../packages/server/src/modules/wallet/wallet-module.js';
+import type { WalletTables } from '../../packages/server/src/modules/wallet/wallet-tables.js';
 import { ENGINE_SETS, call, newAdmin } from '../identity/identity-http.js';
 import { syncedSocket, waitFor } from '../realtime/realtime-fixtures.js';
 import { type RegisteredUser, registerUser } from '../support/accounts.js';
@@ -9,6 +12,14 @@ import { ETH, depositFor } from './wallet-fixtures.js';
 
 interface TransferBody {
   transfer: { id: string; fromUserId: string; toUserId: string; asset: string; amount: string; chatId: string | null; messageId: string | null };
+}
+
+async function waitForAsync(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 for (const engines of ENGINE_SETS) {
@@ -28,7 +39,10 @@ for (const engines of ENGINE_SETS) {
       call<TransferBody & { error?: { code: string } }>(server, 'POST', '/api/v1/wallet/transfers', { token: from.accessToken, body });
 
     beforeAll(async () => {
-      server = await startTestServer({ engines });
+      server = await startTestServer({
+        engines,
+        modules: MODULES.map((module) => (module.name === 'wallet' ? createWalletModule({ sweepEveryMs: 200 }) : module)),
+      });
       wallet = server.service('wallet');
       [alice, bob, carol] = await Promise.all([registerUser(server), registerUser(server), registerUser(server)]);
       const chat = await call<{ id: string }>(server, 'POST', '/api/v1/chats', { token: alice.accessToken, body: { type: 'direct', memberIds: [bob.user.id] } });
@@ -109,6 +123,48 @@ for (const engines of ENGINE_SETS) {
       for (const socket of [bobSocket, aliceSocket, catchUp]) socket.socket.close();
     });
 
+    it('a chat transfer whose message a crash left unposted gets it from the worker’s sweep, once', async () => {
+      // The state a kill between the ledger commit and the chat append leaves: the move and a transfer row without a message.
+      const { transaction } = await wallet.post({
+        idempotencyKey: `transfer:${alice.user.id}:crashed-1`,
+        kind: 'transfer',
+        actor: { kind: 'user', id: alice.user.id },
+        postings: [
+          { account: { user: alice.user.id }, asset: 'ETH', amount: -3n },
+          { account: { user: bob.user.id }, asset: 'ETH', amount: 3n },
+        ],
+      });
+      const transferId = '11111111-2222-4333-8444-555555555555';
+      await server.adapters.db
+        .kysely<WalletTables>()
+        .insertInto('wallet.transfers')
+        .values({
+          id: transferId,
+          transaction_id: transaction.id,
+          from_user_id: alice.user.id,
+          to_user_id: bob.user.id,
+          asset: 'ETH',
+          amount: '3',
+          chat_id: chatId,
+          message_id: null,
+          message_seq: null,
+          message_error: null,
+          created_at: new Date(Date.now() - 60_000),
+        })
+        .execute();
+      const shown = async () => {
+        const history = await call<{ messages: Message[] }>(server, 'GET', `/api/v1/chats/${chatId}/messages?limit=100`, { token: bob.accessToken });
+        return history.body.messages.filter((message) => message.transfer?.id === transferId);
+      };
+      await waitForAsync(async () => (await shown()).length > 0, 10_000);
+      expect(await shown()).toEqual([expect.objectContaining({ senderId: alice.user.id, transfer: expect.objectContaining({ amount: '3' }) })]);
+      const transfer = await call<TransferBody['transfer']>(server, 'GET', `/api/v1/wallet/transfers/${transferId}`, { token: alice.accessToken });
+      expect(transfer.body.messageId).toBe((await shown())[0]!.id);
+      // Later sweeps leave it alone: still one message.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await shown()).toHaveLength(1);
+    });
+
     it('refuses a chat transfer to someone outside the chat, moving nothing', async () => {
       const before = await balanceOf(alice);
       const reply = await send(alice, { toUserId: carol.user.id, asset: 'ETH', amount: '1', idempotencyKey: 'outsider', chatId });
@@ -137,7 +193,7 @@ for (const engines of ENGINE_SETS) {
         token: bob.accessToken,
       });
       const all = [...page.body.transfers, ...next.body.transfers];
-      expect(all.map((transfer) => transfer.amount)).toEqual(['7', (ETH / 2n).toString(), '5', (ETH / 4n).toString()]);
+      expect(all.map((transfer) => transfer.amount)).toEqual(['7', (ETH / 2n).toString(), '5', (ETH / 4n).toString(), '3']);
       const foreign = await call(server, 'GET', `/api/v1/wallet/transfers/${all[0]!.id}`, { token: carol.accessToken });
       expect(foreign.body.error.code).toBe('TRANSFER_NOT_FOUND');
       const ledger = await call<{ entries: { kind: string; amount: string }[] }>(server, 'GET', '/api/v1/wallet/history?asset=ETH', { token: alice.accessToken });

@@ -17,11 +17,20 @@ import type { Principal } from '../../platform/http/principal.js';
 import { parsePositiveAmount } from './assets.js';
 import type { LedgerActor } from './ledger.js';
 import type { SwapProvider } from './swap.js';
+import type { TradeState } from './wallet-tables.js';
 import { type TradeService, offerView, tradeView } from './trade-service.js';
 
 const TAGS = ['wallet'];
 const BEARER = [{ bearer: [] }];
 const ListQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) }, { additionalProperties: false });
+
+const AdminTradesQuery = Type.Object(
+  {
+    state: Type.Optional(Type.Union(['awaiting_payment', 'released', 'refunded', 'cancelled', 'disputed'].map((state) => Type.Literal(state as TradeState)))),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  { additionalProperties: false },
+);
 
 const actorOf = (principal: Principal): LedgerActor => ({ kind: principal.role === 'admin' ? 'admin' : 'user', id: principal.userId, sessionId: principal.sessionId });
 
@@ -148,6 +157,23 @@ export function registerTradeRoutes(http: HttpServer, trades: TradeService, swap
     async (request) => {
       const principal = adminOf(request);
       return tradeView(await trades.resolve(request.params.id, request.body.outcome, request.body.note, actorOf(principal)));
+    },
+  );
+
+  http.get(
+    '/api/v1/admin/wallet/trades',
+    {
+      schema: {
+        tags: TAGS,
+        security: BEARER,
+        summary: 'Admins: trades in a state, oldest first (default: disputed, the ones waiting for a decision)',
+        querystring: AdminTradesQuery,
+        response: { 200: TradeListSchema },
+      },
+    },
+    async (request) => {
+      adminOf(request);
+      return { trades: (await trades.listByState(request.query.state ?? 'disputed', request.query.limit ?? 50)).map(tradeView) };
     },
   );
 

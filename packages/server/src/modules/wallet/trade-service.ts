@@ -244,6 +244,11 @@ export class TradeService {
     return trade;
   }
 
+  /** Admins: trades in one state (e.g. every open dispute), oldest first. */
+  listByState(state: TradeState, limit: number): Promise<TradeRow[]> {
+    return this.wallet.db.selectFrom('wallet.trades').selectAll().where('state', '=', state).orderBy('updated_at').limit(limit).execute();
+  }
+
   listMine(userId: string, limit: number): Promise<TradeRow[]> {
     return this.wallet.db
       .selectFrom('wallet.trades')

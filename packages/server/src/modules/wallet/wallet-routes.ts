@@ -1,4 +1,5 @@
 import { AuditListSchema, AuditQuery, WalletHistoryQuery, WalletHistorySchema, WalletSchema } from '@kaif/protocol';
+import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import type { HttpServer } from '../../platform/http/http-server.js';
 import { adminOf, principalOf } from '../../platform/http/principal.js';
@@ -7,6 +8,14 @@ import { accountKey } from './ledger.js';
 import type { WalletService } from './wallet-service.js';
 
 const TAGS = ['wallet'];
+const LedgerCheckSchema = Type.Object({
+  ok: Type.Boolean(),
+  balanceMismatches: Type.Array(Type.Object({ account: Type.String(), asset: Type.String(), stored: Type.String(), fromPostings: Type.String() })),
+  unbalancedTransactions: Type.Array(Type.String()),
+  negativeAccounts: Type.Array(Type.String()),
+  sumsByAsset: Type.Record(Type.String(), Type.String()),
+  heldByAsset: Type.Record(Type.String(), Type.String()),
+});
 const BEARER = [{ bearer: [] }];
 
 /** Balances, the caller's ledger history, and the admins' audit log. */
@@ -59,6 +68,29 @@ export function registerWalletRoutes(http: HttpServer, wallet: WalletService): v
           createdAt: new Date(row.created_at).toISOString(),
           metadata: (typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata) as Record<string, unknown>,
         })),
+      };
+    },
+  );
+
+  http.get(
+    '/api/v1/admin/wallet/reconcile',
+    {
+      schema: {
+        tags: TAGS,
+        security: BEARER,
+        summary:
+          'Admins: recompute every balance from the postings and check the ledger (balanced transactions, no negative balance, every asset summing to zero); heldByAsset is what to compare with the chain. A full scan',
+        response: { 200: LedgerCheckSchema },
+      },
+    },
+    async (request) => {
+      adminOf(request);
+      const check = await wallet.reconcile();
+      return {
+        ...check,
+        balanceMismatches: [...check.balanceMismatches],
+        unbalancedTransactions: [...check.unbalancedTransactions],
+        negativeAccounts: [...check.negativeAccounts],
       };
     },
   );
