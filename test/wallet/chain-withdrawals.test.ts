@@ -102,6 +102,11 @@ describe('withdrawals on an EVM chain (anvil)', () => {
 
     const listed = await call<{ withdrawals: { id: string; state: string; txHash: string }[] }>(server, 'GET', '/api/v1/wallet/withdrawals', { token: alice.accessToken });
     expect(listed.body.withdrawals[0]).toMatchObject({ id: created.body.withdrawal.id, state: 'settled', txHash: settled.tx_hash });
+    const one = await call<WithdrawalBody>(server, 'GET', `/api/v1/wallet/withdrawals/${created.body.withdrawal.id}`, { token: alice.accessToken });
+    expect(one.body.withdrawal).toMatchObject({ state: 'settled', txHash: settled.tx_hash });
+    const stranger = await registerUser(server);
+    const hidden = await call<ErrorBody>(server, 'GET', `/api/v1/wallet/withdrawals/${created.body.withdrawal.id}`, { token: stranger.accessToken });
+    expect(hidden.body.error.code).toBe('WITHDRAWAL_NOT_FOUND');
   });
 
   it('refuses a withdrawal the balance cannot cover and reserves nothing', async () => {

@@ -54,6 +54,20 @@ export function registerChainRoutes(http: HttpServer, chains: ChainServices): vo
   );
 
   http.get(
+    '/api/v1/wallet/withdrawals/:id',
+    {
+      schema: {
+        tags: TAGS,
+        security: BEARER,
+        summary: 'One of the caller’s withdrawals (WITHDRAWAL_NOT_FOUND for anyone else’s)',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 200: WithdrawalCreatedSchema },
+      },
+    },
+    async (request) => ({ withdrawal: await chains.withdrawals.get(principalOf(request).userId, request.params.id) }),
+  );
+
+  http.get(
     '/api/v1/admin/wallet/hot-wallets',
     {
       schema: {
