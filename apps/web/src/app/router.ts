@@ -5,6 +5,7 @@ export type Route =
   | { readonly name: 'chats' }
   | { readonly name: 'chat'; readonly chatId: ChatId }
   | { readonly name: 'settings' }
+  | { readonly name: 'wallet' }
   | { readonly name: 'system' };
 
 /** Paths are real URLs (the server falls back to index.html), so reload and back work. */
@@ -13,6 +14,7 @@ export function parseRoute(pathname: string): Route {
   if (chat?.[1]) return { name: 'chat', chatId: decodeURIComponent(chat[1]) as ChatId };
   if (pathname === '/settings') return { name: 'settings' };
   if (pathname === '/system') return { name: 'system' };
+  if (pathname === '/wallet') return { name: 'wallet' };
   return { name: 'chats' };
 }
 
@@ -24,6 +26,8 @@ export function pathOf(route: Route): string {
       return '/settings';
     case 'system':
       return '/system';
+    case 'wallet':
+      return '/wallet';
     case 'chats':
       return '/';
   }

@@ -1,4 +1,5 @@
 import type { SecretChats } from '@kaif/client';
+import type { DepositAddressView, WithdrawalInput, WithdrawalView } from '@kaif/protocol';
 import type {
   Chat,
   ChatId,
@@ -18,6 +19,8 @@ import type {
   TwoFactorSetup,
   User,
   UserId,
+  Wallet,
+  WalletHistoryLine,
 } from './types.js';
 
 export interface SignUpInput {
@@ -63,6 +66,12 @@ export interface Backend {
   setupTwoFactor(): Promise<TwoFactorSetup>;
   enableTwoFactor(code: string): Promise<readonly string[]>;
   disableTwoFactor(code: string): Promise<void>;
+
+  /** The caller's deposit address of an asset, with a payment URI and its QR code. */
+  depositAddress(asset: string): Promise<DepositAddressView>;
+  /** Rejects with TOTP_REQUIRED when 2FA is on and `totpCode` is missing, INSUFFICIENT_FUNDS, WITHDRAWAL_LIMIT_EXCEEDED … */
+  withdraw(input: WithdrawalInput): Promise<WithdrawalView>;
+  withdrawals(): Promise<readonly WithdrawalView[]>;
 
   user(id: UserId): Promise<User>;
   searchUsers(query: string): Promise<readonly User[]>;
@@ -134,6 +143,19 @@ export interface Backend {
   mutedUntil(chatId: ChatId): Promise<string | null>;
   /** Mutes until `until` (ISO), or unmutes with null; resolves with the mute in force. */
   mute(chatId: ChatId, until: string | null): Promise<string | null>;
+
+  /** Balances of every enabled asset, with each asset's decimals (amounts in smallest units, as strings). */
+  wallet(): Promise<Wallet>;
+  /** Every movement of my money, newest first. */
+  walletHistory(): Promise<readonly WalletHistoryLine[]>;
+  /**
+   * Sends money to a user, with chatId also as a transfer message in that
+   * chat. The same idempotencyKey again is the same transfer (safe to retry);
+   * rejects with INSUFFICIENT_FUNDS when short.
+   */
+  sendMoney(input: { readonly toUserId: UserId; readonly asset: string; readonly amount: string; readonly idempotencyKey: string; readonly chatId?: ChatId }): Promise<void>;
+  /** A balance of mine moved (live). */
+  onWalletBalance(listener: (event: { readonly asset: string; readonly amount: string }) => void): () => void;
 
   health(): Promise<HealthReport>;
   metrics(): Promise<string>;

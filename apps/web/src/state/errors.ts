@@ -37,6 +37,13 @@ const WORDS: Readonly<Record<string, string>> = {
   MEDIA_QUOTA_EXCEEDED: 'Your storage is full. Delete something first.',
   MEDIA_NOT_FOUND: 'This file is no longer available.',
   NETWORK_ERROR: 'Cannot reach the server. Check your connection.',
+  INSUFFICIENT_FUNDS: 'You do not have that much. Check your balance.',
+  AMOUNT_INVALID: 'Enter an amount above zero.',
+  ASSET_NOT_ENABLED: 'This server does not hold that currency.',
+  TRANSFER_TO_SELF: 'You cannot send money to yourself.',
+  CHAIN_NOT_CONFIGURED: 'Deposits and withdrawals of this currency are not set up on this server.',
+  ADDRESS_INVALID: 'That is not an address on this currency’s network. Check it and try again.',
+  WITHDRAWAL_LIMIT_EXCEEDED: 'That would pass your daily withdrawal limit. Try a smaller amount, or tomorrow.',
 };
 
 /**

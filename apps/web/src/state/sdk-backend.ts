@@ -80,6 +80,10 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     enableTwoFactor: async (code) => (await client.auth.twoFactor.enable(code)).recoveryCodes,
     disableTwoFactor: (code) => client.auth.twoFactor.disable(code),
 
+    depositAddress: (asset) => client.walletChain.depositAddress(asset),
+    withdraw: (input) => client.walletChain.withdraw(input),
+    withdrawals: () => client.walletChain.withdrawals(),
+
     user: (id) => client.users.get(id),
     searchUsers: (query) => client.users.search(query),
     presence: async (id) => {
@@ -211,6 +215,13 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     },
     mutedUntil: async (chatId) => (await client.chats.muteState(chatId)).mutedUntil,
     mute: async (chatId, until) => (await client.chats.mute(chatId, until)).mutedUntil,
+
+    wallet: () => client.wallet.get(),
+    walletHistory: () => client.wallet.history({ limit: 50 }),
+    async sendMoney(input) {
+      await client.wallet.transfer({ ...input });
+    },
+    onWalletBalance: (listener) => realtime.on('wallet.balance', (event) => listener({ asset: event.asset, amount: event.amount })),
 
     health: async () => fetchHealth(await client.tokens.accessToken()),
     metrics: async () => fetchMetrics(await client.tokens.accessToken()),

@@ -10,6 +10,7 @@ import { Icon } from './common/Icon.js';
 import { Conversation } from './conversation/Conversation.js';
 import { Settings } from './settings/Settings.js';
 import { SystemHealth } from './system/SystemHealth.js';
+import { WalletScreen } from './wallet/WalletScreen.js';
 
 /**
  * Two panes on a desktop (chats beside the open chat or page); at phone
@@ -37,6 +38,9 @@ export function Shell({ route }: { readonly route: Route }) {
               <Icon name="pulse" />
             </button>
           )}
+          <button type="button" className="icon-button" onClick={() => navigate({ name: 'wallet' })} aria-label="Wallet" aria-current={route.name === 'wallet' ? 'page' : undefined}>
+            <Icon name="wallet" />
+          </button>
           <button type="button" className="icon-button" onClick={() => navigate({ name: 'settings' })} aria-label="Open settings" aria-current={route.name === 'settings' ? 'page' : undefined}>
             <Icon name="settings" />
           </button>
@@ -49,6 +53,7 @@ export function Shell({ route }: { readonly route: Route }) {
       <main className="detail">
         {route.name === 'chat' && <Conversation key={route.chatId} chatId={route.chatId} />}
         {route.name === 'settings' && <Settings />}
+        {route.name === 'wallet' && <WalletScreen />}
         {route.name === 'system' && (isAdmin ? <SystemHealth /> : <p className="empty-detail">Only administrators can see system health.</p>)}
         {route.name === 'chats' && (
           <div className="empty-detail">

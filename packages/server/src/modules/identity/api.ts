@@ -37,6 +37,13 @@ export interface IdentityApi {
   getUsers(ids: readonly UserId[]): Promise<PublicUser[]>;
   /** Who may see the user's presence (their privacy setting); `nobody` for an unknown user. */
   presenceVisibilityOf(userId: UserId): Promise<PresenceVisibility>;
+  /**
+   * For an action that needs the second factor when the user has it on
+   * (a withdrawal): passes when 2FA is off; otherwise spends the TOTP or
+   * recovery code once, or throws TOTP_REQUIRED (no code), TOTP_INVALID or
+   * FLOOD_WAIT, like sign-in.
+   */
+  assertSecondFactor(userId: UserId, code: string | undefined): Promise<void>;
 }
 
 declare module '../service-map.js' {

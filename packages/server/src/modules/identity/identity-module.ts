@@ -126,6 +126,11 @@ async function buildServices(ctx: ModuleContext, limits: FloodLimits, timings: I
     getUser: (id) => users.getUser(id),
     getUsers: (ids) => users.getUsers(ids),
     presenceVisibilityOf: (userId) => privacy.presenceVisibilityOf(userId),
+    async assertSecondFactor(userId, code) {
+      if (!(await twoFactor.isEnabled(userId))) return;
+      if (!code) throw new KaifError('TOTP_REQUIRED');
+      await sessions.transact((trx) => twoFactor.assertCode(trx, userId, code));
+    },
   };
 
   return {

@@ -17,6 +17,7 @@ function countingIdentity(): IdentityApi & { calls: number } {
     getUser: async () => undefined,
     getUsers: async () => [],
     presenceVisibilityOf: async () => 'contacts' as const,
+    assertSecondFactor: async () => undefined,
   };
   return identity;
 }

@@ -207,6 +207,54 @@ export const ConfigSchema = Type.Object({
     description: 'Threads that encrypt and send Web Push (niced, off the event loop that accepts sends); 0 = on the event loop',
     errorMessage: 'must be a whole number from 0 to 16',
   }),
+  KAIF_WALLET_ASSETS: Type.String({
+    pattern: '^[A-Z][A-Z0-9]{1,11}(,[A-Z][A-Z0-9]{1,11})*$',
+    default: 'ETH,TON',
+    description: 'Wallet assets users hold, comma-separated codes: ETH, BNB (BSC, chain id 56), TON, or an EVM asset from KAIF_WALLET_EVM_ASSETS',
+    errorMessage: 'must be comma-separated asset codes such as ETH,TON',
+  }),
+  KAIF_WALLET_EVM_ASSETS: Type.Optional(
+    Type.String({
+      description:
+        'More EVM chains (or another chain id for ETH/BNB, e.g. a local node) as a JSON array of {asset, chainId, decimals?, name?}; unset = ETH on chain 1, BNB on chain 56',
+    }),
+  ),
+  KAIF_WALLET_TRADE_TIMEOUT_SECONDS: Type.Integer({
+    minimum: 1,
+    default: 86_400,
+    description: 'How long a taken P2P trade may wait for the seller to confirm payment before its escrow is refunded to the seller',
+  }),
+  KAIF_WALLET_RPC_URLS: Type.Optional(
+    Type.String({
+      pattern: '^[A-Z][A-Z0-9]{1,11}=https?://[^,\\s]+(,[A-Z][A-Z0-9]{1,11}=https?://[^,\\s]+)*$',
+      description:
+        'Chain endpoints per asset as ASSET=url, comma-separated: EVM JSON-RPC (ETH=https://…, BNB=https://bsc-dataseed.bnbchain.org), TON toncenter v2 (TON=https://toncenter.com/api/v2/jsonRPC); an asset without one has no deposits or withdrawals',
+      errorMessage: 'must be ASSET=http(s)://url pairs, comma-separated',
+    }),
+  ),
+  KAIF_WALLET_CONFIRMATIONS: Type.String({
+    pattern: '^[0-9]{1,4}(,[A-Z][A-Z0-9]{1,11}=[0-9]{1,4})*$',
+    default: '12',
+    description: 'Blocks (the deposit’s included) before a deposit is credited and a withdrawal settled: a default, then ASSET=n overrides (e.g. 12,BNB=15,TON=1)',
+    errorMessage: 'must be a number, then optional ASSET=number overrides, comma-separated',
+  }),
+  KAIF_WALLET_CHAIN_POLL_MS: Type.Integer({
+    minimum: 50,
+    default: 4000,
+    description: 'How often the worker scans each chain for deposits and advances withdrawals',
+  }),
+  KAIF_WALLET_STUCK_AFTER_MS: Type.Integer({
+    minimum: 100,
+    default: 180_000,
+    description: 'A withdrawal transaction not mined after this long is replaced (same nonce, higher fee, up to the fee the user was charged)',
+  }),
+  KAIF_WALLET_WITHDRAWAL_DAILY_LIMITS: Type.Optional(
+    Type.String({
+      pattern: '^[A-Z][A-Z0-9]{1,11}=[0-9]{1,78}(,[A-Z][A-Z0-9]{1,11}=[0-9]{1,78})*$',
+      description: 'Most one user may withdraw per asset in 24 hours, in smallest units, as ASSET=amount pairs (e.g. ETH=5000000000000000000); an asset not listed has no limit',
+      errorMessage: 'must be ASSET=amount pairs in smallest units, comma-separated',
+    }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;
