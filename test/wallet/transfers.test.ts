@@ -117,6 +117,12 @@ for (const engines of ENGINE_SETS) {
       const replayed = catchUp.frames.filter((frame): frame is Extract<ServerFrame, { type: 'message.new' }> => frame.type === 'message.new');
       expect(replayed.map((frame) => frame.data.transfer)).toEqual([expected]);
 
+      const list = await call<{ chats: { id: string; lastMessage: Message | null }[] } | { id: string; lastMessage: Message | null }[]>(server, 'GET', '/api/v1/chats', {
+        token: alice.accessToken,
+      });
+      const chats = Array.isArray(list.body) ? list.body : list.body.chats;
+      expect(chats.find((chat) => chat.id === chatId)?.lastMessage?.transfer).toEqual(expected);
+
       const history = await call<Message[] | { messages: Message[] }>(server, 'GET', `/api/v1/chats/${chatId}/messages`, { token: bob.accessToken });
       const messages = Array.isArray(history.body) ? history.body : history.body.messages;
       expect(messages.filter((message) => message.transfer)).toEqual([expect.objectContaining({ id: sent.body.transfer.messageId, transfer: expected })]);

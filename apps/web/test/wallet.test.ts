@@ -86,6 +86,8 @@ describe('sending money in a chat', () => {
     expect(await received.locator('.transfer-amount').textContent()).toBe('0.5 ETH');
     expect(await received.locator('.transfer-direction').textContent()).toBe('Received');
     expect(await received.getAttribute('data-transfer-id')).toBe(await sent.getAttribute('data-transfer-id'));
+    await expect.poll(() => alice.locator('.chat-row', { hasText: 'Bob' }).locator('.chat-row-preview').textContent()).toBe('You: 0.5 ETH');
+    await expect.poll(() => bob.locator('.chat-row', { hasText: 'Alice' }).locator('.chat-row-preview').textContent()).toBe('0.5 ETH');
     await shot(alice, 'transfer-sent-light-desktop');
     await shot(bob, 'transfer-received-light-desktop');
 

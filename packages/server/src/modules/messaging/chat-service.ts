@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CREATE_MAX_MEMBERS, type ChatListItemView as ChatListItem, type ChatView, GROUP_MAX_MEMBERS, normalizeDisplayText } from '@kaif/protocol';
 import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
-import type { ChatRole, ChatType } from './api.js';
+import type { ChatRole, ChatType, Message } from './api.js';
 import { accessOf, isAdminRole, membersOf } from './chat-access.js';
 import { type EventDraft, type LockedChat, appendEvents, audienceOf, lockChat } from './event-log.js';
 import { type MessagingDeps, requireUsers } from './messaging-deps.js';
@@ -136,7 +136,9 @@ export class ChatService {
       join messaging.chats c on c.id = m.chat_id
       left join lateral (
         select x.id, x.chat_id, x.seq, x.sender_id, x.client_msg_id, x.text, x.reply_to_id, x.forwarded_from,
-               x.created_at, x.edited_at, x.deleted_at
+               x.created_at, x.edited_at, x.deleted_at,
+               -- A transfer message's payload (text is null), for the list's preview.
+               case when x.text is null then (select t.transfer from messaging.transfer_messages t where t.message_id = x.id) end as transfer
         from messaging.messages x
         where x.chat_id = c.id and x.deleted_at is null
         order by x.seq desc limit 1
@@ -149,7 +151,7 @@ export class ChatService {
       order by coalesce(lm.created_at, c.created_at) desc, c.id`.execute(this.deps.db);
     return result.rows.map(({ role, unread, read_seq, peer_read_seq, last_message, ...chat }) => ({
       ...toChat(chat, userId, role),
-      lastMessage: last_message ? toMessage(last_message) : null,
+      lastMessage: last_message ? withTransfer(toMessage(last_message), (last_message as { transfer?: Message['transfer'] | null }).transfer) : null,
       unreadCount: Number(unread),
       readSeq: Number(read_seq),
       peerReadSeq: Number(peer_read_seq),
@@ -182,3 +184,5 @@ export class ChatService {
     return this.get(userId, chatId);
   }
 }
+
+const withTransfer = (message: Message, transfer: Message['transfer'] | null | undefined): Message => (transfer ? { ...message, transfer } : message);
