@@ -76,6 +76,15 @@ export const ERRORS = {
   PUSH_ENDPOINT_REFUSED: { status: 400, message: 'This push endpoint is not allowed: it must be an https URL on a public host' },
   PUSH_SUBSCRIPTION_NOT_FOUND: { status: 404, message: 'No such push subscription' },
   PUSH_RECEIPT_INVALID: { status: 400, message: 'This notification receipt is not valid' },
+
+  // Marketplace
+  LISTING_NOT_FOUND: { status: 404, message: 'No such listing' },
+  ORDER_NOT_FOUND: { status: 404, message: 'No such order' },
+  SELLER_REQUIRED: { status: 403, message: 'Open a storefront before listing anything' },
+  LISTING_NOT_BUYABLE: { status: 409, message: 'This listing cannot be bought now' },
+  ORDER_STATE_CONFLICT: { status: 409, message: 'The order is not in a state that allows this' },
+  REVIEW_NOT_ALLOWED: { status: 403, message: 'Only the buyer of a completed order may review it, once' },
+  QUERY_TOO_COMPLEX: { status: 400, message: 'The query is too deep or too costly' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

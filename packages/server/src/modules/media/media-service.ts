@@ -8,6 +8,7 @@ import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { MessagingApi } from '../messaging/api.js';
 import { processImage } from './image-processing.js';
+import type { MediaHolder } from './api.js';
 import type { MediaTable, MediaTables } from './media-tables.js';
 import { checkClaim, claimedKind, detectType } from './media-type.js';
 import { refusePolyglot } from './polyglot.js';
@@ -76,6 +77,8 @@ export const mediaView = (row: MediaTable): MediaView => ({
  * answer comes after COMMIT.
  */
 export class MediaService {
+  private readonly holders: MediaHolder[] = [];
+
   constructor(
     private readonly db: Kysely<MediaTables>,
     private readonly blobs: BlobStore,
@@ -259,7 +262,8 @@ export class MediaService {
       .execute();
     if (candidates.length === 0) return 0;
     const ids = candidates.map((row) => row.id as MediaId);
-    const inUse = await this.messaging.mediaInUse(ids);
+    const inUse = new Set(await this.messaging.mediaInUse(ids));
+    for (const holder of this.holders) for (const id of await holder.inUse(ids.filter((id) => !inUse.has(id)))) inUse.add(id);
     const unused = ids.filter((id) => !inUse.has(id));
     if (inUse.size > 0) await this.db.updateTable('media.media').set({ checked_at: new Date(now) }).where('id', 'in', [...inUse]).execute();
     if (unused.length === 0) return 0;
@@ -277,8 +281,26 @@ export class MediaService {
     return deleted.length;
   }
 
+  async uploadedBy(userId: UserId, mediaIds: readonly MediaId[]): Promise<readonly MediaView[]> {
+    if (mediaIds.some((id) => !UUID.test(id))) throw new KaifError('MEDIA_NOT_FOUND');
+    const rows = mediaIds.length === 0 ? [] : await this.db.selectFrom('media.media').selectAll().where('id', 'in', [...mediaIds]).where('owner_id', '=', userId).execute();
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return mediaIds.map((id) => {
+      const row = byId.get(id);
+      if (!row) throw new KaifError('MEDIA_NOT_FOUND', `No such media: ${id}`);
+      return mediaView(row);
+    });
+  }
+
+  /** Adds a module that shows media outside chats (MediaApi.useHolder). */
+  useHolder(holder: MediaHolder): void {
+    this.holders.push(holder);
+  }
+
   private async mayRead(userId: UserId, row: MediaTable): Promise<boolean> {
-    return row.owner_id === userId || this.messaging.canSeeMedia(userId, row.id as MediaId);
+    if (row.owner_id === userId || (await this.messaging.canSeeMedia(userId, row.id as MediaId))) return true;
+    for (const holder of this.holders) if (await holder.canSee(userId, row.id as MediaId)) return true;
+    return false;
   }
 
   private async checkQuota(ownerId: string, charge: number): Promise<void> {

@@ -1,0 +1,119 @@
+import type { MediaId, UserId } from '@kaif/protocol';
+import type { Unsubscribe } from '../../platform/bus/bus.js';
+import { KaifError } from '../../platform/http/kaif-error.js';
+import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
+import type { MarketApi } from './api.js';
+import { CatalogueSearch } from './catalogue-search.js';
+import { registerGraphqlEndpoint } from './graphql-endpoint.js';
+import { ListingService } from './listing-service.js';
+import { type MarketTables, marketMigrations } from './market-tables.js';
+import { MarketWorker } from './market-worker.js';
+import { ORDER_EVENTS } from './order-events.js';
+import { orderNoticeHandler } from './order-notices.js';
+import { OrderSaga, type SagaFaults } from './order-saga.js';
+import type { Payments } from './payments.js';
+import { ReviewService } from './review-service.js';
+
+export interface MarketModuleOptions {
+  /** Where escrow lives; by default the wallet module's. */
+  readonly payments?: (ctx: ModuleContext) => Payments;
+  /** Whether listings may be priced in an asset; by default the wallet's enabled assets. */
+  readonly assetEnabled?: (ctx: ModuleContext) => (asset: string) => boolean;
+  /** Tests only: where the saga stops as a crash would. */
+  readonly faults?: SagaFaults;
+}
+
+/** Consumer of order events that posts them into the parties' direct chat; one per deployment's stream. */
+const NOTICE_CONSUMER = 'market-order-notices';
+
+/**
+ * The marketplace (README.md beside this file): listings with photos and
+ * moderation, full-text catalogue search with facets, orders as a saga
+ * over wallet escrow, reviews; GraphQL at /api/graphql. Stateless: the
+ * API role serves GraphQL against the shared database; the worker role
+ * resumes sagas (timeouts, crashed drivers) and posts order notices into
+ * chats.
+ */
+export function createMarketModule(options: MarketModuleOptions = {}): KaifModule {
+  return {
+    name: 'market',
+    migrations: marketMigrations,
+    dependsOn: ['identity', 'messaging', 'media'],
+    async init(ctx): Promise<ModuleInstance<MarketApi>> {
+      const db = ctx.db.kysely<MarketTables>();
+      const logger = ctx.logger.child({ module: 'market' });
+      const media = ctx.service('media');
+      const messaging = ctx.service('messaging');
+      const assetEnabled = options.assetEnabled?.(ctx) ?? ((asset: string) => /^[A-Z][A-Z0-9]{1,11}$/.test(asset));
+      const listings = new ListingService(db, media, assetEnabled);
+      const payments = options.payments?.(ctx) ?? paymentsUnavailable();
+      const saga = new OrderSaga(
+        db,
+        listings,
+        payments,
+        {
+          shipTimeoutMs: ctx.config.KAIF_MARKET_SHIP_TIMEOUT_MS,
+          receiptTimeoutMs: ctx.config.KAIF_MARKET_RECEIPT_TIMEOUT_MS,
+          leaseMs: ctx.config.KAIF_MARKET_SAGA_LEASE_MS,
+        },
+        logger,
+        ctx.outboxCommitted,
+        options.faults,
+      );
+      const services = { db, listings, search: new CatalogueSearch(db), saga, reviews: new ReviewService(db), identity: ctx.service('identity') };
+      media.useHolder({
+        canSee: (userId: UserId, mediaId: MediaId) => listings.photoVisible(userId, mediaId),
+        inUse: (mediaIds) => listings.photosInUse(mediaIds),
+      });
+      let worker: MarketWorker | undefined;
+      let notices: Unsubscribe | undefined;
+      const stopWorker = async () => {
+        notices?.();
+        notices = undefined;
+        await worker?.stop();
+      };
+      const api: MarketApi = {
+        async sellerStanding(userId) {
+          const seller = await listings.seller(userId);
+          if (!seller) return undefined;
+          const count = Number(seller.rating_count);
+          return { storeName: seller.store_name, rating: count > 0 ? Number(seller.rating_sum) / count : null, reviewCount: count };
+        },
+      };
+      return {
+        api,
+        stop: stopWorker,
+        listeners: {
+          api: {
+            async open() {
+              await registerGraphqlEndpoint(
+                ctx.http,
+                services,
+                { maxDepth: ctx.config.KAIF_MARKET_GRAPHQL_MAX_DEPTH, maxComplexity: ctx.config.KAIF_MARKET_GRAPHQL_MAX_COMPLEXITY },
+                logger,
+              );
+            },
+          },
+          worker: {
+            async open() {
+              worker = new MarketWorker(saga, ctx.config.KAIF_MARKET_SAGA_POLL_MS, logger);
+              worker.start();
+              notices = await ctx.bus.consume(NOTICE_CONSUMER, ORDER_EVENTS, orderNoticeHandler(messaging));
+            },
+            close: stopWorker,
+          },
+        },
+      };
+    },
+  };
+}
+
+/** Until a wallet is wired in, every escrow call fails as an unreachable dependency would: orders wait in stock_reserved and the worker retries. */
+function paymentsUnavailable(): Payments {
+  const refuse = async (): Promise<never> => {
+    throw new KaifError('DEPENDENCY_UNAVAILABLE', 'No wallet is configured for escrow');
+  };
+  return { hold: refuse, release: refuse, refund: refuse };
+}
+
+export const marketModule: KaifModule = createMarketModule();
