@@ -77,6 +77,22 @@ export const ERRORS = {
   PUSH_SUBSCRIPTION_NOT_FOUND: { status: 404, message: 'No such push subscription' },
   PUSH_RECEIPT_INVALID: { status: 400, message: 'This notification receipt is not valid' },
 
+  // Wallet
+  INSUFFICIENT_FUNDS: { status: 409, message: 'Not enough funds on this account' },
+  ASSET_NOT_ENABLED: { status: 400, message: 'This asset is not enabled on this server' },
+  AMOUNT_INVALID: { status: 400, message: 'The amount must be a positive whole number of the asset’s smallest unit, as a decimal string' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'This idempotency key was already used for a different wallet operation' },
+  LEDGER_UNBALANCED: { status: 500, message: 'A ledger transaction did not balance and was refused' },
+  ESCROW_HOLD_NOT_FOUND: { status: 404, message: 'No such escrow hold' },
+  ESCROW_HOLD_SETTLED: { status: 409, message: 'This escrow hold was already released or refunded' },
+  TRANSFER_TO_SELF: { status: 400, message: 'You cannot send money to yourself' },
+  TRANSFER_NOT_FOUND: { status: 404, message: 'No such transfer' },
+  TRADE_OFFER_NOT_FOUND: { status: 404, message: 'No such trade offer' },
+  TRADE_NOT_FOUND: { status: 404, message: 'No such trade' },
+  TRADE_STATE_CONFLICT: { status: 409, message: 'The trade is not in a state that allows this' },
+  TRADE_FORBIDDEN: { status: 403, message: 'You are not a party to this trade, or not the party who may do this' },
+  SWAP_NOT_CONFIGURED: { status: 501, message: 'No DEX swap provider is configured on this server' },
+
   // Marketplace
   LISTING_NOT_FOUND: { status: 404, message: 'No such listing' },
   ORDER_NOT_FOUND: { status: 404, message: 'No such order' },

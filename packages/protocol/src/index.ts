@@ -17,3 +17,4 @@ export * from './text.js';
 export * from './text-length.js';
 export * from './typing.js';
 export * from './wire/index.js';
+export * from './api/wallet.js';

@@ -193,6 +193,23 @@ export const ConfigSchema = Type.Object({
     default: false,
     description: 'Accept push endpoints on private, loopback and link-local hosts and over http (development and tests only)',
   }),
+  KAIF_WALLET_ASSETS: Type.String({
+    pattern: '^[A-Z][A-Z0-9]{1,11}(,[A-Z][A-Z0-9]{1,11})*$',
+    default: 'ETH,TON',
+    description: 'Wallet assets users hold, comma-separated codes: ETH, BNB (BSC, chain id 56), TON, or an EVM asset from KAIF_WALLET_EVM_ASSETS',
+    errorMessage: 'must be comma-separated asset codes such as ETH,TON',
+  }),
+  KAIF_WALLET_EVM_ASSETS: Type.Optional(
+    Type.String({
+      description:
+        'More EVM chains (or another chain id for ETH/BNB, e.g. a local node) as a JSON array of {asset, chainId, decimals?, name?}; unset = ETH on chain 1, BNB on chain 56',
+    }),
+  ),
+  KAIF_WALLET_TRADE_TIMEOUT_SECONDS: Type.Integer({
+    minimum: 1,
+    default: 86_400,
+    description: 'How long a taken P2P trade may wait for the seller to confirm payment before its escrow is refunded to the seller',
+  }),
   KAIF_MARKET_SHIP_TIMEOUT_MS: Type.Integer({
     minimum: 1,
     default: 7 * 24 * 3600_000,
