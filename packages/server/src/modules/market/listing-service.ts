@@ -6,7 +6,8 @@ import type { MediaApi } from '../media/api.js';
 import type { ListingKind, ListingsTable, MarketDb, SellersTable } from './market-tables.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const AMOUNT = /^(0|[1-9][0-9]{0,77})$/;
+/** A price: a positive whole number of smallest units (escrow holds nothing for free). */
+const AMOUNT = /^[1-9][0-9]{0,77}$/;
 const MAX_PHOTOS = 10;
 const MAX_ATTRIBUTES = 20;
 
@@ -196,7 +197,7 @@ export class ListingService {
   private async validate(userId: UserId, input: ListingInput, photosUnchanged = false) {
     if (input.kind !== 'product' && input.kind !== 'service') throw invalid('kind', 'kind is product or service');
     if (!this.assetEnabled(input.asset)) throw invalid('asset', 'asset must be an enabled wallet asset');
-    if (!AMOUNT.test(input.price)) throw invalid('price', 'price is a whole number of the asset’s smallest unit, as a decimal string');
+    if (!AMOUNT.test(input.price)) throw invalid('price', 'price is a positive whole number of the asset’s smallest unit, as a decimal string');
     if (!Number.isInteger(input.stock) || input.stock < 0 || input.stock > 1_000_000_000) throw invalid('stock', 'stock is a whole number from 0');
     const attributes: Record<string, string> = {};
     for (const { key, value } of input.attributes ?? []) attributes[text(key, 'attributes', 1, 40).toLowerCase()] = text(value, 'attributes', 1, 100);

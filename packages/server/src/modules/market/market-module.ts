@@ -1,6 +1,5 @@
 import type { MediaId, UserId } from '@kaif/protocol';
 import type { Unsubscribe } from '../../platform/bus/bus.js';
-import { KaifError } from '../../platform/http/kaif-error.js';
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import type { MarketApi } from './api.js';
 import { CatalogueSearch } from './catalogue-search.js';
@@ -13,6 +12,7 @@ import { orderNoticeHandler } from './order-notices.js';
 import { OrderSaga, type SagaFaults } from './order-saga.js';
 import type { Payments } from './payments.js';
 import { ReviewService } from './review-service.js';
+import { walletPayments } from './wallet-payments.js';
 
 export interface MarketModuleOptions {
   /** Where escrow lives; by default the wallet module's. */
@@ -38,15 +38,17 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
   return {
     name: 'market',
     migrations: marketMigrations,
-    dependsOn: ['identity', 'messaging', 'media'],
+    dependsOn: ['identity', 'messaging', 'media', 'wallet'],
     async init(ctx): Promise<ModuleInstance<MarketApi>> {
       const db = ctx.db.kysely<MarketTables>();
       const logger = ctx.logger.child({ module: 'market' });
       const media = ctx.service('media');
       const messaging = ctx.service('messaging');
-      const assetEnabled = options.assetEnabled?.(ctx) ?? ((asset: string) => /^[A-Z][A-Z0-9]{1,11}$/.test(asset));
+      const wallet = ctx.service('wallet');
+      const enabled = new Set(wallet.assets().map((asset) => asset.code));
+      const assetEnabled = options.assetEnabled?.(ctx) ?? ((asset: string) => enabled.has(asset));
       const listings = new ListingService(db, media, assetEnabled);
-      const payments = options.payments?.(ctx) ?? paymentsUnavailable();
+      const payments = options.payments?.(ctx) ?? walletPayments(wallet);
       const saga = new OrderSaga(
         db,
         listings,
@@ -106,14 +108,6 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
       };
     },
   };
-}
-
-/** Until a wallet is wired in, every escrow call fails as an unreachable dependency would: orders wait in stock_reserved and the worker retries. */
-function paymentsUnavailable(): Payments {
-  const refuse = async (): Promise<never> => {
-    throw new KaifError('DEPENDENCY_UNAVAILABLE', 'No wallet is configured for escrow');
-  };
-  return { hold: refuse, release: refuse, refund: refuse };
 }
 
 export const marketModule: KaifModule = createMarketModule();

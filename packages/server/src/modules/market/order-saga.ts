@@ -44,14 +44,16 @@ const FINAL: readonly OrderState[] = ['completed', 'failed', 'cancelled'];
  *
  * Every step and compensation is one row of `market.order_steps`, written
  * in the transaction that moves the state, so the journal and the state
- * never disagree. Stock moves in that same transaction; the wallet's
- * escrow is outside it, so each wallet call carries an idempotency key
- * derived from the order and the step (`order:<id>:hold`): a driver that
- * died after the call and before the record is replaced (its lease
- * expires, see MarketWorker) and repeats the call, which the wallet
- * answers with the first result. State changes are conditional on the
- * state they leave, so a user's action and a timeout racing for one order
- * cannot both win.
+ * never disagree. Stock moves in that same transaction, and so does the
+ * escrow when the wallet shares the database (it joins the transaction:
+ * the hold and `paid` commit together). Each wallet call also carries an
+ * idempotency key derived from the order and the step (`order:<id>:hold`),
+ * so a step repeated after a crash — a driver that died is replaced once
+ * its lease expires, see MarketWorker — gets the first result from a
+ * wallet that does not share the transaction. State changes are
+ * conditional on the state they leave, so a user's action and a timeout
+ * racing for one order cannot both win; the loser's transaction rolls
+ * back with its wallet call.
  */
 export class OrderSaga {
   constructor(
@@ -196,21 +198,25 @@ export class OrderSaga {
         return reserved?.state === 'stock_reserved';
       }
       case 'stock_reserved': {
-        const hold = await this.payments.hold({ userId: order.buyer_id as UserId, asset: order.asset, amount: order.amount, idempotencyKey: `order:${order.id}:hold`, reference: `market order ${order.id}` });
-        await this.faults.afterEffect?.(order.id, 'hold_escrow');
         const name = await title();
         const next = await this.db.transaction().execute(async (trx) => {
+          const hold = await this.payments.hold(
+            { userId: order.buyer_id as UserId, asset: order.asset, amount: order.amount, idempotencyKey: `order:${order.id}:hold`, reference: `market:order:${order.id}` },
+            trx,
+          );
+          await this.faults.afterEffect?.(order.id, 'hold_escrow');
           const moved = hold.ok
             ? await this.transition(trx, order, 'stock_reserved', 'paid', 'hold_escrow', 'done', hold.holdId, {
                 hold_id: hold.holdId,
                 deadline_at: sql<Date>`now() + ${`${this.timings.shipTimeoutMs} milliseconds`}::interval`,
               })
             : await this.transition(trx, order, 'stock_reserved', 'compensating', 'hold_escrow', 'failed', hold.reason, { reason: 'insufficient funds' });
-          if (moved?.state === 'paid') await this.announce(trx, moved, name);
+          if (!moved) throw new StateMoved(order.id);
+          if (moved.state === 'paid') await this.announce(trx, moved, name);
           return moved;
         });
         await this.recorded(order, 'hold_escrow', next);
-        return next?.state === 'compensating';
+        return next.state === 'compensating';
       }
       case 'paid': {
         if (!isPast(order.deadline_at)) return false;
@@ -223,32 +229,34 @@ export class OrderSaga {
         return next !== undefined;
       }
       case 'releasing': {
-        await this.payments.release({ holdId: order.hold_id!, toUserId: order.seller_id as UserId, idempotencyKey: `order:${order.id}:release` });
-        await this.faults.afterEffect?.(order.id, 'release_escrow');
         const name = await title();
         const next = await this.db.transaction().execute(async (trx) => {
-          const moved = await this.transition(trx, order, 'releasing', 'completed', 'release_escrow', 'done', null, {});
-          if (moved) await this.announce(trx, moved, name);
+          await this.payments.release({ holdId: order.hold_id!, toUserId: order.seller_id as UserId, idempotencyKey: `order:${order.id}:release` }, trx);
+          await this.faults.afterEffect?.(order.id, 'release_escrow');
+          const moved = await this.transition(trx, order, 'releasing', 'completed', 'release_escrow', 'done', order.hold_id, {});
+          if (!moved) throw new StateMoved(order.id);
+          await this.announce(trx, moved, name);
           return moved;
         });
         await this.recorded(order, 'release_escrow', next);
         return false;
       }
       case 'compensating': {
-        if (order.hold_id) {
-          await this.payments.refund({ holdId: order.hold_id, idempotencyKey: `order:${order.id}:refund` });
-          await this.faults.afterEffect?.(order.id, 'refund_escrow');
-        }
         const name = await title();
         const next = await this.db.transaction().execute(async (trx) => {
-          if (order.hold_id) await this.journal(trx, order.id, 'refund_escrow', 'done', order.hold_id);
+          if (order.hold_id) {
+            await this.payments.refund({ holdId: order.hold_id, idempotencyKey: `order:${order.id}:refund` }, trx);
+            await this.journal(trx, order.id, 'refund_escrow', 'done', order.hold_id);
+            await this.faults.afterEffect?.(order.id, 'refund_escrow');
+          }
           if (order.stock_reserved) {
             await trx.updateTable('market.listings').set({ stock: sql`stock + ${order.quantity}` }).where('id', '=', order.listing_id).execute();
             await this.journal(trx, order.id, 'release_stock', 'done', String(order.quantity));
           }
           const final: OrderState = order.reason === 'insufficient funds' ? 'failed' : 'cancelled';
           const moved = await this.transition(trx, order, 'compensating', final, 'compensated', 'done', null, { stock_reserved: false });
-          if (moved) await this.announce(trx, moved, name);
+          if (!moved) throw new StateMoved(order.id);
+          await this.announce(trx, moved, name);
           return moved;
         });
         await this.recorded(order, 'compensated', next);
@@ -332,6 +340,13 @@ export class OrderSaga {
     const row = /^[0-9a-f-]{36}$/i.test(orderId) ? ((await this.db.selectFrom('market.orders').selectAll().where('id', '=', orderId).executeTakeFirst()) as OrderRow | undefined) : undefined;
     if (!row || !allowed(row)) throw new KaifError('ORDER_NOT_FOUND');
     return row;
+  }
+}
+
+/** The order changed state under the driver (another driver or a user's action won): its transaction rolls back, the wallet call with it. */
+class StateMoved extends Error {
+  constructor(orderId: string) {
+    super(`order ${orderId} moved on while a step ran`);
   }
 }
 
