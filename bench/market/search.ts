@@ -54,8 +54,8 @@ const QUERIES: readonly BenchQuery[] = [
   { name: 'Russian form (свитера)', query: { text: 'свитера' }, like: ['свитера'] },
   { name: 'prefix being typed (bicy)', query: { text: 'bicy' }, like: ['bicy'] },
   {
-    name: 'filters only: category, price, colour, rating ≥ 3',
-    query: { category: 'category-7', asset: 'ETH', minPrice: '1000', maxPrice: '100000', attributes: [{ key: 'color', value: 'blue' }], minRating: 3 },
+    name: 'filters only: category, price, colour, rating ≥ 2',
+    query: { category: 'category-7', asset: 'ETH', minPrice: '1000', maxPrice: '100000', attributes: [{ key: 'color', value: 'blue' }], minRating: 2 },
     like: [],
   },
 ];
