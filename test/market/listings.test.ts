@@ -128,6 +128,10 @@ describe.each(ENGINE_SETS)('marketplace listings and GraphQL on %s engines', (en
     const wide = await gql(server, buyer.accessToken, '{ search(input: {limit: 100}) { listings { seller { listings(limit: 100) { id title } } } } }');
     expect(wide.status).toBe(400);
     expect(codesOf(wide)).toEqual(['QUERY_TOO_COMPLEX']);
+    // A limit passed in a variable counts as its value.
+    const costly = 'query ($input: SearchInput!) { search(input: $input) { listings { seller { listings(limit: 100) { id title } } } } }';
+    expect(codesOf(await gql(server, buyer.accessToken, costly, { input: { limit: 100 } }))).toEqual(['QUERY_TOO_COMPLEX']);
+    expect((await gql(server, buyer.accessToken, costly, { input: { limit: 2 } })).errors).toBeUndefined();
     // Fragments do not hide depth.
     const fragments = await gql(
       server,

@@ -50,6 +50,8 @@ export interface Listing {
   readonly seller: { readonly id: string; readonly storeName: string; readonly displayName: string | null; readonly rating: number | null; readonly reviewCount: number };
 }
 
+export type ListingCard = Pick<Listing, 'id' | 'title' | 'price' | 'asset' | 'stock' | 'rating' | 'reviewCount' | 'photos'>;
+
 export interface Review {
   readonly orderId: string;
   readonly rating: number;
@@ -87,7 +89,7 @@ export interface Facets {
 export interface SearchResult {
   readonly total: number;
   readonly nextCursor: string | null;
-  readonly listings: readonly Listing[];
+  readonly listings: readonly ListingCard[];
   readonly facets: Facets;
 }
 
@@ -97,7 +99,16 @@ export const LISTING = `id kind title description category asset price stock sta
 export const ORDER = `id buyerId sellerId quantity asset amount state reason deadlineAt createdAt
   listing { id title photos { id url thumbnailUrl } } steps { step outcome at } review { orderId rating text reply createdAt }`;
 
-export const SEARCH = `query ($input: SearchInput!) { search(input: $input) { total nextCursor listings { ${LISTING} }
+/** An order in a list: what a row shows (cheap under the server's complexity limit). */
+export const ORDER_ROW = `id buyerId sellerId quantity asset amount state reason createdAt listing { id title }`;
+
+/** A listing in the seller's list. */
+export const LISTING_ROW = `id title price asset stock status rejectionReason`;
+
+/** A listing as a search result card shows it. */
+export const LISTING_CARD = `id title price asset stock rating reviewCount photos { id url thumbnailUrl }`;
+
+export const SEARCH = `query ($input: SearchInput!) { search(input: $input) { total nextCursor listings { ${LISTING_CARD} }
   facets { categories { value count } prices { asset from to count } attributes { key values { value count } } ratings { atLeast count } inStock } } }`;
 
 const DECIMALS: Readonly<Record<string, number>> = { ETH: 18, BNB: 18, TON: 9 };

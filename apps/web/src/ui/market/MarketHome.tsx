@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { type Route, navigate } from '../../app/router.js';
-import { type Listing, SEARCH, type SearchResult, formatAmount, parseAmount } from '../../state/market-api.js';
+import { type ListingCard as Card, SEARCH, type SearchResult, formatAmount, parseAmount } from '../../state/market-api.js';
 import { MarketNav } from './MarketNav.js';
 import { MarketPhoto } from './MarketPhoto.js';
 import { useMarketData } from './use-market.js';
@@ -167,7 +167,7 @@ export function MarketHome({ route }: { readonly route: Route }) {
   );
 }
 
-export function ListingCard({ listing }: { readonly listing: Listing }) {
+export function ListingCard({ listing }: { readonly listing: Card }) {
   return (
     <button type="button" className="market-card" onClick={() => navigate({ name: 'listing', listingId: listing.id })} aria-label={listing.title}>
       <MarketPhoto path={listing.photos[0]?.thumbnailUrl ?? null} alt="" />

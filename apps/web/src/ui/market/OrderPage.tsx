@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { type Route, navigate } from '../../app/router.js';
 import { useSession } from '../../app/session-context.js';
-import { ORDER, type Order, type OrderState, formatAmount } from '../../state/market-api.js';
+import { ORDER, ORDER_ROW, type Order, type OrderState, formatAmount } from '../../state/market-api.js';
 import { useStore } from '../../state/store.js';
 import { MarketNav } from './MarketNav.js';
 import { MarketPhoto } from './MarketPhoto.js';
@@ -174,7 +174,7 @@ export function OrderPage({ route, orderId }: { readonly route: Route; readonly 
 
 /** The caller's orders as a buyer and as a seller. */
 export function OrdersPage({ route }: { readonly route: Route }) {
-  const query = `{ bought: myOrders(role: BUYER, limit: 50) { ${ORDER} } sold: myOrders(role: SELLER, limit: 50) { ${ORDER} } }`;
+  const query = `{ bought: myOrders(role: BUYER, limit: 50) { ${ORDER_ROW} } sold: myOrders(role: SELLER, limit: 50) { ${ORDER_ROW} } }`;
   const { data, error } = useMarketData<{ bought: Order[]; sold: Order[] }>(query, {}, 'orders', 3000);
   return (
     <section className="page" aria-label="My orders">
@@ -192,7 +192,7 @@ export function OrdersPage({ route }: { readonly route: Route }) {
   );
 }
 
-export function OrderList({ title, orders }: { readonly title: string; readonly orders: readonly Order[] }) {
+export function OrderList({ title, orders }: { readonly title: string; readonly orders: readonly Pick<Order, 'id' | 'quantity' | 'amount' | 'asset' | 'state' | 'listing'>[] }) {
   return (
     <section className="card" aria-label={title}>
       <h3>{title}</h3>

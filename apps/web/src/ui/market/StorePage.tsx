@@ -1,17 +1,17 @@
 import { useRef, useState } from 'react';
 import { type Route, navigate } from '../../app/router.js';
 import { useMessenger } from '../../app/session-context.js';
-import { LISTING, type Listing, ORDER, type Order, formatAmount, parseAmount } from '../../state/market-api.js';
+import { LISTING, LISTING_ROW, type Listing, ORDER_ROW, type Order, formatAmount, parseAmount } from '../../state/market-api.js';
 import { Field } from '../common/Field.js';
 import { MarketNav } from './MarketNav.js';
 import { MarketPhoto } from './MarketPhoto.js';
 import { OrderList } from './OrderPage.js';
 import { failureText, useMarketData, useMarketQuery } from './use-market.js';
 
-const QUERY = `{ myStore { id storeName about rating reviewCount listings(limit: 100) { ${LISTING} } } sold: myOrders(role: SELLER, limit: 50) { ${ORDER} } }`;
+const QUERY = `{ myStore { id storeName about rating reviewCount listings(limit: 100) { ${LISTING_ROW} } } sold: myOrders(role: SELLER, limit: 50) { ${ORDER_ROW} } }`;
 
 interface StoreData {
-  readonly myStore: { readonly storeName: string; readonly rating: number | null; readonly reviewCount: number; readonly listings: readonly Listing[] } | null;
+  readonly myStore: { readonly storeName: string; readonly rating: number | null; readonly reviewCount: number; readonly listings: readonly Pick<Listing, 'id' | 'title' | 'price' | 'asset' | 'stock' | 'status' | 'rejectionReason'>[] } | null;
   readonly sold: readonly Order[];
 }
 
@@ -181,8 +181,8 @@ function NewListingForm({ onCreated }: { readonly onCreated: () => void }) {
 /** Admins only: approve or reject (with a reason) listings waiting for approval or reported. */
 export function ModerationPage({ route }: { readonly route: Route }) {
   const run = useMarketQuery();
-  const { data, error, reload } = useMarketData<{ moderationQueue: (Listing & { reportCount: number | null })[] }>(
-    `{ moderationQueue(limit: 50) { ${LISTING} reportCount } }`,
+  const { data, error, reload } = useMarketData<{ moderationQueue: (Pick<Listing, 'id' | 'title' | 'description' | 'category' | 'price' | 'asset'> & { reportCount: number | null; seller: { storeName: string } })[] }>(
+    `{ moderationQueue(limit: 30) { id title description category price asset reportCount seller { storeName } } }`,
     {},
     'moderation',
     5000,

@@ -1,14 +1,18 @@
-import { type GraphQLError, type GraphQLFormattedError, buildSchema, printSchema } from 'graphql';
+import { type DocumentNode, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema, buildSchema, printSchema } from 'graphql';
 import mercurius from 'mercurius';
 import { ERRORS, isErrorCode } from '@kaif/protocol';
 import type { HttpServer } from '../../platform/http/http-server.js';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
-import { type QueryLimits, queryLimitRules } from './graphql-limits.js';
+import { type QueryLimits, checkQueryCost, queryDepthRules } from './graphql-limits.js';
 import { type MarketContext, type MarketServices, marketResolvers } from './graphql-resolvers.js';
 import { MARKET_SDL } from './graphql-schema.js';
 
 export const GRAPHQL_PATH = '/api/graphql';
+
+interface MercuriusHooks {
+  addHook(name: 'preExecution', hook: (schema: GraphQLSchema, document: DocumentNode, context: unknown, variables: Record<string, unknown> | undefined) => Promise<void>): void;
+}
 
 /** The printed schema (SDL), the same text as schema.graphql beside this file. */
 export const printedMarketSchema = (): string => printSchema(buildSchema(MARKET_SDL));
@@ -29,7 +33,7 @@ export async function registerGraphqlEndpoint(http: HttpServer, services: Market
     resolvers: marketResolvers(services) as never,
     path: GRAPHQL_PATH,
     graphiql: false,
-    validationRules: queryLimitRules(limits),
+    validationRules: queryDepthRules(limits),
     context: (request): MarketContext => ({
       viewer: request.principal ? { userId: request.principal.userId, admin: request.principal.role === 'admin' } : undefined,
       sellers: new Map(),
@@ -48,6 +52,9 @@ export async function registerGraphqlEndpoint(http: HttpServer, services: Market
       if (refusal?.retryAfter !== undefined) (context as { reply?: { header(name: string, value: string): unknown } }).reply?.header('retry-after', String(refusal.retryAfter));
       return { statusCode: refusal?.status ?? 400, response: { data: null, errors } };
     },
+  });
+  (http as unknown as { graphql: MercuriusHooks }).graphql.addHook('preExecution', async (schema, document, _context, variables) => {
+    checkQueryCost(schema, document, variables, limits);
   });
   http.get(`${GRAPHQL_PATH}/schema.graphql`, { schema: { tags: ['market'], summary: 'The marketplace GraphQL schema as SDL (also by introspection at POST /api/graphql)' } }, async (_request, reply) =>
     reply.type('text/plain; charset=utf-8').send(printedMarketSchema()),
