@@ -100,7 +100,9 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
             async open() {
               worker = new MarketWorker(saga, ctx.config.KAIF_MARKET_SAGA_POLL_MS, logger);
               worker.start();
-              notices = await ctx.bus.consume(NOTICE_CONSUMER, ORDER_EVENTS, orderNoticeHandler(messaging));
+              const deployment = await db.selectFrom('market.deployment').select('id').executeTakeFirstOrThrow();
+              // Per deployment, from now on: a shared NATS carries other deployments' order events too (the handler skips orders it does not hold).
+              notices = await ctx.bus.consume(`${NOTICE_CONSUMER}-${deployment.id.slice(0, 12)}`, ORDER_EVENTS, orderNoticeHandler(messaging, db), { startAt: 'new' });
             },
             close: stopWorker,
           },

@@ -101,7 +101,13 @@ export interface ReviewsTable {
   replied_at: Date | null;
 }
 
+export interface DeploymentTable {
+  singleton: Generated<boolean>;
+  id: string;
+}
+
 export interface MarketTables {
+  'market.deployment': DeploymentTable;
   'market.sellers': SellersTable;
   'market.listings': ListingsTable;
   'market.reports': ReportsTable;
@@ -230,7 +236,23 @@ const createSearch: Migration = {
   },
 };
 
+/**
+ * One row: this deployment's id, made at the first migration. Deployments
+ * (or test servers) sharing one NATS name their durable consumers after it,
+ * so none takes another's order events.
+ */
+const createDeployment: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create table market.deployment (
+        singleton boolean primary key default true check (singleton),
+        id uuid not null
+      )`.execute(db);
+    await sql`insert into market.deployment (id) values (gen_random_uuid())`.execute(db);
+  },
+};
+
 export const marketMigrations: ModuleMigrations = {
   schema: 'market',
-  migrations: { '0001_market': createMarket, '0002_search': createSearch },
+  migrations: { '0001_market': createMarket, '0002_search': createSearch, '0003_deployment': createDeployment },
 };

@@ -2,6 +2,7 @@ import type { ChatId, UserId } from '@kaif/protocol';
 import type { BusPayload } from '../../platform/bus/bus.js';
 import { isEventEnvelope } from '../../platform/outbox/outbox.js';
 import type { MessagingApi } from '../messaging/api.js';
+import type { MarketDb } from './market-tables.js';
 import type { OrderEvent } from './order-events.js';
 
 /**
@@ -11,12 +12,15 @@ import type { OrderEvent } from './order-events.js';
  * redelivered event finds the first message (messaging deduplicates by
  * sender and clientMsgId) and posts nothing twice.
  */
-export function orderNoticeHandler(messaging: MessagingApi): (payload: BusPayload) => Promise<void> {
+export function orderNoticeHandler(messaging: MessagingApi, db: MarketDb): (payload: BusPayload) => Promise<void> {
   return async (payload) => {
     const event = (isEventEnvelope(payload) ? payload.body : payload) as OrderEvent | null;
     if (event?.type !== 'market.order') return;
     const notice = noticeOf(event);
     if (!notice) return;
+    // Another deployment's order, seen on a shared NATS stream.
+    const known = await db.selectFrom('market.orders').select('id').where('id', '=', event.orderId).where('buyer_id', '=', event.buyerId).executeTakeFirst();
+    if (!known) return;
     const buyer = event.buyerId as UserId;
     const seller = event.sellerId as UserId;
     const chatId: ChatId = await messaging.openDirectChat(buyer, seller);
