@@ -149,3 +149,28 @@ describe.each(ENGINE_SETS)('marketplace listings and GraphQL on %s engines', (en
     expect(codesOf(reply)).toEqual(['VALIDATION_FAILED']);
   });
 });
+
+describe('GraphQL and the flood budget', () => {
+  let server: TestServer;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('draws on the same per-user budget as REST, and answers FLOOD_WAIT with Retry-After once it is spent', async () => {
+    server = await startTestServer({ env: { KAIF_RATE_LIMIT_PER_MINUTE: '5' } });
+    const user = await registerUser(server);
+    // One REST call and four GraphQL calls spend the five points.
+    expect((await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${user.accessToken}` } })).status).toBe(200);
+    for (let call = 0; call < 4; call++) expect((await gql(server, user.accessToken, '{ myStore { id } }')).errors).toBeUndefined();
+    const response = await fetch(`${server.url}/api/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}` },
+      body: JSON.stringify({ query: '{ myStore { id } }' }),
+    });
+    expect(response.status).toBe(429);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    const body = (await response.json()) as { errors: { extensions: { code: string; retryAfter: number } }[] };
+    expect(body.errors[0]?.extensions).toMatchObject({ code: 'FLOOD_WAIT' });
+    expect(body.errors[0]?.extensions.retryAfter).toBeGreaterThan(0);
+  });
+});
