@@ -59,6 +59,8 @@ describe.each(ENGINE_SETS)('marketplace listings and GraphQL on %s engines', (en
     expect(hidden.listing).toBeNull();
     const photoUrl = `${server.url}${listing.photos[0]!.url}`;
     expect((await fetch(photoUrl, { headers: { authorization: `Bearer ${buyer.accessToken}` } })).status).toBe(404);
+    // The moderator sees what they judge.
+    expect((await fetch(photoUrl, { headers: { authorization: `Bearer ${admin.accessToken}` } })).status).toBe(200);
 
     // Moderation is admins' only.
     const refused = await gql(server, buyer.accessToken, 'mutation ($id: ID!) { moderateListing(id: $id, decision: APPROVE) { id } }', { id: listing.id });

@@ -83,6 +83,7 @@ describe('the marketplace in the browser', () => {
     await admin.goto('/market/moderation');
     const card = admin.getByRole('region', { name: title });
     await card.waitFor();
+    await card.locator('img.market-photo').waitFor();
     await shot(admin, 'moderation');
     await card.getByRole('button', { name: 'Approve' }).click();
     await card.waitFor({ state: 'detached' });

@@ -181,8 +181,8 @@ function NewListingForm({ onCreated }: { readonly onCreated: () => void }) {
 /** Admins only: approve or reject (with a reason) listings waiting for approval or reported. */
 export function ModerationPage({ route }: { readonly route: Route }) {
   const run = useMarketQuery();
-  const { data, error, reload } = useMarketData<{ moderationQueue: (Pick<Listing, 'id' | 'title' | 'description' | 'category' | 'price' | 'asset'> & { reportCount: number | null; seller: { storeName: string } })[] }>(
-    `{ moderationQueue(limit: 30) { id title description category price asset reportCount seller { storeName } } }`,
+  const { data, error, reload } = useMarketData<{ moderationQueue: (Pick<Listing, 'id' | 'title' | 'description' | 'category' | 'price' | 'asset' | 'photos'> & { reportCount: number | null; seller: { storeName: string } })[] }>(
+    `{ moderationQueue(limit: 30) { id title description category price asset reportCount seller { storeName } photos { id url thumbnailUrl } } }`,
     {},
     'moderation',
     5000,
@@ -213,6 +213,11 @@ export function ModerationPage({ route }: { readonly route: Route }) {
               {listing.reportCount ? ` · reported ${listing.reportCount}×` : ''}
             </p>
             <p>{listing.description}</p>
+            <div className="market-photo-picker">
+              {listing.photos.map((photo) => (
+                <MarketPhoto key={photo.id} path={photo.thumbnailUrl} alt={`Photo of ${listing.title}`} />
+              ))}
+            </div>
             <div className="market-actions">
               <button type="button" className="button button-primary" onClick={() => decide(listing.id, 'APPROVE')}>
                 Approve

@@ -173,13 +173,11 @@ export class ListingService {
     });
   }
 
-  /** For the media module: whether a listing the user may see shows this photo. */
-  async photoVisible(userId: UserId, mediaId: MediaId): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('market.listings')
-      .select('id')
-      .where('photo_ids', '@>', sql<string[]>`array[${mediaId}]::text[]`)
-      .where((eb) => eb.or([eb('status', '=', 'approved'), eb('seller_id', '=', userId)]))
+  /** For the media module: whether a listing the user may see shows this photo (admins see every listing, to moderate it). */
+  async photoVisible(userId: UserId, mediaId: MediaId, admin: boolean): Promise<boolean> {
+    let query = this.db.selectFrom('market.listings').select('id').where('photo_ids', '@>', sql<string[]>`array[${mediaId}]::text[]`);
+    if (!admin) query = query.where((eb) => eb.or([eb('status', '=', 'approved'), eb('seller_id', '=', userId)]));
+    const row = await query
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;

@@ -64,7 +64,7 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
       );
       const services = { db, listings, search: new CatalogueSearch(db), saga, reviews: new ReviewService(db), identity: ctx.service('identity') };
       media.useHolder({
-        canSee: (userId: UserId, mediaId: MediaId) => listings.photoVisible(userId, mediaId),
+        canSee: (userId: UserId, mediaId: MediaId, admin: boolean) => listings.photoVisible(userId, mediaId, admin),
         inUse: (mediaIds) => listings.photosInUse(mediaIds),
       });
       let worker: MarketWorker | undefined;

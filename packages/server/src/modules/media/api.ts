@@ -23,8 +23,12 @@ export interface MediaApi {
 
 /** Another module that shows media outside chats. */
 export interface MediaHolder {
-  /** Whether `userId` may see this media there (e.g. the listing it is a photo of is visible to them). */
-  canSee(userId: UserId, mediaId: MediaId): Promise<boolean>;
+  /**
+   * Whether `userId` may see this media there (e.g. the listing it is a
+   * photo of is visible to them). `admin`: the reader is a global admin
+   * reading with their own token (never through a signed link).
+   */
+  canSee(userId: UserId, mediaId: MediaId, admin: boolean): Promise<boolean>;
   /** Of these media, those it still shows: what the cleanup must keep. */
   inUse(mediaIds: readonly MediaId[]): Promise<ReadonlySet<MediaId>>;
 }
