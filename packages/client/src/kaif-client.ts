@@ -10,8 +10,11 @@ import type {
   Session,
   SignInProvider,
   TokenPair,
+  TransferInput,
+  TransferView,
   TwoFactorSetup,
   User,
+  WalletView,
 } from '@kaif/protocol';
 import type { Chat, ChatListItem, Message, MessageSearchPage, MessageSearchParams, Presence } from './api-types.js';
 import { type FetchLike, HttpTransport } from './http-transport.js';
@@ -172,6 +175,17 @@ export class KaifClient {
     setPreviews: (previews: boolean) => this.http.request<{ previews: boolean }>('PUT', '/api/v1/push/settings', { body: { previews } }),
   };
 
+  /** API.md "Wallet": balances, transfers (optionally as a chat message) and the ledger history. Amounts are decimal strings of smallest units. */
+  readonly wallet = {
+    get: () => this.http.request<WalletView>('GET', '/api/v1/wallet'),
+    /** The same `idempotencyKey` again returns the same transfer; short of funds rejects with INSUFFICIENT_FUNDS. */
+    transfer: async (input: TransferInput) => (await this.http.request<{ transfer: TransferView }>('POST', '/api/v1/wallet/transfers', { body: input })).transfer,
+    transfers: async (page: { asset?: string; before?: string; limit?: number } = {}) =>
+      (await this.http.request<{ transfers: TransferView[] }>('GET', `/api/v1/wallet/transfers${query(page)}`)).transfers,
+    history: async (page: { asset?: string; before?: string; limit?: number } = {}) =>
+      (await this.http.request<{ entries: WalletHistoryEntry[] }>('GET', `/api/v1/wallet/history${query(page)}`)).entries,
+  };
+
   readonly messages = {
     /** Over HTTP; `client.realtime.sendMessage` queues while offline instead. */
     send: (chatId: string, body: { text?: string; clientMsgId?: string; replyToId?: string | null; mediaIds?: readonly string[] }) =>
@@ -235,4 +249,21 @@ export class KaifClient {
     await this.tokens.set({ accessToken: result.accessToken, refreshToken: result.refreshToken });
     return result;
   }
+}
+
+/** A wallet history line: one ledger transaction's net move on the caller's account in one asset. */
+export interface WalletHistoryEntry {
+  readonly transactionId: string;
+  readonly cursor: string;
+  readonly kind: string;
+  readonly asset: string;
+  /** Signed smallest units: negative when money left. */
+  readonly amount: string;
+  readonly createdAt: string;
+  readonly metadata: Record<string, unknown>;
+}
+
+function query(params: Readonly<Record<string, string | number | undefined>>): string {
+  const entries = Object.entries(params).filter((entry): entry is [string, string | number] => entry[1] !== undefined);
+  return entries.length === 0 ? '' : `?${new URLSearchParams(entries.map(([key, value]) => [key, String(value)])).toString()}`;
 }

@@ -17,6 +17,20 @@ export type SecretKind = Static<typeof SecretKindSchema>;
  * from the server's messaging interface. CosmicProto's `WireMessage` is a
  * projection of it.
  */
+/**
+ * What a `transfer` message carries: a wallet transfer between two members
+ * of the chat, posted by the wallet after the money moved (the wallet
+ * README). Amounts are smallest units as decimal strings.
+ */
+export const MessageTransferSchema = Type.Object({
+  id: Type.String(),
+  fromUserId: UserIdSchema,
+  toUserId: UserIdSchema,
+  asset: Type.String(),
+  amount: Type.String(),
+});
+export type MessageTransfer = Static<typeof MessageTransferSchema>;
+
 export const MessageSchema = Type.Object({
   id: MessageIdSchema,
   chatId: ChatIdSchema,
@@ -39,5 +53,7 @@ export const MessageSchema = Type.Object({
   secretKind: Type.Optional(SecretKindSchema),
   /** Secret chats only: the MLS epoch the sender built it in. */
   epoch: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** A message of kind `transfer` (text is then null): the wallet transfer it shows. */
+  transfer: Type.Optional(MessageTransferSchema),
 });
 export type MessageView = Readonly<Static<typeof MessageSchema>>;

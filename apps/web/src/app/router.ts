@@ -5,6 +5,7 @@ export type Route =
   | { readonly name: 'chats' }
   | { readonly name: 'chat'; readonly chatId: ChatId }
   | { readonly name: 'settings' }
+  | { readonly name: 'wallet' }
   | { readonly name: 'system' }
   | { readonly name: 'market' }
   | { readonly name: 'listing'; readonly listingId: string }
@@ -19,6 +20,7 @@ export function parseRoute(pathname: string): Route {
   if (chat?.[1]) return { name: 'chat', chatId: decodeURIComponent(chat[1]) as ChatId };
   if (pathname === '/settings') return { name: 'settings' };
   if (pathname === '/system') return { name: 'system' };
+  if (pathname === '/wallet') return { name: 'wallet' };
   const listing = /^\/market\/listings\/([^/]+)$/.exec(pathname);
   if (listing?.[1]) return { name: 'listing', listingId: decodeURIComponent(listing[1]) };
   const order = /^\/market\/orders\/([^/]+)$/.exec(pathname);
@@ -38,6 +40,8 @@ export function pathOf(route: Route): string {
       return '/settings';
     case 'system':
       return '/system';
+    case 'wallet':
+      return '/wallet';
     case 'market':
       return '/market';
     case 'listing':

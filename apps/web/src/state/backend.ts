@@ -18,6 +18,8 @@ import type {
   TwoFactorSetup,
   User,
   UserId,
+  Wallet,
+  WalletHistoryLine,
 } from './types.js';
 
 export interface SignUpInput {
@@ -132,6 +134,19 @@ export interface Backend {
   mutedUntil(chatId: ChatId): Promise<string | null>;
   /** Mutes until `until` (ISO), or unmutes with null; resolves with the mute in force. */
   mute(chatId: ChatId, until: string | null): Promise<string | null>;
+
+  /** Balances of every enabled asset, with each asset's decimals (amounts in smallest units, as strings). */
+  wallet(): Promise<Wallet>;
+  /** Every movement of my money, newest first. */
+  walletHistory(): Promise<readonly WalletHistoryLine[]>;
+  /**
+   * Sends money to a user, with chatId also as a transfer message in that
+   * chat. The same idempotencyKey again is the same transfer (safe to retry);
+   * rejects with INSUFFICIENT_FUNDS when short.
+   */
+  sendMoney(input: { readonly toUserId: UserId; readonly asset: string; readonly amount: string; readonly idempotencyKey: string; readonly chatId?: ChatId }): Promise<void>;
+  /** A balance of mine moved (live). */
+  onWalletBalance(listener: (event: { readonly asset: string; readonly amount: string }) => void): () => void;
 
   health(): Promise<HealthReport>;
   metrics(): Promise<string>;

@@ -37,6 +37,10 @@ const WORDS: Readonly<Record<string, string>> = {
   MEDIA_QUOTA_EXCEEDED: 'Your storage is full. Delete something first.',
   MEDIA_NOT_FOUND: 'This file is no longer available.',
   NETWORK_ERROR: 'Cannot reach the server. Check your connection.',
+  INSUFFICIENT_FUNDS: 'You do not have that much. Check your balance.',
+  AMOUNT_INVALID: 'Enter an amount above zero.',
+  ASSET_NOT_ENABLED: 'This server does not hold that currency.',
+  TRANSFER_TO_SELF: 'You cannot send money to yourself.',
 };
 
 /**

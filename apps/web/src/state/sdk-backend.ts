@@ -203,6 +203,13 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     mutedUntil: async (chatId) => (await client.chats.muteState(chatId)).mutedUntil,
     mute: async (chatId, until) => (await client.chats.mute(chatId, until)).mutedUntil,
 
+    wallet: () => client.wallet.get(),
+    walletHistory: () => client.wallet.history({ limit: 50 }),
+    async sendMoney(input) {
+      await client.wallet.transfer({ ...input });
+    },
+    onWalletBalance: (listener) => realtime.on('wallet.balance', (event) => listener({ asset: event.asset, amount: event.amount })),
+
     health: async () => fetchHealth(await client.tokens.accessToken()),
     metrics: async () => fetchMetrics(await client.tokens.accessToken()),
     graphql: async (query, variables) => marketQuery(baseUrl, await client.tokens.accessToken(), query, variables),

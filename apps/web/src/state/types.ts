@@ -57,3 +57,18 @@ export interface HealthReport {
   readonly roles?: readonly string[];
   readonly uptimeSeconds?: number;
 }
+
+/** My wallet as the wallet screen shows it (API.md "Wallet"). */
+export interface Wallet {
+  readonly balances: readonly { readonly asset: string; readonly amount: string }[];
+  readonly assets: readonly { readonly asset: string; readonly name: string; readonly decimals: number }[];
+}
+
+/** One movement of my money: signed smallest units. */
+export interface WalletHistoryLine {
+  readonly transactionId: string;
+  readonly kind: string;
+  readonly asset: string;
+  readonly amount: string;
+  readonly createdAt: string;
+}

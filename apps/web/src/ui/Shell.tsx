@@ -14,6 +14,7 @@ import { OrderPage, OrdersPage } from './market/OrderPage.js';
 import { ModerationPage, StorePage } from './market/StorePage.js';
 import { Settings } from './settings/Settings.js';
 import { SystemHealth } from './system/SystemHealth.js';
+import { WalletScreen } from './wallet/WalletScreen.js';
 
 const MARKET_ROUTES: ReadonlySet<Route['name']> = new Set(['market', 'listing', 'orders', 'order', 'store', 'moderation']);
 
@@ -43,6 +44,9 @@ export function Shell({ route }: { readonly route: Route }) {
               <Icon name="pulse" />
             </button>
           )}
+          <button type="button" className="icon-button" onClick={() => navigate({ name: 'wallet' })} aria-label="Wallet" aria-current={route.name === 'wallet' ? 'page' : undefined}>
+            <Icon name="wallet" />
+          </button>
           <button type="button" className="icon-button" onClick={() => navigate({ name: 'market' })} aria-label="Marketplace" aria-current={MARKET_ROUTES.has(route.name) ? 'page' : undefined}>
             <Icon name="shop" />
           </button>
@@ -58,6 +62,7 @@ export function Shell({ route }: { readonly route: Route }) {
       <main className="detail">
         {route.name === 'chat' && <Conversation key={route.chatId} chatId={route.chatId} />}
         {route.name === 'settings' && <Settings />}
+        {route.name === 'wallet' && <WalletScreen />}
         {route.name === 'system' && (isAdmin ? <SystemHealth /> : <p className="empty-detail">Only administrators can see system health.</p>)}
         {route.name === 'market' && <MarketHome route={route} />}
         {route.name === 'listing' && <ListingPage key={route.listingId} route={route} listingId={route.listingId} />}

@@ -8,6 +8,7 @@ import {
   type SendSecretMessageInput,
   type ServerFrame,
   type TypingEvent,
+  type WalletBalanceFrame,
 } from '@kaif/protocol';
 import { KaifApiError } from '../kaif-api-error.js';
 import { backoffDelay } from './backoff.js';
@@ -30,6 +31,8 @@ export interface RealtimeEvents {
   'chat.updated': (event: ChatEventOf<'chat.updated'>) => void;
   typing: (event: TypingEvent) => void;
   presence: (event: PresenceEvent) => void;
+  /** One of the user's wallet balances moved; `amount` is the new balance (live only: reread the wallet after a reconnect). */
+  'wallet.balance': (event: WalletBalanceFrame) => void;
   /** Every state change; also emitted as its own event name. */
   state: (state: ConnectionState) => void;
   connecting: () => void;
@@ -213,6 +216,9 @@ export class RealtimeClient extends TypedEmitter<RealtimeEvents> {
         return;
       case 'presence':
         this.emit('presence', frame);
+        return;
+      case 'wallet.balance':
+        this.emit('wallet.balance', frame);
         return;
       default:
         this.chatEvent(frame);

@@ -5,6 +5,7 @@ import { ChatIdSchema, UserIdSchema } from '../ids.js';
 import { MessageSchema } from '../message.js';
 import { PresenceStatusSchema } from '../presence.js';
 import { Instant } from '../instant.js';
+import { WalletBalanceEventSchema } from '../api/wallet.js';
 
 /**
  * Frames the gateway sends on `GET /ws`. Every event frame carries `type`
@@ -89,7 +90,14 @@ export const AckFrame = Type.Object({ type: Type.Literal('ack'), id: Type.String
 export const ErrorFrame = Type.Object({ type: Type.Literal('error'), id: Type.Optional(Type.String()), error: FrameErrorSchema });
 export const PongFrame = Type.Object({ type: Type.Literal('pong') });
 
-export const ServerFrame = Type.Union([ReadyFrame, SyncedFrame, AckFrame, ErrorFrame, PongFrame, ...EventFrame.anyOf]);
+/**
+ * Live only: one of the user's balances moved (a transfer, a deposit, an
+ * escrow step…); `amount` is the new balance. Missed ones are not replayed:
+ * a client that reconnects reads GET /api/v1/wallet.
+ */
+export const WalletBalanceFrame = WalletBalanceEventSchema;
+
+export const ServerFrame = Type.Union([ReadyFrame, SyncedFrame, AckFrame, ErrorFrame, PongFrame, ...EventFrame.anyOf, WalletBalanceFrame]);
 
 export type ChatEventFrame = Static<typeof ChatEventFrame>;
 export type TypingEvent = Static<typeof TypingEvent>;
@@ -101,4 +109,5 @@ export type SyncedFrame = Static<typeof SyncedFrame>;
 export type AckFrame = Static<typeof AckFrame>;
 export type ErrorFrame = Static<typeof ErrorFrame>;
 export type PongFrame = Static<typeof PongFrame>;
+export type WalletBalanceFrame = Static<typeof WalletBalanceFrame>;
 export type ServerFrame = Static<typeof ServerFrame>;

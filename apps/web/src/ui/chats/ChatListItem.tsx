@@ -1,3 +1,5 @@
+import { formatAmount } from '../../state/wallet-amounts.js';
+import { decimalsOf } from '../../state/wallet-decimals.js';
 import { navigate } from '../../app/router.js';
 import type { MessengerState } from '../../state/chat-state.js';
 import type { Chat, Message } from '../../state/types.js';
@@ -18,7 +20,9 @@ export function ChatListItem({ chat, state, active }: { readonly chat: Chat; rea
       ? 'Encrypted message'
       : last.deleted
         ? 'Message deleted'
-        : `${sender}${last.text || mediaWords(last)}`;
+        : last.transfer
+          ? `${sender}${formatAmount(last.transfer.amount, decimalsOf(last.transfer.asset))} ${last.transfer.asset}`
+          : `${sender}${last.text || mediaWords(last)}`;
   const online = isPeerOnline(chat, state);
   return (
     <li>

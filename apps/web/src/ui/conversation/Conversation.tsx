@@ -12,6 +12,7 @@ import { useShownError } from '../common/use-shown-error.js';
 import { chatTitle, isPeerOnline } from '../chats/chat-title.js';
 import { Composer, type ComposerMode } from './Composer.js';
 import { MessageList } from './MessageList.js';
+import { SendMoneyDialog } from '../wallet/SendMoneyDialog.js';
 import { MuteButton } from './MuteButton.js';
 import { SecretConversation } from './SecretConversation.js';
 import { typingWords } from './typing-words.js';
@@ -27,6 +28,7 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
   const [mode, setMode] = useState<ComposerMode>(NEW);
   const [now, setNow] = useState(() => Date.now());
   const [dragging, setDragging] = useState(false);
+  const [sendingMoney, setSendingMoney] = useState(false);
   const [upload, setUpload] = useState<{ readonly name: string; readonly sent: number; readonly cancel: () => void } | null>(null);
 
   useEffect(() => {
@@ -111,8 +113,14 @@ export function Conversation({ chatId }: { readonly chatId: ChatId }) {
           <h2>{title}</h2>
           <p className={typing ? 'subtitle subtitle-typing' : 'subtitle'}>{subtitle}</p>
         </div>
+        {chat.type === 'direct' && chat.peerId && (
+          <button type="button" className="icon-button" onClick={() => setSendingMoney(true)} aria-label="Send money">
+            <Icon name="coin" />
+          </button>
+        )}
         <MuteButton chatId={chatId} onError={errors.show} />
       </header>
+      {sendingMoney && chat.peerId && <SendMoneyDialog chatId={chatId} toUserId={chat.peerId} toName={title} onClose={() => setSendingMoney(false)} />}
       <MessageList
         chat={chat}
         canWrite={canWrite}

@@ -2,6 +2,8 @@ import type { MessageView } from '../../state/chat-state.js';
 import type { Message } from '../../state/types.js';
 import { Icon, type IconName } from '../common/Icon.js';
 import { clockTime } from '../common/time-format.js';
+import { decimalsOf } from '../../state/wallet-decimals.js';
+import { TransferBubble } from '../wallet/TransferBubble.js';
 import { MediaAttachment } from './MediaAttachment.js';
 
 export interface MessageActions {
@@ -47,6 +49,7 @@ export function MessageBubble({
             <span>{replyTo ? (replyTo.deleted ? 'Message deleted' : replyTo.text) : 'Earlier message'}</span>
           </div>
         )}
+        {!message.deleted && message.transfer && <TransferBubble transfer={message.transfer} mine={mine} decimalsOf={decimalsOf} />}
         {!message.deleted && message.media?.map((media) => <MediaAttachment key={media.id} media={media} />)}
         {(message.deleted || message.text) && <span className="message-text">{message.deleted ? 'Message deleted' : message.text}</span>}
         <span className="message-meta">
@@ -62,7 +65,7 @@ export function MessageBubble({
               <Icon name="reply" size={16} />
             </button>
           )}
-          {mine && (
+          {mine && !message.transfer && (
             <>
               <button type="button" className="icon-button" onClick={() => actions.onEdit(message)} aria-label="Edit">
                 <Icon name="edit" size={16} />

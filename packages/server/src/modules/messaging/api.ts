@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatId, ChatType, ErrorPayload, MediaId, MediaView, MessageId, MessageView, SendSecretMessageInput, UserId } from '@kaif/protocol';
+import type { ChatEvent, ChatId, ChatType, ErrorPayload, MediaId, MediaView, MessageId, MessageTransfer, MessageView, SendSecretMessageInput, UserId } from '@kaif/protocol';
 import { KaifError } from '../../platform/http/kaif-error.js';
 
 export type { ChatEvent, ChatEventType, ChatRole, ChatType } from '@kaif/protocol';
@@ -114,6 +114,13 @@ export interface MessagingApi {
    * clientMsgId returns the first message with `created: false`.
    */
   sendSecret(userId: UserId, chatId: string, input: SendSecretMessageInput): Promise<{ readonly message: Message; readonly created: boolean }>;
+  /**
+   * A `transfer` message from `transfer.fromUserId` (for the wallet, after
+   * the money moved): both users must be members. Idempotent on
+   * (chat, sender, clientMsgId). Throws CHAT_NOT_FOUND, CHAT_WRITE_FORBIDDEN,
+   * MEMBER_NOT_FOUND (receiver), CHAT_TYPE_MISMATCH (secret chats).
+   */
+  sendTransfer(chatId: ChatId, clientMsgId: string, transfer: MessageTransfer): Promise<{ readonly message: Message; readonly created: boolean }>;
   /**
    * Whether the user is a member of a chat in which a message that is not
    * deleted carries this media: who besides its uploader may read it.

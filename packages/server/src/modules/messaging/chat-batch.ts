@@ -54,6 +54,7 @@ export class ChatBatch {
   private readonly memberCounts = new Map<string, number>();
   private readonly deleted: string[] = [];
   private readonly secret = new SecretAppends();
+  private readonly transfers: { messageId: string; chatId: string; transfer: string }[] = [];
 
   private constructor(
     private readonly trx: MessagingTransaction,
@@ -172,6 +173,11 @@ export class ChatBatch {
     return this.secret;
   }
 
+  /** A `transfer` message's payload, written beside its message row. */
+  addTransfer(message: Message): void {
+    if (message.transfer) this.transfers.push({ messageId: message.id, chatId: message.chatId, transfer: JSON.stringify(message.transfer) });
+  }
+
   addMessage(message: Message): void {
     this.messages.set(message.id, { message, stored: false, changed: true });
     this.sentIds.set(key(message.chatId, message.senderId, message.clientMsgId), message);
@@ -233,6 +239,12 @@ export class ChatBatch {
       appended = (await appendToChats(this.trx, appends, this.at)).length;
     }
     await this.secret.write(this.trx, this.at);
+    if (this.transfers.length > 0) {
+      const rows = this.transfers;
+      await sql`
+        insert into messaging.transfer_messages (message_id, chat_id, transfer)
+        select * from unnest(${rows.map((r) => r.messageId)}::uuid[], ${rows.map((r) => r.chatId)}::uuid[], ${rows.map((r) => r.transfer)}::jsonb[])`.execute(this.trx);
+    }
     if (this.deleted.length > 0) {
       // The earlier events' copies of a deleted message's text and media, those of this batch included (already erased in memory, so the outbox never carries them).
       await sql`

@@ -25,6 +25,8 @@ export class EditOperation implements BatchOperation<Message> {
     const current = batch.message(this.messageId);
     if (!current || current.chatId !== chat.id || current.deleted) throw new KaifError('MESSAGE_NOT_FOUND');
     if (current.senderId !== this.userId) throw new KaifError('MESSAGE_AUTHOR_REQUIRED');
+    // A transfer message has no text to edit: it shows a ledger move, which stays.
+    if (current.text === null) throw new KaifError('CHAT_TYPE_MISMATCH', 'A transfer message cannot be edited');
     const edited: Message = { ...current, text: this.text, editedAt: batch.at.toISOString() };
     batch.changeMessage(edited);
     batch.append(chat, { type: 'message.edited', data: { ...edited }, messageId: edited.id, audience: batch.audience(chat) });

@@ -11,6 +11,7 @@ import { MembershipService } from './membership-service.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { MessageSearch } from './message-search.js';
 import { MessageService } from './message-service.js';
+import { TransferSendOperation } from './transfer-send-operation.js';
 import { directPeerOf, isUuid } from './views.js';
 
 /** Everything the module's routes use; `api` is what other modules see. */
@@ -38,6 +39,10 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
   const api: Omit<MessagingApi, 'sendSecret'> = {
     sendMessage: (userId, input) => messages.send(userId, input),
     admitsSend: (chatId) => messages.admitsSend(chatId),
+    async sendTransfer(chatId, clientMsgId, transfer) {
+      if (!isUuid(chatId)) throw new KaifError('CHAT_NOT_FOUND');
+      return batcher.submit(new TransferSendOperation(chatId, clientMsgId, transfer));
+    },
     listMessages: (userId, chatId, page) => messages.list(userId, chatId, page),
     markRead: (userId, chatId, seq) => messages.markRead(userId, chatId, seq),
     useMediaResolver: (resolver) => messages.useMediaResolver(resolver),

@@ -97,6 +97,13 @@ export interface SecretWelcomesTable {
   created_at: Date;
 }
 
+/** A `transfer` message's payload, beside its message row (which has no text). */
+export interface TransferMessagesTable {
+  message_id: string;
+  chat_id: string;
+  transfer: unknown;
+}
+
 export interface MessagingTables {
   'messaging.chats': ChatsTable;
   'messaging.members': MembersTable;
@@ -106,6 +113,7 @@ export interface MessagingTables {
   'messaging.user_feed': UserFeedTable;
   'messaging.secret_messages': SecretMessagesTable;
   'messaging.secret_welcomes': SecretWelcomesTable;
+  'messaging.transfer_messages': TransferMessagesTable;
 }
 
 const createChatsAndLog: Migration = {
@@ -213,6 +221,18 @@ const createSecretChats: Migration = {
   },
 };
 
+/** Messages of kind `transfer`: the wallet transfer each shows, joined into history like a secret message's ciphertext. */
+const createTransferMessages: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create table messaging.transfer_messages (
+        message_id uuid primary key references messaging.messages (id),
+        chat_id uuid not null,
+        transfer jsonb not null
+      )`.execute(db);
+  },
+};
+
 export const messagingMigrations: ModuleMigrations = {
   schema: 'messaging',
   migrations: {
@@ -221,5 +241,6 @@ export const messagingMigrations: ModuleMigrations = {
     '0003_message_search': createMessageSearchIndex,
     '0004_message_media': addMessageMedia,
     '0005_secret_chats': createSecretChats,
+    '0006_transfer_messages': createTransferMessages,
   },
 };

@@ -1,4 +1,4 @@
-import type { ChatId, PresenceStatus, SendSecretMessageInput, SessionId, UserId } from '@kaif/protocol';
+import type { ChatId, PresenceStatus, SendSecretMessageInput, SessionId, UserId, WalletBalanceEvent } from '@kaif/protocol';
 import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
 import type { Principal } from '../../platform/http/principal.js';
 import type { KaifError } from '../../platform/http/kaif-error.js';
@@ -54,6 +54,8 @@ export interface SessionSink {
   cursorInvalid(error: KaifError): void;
   /** The server ends the session; the transport closes after telling its client. */
   ended(reason: SessionEnd): void;
+  /** One of the user's wallet balances moved (live only); transports without such a frame leave it out. */
+  walletBalance?(event: WalletBalanceEvent): void;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ClientFrame, ErrorPayload, ServerFrame } from '@kaif/protocol';
+import type { ClientFrame, ErrorPayload, ServerFrame, WalletBalanceEvent } from '@kaif/protocol';
 import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
@@ -45,6 +45,10 @@ export abstract class FrameCodec implements SessionSink {
 
   presence(update: ChatPresenceUpdate, cursor: string | null): void {
     this.write({ type: 'presence', cursor, ...update } as ServerFrame);
+  }
+
+  walletBalance(event: WalletBalanceEvent): void {
+    this.write({ ...event });
   }
 
   cursorInvalid(error: KaifError): void {

@@ -1,4 +1,4 @@
-import type { ChatId, SendSecretMessageInput, SessionId, UserId } from '@kaif/protocol';
+import type { ChatId, SendSecretMessageInput, SessionId, UserId, WalletBalanceEvent } from '@kaif/protocol';
 import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
 import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import { KaifError } from '../../platform/http/kaif-error.js';
@@ -187,6 +187,10 @@ export class Session implements RealtimeSession, ChatListener, UserListener, Fee
   presence(update: ChatPresenceUpdate): void {
     if (this.state !== 'open') return;
     this.sink.presence(update, this.position);
+  }
+
+  walletBalance(event: WalletBalanceEvent): void {
+    if (this.state === 'open') this.sink.walletBalance?.(event);
   }
 
   sessionsRevoked(event: SessionsRevokedEvent): void {

@@ -1,4 +1,4 @@
-import type { UserId } from '@kaif/protocol';
+import type { UserId, WalletBalanceEvent } from '@kaif/protocol';
 import type { Bus, BusPayload, Unsubscribe } from '../../platform/bus/bus.js';
 import { isEventEnvelope } from '../../platform/outbox/outbox.js';
 import type { SessionsRevokedEvent } from '../identity/api.js';
@@ -10,6 +10,8 @@ export interface UserListener {
   sessionsRevoked(event: SessionsRevokedEvent): void;
   /** A chat event about this user published to the user rather than a chat (e.g. being added to a chat). */
   chatEvent(event: LiveChatEvent): void;
+  /** One of the user's wallet balances moved (`kaif.ev.user.<id>.wallet`, from the wallet module). */
+  walletBalance(event: WalletBalanceEvent): void;
 }
 
 /**
@@ -60,6 +62,8 @@ function deliver(listeners: ReadonlySet<UserListener>, payload: BusPayload, subj
   const record = body as Record<string, unknown>;
   if (subject.endsWith('.sessions') && record.type === 'sessions.revoked') {
     for (const listener of [...listeners]) listener.sessionsRevoked(record as unknown as SessionsRevokedEvent);
+  } else if (subject.endsWith('.wallet') && record.type === 'wallet.balance') {
+    for (const listener of listeners) listener.walletBalance(record as unknown as WalletBalanceEvent);
   } else if (typeof record.chatId === 'string' && typeof record.seq === 'number') {
     for (const listener of listeners) listener.chatEvent(record as unknown as LiveChatEvent);
   }

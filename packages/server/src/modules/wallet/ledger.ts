@@ -59,6 +59,8 @@ export interface PostResult {
   readonly transaction: LedgerTransaction;
   /** True when the key was already used and nothing was posted this time. */
   readonly replayed: boolean;
+  /** The users' balances this transaction moved, after it (empty when replayed). */
+  readonly userBalances: readonly { readonly userId: string; readonly asset: string; readonly balance: bigint }[];
 }
 
 export type WalletTrx = Transaction<WalletTables>;
@@ -106,7 +108,7 @@ export async function postLedgerTransaction(trx: WalletTrx, assets: AssetRegistr
   if (!inserted) {
     const first = await readTransactionByKey(trx, command.idempotencyKey);
     if (!first || first.fingerprint !== fingerprint) throw new KaifError('IDEMPOTENCY_KEY_REUSED');
-    return { transaction: first.transaction, replayed: true };
+    return { transaction: first.transaction, replayed: true, userBalances: [] };
   }
   const seq = String(inserted.seq);
   await trx
@@ -122,8 +124,9 @@ export async function postLedgerTransaction(trx: WalletTrx, assets: AssetRegistr
       })),
     )
     .execute();
-  await applyToBalances(trx, postings);
+  const userBalances = await applyToBalances(trx, postings);
   return {
+    userBalances,
     transaction: {
       id,
       seq: BigInt(seq),
@@ -164,7 +167,8 @@ function fingerprintOf(kind: string, postings: readonly Posting[]): string {
  * and stay non-negative), so a refusal is known before the constraint would
  * abort the statement; the CHECK stays as the last line of defence.
  */
-async function applyToBalances(trx: WalletTrx, postings: readonly Posting[]): Promise<void> {
+async function applyToBalances(trx: WalletTrx, postings: readonly Posting[]): Promise<PostResult['userBalances']> {
+  const moved: { userId: string; asset: string; balance: bigint }[] = [];
   const net = new Map<string, { account: string; asset: string; amount: bigint; userId: string | null }>();
   for (const posting of postings) {
     const account = accountKey(posting.account);
@@ -179,7 +183,7 @@ async function applyToBalances(trx: WalletTrx, postings: readonly Posting[]): Pr
       // Postings that cancel out on one account leave its balance alone.
       if (entry.amount === 0n) continue;
       if (entry.amount > 0n || entry.account === CHAIN_CLEARING) {
-        await trx
+        const credited = await trx
           .insertInto('wallet.accounts')
           .values({
             account: entry.account,
@@ -194,7 +198,9 @@ async function applyToBalances(trx: WalletTrx, postings: readonly Posting[]): Pr
               updated_at: sql`now()`,
             }),
           )
-          .execute();
+          .returning('balance')
+          .executeTakeFirstOrThrow();
+        if (entry.userId !== null) moved.push({ userId: entry.userId, asset: entry.asset, balance: BigInt(credited.balance) });
         continue;
       }
       const debited = await trx
@@ -206,7 +212,9 @@ async function applyToBalances(trx: WalletTrx, postings: readonly Posting[]): Pr
         .returning('balance')
         .executeTakeFirst();
       if (!debited) throw new KaifError('INSUFFICIENT_FUNDS');
+      if (entry.userId !== null) moved.push({ userId: entry.userId, asset: entry.asset, balance: BigInt(debited.balance) });
     }
+    return moved;
   } catch (error) {
     if ((error as { code?: unknown }).code === CHECK_VIOLATION) throw new KaifError('INSUFFICIENT_FUNDS');
     throw error;

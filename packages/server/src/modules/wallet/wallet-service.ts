@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
+import { enqueueEvents } from '../../platform/outbox/outbox.js';
 import type { CallerTransaction, EscrowHold, HoldEscrowCommand, SettleEscrowCommand, WalletApi, WalletBalance } from './api.js';
 import type { AssetRegistry } from './assets.js';
 import { appendAudit } from './audit-log.js';
@@ -18,6 +19,9 @@ import {
 } from './ledger.js';
 import type { EscrowHoldsTable, WalletDb, WalletTables } from './wallet-tables.js';
 
+/** Durable subject of a user's balance events; the realtime module's user channel delivers them as `wallet.balance` frames. */
+export const walletSubject = (userId: string) => `kaif.ev.user.${userId}.wallet`;
+
 const SYSTEM: LedgerActor = { kind: 'system', id: null };
 
 /**
@@ -30,12 +34,16 @@ export class WalletService {
   constructor(
     readonly db: WalletDb,
     readonly assets: AssetRegistry,
+    /** Wakes the local outbox relay after a commit that enqueued events. */
+    private readonly committed: () => void = () => undefined,
   ) {}
 
-  /** Runs `work` in the caller's transaction, or in a new one. */
+  /** Runs `work` in the caller's transaction, or in a new one (then wakes the relay for its balance events). */
   async inTransaction<T>(trx: CallerTransaction | undefined, work: (trx: WalletTrx) => Promise<T>): Promise<T> {
     if (trx) return work(trx as WalletTrx);
-    return this.db.transaction().execute(work);
+    const result = await this.db.transaction().execute(work);
+    this.committed();
+    return result;
   }
 
   /**
@@ -61,6 +69,13 @@ export class WalletService {
   async postIn(trx: WalletTrx, command: LedgerCommand, subjectUserId: string | null = null): Promise<PostResult> {
     const result = await postLedgerTransaction(trx, this.assets, command);
     if (!result.replayed) {
+      await enqueueEvents(
+        trx as unknown as Transaction<unknown>,
+        result.userBalances.map((moved) => ({
+          subject: walletSubject(moved.userId),
+          payload: { type: 'wallet.balance', asset: moved.asset, amount: moved.balance.toString(), transactionId: result.transaction.id, kind: command.kind },
+        })),
+      );
       await appendAudit(trx, {
         actor: command.actor,
         action: command.kind,

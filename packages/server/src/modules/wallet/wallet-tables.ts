@@ -53,6 +53,8 @@ export interface TransfersTable {
   chat_id: string | null;
   message_id: string | null;
   message_seq: string | null;
+  /** Why the chat message could not be posted (the sender or receiver left the chat); null while it is due or done. */
+  message_error: string | null;
   created_at: Generated<Date>;
 }
 
@@ -93,6 +95,8 @@ export interface TradeOffersTable {
   price_amount: string | null;
   payment_terms: string | null;
   state: 'open' | 'taken' | 'closed';
+  /** `<sellerId>:<key>`: a repeated create returns the first offer. */
+  idempotency_key: string;
   created_at: Generated<Date>;
 }
 
@@ -101,6 +105,8 @@ export type TradeState = 'awaiting_payment' | 'released' | 'refunded' | 'cancell
 export interface TradesTable {
   id: string;
   offer_id: string;
+  /** `<buyerId>:<key>`: a repeated take returns the first trade. */
+  take_key: string;
   seller_id: string;
   buyer_id: string;
   sell_asset: string;
@@ -108,8 +114,11 @@ export interface TradesTable {
   price_asset: string | null;
   price_amount: string | null;
   state: TradeState;
-  seller_hold_id: string;
-  buyer_hold_id: string | null;
+  /** The seller's amount in escrow (off-platform payment); null for an asset-for-asset swap, settled at once. */
+  seller_hold_id: string | null;
+  /** The swap's one ledger transaction (asset-for-asset trades). */
+  swap_transaction_id: string | null;
+  paid_at: Date | null;
   expires_at: Date;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -241,6 +250,7 @@ const createTrades: Migration = {
         price_amount numeric(78,0) check (price_amount > 0),
         payment_terms text,
         state text not null check (state in ('open', 'taken', 'closed')),
+        idempotency_key text not null unique,
         created_at timestamptz not null default now(),
         check ((price_asset is null) = (price_amount is null))
       )`.execute(db);
@@ -248,7 +258,8 @@ const createTrades: Migration = {
     await sql`
       create table wallet.trades (
         id uuid primary key,
-        offer_id uuid not null references wallet.trade_offers (id),
+        offer_id uuid not null unique references wallet.trade_offers (id),
+        take_key text not null unique,
         seller_id uuid not null,
         buyer_id uuid not null,
         sell_asset text not null,
@@ -256,12 +267,14 @@ const createTrades: Migration = {
         price_asset text,
         price_amount numeric(78,0),
         state text not null check (state in ('awaiting_payment', 'released', 'refunded', 'cancelled', 'disputed')),
-        seller_hold_id uuid not null references wallet.escrow_holds (id),
-        buyer_hold_id uuid references wallet.escrow_holds (id),
+        seller_hold_id uuid unique references wallet.escrow_holds (id),
+        swap_transaction_id uuid unique references wallet.transactions (id),
+        paid_at timestamptz,
         expires_at timestamptz not null,
         created_at timestamptz not null default now(),
         updated_at timestamptz not null default now(),
-        resolution text
+        resolution text,
+        check ((seller_hold_id is null) <> (swap_transaction_id is null))
       )`.execute(db);
     await sql`create index trades_expiring on wallet.trades (expires_at) where state = 'awaiting_payment'`.execute(db);
     await sql`create index trades_by_seller on wallet.trades (seller_id, created_at)`.execute(db);
@@ -269,7 +282,19 @@ const createTrades: Migration = {
   },
 };
 
+/**
+ * A transfer into a chat whose message is not posted yet (the process died
+ * between the ledger commit and the chat append): the worker's sweep finds
+ * it by this index and posts it (README.md "Transfers in chat").
+ */
+const addTransferMessageState: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table wallet.transfers add column message_error text`.execute(db);
+    await sql`create index transfers_message_due on wallet.transfers (created_at) where chat_id is not null and message_id is null and message_error is null`.execute(db);
+  },
+};
+
 export const walletMigrations: ModuleMigrations = {
   schema: 'wallet',
-  migrations: { '0001_ledger': createLedger, '0002_trades': createTrades },
+  migrations: { '0001_ledger': createLedger, '0002_trades': createTrades, '0003_transfer_message_state': addTransferMessageState },
 };
