@@ -10,6 +10,7 @@ import './styles/auth.css';
 import './styles/chats.css';
 import './styles/conversation.css';
 import './styles/pages.css';
+import './styles/market.css';
 
 const session = new Session(createSdkBackend());
 void session.restore();

@@ -98,6 +98,14 @@ export const ERRORS = {
   ADDRESS_INVALID: { status: 400, message: 'This is not a valid address on the asset’s chain' },
   WITHDRAWAL_LIMIT_EXCEEDED: { status: 409, message: 'This withdrawal would pass your daily withdrawal limit for this asset' },
   WITHDRAWAL_NOT_FOUND: { status: 404, message: 'No such withdrawal' },
+  // Marketplace
+  LISTING_NOT_FOUND: { status: 404, message: 'No such listing' },
+  ORDER_NOT_FOUND: { status: 404, message: 'No such order' },
+  SELLER_REQUIRED: { status: 403, message: 'Open a storefront before listing anything' },
+  LISTING_NOT_BUYABLE: { status: 409, message: 'This listing cannot be bought now' },
+  ORDER_STATE_CONFLICT: { status: 409, message: 'The order is not in a state that allows this' },
+  REVIEW_NOT_ALLOWED: { status: 403, message: 'Only the buyer of a completed order may review it, once' },
+  QUERY_TOO_COMPLEX: { status: 400, message: 'The query is too deep or too costly' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -6,7 +6,13 @@ export type Route =
   | { readonly name: 'chat'; readonly chatId: ChatId }
   | { readonly name: 'settings' }
   | { readonly name: 'wallet' }
-  | { readonly name: 'system' };
+  | { readonly name: 'system' }
+  | { readonly name: 'market' }
+  | { readonly name: 'listing'; readonly listingId: string }
+  | { readonly name: 'orders' }
+  | { readonly name: 'order'; readonly orderId: string }
+  | { readonly name: 'store' }
+  | { readonly name: 'moderation' };
 
 /** Paths are real URLs (the server falls back to index.html), so reload and back work. */
 export function parseRoute(pathname: string): Route {
@@ -15,6 +21,14 @@ export function parseRoute(pathname: string): Route {
   if (pathname === '/settings') return { name: 'settings' };
   if (pathname === '/system') return { name: 'system' };
   if (pathname === '/wallet') return { name: 'wallet' };
+  const listing = /^\/market\/listings\/([^/]+)$/.exec(pathname);
+  if (listing?.[1]) return { name: 'listing', listingId: decodeURIComponent(listing[1]) };
+  const order = /^\/market\/orders\/([^/]+)$/.exec(pathname);
+  if (order?.[1]) return { name: 'order', orderId: decodeURIComponent(order[1]) };
+  if (pathname === '/market') return { name: 'market' };
+  if (pathname === '/market/orders') return { name: 'orders' };
+  if (pathname === '/market/store') return { name: 'store' };
+  if (pathname === '/market/moderation') return { name: 'moderation' };
   return { name: 'chats' };
 }
 
@@ -28,6 +42,18 @@ export function pathOf(route: Route): string {
       return '/system';
     case 'wallet':
       return '/wallet';
+    case 'market':
+      return '/market';
+    case 'listing':
+      return `/market/listings/${encodeURIComponent(route.listingId)}`;
+    case 'orders':
+      return '/market/orders';
+    case 'order':
+      return `/market/orders/${encodeURIComponent(route.orderId)}`;
+    case 'store':
+      return '/market/store';
+    case 'moderation':
+      return '/market/moderation';
     case 'chats':
       return '/';
   }

@@ -159,4 +159,7 @@ export interface Backend {
 
   health(): Promise<HealthReport>;
   metrics(): Promise<string>;
+
+  /** One marketplace GraphQL operation (POST /api/graphql); throws MarketError with the first error's code. */
+  graphql<T>(query: string, variables?: Readonly<Record<string, unknown>>): Promise<T>;
 }

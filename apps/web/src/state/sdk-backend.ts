@@ -1,5 +1,6 @@
 import { type ChatListItem, KaifClient, type SecretChats, type Chat as SdkChat } from '@kaif/client';
 import type { Backend } from './backend.js';
+import { marketQuery } from './market-api.js';
 import { uploadMedia } from './media-upload.js';
 import { fetchHealth, fetchMetrics } from './ops-probe.js';
 import type { Chat, ConnectionState, LiveEvent, Me, Message } from './types.js';
@@ -225,6 +226,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
 
     health: async () => fetchHealth(await client.tokens.accessToken()),
     metrics: async () => fetchMetrics(await client.tokens.accessToken()),
+    graphql: async (query, variables) => marketQuery(baseUrl, await client.tokens.accessToken(), query, variables),
   };
 }
 

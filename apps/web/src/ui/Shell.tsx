@@ -8,9 +8,15 @@ import { Avatar } from './common/Avatar.js';
 import { ConnectionBanner } from './common/ConnectionBanner.js';
 import { Icon } from './common/Icon.js';
 import { Conversation } from './conversation/Conversation.js';
+import { ListingPage } from './market/ListingPage.js';
+import { MarketHome } from './market/MarketHome.js';
+import { OrderPage, OrdersPage } from './market/OrderPage.js';
+import { ModerationPage, StorePage } from './market/StorePage.js';
 import { Settings } from './settings/Settings.js';
 import { SystemHealth } from './system/SystemHealth.js';
 import { WalletScreen } from './wallet/WalletScreen.js';
+
+const MARKET_ROUTES: ReadonlySet<Route['name']> = new Set(['market', 'listing', 'orders', 'order', 'store', 'moderation']);
 
 /**
  * Two panes on a desktop (chats beside the open chat or page); at phone
@@ -41,6 +47,9 @@ export function Shell({ route }: { readonly route: Route }) {
           <button type="button" className="icon-button" onClick={() => navigate({ name: 'wallet' })} aria-label="Wallet" aria-current={route.name === 'wallet' ? 'page' : undefined}>
             <Icon name="wallet" />
           </button>
+          <button type="button" className="icon-button" onClick={() => navigate({ name: 'market' })} aria-label="Marketplace" aria-current={MARKET_ROUTES.has(route.name) ? 'page' : undefined}>
+            <Icon name="shop" />
+          </button>
           <button type="button" className="icon-button" onClick={() => navigate({ name: 'settings' })} aria-label="Open settings" aria-current={route.name === 'settings' ? 'page' : undefined}>
             <Icon name="settings" />
           </button>
@@ -55,6 +64,12 @@ export function Shell({ route }: { readonly route: Route }) {
         {route.name === 'settings' && <Settings />}
         {route.name === 'wallet' && <WalletScreen />}
         {route.name === 'system' && (isAdmin ? <SystemHealth /> : <p className="empty-detail">Only administrators can see system health.</p>)}
+        {route.name === 'market' && <MarketHome route={route} />}
+        {route.name === 'listing' && <ListingPage key={route.listingId} route={route} listingId={route.listingId} />}
+        {route.name === 'orders' && <OrdersPage route={route} />}
+        {route.name === 'order' && <OrderPage key={route.orderId} route={route} orderId={route.orderId} />}
+        {route.name === 'store' && <StorePage route={route} />}
+        {route.name === 'moderation' && <ModerationPage route={route} />}
         {route.name === 'chats' && (
           <div className="empty-detail">
             <p>Select a chat or search for someone to start messaging.</p>

@@ -51,7 +51,9 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
         jobs,
         () => worker?.nudge(),
       );
-      const api: MediaApi = { attachable: (userId, mediaIds) => service.attachable(userId, mediaIds) };
+      const api: MediaApi = { attachable: (userId, mediaIds) => service.attachable(userId, mediaIds), useHolder: (holder) => service.useHolder(holder),
+        uploadedBy: (userId, mediaIds) => service.uploadedBy(userId, mediaIds),
+      };
       messaging.useMediaResolver(api.attachable);
       return {
         api,

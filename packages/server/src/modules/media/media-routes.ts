@@ -144,7 +144,9 @@ export async function registerMediaRoutes(http: HttpServer, deps: MediaRouteDeps
         const token = request.query.token;
         const reader = request.principal?.userId ?? (token ? deps.links.reader(token, request.params.id, part) : null);
         if (token && !reader) throw new KaifError('MEDIA_NOT_FOUND');
-        return sendMedia(request.params.id, reader ?? principalOf(request).userId, request, reply, deps, part);
+        // A global admin reading with their own token (not a link) may see what other modules show admins (a listing awaiting moderation).
+        const admin = request.principal?.role === 'admin';
+        return sendMedia(request.params.id, reader ?? principalOf(request).userId, request, reply, deps, part, admin);
       },
     );
   }
@@ -152,8 +154,8 @@ export async function registerMediaRoutes(http: HttpServer, deps: MediaRouteDeps
 
 const tooLarge = () => new KaifError('PAYLOAD_TOO_LARGE', 'The file is larger than this server takes');
 
-async function sendMedia(id: string, reader: UserId, request: FastifyRequest, reply: FastifyReply, deps: MediaRouteDeps, part: MediaPart): Promise<FastifyReply> {
-  const media = await deps.service.readable(reader, id, part);
+async function sendMedia(id: string, reader: UserId, request: FastifyRequest, reply: FastifyReply, deps: MediaRouteDeps, part: MediaPart, admin: boolean): Promise<FastifyReply> {
+  const media = await deps.service.readable(reader, id, part, admin);
   if (media instanceof MediaProcessing) {
     // Not made yet (a photo being cleaned, a poster being drawn): not "gone", so not 404 — the media record, and when to ask again.
     return reply.status(202).header('retry-after', String(RETRY_AFTER_SECONDS)).header('cache-control', 'no-store').send(mediaView(media.row));

@@ -8,6 +8,7 @@ import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { MessagingApi } from '../messaging/api.js';
 import { cleanedMime, inspectImage, processImage } from './image-processing.js';
+import type { MediaHolder } from './api.js';
 import type { MediaTable, MediaTables } from './media-tables.js';
 import { checkClaim, claimedKind, detectType } from './media-type.js';
 import { refusePolyglot } from './polyglot.js';
@@ -88,6 +89,8 @@ export const mediaView = (row: MediaTable): MediaView => ({
  * after COMMIT.
  */
 export class MediaService {
+  private readonly holders: MediaHolder[] = [];
+
   constructor(
     private readonly db: Kysely<MediaTables>,
     private readonly blobs: BlobStore,
@@ -323,9 +326,9 @@ export class MediaService {
   }
 
   /** The media's row if `userId` may read it; MEDIA_NOT_FOUND otherwise, the same answer as for an id that does not exist. */
-  async accessible(userId: UserId, mediaId: string): Promise<MediaTable> {
+  async accessible(userId: UserId, mediaId: string, admin = false): Promise<MediaTable> {
     const row = UUID.test(mediaId) ? await this.db.selectFrom('media.media').selectAll().where('id', '=', mediaId).executeTakeFirst() : undefined;
-    if (!row || !(await this.mayRead(userId, row))) throw new KaifError('MEDIA_NOT_FOUND');
+    if (!row || !(await this.mayRead(userId, row, admin))) throw new KaifError('MEDIA_NOT_FOUND');
     return row;
   }
 
@@ -335,8 +338,8 @@ export class MediaService {
    * and is served to nobody, its uploader included; a video: its poster),
    * MEDIA_REJECTED for a photo the worker refused.
    */
-  async readable(userId: UserId, mediaId: string, part: MediaPart): Promise<ReadableMedia | MediaProcessing> {
-    const row = await this.accessible(userId, mediaId);
+  async readable(userId: UserId, mediaId: string, part: MediaPart, admin = false): Promise<ReadableMedia | MediaProcessing> {
+    const row = await this.accessible(userId, mediaId, admin);
     if (row.status === 'rejected') throw new KaifError('MEDIA_REJECTED', 'The worker could not decode this media; it was not kept');
     if (row.status === 'processing' && (row.kind === 'image' || part === 'thumbnail')) return new MediaProcessing(row);
     if (part === 'original') return { row, key: row.blob_key, mime: row.mime, size: Number(row.size), etag: `"${row.sha256}"` };
@@ -381,7 +384,8 @@ export class MediaService {
       .execute();
     if (candidates.length === 0) return 0;
     const ids = candidates.map((row) => row.id as MediaId);
-    const inUse = await this.messaging.mediaInUse(ids);
+    const inUse = new Set(await this.messaging.mediaInUse(ids));
+    for (const holder of this.holders) for (const id of await holder.inUse(ids.filter((id) => !inUse.has(id)))) inUse.add(id);
     const unused = ids.filter((id) => !inUse.has(id));
     if (inUse.size > 0) await this.db.updateTable('media.media').set({ checked_at: new Date(now) }).where('id', 'in', [...inUse]).execute();
     if (unused.length === 0) return 0;
@@ -442,8 +446,26 @@ export class MediaService {
     return deleted;
   }
 
-  private async mayRead(userId: UserId, row: MediaTable): Promise<boolean> {
-    return row.owner_id === userId || this.messaging.canSeeMedia(userId, row.id as MediaId);
+  async uploadedBy(userId: UserId, mediaIds: readonly MediaId[]): Promise<readonly MediaView[]> {
+    if (mediaIds.some((id) => !UUID.test(id))) throw new KaifError('MEDIA_NOT_FOUND');
+    const rows = mediaIds.length === 0 ? [] : await this.db.selectFrom('media.media').selectAll().where('id', 'in', [...mediaIds]).where('owner_id', '=', userId).execute();
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return mediaIds.map((id) => {
+      const row = byId.get(id);
+      if (!row) throw new KaifError('MEDIA_NOT_FOUND', `No such media: ${id}`);
+      return mediaView(row);
+    });
+  }
+
+  /** Adds a module that shows media outside chats (MediaApi.useHolder). */
+  useHolder(holder: MediaHolder): void {
+    this.holders.push(holder);
+  }
+
+  private async mayRead(userId: UserId, row: MediaTable, admin = false): Promise<boolean> {
+    if (row.owner_id === userId || (await this.messaging.canSeeMedia(userId, row.id as MediaId))) return true;
+    for (const holder of this.holders) if (await holder.canSee(userId, row.id as MediaId, admin)) return true;
+    return false;
   }
 
   private async checkQuota(ownerId: string, charge: number): Promise<void> {

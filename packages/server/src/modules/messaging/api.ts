@@ -154,6 +154,12 @@ export interface MessagingApi {
    * subscribers never learn about each other.
    */
   sharesChat(userId: UserId, otherId: UserId): Promise<boolean>;
+  /**
+   * The direct chat of two users, created if they have none yet (unique
+   * per pair, so concurrent calls agree). Throws USER_NOT_FOUND for a peer
+   * that does not exist.
+   */
+  openDirectChat(userId: UserId, peerId: UserId): Promise<ChatId>;
   /** Throws CHAT_NOT_FOUND unless the user is a member (a channel's subscribers included). */
   assertMember(userId: UserId, chatId: ChatId): Promise<void>;
   /** The chat's type and title, for notifications; undefined when there is no such chat. */

@@ -94,6 +94,10 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
         .executeTakeFirst();
       return row !== undefined;
     },
+    async openDirectChat(userId, peerId) {
+      const { chat } = await chats.create(userId, { type: 'direct', memberIds: [peerId] });
+      return chat.id as ChatId;
+    },
     async assertMember(userId, chatId) {
       await accessOf(db, userId, chatId);
     },

@@ -255,6 +255,36 @@ export const ConfigSchema = Type.Object({
       errorMessage: 'must be ASSET=amount pairs in smallest units, comma-separated',
     }),
   ),
+  KAIF_MARKET_SHIP_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: 7 * 24 * 3600_000,
+    description: 'How long a seller has to ship a paid order before the buyer is refunded (milliseconds)',
+  }),
+  KAIF_MARKET_RECEIPT_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: 14 * 24 * 3600_000,
+    description: 'How long a buyer has to confirm receipt of a shipped order before the seller is paid anyway (milliseconds)',
+  }),
+  KAIF_MARKET_SAGA_POLL_MS: Type.Integer({
+    minimum: 10,
+    default: 1000,
+    description: 'How often the worker role looks for orders whose saga has work due (milliseconds)',
+  }),
+  KAIF_MARKET_SAGA_LEASE_MS: Type.Integer({
+    minimum: 10,
+    default: 30_000,
+    description: 'How long one process drives an order before another may take over from it (milliseconds)',
+  }),
+  KAIF_MARKET_GRAPHQL_MAX_DEPTH: Type.Integer({
+    minimum: 2,
+    default: 8,
+    description: 'Deepest GraphQL query /api/graphql runs',
+  }),
+  KAIF_MARKET_GRAPHQL_MAX_COMPLEXITY: Type.Integer({
+    minimum: 10,
+    default: 5000,
+    description: 'Most fields (counted over list sizes) one GraphQL query may resolve',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

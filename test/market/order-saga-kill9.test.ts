@@ -1,0 +1,189 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grantAdmin } from '../../packages/server/src/modules/identity/accounts/grant-admin.js';
+import type { IdentityTables } from '../../packages/server/src/modules/identity/identity-tables.js';
+import { MODULES } from '../../packages/server/src/modules/index.js';
+import type { MarketTables, OrderState } from '../../packages/server/src/modules/market/market-tables.js';
+import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
+import { type RunningServer, startServer } from '../../packages/server/src/server.js';
+import { type RegisteredUser, registerUser } from '../support/accounts.js';
+import { ENGINE_URLS, type ScratchDatabase, createScratchDatabase, engineAvailable, scratchPrefix } from '../support/engines.js';
+import { TEST_SECRET_KEY, testConfig } from '../support/test-server.js';
+import { depositFor } from '../wallet/wallet-fixtures.js';
+import { approve, createListing, gql } from './market-client.js';
+import { type Shop, expectConsistent } from './saga-fixtures.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const TIMINGS = {
+  KAIF_MARKET_SHIP_TIMEOUT_MS: '600000',
+  KAIF_MARKET_RECEIPT_TIMEOUT_MS: '600000',
+  KAIF_MARKET_SAGA_POLL_MS: '50',
+  KAIF_MARKET_SAGA_LEASE_MS: '300',
+};
+
+interface Child {
+  readonly url: string;
+  /** Resolves with the signal that ended the process (SIGKILL for a crash point reached). */
+  readonly exited: Promise<NodeJS.Signals | null>;
+  kill(): Promise<void>;
+}
+
+/**
+ * `test/market/saga-child.ts`: a server with every module, which SIGKILLs
+ * itself when its saga reaches `crashAt` (see that file). Resolves once it
+ * logged "kaif started".
+ */
+async function spawnChild(env: Readonly<Record<string, string>>, crashAt: string | null): Promise<Child> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/market/saga-child.ts'], {
+    cwd: REPO,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      TCP_PORT: '0',
+      UDP_PORT: '0',
+      KAIF_SECRET_KEY: TEST_SECRET_KEY,
+      KAIF_DATA_DIR: '/nonexistent-test-data-dir',
+      KAIF_WEB_DIR: '/nonexistent-web-dir',
+      LOG_LEVEL: 'info',
+      ...env,
+      ...(crashAt ? { MARKET_CRASH_AT: crashAt } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    let errors = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      errors += chunk.toString('utf8');
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          const entry = JSON.parse(line) as { msg?: string; ports?: { http: number } };
+          if (entry.msg === 'kaif started' && entry.ports) resolve(entry.ports.http);
+        } catch {
+          // Not a log line.
+        }
+      }
+    });
+    void exited.then((signal) => reject(new Error(`child exited (${signal}) before starting: ${errors.slice(-2000)}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    exited,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/**
+ * kill -9 of a real server process at exact points of the saga, one after
+ * another on the same orders: each process dies at its crash point (inside
+ * a step's transaction before COMMIT, or right after a step committed), the
+ * next one, started on the same database, resumes the orders from the
+ * worker loop and dies at the next point. A second node on the database
+ * (API role only: it drives nothing) funds the buyers through the wallet's
+ * ledger seam and reads the outcome. The end state must agree: stock,
+ * escrow, balances and order states.
+ */
+describe.skipIf(!(engineAvailable('postgres') && engineAvailable('redis') && engineAvailable('nats')))('order saga across kill -9 at exact points', () => {
+  let scratch: ScratchDatabase;
+  let reader: RunningServer;
+  let shared: Record<string, string>;
+  let child: Child | undefined;
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase();
+    // Nodes sharing a database share a bus and a store too.
+    shared = { DATABASE_URL: scratch.url, REDIS_URL: ENGINE_URLS.redis!, KAIF_REDIS_PREFIX: scratchPrefix(), NATS_URL: ENGINE_URLS.nats!, ...TIMINGS };
+    reader = await startServer({
+      config: testConfig(shared),
+      roles: new Set(['api']),
+      logger: createLogger('warn', new Writable({ write: (_chunk, _encoding, done) => done() })),
+      modules: MODULES,
+    });
+  }, 90_000);
+  afterAll(async () => {
+    await child?.kill();
+    await reader?.stop();
+    await scratch?.drop();
+  });
+
+  it('resumes the same orders through seven processes, six of them killed at a step, and ends consistent', async () => {
+    const db = reader.adapters.db.kysely<MarketTables>();
+    const stateOf = async (id: string) => (await db.selectFrom('market.orders').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state;
+    const waitFor = async (id: string, states: readonly OrderState[]) => {
+      const deadline = Date.now() + 20_000;
+      while (!states.includes(await stateOf(id))) {
+        if (Date.now() > deadline) throw new Error(`order ${id} stayed ${await stateOf(id)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    /** The current process must die at its crash point; the next starts with the next point armed. */
+    const crashedThenRestart = async (next: string | null, whileDown?: () => Promise<void>) => {
+      expect(await Promise.race([child!.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))])).toBe('SIGKILL');
+      await whileDown?.();
+      child = await spawnChild(shared, next);
+    };
+    const call = (user: RegisteredUser, mutation: string, variables: Record<string, unknown>) => gql(child!, user.accessToken, mutation, variables).catch(() => undefined);
+
+    child = await spawnChild(shared, 'record:reserve_stock');
+    const adminUser = await registerUser(child);
+    await grantAdmin(reader.adapters.db.kysely<IdentityTables>(), adminUser.user.username);
+    const login = (await (
+      await fetch(`${child.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: adminUser.user.username, password: adminUser.password }) })
+    ).json()) as { accessToken: string };
+    const seller = await registerUser(child);
+    const listing = await createListing(child, seller.accessToken, { title: 'Kettle', price: '10', stock: 5, asset: 'ETH' });
+    await approve(child, login.accessToken, listing.id);
+    const shop: Shop = { seller, listingId: listing.id, initialStock: 5, price: 10n };
+    const buyer = await registerUser(child);
+    await depositFor(reader.service('wallet'), buyer.user.id, 'ETH', 100n);
+
+    // Order A, delivered. 1: killed between reserving stock and holding the payment (inside placeOrder).
+    await call(buyer, 'mutation ($l: ID!, $k: String!) { placeOrder(listingId: $l, requestKey: $k) { id } }', { l: listing.id, k: randomUUID() });
+    const [a] = await db.selectFrom('market.orders').select('id').where('listing_id', '=', listing.id).execute();
+    expect(await stateOf(a!.id)).toBe('stock_reserved');
+    // 2: the next process resumes A and is killed inside the hold's transaction, before COMMIT: nothing of it stays.
+    await crashedThenRestart('effect:hold_escrow');
+    await crashedThenRestart('record:hold_escrow', async () => {
+      expect(await stateOf(a!.id)).toBe('stock_reserved');
+      expect(await reader.service('wallet').escrowHoldsByReference(`market:order:${a!.id}`)).toEqual([]);
+    });
+    // 3: killed right after the hold committed.
+    await crashedThenRestart('record:ship', async () => expect(await stateOf(a!.id)).toBe('paid'));
+    // 4: killed right after the seller's ship committed (the seller's request gets no answer).
+    await call(seller, 'mutation ($id: ID!) { shipOrder(id: $id) { id } }', { id: a!.id });
+    await crashedThenRestart('effect:release_escrow', async () => expect(await stateOf(a!.id)).toBe('shipped'));
+    // 5: the buyer confirms; killed inside the release's transaction.
+    await call(buyer, 'mutation ($id: ID!) { confirmReceipt(id: $id) { id } }', { id: a!.id });
+    await crashedThenRestart('effect:refund_escrow', async () => expect(await stateOf(a!.id)).toBe('releasing'));
+    await waitFor(a!.id, ['completed']);
+
+    // Order B, cancelled. 6: killed inside the refund's transaction; the next process finishes it.
+    const placed = await gql<{ placeOrder: { id: string } }>(child, buyer.accessToken, 'mutation ($l: ID!, $k: String!) { placeOrder(listingId: $l, quantity: 2, requestKey: $k) { id } }', {
+      l: listing.id,
+      k: randomUUID(),
+    });
+    const b = placed.data.placeOrder.id;
+    await waitFor(b, ['paid']);
+    await call(buyer, 'mutation ($id: ID!) { cancelOrder(id: $id) { id } }', { id: b });
+    await crashedThenRestart(null, async () => expect(await stateOf(b)).toBe('compensating'));
+    await waitFor(b, ['cancelled']);
+
+    await expectConsistent(reader as never, shop, [{ user: buyer, funds: 100n }]);
+    const steps = await db.selectFrom('market.order_steps').select(['order_id', 'step']).where('order_id', 'in', [a!.id, b]).orderBy('at').execute();
+    expect(steps.filter((row) => row.order_id === a!.id).map((row) => row.step)).toEqual(['reserve_stock', 'hold_escrow', 'ship', 'confirm_receipt', 'release_escrow']);
+    expect(steps.filter((row) => row.order_id === b).map((row) => row.step)).toEqual(['reserve_stock', 'hold_escrow', 'cancel_by_buyer', 'refund_escrow', 'release_stock', 'compensated']);
+  }, 180_000);
+});
