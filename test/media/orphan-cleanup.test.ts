@@ -13,7 +13,9 @@ import { type LocalS3, startLocalS3 } from '../support/s3-server.js';
 import { type TestServer, startTestServer } from '../support/test-server.js';
 import { fetchMedia, upload } from './media-fixtures.js';
 
-const GRACE_MS = 1500;
+// Long enough that the uploads, the chat and both sends (seconds on a loaded
+// host) finish before the sweep may take the unsent media.
+const GRACE_MS = 6000;
 const STRAY_GRACE_MS = 3000;
 const SWEEP = { graceMs: GRACE_MS, recheckMs: 200, everyMs: 200, strayGraceMs: STRAY_GRACE_MS, strayEveryMs: 200 };
 

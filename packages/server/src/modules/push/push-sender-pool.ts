@@ -44,19 +44,40 @@ export function createPushSender(settings: SenderSettings, threads: SenderThread
     // Tasks wait on the network: a thread blocked in Atomics.wait between tasks would stall its sockets.
     atomics: 'disabled',
   });
+  // A thread takes a second or more of CPU to load its code (seconds on a
+  // busy host); pushes do not wait for it: until it answers, they go out
+  // from this event loop, as with no threads.
+  let warm = false;
+  let fallback: PushSender | undefined;
+  const start = () => {
+    if (pool) return pool;
+    pool = create();
+    pool.run('warm').then(
+      () => {
+        warm = true;
+      },
+      () => undefined,
+    );
+    return pool;
+  };
   return {
     async send(job) {
+      const threads = start();
+      if (!warm) {
+        fallback ??= createSendOne(settings);
+        return fallback.send(job);
+      }
       try {
-        pool ??= create();
-        return (await pool.run(job)) as SendAnswer;
+        return (await threads.run(job)) as SendAnswer;
       } catch (error) {
         return { kind: 'unreachable', detail: `push sender thread failed: ${(error as Error).message}` };
       }
     },
     start() {
-      pool ??= create();
+      start();
     },
     close: async () => {
+      await fallback?.close();
       await pool?.destroy();
     },
   };

@@ -4,4 +4,5 @@ import { type SendJob, type SenderSettings, createSendOne } from './push-sender.
 /** A push sender thread: encrypts and POSTs each job it is handed (ThreadedPushSender). */
 const sender = createSendOne(workerData as SenderSettings);
 
-export default (job: SendJob) => sender.send(job);
+/** `'warm'` answers once the thread has loaded: the pool sends through it from then on. */
+export default (job: SendJob | 'warm') => (job === 'warm' ? 'warm' : sender.send(job));
