@@ -39,7 +39,8 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('nats') && engineA
     // Rotating: the new key in front, the old one kept after it, opens everything.
     const rotated = await start({ ...shared, KAIF_SECRET_KEY: `${OTHER_KEY},test:${Buffer.alloc(32, 7).toString('base64')}` });
     expect((await registerUser(rotated)).user.id).toBeTruthy();
-  });
+    // Three node processes, one after another (see below).
+  }, 90_000);
 
   it('refuses a second node when either lacks a shared bus or store, and lets one start after the other shut down', async () => {
     const lonely = await start();
