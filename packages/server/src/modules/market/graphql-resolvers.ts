@@ -3,7 +3,8 @@ import { GraphQLScalarType, Kind } from 'graphql';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { IdentityApi } from '../identity/api.js';
 import type { CatalogueQuery, CatalogueSearch, CatalogueSort } from './catalogue-search.js';
-import { type ListingRow, type ListingService, type SellerRow, type Viewer, mayView } from './listing-service.js';
+import { type ListingRow, type ListingService, type NftListingInput, type SellerRow, type Viewer, mayView } from './listing-service.js';
+import type { NftCustody } from './nft-custody.js';
 import type { MarketDb } from './market-tables.js';
 import type { OrderRow, OrderSaga } from './order-saga.js';
 import type { ReviewRow, ReviewService } from './review-service.js';
@@ -15,6 +16,7 @@ export interface MarketServices {
   readonly saga: OrderSaga;
   readonly reviews: ReviewService;
   readonly identity: IdentityApi;
+  readonly nfts: NftCustody;
 }
 
 /** What every resolver sees: the caller (every operation needs one) and per-request memos. */
@@ -120,6 +122,7 @@ export function marketResolvers(services: MarketServices) {
     Mutation: {
       openStore: (_: unknown, args: { storeName: string; about?: string }, context: MarketContext) => listings.openStore(viewerOf(context).userId, args.storeName, args.about ?? ''),
       createListing: (_: unknown, args: { input: ListingInputArgs }, context: MarketContext) => listings.create(viewerOf(context).userId, listingInput(args.input)),
+      listNft: (_: unknown, args: { input: NftListingInput }, context: MarketContext) => listings.createNft(viewerOf(context).userId, args.input, services.nfts),
       updateListing: (_: unknown, args: { id: string; patch: Partial<ListingInputArgs> }, context: MarketContext) =>
         listings.update(viewerOf(context).userId, args.id, listingInput(args.patch)),
       moderateListing: (_: unknown, args: { id: string; decision: 'APPROVE' | 'REJECT'; reason?: string | null }, context: MarketContext) =>
@@ -139,6 +142,7 @@ export function marketResolvers(services: MarketServices) {
     },
     Listing: {
       kind: (row: ListingRow) => upper(row.kind),
+      nft: (row: ListingRow) => (row.kind === 'nft' ? { chain: row.nft_chain, contract: row.nft_contract, tokenId: String(row.nft_token_id) } : null),
       status: (row: ListingRow) => upper(row.status),
       price: (row: ListingRow) => String(row.price),
       attributes: (row: ListingRow) => Object.entries(row.attributes ?? {}).map(([key, value]) => ({ key, value })),

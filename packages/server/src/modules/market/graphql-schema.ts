@@ -12,6 +12,7 @@ scalar Amount
 enum ListingKind {
   PRODUCT
   SERVICE
+  NFT
 }
 
 enum ListingStatus {
@@ -32,6 +33,8 @@ enum OrderState {
   REQUESTED
   STOCK_RESERVED
   PAID
+  "An NFT order: the token's transfer is signed and on its way on chain."
+  TRANSFERRING
   SHIPPED
   RELEASING
   COMPENSATING
@@ -98,6 +101,8 @@ type Listing {
   rating: Float
   reviewCount: Int!
   seller: Seller!
+  "The ERC-721 token of an NFT listing; null for products and services."
+  nft: NftToken
   reviews(limit: Int = 20): [Review!]!
   createdAt: String!
   updatedAt: String!
@@ -183,6 +188,26 @@ input SearchInput {
   limit: Int = 20
 }
 
+type NftToken {
+  "The EVM asset whose chain holds it (ETH, BNB, …)."
+  chain: String!
+  contract: String!
+  tokenId: String!
+}
+
+input NftListingInput {
+  chain: String!
+  contract: String!
+  tokenId: String!
+  title: String!
+  description: String!
+  category: String!
+  asset: String!
+  price: Amount!
+  attributes: [AttributeInput!]
+  photoIds: [ID!]
+}
+
 input ListingInput {
   kind: ListingKind!
   title: String!
@@ -236,6 +261,8 @@ type Mutation {
   openStore(storeName: String!, about: String = ""): Seller!
   "A new listing waits for an admin's approval."
   createListing(input: ListingInput!): Listing!
+  "An ERC-721 token the caller's custodial wallet holds (ownership read from the chain); waits for approval like any listing."
+  listNft(input: NftListingInput!): Listing!
   "The listing's seller only; a change to anything but the stock sends it back to moderation."
   updateListing(id: ID!, patch: ListingPatch!): Listing!
   moderateListing(id: ID!, decision: ModerationDecision!, reason: String): Listing!

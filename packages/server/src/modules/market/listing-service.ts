@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MediaApi } from '../media/api.js';
 import type { ListingKind, ListingsTable, MarketDb, SellersTable } from './market-tables.js';
+import type { NftCustody } from './nft-custody.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A price: a positive whole number of smallest units (escrow holds nothing for free). */
@@ -14,6 +15,19 @@ const MAX_ATTRIBUTES = 20;
 export interface Viewer {
   readonly userId: UserId;
   readonly admin: boolean;
+}
+
+export interface NftListingInput {
+  readonly chain: string;
+  readonly contract: string;
+  readonly tokenId: string;
+  readonly title: string;
+  readonly description: string;
+  readonly category: string;
+  readonly asset: string;
+  readonly price: string;
+  readonly attributes?: readonly { key: string; value: string }[];
+  readonly photoIds?: readonly string[];
 }
 
 export interface ListingInput {
@@ -68,7 +82,47 @@ export class ListingService {
     const values = await this.validate(userId, input);
     const row = await this.db
       .insertInto('market.listings')
-      .values({ id: randomUUID(), seller_id: userId, ...values, attributes: JSON.stringify(values.attributes) as never, status: 'pending' })
+      .values({
+        id: randomUUID(),
+        seller_id: userId,
+        ...values,
+        attributes: JSON.stringify(values.attributes) as never,
+        status: 'pending',
+        nft_chain: null,
+        nft_contract: null,
+        nft_token_id: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return row as ListingRow;
+  }
+
+  /**
+   * An ERC-721 token the seller's custodial wallet holds, read from the
+   * chain now (`ownerOf` equals the seller's custodial address): one unit,
+   * moderated like any listing. Not the holder: VALIDATION_FAILED on
+   * `tokenId`. The chain's asset must be an EVM asset with an endpoint.
+   */
+  async createNft(userId: UserId, input: NftListingInput, custody: NftCustody): Promise<ListingRow> {
+    if (!(await this.seller(userId))) throw new KaifError('SELLER_REQUIRED');
+    if (!/^0x[0-9a-fA-F]{40}$/.test(input.contract)) throw invalid('contract', 'contract is a 0x address');
+    if (!/^(0|[1-9][0-9]{0,77})$/.test(input.tokenId)) throw invalid('tokenId', 'tokenId is a whole number as a decimal string');
+    const values = await this.validate(userId, { ...input, kind: 'product', stock: 1, photoIds: input.photoIds ?? [] });
+    const [owner, address] = await Promise.all([custody.ownerOf(input.chain, input.contract, BigInt(input.tokenId)), custody.addressOf(userId)]);
+    if (owner === undefined || owner.toLowerCase() !== address.toLowerCase()) throw invalid('tokenId', 'the token is not in your wallet');
+    const row = await this.db
+      .insertInto('market.listings')
+      .values({
+        id: randomUUID(),
+        seller_id: userId,
+        ...values,
+        kind: 'nft',
+        attributes: JSON.stringify(values.attributes) as never,
+        status: 'pending',
+        nft_chain: input.chain,
+        nft_contract: input.contract.toLowerCase(),
+        nft_token_id: input.tokenId,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     return row as ListingRow;

@@ -13,12 +13,16 @@ import { OrderSaga, type SagaFaults } from './order-saga.js';
 import type { Payments } from './payments.js';
 import { ReviewService } from './review-service.js';
 import { walletPayments } from './wallet-payments.js';
+import type { NftCustody } from './nft-custody.js';
+import { custodialNfts } from '../wallet/chains/custodial-nfts.js';
 
 export interface MarketModuleOptions {
   /** Where escrow lives; by default the wallet module's. */
   readonly payments?: (ctx: ModuleContext) => Payments;
   /** Whether listings may be priced in an asset; by default the wallet's enabled assets. */
   readonly assetEnabled?: (ctx: ModuleContext) => (asset: string) => boolean;
+  /** ERC-721 custody for NFT listings and orders; by default the wallet's chain code (custodial deposit addresses). */
+  readonly nfts?: (ctx: ModuleContext) => NftCustody;
   /** Tests only: where the saga stops as a crash would. */
   readonly faults?: SagaFaults;
 }
@@ -49,6 +53,7 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
       const assetEnabled = options.assetEnabled?.(ctx) ?? ((asset: string) => enabled.has(asset));
       const listings = new ListingService(db, media, assetEnabled);
       const payments = options.payments?.(ctx) ?? walletPayments(wallet);
+      const nfts = options.nfts?.(ctx) ?? custodialNfts(ctx, wallet);
       const saga = new OrderSaga(
         db,
         listings,
@@ -61,8 +66,9 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
         logger,
         ctx.outboxCommitted,
         options.faults,
+        nfts,
       );
-      const services = { db, listings, search: new CatalogueSearch(db), saga, reviews: new ReviewService(db), identity: ctx.service('identity') };
+      const services = { db, listings, nfts, search: new CatalogueSearch(db), saga, reviews: new ReviewService(db), identity: ctx.service('identity') };
       media.useHolder({
         canSee: (userId: UserId, mediaId: MediaId, admin: boolean) => listings.photoVisible(userId, mediaId, admin),
         inUse: (mediaIds) => listings.photosInUse(mediaIds),

@@ -1,7 +1,7 @@
 import { type Generated, type Kysely, type Migration, sql } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/database.js';
 
-export type ListingKind = 'product' | 'service';
+export type ListingKind = 'product' | 'service' | 'nft';
 export type ListingStatus = 'pending' | 'approved' | 'rejected';
 
 /**
@@ -10,7 +10,7 @@ export type ListingStatus = 'pending' | 'approved' | 'rejected';
  * seller to ship, `shipped` for the buyer's receipt, each until its
  * deadline; `completed`, `failed` and `cancelled` are final.
  */
-export type OrderState = 'requested' | 'stock_reserved' | 'paid' | 'shipped' | 'releasing' | 'compensating' | 'completed' | 'failed' | 'cancelled';
+export type OrderState = 'requested' | 'stock_reserved' | 'paid' | 'transferring' | 'shipped' | 'releasing' | 'compensating' | 'completed' | 'failed' | 'cancelled';
 
 export const FINAL_ORDER_STATES: readonly OrderState[] = ['completed', 'failed', 'cancelled'];
 
@@ -45,6 +45,10 @@ export interface ListingsTable {
   rating_count: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  /** NFT listings: the EVM asset whose chain holds the token, the ERC-721 contract (checksummed) and the token id (decimal). */
+  nft_chain: string | null;
+  nft_contract: string | null;
+  nft_token_id: string | null;
 }
 
 export interface ReportsTable {
@@ -76,6 +80,9 @@ export interface OrdersTable {
   lease_until: Date | null;
   /** The buyer's key for the request: the same key again is the same order. */
   request_key: string;
+  /** NFT orders: the signed transfer (raw bytes and hash), stored before it is first sent, sent again as is after a crash. */
+  nft_tx_hash: string | null;
+  nft_raw_tx: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -252,7 +259,18 @@ const createDeployment: Migration = {
   },
 };
 
+/** NFT listings (kind 'nft' with chain, contract, token id) and the transfer an NFT order signed. */
+const addNfts: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table market.listings drop constraint listings_kind_check`.execute(db);
+    await sql`alter table market.listings add constraint listings_kind_check check (kind in ('product', 'service', 'nft'))`.execute(db);
+    await sql`alter table market.listings add column nft_chain text, add column nft_contract text, add column nft_token_id numeric(78, 0)`.execute(db);
+    await sql`alter table market.listings add constraint listings_nft check ((kind = 'nft') = (nft_contract is not null and nft_token_id is not null and nft_chain is not null))`.execute(db);
+    await sql`alter table market.orders add column nft_tx_hash text, add column nft_raw_tx text`.execute(db);
+  },
+};
+
 export const marketMigrations: ModuleMigrations = {
   schema: 'market',
-  migrations: { '0001_market': createMarket, '0002_search': createSearch, '0003_deployment': createDeployment },
+  migrations: { '0001_market': createMarket, '0002_search': createSearch, '0003_deployment': createDeployment, '0004_nft': addNfts },
 };

@@ -7,7 +7,11 @@ import { enqueueEvents } from '../../platform/outbox/outbox.js';
 import type { ListingService } from './listing-service.js';
 import type { MarketDb, MarketTables, OrderState, OrdersTable } from './market-tables.js';
 import { type OrderEvent, orderEventSubject } from './order-events.js';
+import type { NftCustody } from './nft-custody.js';
 import type { Payments } from './payments.js';
+
+/** Why an NFT order failed when its on-chain transfer reverted. */
+const NFT_TRANSFER_FAILED = 'the NFT transfer failed on chain';
 
 export interface SagaTimings {
   /** How long the seller has to ship a paid order before it is refunded. */
@@ -31,7 +35,7 @@ export interface SagaFaults {
 export type OrderRow = OrdersTable & { readonly created_at: Date; readonly updated_at: Date; readonly stock_reserved: boolean };
 
 /** States in which the saga has work to do now, whatever the clock says. */
-const ACTIVE: readonly OrderState[] = ['requested', 'stock_reserved', 'releasing', 'compensating'];
+const ACTIVE: readonly OrderState[] = ['requested', 'stock_reserved', 'transferring', 'releasing', 'compensating'];
 const FINAL: readonly OrderState[] = ['completed', 'failed', 'cancelled'];
 
 /**
@@ -64,6 +68,7 @@ export class OrderSaga {
     private readonly logger: Logger,
     private readonly committed: () => void,
     private readonly faults: SagaFaults = {},
+    private readonly nfts?: NftCustody,
   ) {}
 
   /** A buyer's order: the same requestKey again is the same order. The saga starts at once; resumes elsewhere if this process dies. */
@@ -75,6 +80,8 @@ export class OrderSaga {
     const listing = await this.listings.row(listingId);
     if (listing?.status !== 'approved') throw new KaifError('LISTING_NOT_FOUND');
     if (listing.seller_id === buyerId) throw new KaifError('LISTING_NOT_BUYABLE', 'You cannot buy your own listing');
+    if (listing.kind === 'nft' && quantity !== 1) throw new KaifError('VALIDATION_FAILED', 'an NFT is bought one at a time', { field: 'quantity' });
+    if (listing.kind === 'nft' && !this.nfts) throw new KaifError('LISTING_NOT_BUYABLE', 'NFTs cannot be bought on this server');
     const id = randomUUID();
     const amount = (BigInt(listing.price) * BigInt(quantity)).toString();
     const order = await this.db.transaction().execute(async (trx) => {
@@ -110,6 +117,8 @@ export class OrderSaga {
   /** The seller confirms and ships a paid order; the buyer then has the receipt timeout to confirm. */
   async ship(sellerId: UserId, orderId: string): Promise<OrderRow> {
     const order = await this.orderOf(orderId, (row) => row.seller_id === sellerId);
+    // An NFT is delivered on chain by the saga, never by the seller's word.
+    if ((await this.listings.row(order.listing_id))?.kind === 'nft') throw new KaifError('ORDER_STATE_CONFLICT', 'An NFT order is delivered on chain');
     await this.move(order, 'paid', 'shipped', 'ship', { deadline_at: sql<Date>`now() + ${`${this.timings.receiptTimeoutMs} milliseconds`}::interval` });
     return this.order(orderId);
   }
@@ -199,6 +208,8 @@ export class OrderSaga {
       }
       case 'stock_reserved': {
         const name = await title();
+        // An NFT order is due for its transfer as soon as it is paid (the worker resumes it from there).
+        const nft = this.nfts !== undefined && (await this.listings.row(order.listing_id))?.kind === 'nft';
         const next = await this.db.transaction().execute(async (trx) => {
           const hold = await this.payments.hold(
             { userId: order.buyer_id as UserId, asset: order.asset, amount: order.amount, idempotencyKey: `order:${order.id}:hold`, reference: `market:order:${order.id}` },
@@ -208,7 +219,7 @@ export class OrderSaga {
           const moved = hold.ok
             ? await this.transition(trx, order, 'stock_reserved', 'paid', 'hold_escrow', 'done', hold.holdId, {
                 hold_id: hold.holdId,
-                deadline_at: sql<Date>`now() + ${`${this.timings.shipTimeoutMs} milliseconds`}::interval`,
+                deadline_at: nft ? sql<Date>`now()` : sql<Date>`now() + ${`${this.timings.shipTimeoutMs} milliseconds`}::interval`,
               })
             : await this.transition(trx, order, 'stock_reserved', 'compensating', 'hold_escrow', 'failed', hold.reason, { reason: 'insufficient funds' });
           if (!moved) throw new StateMoved(order.id);
@@ -216,9 +227,11 @@ export class OrderSaga {
           return moved;
         });
         await this.recorded(order, 'hold_escrow', next);
-        return next.state === 'compensating';
+        return next.state === 'compensating' || nft;
       }
       case 'paid': {
+        const listing = await this.listings.row(order.listing_id);
+        if (listing?.kind === 'nft' && this.nfts) return this.signNftTransfer(order, listing, this.nfts);
         if (!isPast(order.deadline_at)) return false;
         const next = await this.move(order, 'paid', 'compensating', 'ship_timeout', { deadline_at: null, reason: 'the seller did not ship in time' }).catch(() => undefined);
         return next !== undefined;
@@ -227,6 +240,24 @@ export class OrderSaga {
         if (!isPast(order.deadline_at)) return false;
         const next = await this.move(order, 'shipped', 'releasing', 'receipt_timeout', { deadline_at: null }).catch(() => undefined);
         return next !== undefined;
+      }
+      case 'transferring': {
+        const listing = await this.listings.row(order.listing_id);
+        if (!this.nfts || !listing?.nft_chain || !order.nft_raw_tx || !order.nft_tx_hash) return false;
+        // Sent again each round until mined (the same bytes: a resend never transfers twice).
+        await this.nfts.broadcast(listing.nft_chain, order.nft_raw_tx);
+        const outcome = await this.nfts.outcome(listing.nft_chain, order.nft_tx_hash);
+        if (!outcome) return false;
+        const next = await this.db.transaction().execute(async (trx) => {
+          const moved =
+            outcome === 'transferred'
+              ? await this.transition(trx, order, 'transferring', 'releasing', 'nft_transfer', 'done', order.nft_tx_hash, {})
+              : await this.transition(trx, order, 'transferring', 'compensating', 'nft_transfer', 'failed', order.nft_tx_hash, { reason: NFT_TRANSFER_FAILED });
+          if (!moved) throw new StateMoved(order.id);
+          return moved;
+        });
+        await this.recorded(order, 'nft_transfer', next);
+        return true;
       }
       case 'releasing': {
         const name = await title();
@@ -249,11 +280,12 @@ export class OrderSaga {
             await this.journal(trx, order.id, 'refund_escrow', 'done', order.hold_id);
             await this.faults.afterEffect?.(order.id, 'refund_escrow');
           }
-          if (order.stock_reserved) {
+          // A token that left the seller's wallet is not for sale again: its stock stays taken.
+          if (order.stock_reserved && order.reason !== NFT_TRANSFER_FAILED) {
             await trx.updateTable('market.listings').set({ stock: sql`stock + ${order.quantity}` }).where('id', '=', order.listing_id).execute();
             await this.journal(trx, order.id, 'release_stock', 'done', String(order.quantity));
           }
-          const final: OrderState = order.reason === 'insufficient funds' ? 'failed' : 'cancelled';
+          const final: OrderState = order.reason === 'insufficient funds' || order.reason === NFT_TRANSFER_FAILED ? 'failed' : 'cancelled';
           const moved = await this.transition(trx, order, 'compensating', final, 'compensated', 'done', null, { stock_reserved: false });
           if (!moved) throw new StateMoved(order.id);
           await this.announce(trx, moved, name);
@@ -265,6 +297,34 @@ export class OrderSaga {
       default:
         return false;
     }
+  }
+
+  /**
+   * A paid NFT order: signs the seller's custodial transfer to the buyer's
+   * custodial address and stores its raw bytes and hash in the transaction
+   * that moves the order to `transferring`; only then is it sent. A driver
+   * that dies before the commit sent nothing; after it, the next one sends
+   * the stored bytes (the same hash), never a second signature.
+   */
+  private async signNftTransfer(order: OrderRow, listing: { nft_chain: string | null; nft_contract: string | null; nft_token_id: string | null }, nfts: NftCustody): Promise<boolean> {
+    if (!listing.nft_chain || !listing.nft_contract || listing.nft_token_id === null) return false;
+    const to = await nfts.addressOf(order.buyer_id);
+    const next = await this.db.transaction().execute(async (trx) => {
+      const signed = await nfts.signTransfer(
+        { chain: listing.nft_chain!, sellerId: order.seller_id, contract: listing.nft_contract!, tokenId: BigInt(listing.nft_token_id!), to },
+        trx as never,
+      );
+      const moved = await this.transition(trx, order, 'paid', 'transferring', 'sign_transfer', 'done', signed.hash, {
+        nft_tx_hash: signed.hash,
+        nft_raw_tx: signed.raw,
+        deadline_at: null,
+      });
+      if (!moved) throw new StateMoved(order.id);
+      return moved;
+    });
+    await this.recorded(order, 'sign_transfer', next);
+    await nfts.broadcast(listing.nft_chain, next.nft_raw_tx!);
+    return true;
   }
 
   /** A state change a user or a timeout asks for, outside the driver: conditional on the state it leaves. */

@@ -115,6 +115,11 @@ export class EvmChain {
     };
   }
 
+  /** A read-only contract call (eth_call at the latest block); a revert throws the node's answer. */
+  async call(to: string, data: string): Promise<string> {
+    return this.read<string>('eth_call', [{ to, data }, 'latest']);
+  }
+
   async nonce(address: string, tag: 'latest' | 'pending'): Promise<bigint> {
     return BigInt(await this.read<string>('eth_getTransactionCount', [address, tag]));
   }

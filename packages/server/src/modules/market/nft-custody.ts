@@ -1,0 +1,18 @@
+import type { Transaction } from 'kysely';
+
+/**
+ * ERC-721 tokens on users' custodial wallets, as the market needs them
+ * (adapter: the wallet's chain code, `wallet/chains/evm-nft.ts`). `chain`
+ * is the EVM asset code whose chain holds the token (ETH, BNB, …).
+ */
+export interface NftCustody {
+  /** The user's custodial address on EVM chains (checksummed). */
+  addressOf(userId: string): Promise<string>;
+  /** The token's owner (checksummed), undefined when it does not exist. DEPENDENCY_UNAVAILABLE when the chain is down. */
+  ownerOf(chain: string, contract: string, tokenId: bigint): Promise<string | undefined>;
+  /** Signs safeTransferFrom(seller's custodial address → to) with the seller's custodial key; sends nothing. */
+  signTransfer(input: { chain: string; sellerId: string; contract: string; tokenId: bigint; to: string }, trx?: Transaction<never>): Promise<{ raw: string; hash: string }>;
+  broadcast(chain: string, raw: string): Promise<void>;
+  /** undefined while not mined. */
+  outcome(chain: string, hash: string): Promise<'transferred' | 'reverted' | undefined>;
+}

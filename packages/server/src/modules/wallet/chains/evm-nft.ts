@@ -1,0 +1,105 @@
+import { getAddress, Interface, Transaction as EvmTransaction } from 'ethers';
+import { EVM_DEPOSIT_PATH, type ChainKeys } from './chain-keys.js';
+import type { EvmChain } from './evm-chain.js';
+
+const ERC721 = new Interface([
+  'function ownerOf(uint256 tokenId) view returns (address)',
+  'function tokenURI(uint256 tokenId) view returns (string)',
+  'function safeTransferFrom(address from, address to, uint256 tokenId)',
+]);
+
+/**
+ * Gas limit of an ERC-721 transfer signed from a custodial address: fixed
+ * (not estimated), so a transfer that would revert is still signed, sent and
+ * settled by its receipt, and its cost is bounded: an OpenZeppelin-style
+ * safeTransferFrom to an account costs ~60k; to a receiver contract more.
+ */
+export const NFT_TRANSFER_GAS = 150_000n;
+
+export interface SignedNftTransfer {
+  readonly raw: string;
+  /** Known before the broadcast: store it with the raw bytes, then send those again after a crash. */
+  readonly hash: string;
+  readonly nonce: number;
+}
+
+/**
+ * ERC-721 tokens held on users' custodial (deposit) addresses: who owns a
+ * token, and transfers signed with the deposit address's own key, opened
+ * from the sealed seed in memory for the signature only (as withdrawals
+ * sign). Every read and the broadcast go through the chain's resilience
+ * policy (EvmChain). The deposit address pays the gas, so it must hold
+ * native coin for it (README "NFT custody").
+ */
+export class EvmNftCustody {
+  constructor(
+    private readonly chain: EvmChain,
+    private readonly keys: ChainKeys,
+  ) {}
+
+  /** The token's owner (checksummed), or undefined when the token does not exist (ownerOf reverts). */
+  async ownerOf(contract: string, tokenId: bigint): Promise<string | undefined> {
+    const data = ERC721.encodeFunctionData('ownerOf', [tokenId]);
+    let answer: string;
+    try {
+      answer = await this.chain.call(getAddress(contract), data);
+    } catch (error) {
+      if (reverted(error)) return undefined;
+      throw error;
+    }
+    if (answer === '0x') return undefined;
+    return getAddress(ERC721.decodeFunctionResult('ownerOf', answer)[0] as string);
+  }
+
+  async tokenUri(contract: string, tokenId: bigint): Promise<string | undefined> {
+    try {
+      const answer = await this.chain.call(getAddress(contract), ERC721.encodeFunctionData('tokenURI', [tokenId]));
+      return answer === '0x' ? undefined : (ERC721.decodeFunctionResult('tokenURI', answer)[0] as string);
+    } catch (error) {
+      if (reverted(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Signs `safeTransferFrom(from, to, tokenId)` from the custodial address
+   * at a derivation index, with the address's next pending nonce and the
+   * chain's EIP-1559 fees. Nothing is sent: the caller stores the raw bytes
+   * and hash first. Two transfers from one address must not be signed at
+   * once (same nonce): callers serialise per address.
+   */
+  async signTransfer(input: { derivationIndex: number; contract: string; to: string; tokenId: bigint }): Promise<SignedNftTransfer> {
+    const wallet = this.keys.walletAt(EVM_DEPOSIT_PATH(input.derivationIndex));
+    const [nonce, fees] = await Promise.all([this.chain.nonce(wallet.address, 'pending'), this.chain.fees()]);
+    const raw = await wallet.signTransaction({
+      type: 2,
+      chainId: this.chain.chainId,
+      nonce: Number(nonce),
+      to: getAddress(input.contract),
+      value: 0n,
+      data: ERC721.encodeFunctionData('safeTransferFrom', [wallet.address, getAddress(input.to), input.tokenId]),
+      gasLimit: NFT_TRANSFER_GAS,
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    });
+    return { raw, hash: EvmTransaction.from(raw).hash!, nonce: Number(nonce) };
+  }
+
+  /** Sends stored bytes (again): see EvmChain.broadcast. */
+  broadcast(raw: string) {
+    return this.chain.broadcast(raw);
+  }
+
+  /** The transfer's outcome once mined: 'transferred' (status 1), 'reverted' (status 0), or undefined while pending. */
+  async outcome(hash: string): Promise<{ state: 'transferred' | 'reverted'; blockNumber: bigint; gasCost: bigint } | undefined> {
+    const receipt = await this.chain.receipt(hash);
+    if (!receipt) return undefined;
+    return { state: receipt.status === 1 ? 'transferred' : 'reverted', blockNumber: receipt.blockNumber, gasCost: receipt.gasUsed * receipt.effectiveGasPrice };
+  }
+}
+
+/** An eth_call the node answered with a revert (as opposed to a transport failure). */
+function reverted(error: unknown): boolean {
+  const text = `${(error as { message?: unknown })?.message ?? ''} ${JSON.stringify((error as { info?: unknown })?.info ?? '')}`.toLowerCase();
+  return text.includes('revert');
+}
