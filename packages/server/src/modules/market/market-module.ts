@@ -14,7 +14,6 @@ import type { Payments } from './payments.js';
 import { ReviewService } from './review-service.js';
 import { walletPayments } from './wallet-payments.js';
 import type { NftCustody } from './nft-custody.js';
-import { custodialNfts } from '../wallet/chains/custodial-nfts.js';
 
 export interface MarketModuleOptions {
   /** Where escrow lives; by default the wallet module's. */
@@ -53,7 +52,7 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
       const assetEnabled = options.assetEnabled?.(ctx) ?? ((asset: string) => enabled.has(asset));
       const listings = new ListingService(db, media, assetEnabled);
       const payments = options.payments?.(ctx) ?? walletPayments(wallet);
-      const nfts = options.nfts?.(ctx) ?? custodialNfts(ctx, wallet);
+      const nfts = options.nfts?.(ctx) ?? wallet.nfts;
       const saga = new OrderSaga(
         db,
         listings,

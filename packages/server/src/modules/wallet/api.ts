@@ -1,3 +1,4 @@
+import type { CustodialNfts } from './chains/custodial-nfts.js';
 import type { Transaction } from 'kysely';
 import type { AssetInfo } from './assets.js';
 import type { LedgerActor, LedgerCheck, LedgerCommand, LedgerTransaction, PostResult } from './ledger.js';
@@ -101,8 +102,17 @@ export interface WalletApi {
   reconcile(): Promise<LedgerCheck>;
 }
 
+/**
+ * What other modules get: the ledger, and ERC-721 custody on users'
+ * custodial EVM addresses (the market's NFT orders), so no other module
+ * reads the wallet's tables or unseals its keys.
+ */
+export interface WalletModuleApi extends WalletApi {
+  readonly nfts: CustodialNfts;
+}
+
 declare module '../service-map.js' {
   interface ServiceMap {
-    wallet: WalletApi;
+    wallet: WalletModuleApi;
   }
 }

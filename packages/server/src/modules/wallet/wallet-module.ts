@@ -1,5 +1,5 @@
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
-import type { WalletApi } from './api.js';
+import type { WalletModuleApi } from './api.js';
 import { AssetRegistry } from './assets.js';
 import { NOT_CONFIGURED_SWAP, type SwapProvider } from './swap.js';
 import { registerTradeRoutes } from './trade-routes.js';
@@ -14,6 +14,7 @@ import { ChainRunner } from './chains/chain-runner.js';
 import { registerChainRoutes } from './chains/chain-routes.js';
 import { createChainServices } from './chains/chain-services.js';
 import { type ChainTables, chainMigrations } from './chains/chain-tables.js';
+import { custodialNfts } from './chains/custodial-nfts.js';
 
 /**
  * Wallets on a double-entry ledger (README.md beside this file): balances
@@ -42,7 +43,7 @@ export function createWalletModule(overrides: Partial<WalletModuleOptions> = {})
     // The chains' HD seeds are sealed at rest (chains/README.md).
     sealedKeyIds: (db) => chainSealedKeyIds(db.kysely<ChainTables>()),
     dependsOn: ['identity', 'messaging'],
-    async init(ctx: ModuleContext): Promise<ModuleInstance<WalletApi>> {
+    async init(ctx: ModuleContext): Promise<ModuleInstance<WalletModuleApi>> {
       const assets = AssetRegistry.fromConfig(ctx.config.KAIF_WALLET_ASSETS, ctx.config.KAIF_WALLET_EVM_ASSETS);
       const logger = ctx.logger.child({ module: 'wallet' });
       const wallet = new WalletService(ctx.db.kysely<WalletTables>(), assets, ctx.outboxCommitted);
@@ -60,7 +61,7 @@ export function createWalletModule(overrides: Partial<WalletModuleOptions> = {})
         await runner.stop();
       };
       return {
-        api: wallet.api(),
+        api: { ...wallet.api(), nfts: custodialNfts(ctx, wallet.api()) },
         checks: chains.checks,
         async stop() {
           await stopWorker();

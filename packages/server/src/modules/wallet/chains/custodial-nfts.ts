@@ -15,9 +15,11 @@ import { EvmNftCustody } from './evm-nft.js';
  * custodial EVM addresses (their deposit addresses), ownership reads and
  * transfers signed with the seller's deposit key, per EVM asset with an
  * endpoint in KAIF_WALLET_RPC_URLS, each behind `chain:<asset>`'s policy.
- * A seam the wallet module could publish on WalletApi; built on demand.
+ * Published on the wallet module's API (`nfts`); built on demand.
  */
-export function custodialNfts(ctx: ModuleContext, wallet: WalletApi) {
+export type CustodialNfts = ReturnType<typeof custodialNfts>;
+
+export function custodialNfts(ctx: ModuleContext, wallet: Pick<WalletApi, 'assets'>) {
   const db = ctx.db.kysely<ChainTables>();
   let ready: Promise<{ addresses: DepositAddresses; custody: Map<string, EvmNftCustody> }> | undefined;
   const setUp = () => {
