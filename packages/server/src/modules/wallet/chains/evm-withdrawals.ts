@@ -1,9 +1,10 @@
 import { Transaction as EvmTransaction, getAddress, isAddress } from 'ethers';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Logger } from '../../../platform/logging/logger.js';
+import { type WithdrawalRow, runWithdrawalRound } from './withdrawal-round.js';
 import type { ChainLedger, WithdrawalAmounts } from './chain-ledger.js';
 import { type ChainKeys, EVM_HOT_WALLET_PATH } from './chain-keys.js';
-import type { ChainTables, ChainWithdrawalsTable, WithdrawalAttemptsTable } from './chain-tables.js';
+import type { ChainTables, WithdrawalAttemptsTable } from './chain-tables.js';
 import type { EvmChain, EvmFees } from './evm-chain.js';
 import type { WithdrawalRail } from './withdrawal-requests.js';
 
@@ -34,7 +35,6 @@ export class EvmWithdrawalRail implements WithdrawalRail {
   }
 }
 
-type WithdrawalRow = Selectable<ChainWithdrawalsTable>;
 type AttemptRow = Selectable<WithdrawalAttemptsTable>;
 
 /**
@@ -96,24 +96,10 @@ export class EvmWithdrawalWorker {
       .execute();
   }
 
-  async round(): Promise<void> {
-    const open = await this.db
-      .selectFrom('wallet.chain_withdrawals')
-      .selectAll()
-      .where('asset', '=', this.asset)
-      .where('state', 'in', ['reserved', 'signed', 'broadcast'])
-      .orderBy('nonce')
-      .orderBy('created_at')
-      .execute();
-    for (const row of open) {
-      try {
-        if (row.state === 'reserved') await this.signAndSend(row);
-        else await this.advance(row);
-      } catch (error) {
-        this.logger.warn({ asset: this.asset, withdrawalId: row.id, err: (error as Error).message }, 'withdrawal could not advance this round');
-      }
-    }
+  round(): Promise<void> {
+    return runWithdrawalRound(this.db, this.asset, this.logger, { signAndSend: (row) => this.signAndSend(row), advance: (row) => this.advance(row) });
   }
+
 
   private async signAndSend(row: WithdrawalRow): Promise<void> {
     const ceiling = BigInt(row.fee) / TRANSFER_GAS;

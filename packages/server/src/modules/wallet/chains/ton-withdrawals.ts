@@ -3,9 +3,10 @@ import { SendMode, beginCell, external, internal, storeMessage } from '@ton/core
 import type { WalletContractV4 } from '@ton/ton';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Logger } from '../../../platform/logging/logger.js';
+import { type WithdrawalRow, runWithdrawalRound } from './withdrawal-round.js';
 import type { ChainLedger } from './chain-ledger.js';
 import type { ChainKeys } from './chain-keys.js';
-import type { ChainTables, ChainWithdrawalsTable, WithdrawalAttemptsTable } from './chain-tables.js';
+import type { ChainTables, WithdrawalAttemptsTable } from './chain-tables.js';
 import { type TonNetwork, messageHash, parseTonAddress } from './ton-chain.js';
 import { tonKeyPair } from './ton-wallets.js';
 import type { WithdrawalRail } from './withdrawal-requests.js';
@@ -26,7 +27,6 @@ export class TonWithdrawalRail implements WithdrawalRail {
   }
 }
 
-type WithdrawalRow = Selectable<ChainWithdrawalsTable>;
 type AttemptRow = Selectable<WithdrawalAttemptsTable>;
 
 /**
@@ -59,24 +59,10 @@ export class TonWithdrawalWorker {
       .execute();
   }
 
-  async round(): Promise<void> {
-    const open = await this.db
-      .selectFrom('wallet.chain_withdrawals')
-      .selectAll()
-      .where('asset', '=', this.asset)
-      .where('state', 'in', ['reserved', 'signed', 'broadcast'])
-      .orderBy('nonce')
-      .orderBy('created_at')
-      .execute();
-    for (const row of open) {
-      try {
-        if (row.state === 'reserved') await this.signAndSend(row);
-        else await this.advance(row);
-      } catch (error) {
-        this.logger.warn({ asset: this.asset, withdrawalId: row.id, err: (error as Error).message }, 'withdrawal could not advance this round');
-      }
-    }
+  round(): Promise<void> {
+    return runWithdrawalRound(this.db, this.asset, this.logger, { signAndSend: (row) => this.signAndSend(row), advance: (row) => this.advance(row) });
   }
+
 
   private async sign(row: WithdrawalRow, seqno: number): Promise<{ boc: string; hash: string }> {
     const destination = parseTonAddress(row.to_address)!;
