@@ -36,7 +36,7 @@ import { platformMigrations } from '../../packages/server/src/platform/outbox/ou
 import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
 import { withScratchPostgres } from '../support/scratch-postgres.js';
 import { type ChartSeries, writeChart } from '../support/svg-chart.js';
-import { round, summarize } from '../wire/stats.js';
+import { closedLoop as runClosedLoop, round } from '../wire/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
@@ -62,22 +62,7 @@ interface Row extends Figures {
   readonly refused: number;
 }
 
-async function closedLoop(concurrency: number, operation: (index: number) => Promise<void>): Promise<Figures> {
-  const latencies: number[] = [];
-  const deadline = performance.now() + SECONDS * 1000;
-  const started = performance.now();
-  let index = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        const begin = performance.now();
-        await operation(index++);
-        latencies.push(performance.now() - begin);
-      }
-    }),
-  );
-  return summarize(latencies, (performance.now() - started) / 1000);
-}
+const closedLoop = (concurrency: number, operation: (index: number) => Promise<void>): Promise<Figures> => runClosedLoop(SECONDS, concurrency, operation);
 
 async function openEngine(engine: string, location: string): Promise<Database> {
   if (engine === 'pglite') return openPgliteDatabase({ dataDir: location });

@@ -26,3 +26,21 @@ export function round(value: number, digits = 2): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/** Closed loop: `concurrency` workers repeat `operation` for `seconds`; each call's latency, summarized. */
+export async function closedLoop(seconds: number, concurrency: number, operation: (index: number) => Promise<void>): Promise<Summary> {
+  const latencies: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  let index = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const begin = performance.now();
+        await operation(index++);
+        latencies.push(performance.now() - begin);
+      }
+    }),
+  );
+  return summarize(latencies, (performance.now() - started) / 1000);
+}
