@@ -207,6 +207,13 @@ export const ConfigSchema = Type.Object({
     description: 'Threads that encrypt and send Web Push (niced, off the event loop that accepts sends); 0 = on the event loop',
     errorMessage: 'must be a whole number from 0 to 16',
   }),
+  KAIF_PUSH_MAX_PER_SECOND: Type.Integer({
+    minimum: 0,
+    maximum: 100000,
+    default: 150,
+    description: 'Web Push notifications one node sends per second at most, so push work yields the CPU to sends (busy chats then fold more into each notification); 0 = no cap',
+    errorMessage: 'must be a whole number from 0 to 100000',
+  }),
   KAIF_WALLET_ASSETS: Type.String({
     pattern: '^[A-Z][A-Z0-9]{1,11}(,[A-Z][A-Z0-9]{1,11})*$',
     default: 'ETH,TON',
