@@ -18,6 +18,17 @@ describe('loadConfig', () => {
     expect(result.ok && result.config.PORT === 0 && result.config.TCP_PORT === 9000).toBe(true);
   });
 
+  it('caps Web Push at 150 a second per node unless told otherwise; 0 lifts the cap; a negative or non-numeric cap is refused by name', () => {
+    const defaults = loadConfig({});
+    expect(defaults.ok && defaults.config.KAIF_PUSH_MAX_PER_SECOND).toBe(150);
+    const lifted = loadConfig({ KAIF_PUSH_MAX_PER_SECOND: '0' });
+    expect(lifted.ok && lifted.config.KAIF_PUSH_MAX_PER_SECOND).toBe(0);
+    for (const bad of ['-1', 'lots']) {
+      const result = loadConfig({ KAIF_PUSH_MAX_PER_SECOND: bad });
+      expect(!result.ok && result.errors.join('\n')).toMatch(/^CONFIG ERROR: KAIF_PUSH_MAX_PER_SECOND /m);
+    }
+  });
+
   it('reports every bad variable at once, each by name', () => {
     const result = loadConfig({ PORT: 'abc', UDP_PORT: '70000', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
     expect(result.ok).toBe(false);
