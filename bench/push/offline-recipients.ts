@@ -3,9 +3,9 @@
  * other members are offline and each have a push subscription, against the
  * same group shape with no subscriptions (same server, interleaved rounds).
  * Servers run side by side and take turns. By default three, all with the
- * default sender thread (niced +5): one with no cap on pushes per second,
- * one with the default cap (KAIF_PUSH_MAX_PER_SECOND), one capped at 50 a
- * second. Phases should last several chat turns (BENCH_SECONDS=15): a
+ * default sender thread (niced +5): one with no cap on pushes per second
+ * (the default), one capped at 150 a second, one at 50
+ * (KAIF_PUSH_MAX_PER_SECOND). Phases should last several chat turns (BENCH_SECONDS=15): a
  * short one leaves a capped server's pushes after it, unmeasured by the
  * sends per second (the CPU figures count them). Also reports the
  * pushes per second a local receiver got and the push lag (message stored →
@@ -15,7 +15,7 @@
  *
  *   npx tsx bench/push/offline-recipients.ts
  *   BENCH_SECONDS=4 BENCH_ROUNDS=3 BENCH_CONCURRENCY=64 to tune
- *   BENCH_SENDERS=5/0,5,5/50 (the default): the servers, `main` for the main loop
+ *   BENCH_SENDERS=5/0,5/150,5/50 (the default): the servers, `main` for the main loop
  *     (KAIF_PUSH_SENDER_THREADS=0), a number for a sender thread at that nice
  *     increment, `/N` for a cap of N pushes a second (`/0`: none; without it,
  *     the default cap)
@@ -211,7 +211,7 @@ interface SenderSpec {
   /** Pushes per second at most; undefined: the default (KAIF_PUSH_MAX_PER_SECOND unset). */
   readonly cap: number | undefined;
 }
-const SPECS: readonly SenderSpec[] = (process.env.BENCH_SENDERS ?? '5/0,5,5/50').split(',').map((spec) => {
+const SPECS: readonly SenderSpec[] = (process.env.BENCH_SENDERS ?? '5/0,5/150,5/50').split(',').map((spec) => {
   const [where, capText] = spec.split('/') as [string, string | undefined];
   const cap = capText === undefined ? undefined : Number(capText);
   const capName = cap === undefined ? 'default cap' : cap === 0 ? 'no cap' : `cap ${cap}/s`;

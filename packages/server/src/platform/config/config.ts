@@ -210,8 +210,8 @@ export const ConfigSchema = Type.Object({
   KAIF_PUSH_MAX_PER_SECOND: Type.Integer({
     minimum: 0,
     maximum: 100000,
-    default: 150,
-    description: 'Web Push notifications one node sends per second at most, so push work yields the CPU to sends (busy chats then fold more into each notification); 0 = no cap',
+    default: 0,
+    description: 'Web Push notifications one node sends per second at most, so push work yields the CPU to sends (busy chats then fold more into each notification and reach their last device later than 2 s); 0 = no cap',
     errorMessage: 'must be a whole number from 0 to 100000',
   }),
   KAIF_WALLET_ASSETS: Type.String({
