@@ -50,6 +50,10 @@ export const printedMarketSchema = (): string => printSchema(buildSchema(MARKET_
  * where the REST body would); an error that is not ours is INTERNAL with
  * the registry's message, its detail only in the log. A query too deep or
  * too costly is refused in validation, before any resolver runs.
+ *
+ * GET /api/graphql also upgrades to WebSocket for subscriptions (README,
+ * "GraphQL subscriptions"): authenticated at `connection_init`, each
+ * document checked like a query, fed from the bus. Returns what ends them.
  */
 export async function registerGraphqlEndpoint(http: HttpServer, services: MarketServices, limits: QueryLimits, logger: Logger, live: LiveDeps): Promise<() => void> {
   const feed = new OrderFeed(live.bus);

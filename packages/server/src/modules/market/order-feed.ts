@@ -14,6 +14,8 @@ export interface UpdateQueue {
   release(): void;
   /** The socket cannot keep up: close it (1013, try again later). */
   overflow(): void;
+  /** One of the socket's followers ended (the client stopped it, or the socket closed). */
+  ended(): void;
 }
 
 const STATES: ReadonlySet<string> = new Set<OrderState>(['requested', 'stock_reserved', 'paid', 'transferring', 'shipped', 'releasing', 'compensating', 'completed', 'failed', 'cancelled']);
@@ -139,6 +141,7 @@ export class OrderFollower implements AsyncIterableIterator<OrderEvent> {
       for (let index = 0; index < this.queued.length; index++) this.queue.release();
       this.queued.length = 0;
       this.onEnd();
+      this.queue.ended();
       this.waiting?.({ value: undefined, done: true });
       this.waiting = undefined;
     }

@@ -103,17 +103,11 @@ export class SubscriberSocket implements UpdateQueue {
       throw new KaifError('SUBSCRIPTION_LIMIT', `At most ${this.sockets.limits.subscriptionsPerSocket} subscriptions run on one connection`);
     }
     this.subscriptions++;
-    const follower = feed.follow(follow, this);
-    const end = follower.return.bind(follower);
-    let ended = false;
-    follower.return = () => {
-      if (!ended) {
-        ended = true;
-        this.subscriptions--;
-      }
-      return end();
-    };
-    return follower;
+    return feed.follow(follow, this);
+  }
+
+  ended(): void {
+    this.subscriptions--;
   }
 
   admit(): boolean {
@@ -233,10 +227,9 @@ export class SubscriberSockets {
     try {
       principal = await this.identity.authenticate(token);
     } catch (error) {
-      const code = error instanceof KaifError ? error.code : 'INTERNAL';
-      if (error instanceof KaifError && error.status === 401) socket.close(CLOSE_CODES.UNAUTHORIZED, code);
-      else if (error instanceof KaifError && error.status === 403) socket.close(CLOSE_CODES.UNAUTHORIZED, code);
-      else socket.close(CLOSE_CODES.TRY_AGAIN_LATER, code === 'INTERNAL' ? 'DEPENDENCY_UNAVAILABLE' : code);
+      // 401/403 (TOKEN_INVALID, ACCOUNT_DISABLED): do not retry with this token; anything else: identity could not answer.
+      if (error instanceof KaifError && (error.status === 401 || error.status === 403)) socket.close(CLOSE_CODES.UNAUTHORIZED, error.code);
+      else socket.close(CLOSE_CODES.TRY_AGAIN_LATER, 'DEPENDENCY_UNAVAILABLE');
       return undefined;
     }
     if (socket.isClosed) return undefined;
