@@ -22,7 +22,11 @@ const event = (orderId: string, state: OrderEvent['state'], buyerId = 'buyer', s
 function queue(room: number) {
   const state = { waiting: 0, overflowed: 0, ended: 0 };
   const sink: UpdateQueue = {
-    admit: () => (state.waiting < room ? (state.waiting++, true) : false),
+    admit: () => {
+      if (state.waiting >= room) return false;
+      state.waiting++;
+      return true;
+    },
     release: () => {
       state.waiting--;
     },
