@@ -5,7 +5,7 @@ import { ORDER, ORDER_ROW, type Order, type OrderState, formatAmount } from '../
 import { useStore } from '../../state/store.js';
 import { MarketNav } from './MarketNav.js';
 import { MarketPhoto } from './MarketPhoto.js';
-import { failureText, useMarketData, useMarketQuery } from './use-market.js';
+import { failureText, useLiveMarketData, useMarketQuery } from './use-market.js';
 
 /** The milestones a buyer follows, and the states that have reached each. */
 const MILESTONES: readonly { readonly label: string; readonly reached: readonly OrderState[] }[] = [
@@ -27,12 +27,16 @@ const STATE_WORDS: Readonly<Record<OrderState, string>> = {
   CANCELLED: 'Cancelled and refunded',
 };
 
-/** An order's progress, live (polled), with the actions its buyer or seller may take now, and the review. */
+/** What a page listening to orders hears: only that something changed; it re-reads what it shows. */
+const ORDER_UPDATED = 'subscription ($id: ID!) { orderUpdated(orderId: $id) { orderId state } }';
+const MY_ORDER_UPDATES = 'subscription { myOrderUpdates { orderId state } }';
+
+/** An order's progress, live (a GraphQL subscription), with the actions its buyer or seller may take now, and the review. */
 export function OrderPage({ route, orderId }: { readonly route: Route; readonly orderId: string }) {
   const session = useSession();
   const state = useStore(session.state, (value) => value);
   const run = useMarketQuery();
-  const { data, error, reload } = useMarketData<{ order: Order | null }>(`query ($id: ID!) { order(id: $id) { ${ORDER} } }`, { id: orderId }, orderId, 1000);
+  const { data, error, reload } = useLiveMarketData<{ order: Order | null }>(`query ($id: ID!) { order(id: $id) { ${ORDER} } }`, { id: orderId }, orderId, ORDER_UPDATED);
   const [failure, setFailure] = useState<string | null>(null);
   const [rating, setRating] = useState(5);
   const [text, setText] = useState('');
@@ -175,7 +179,7 @@ export function OrderPage({ route, orderId }: { readonly route: Route; readonly 
 /** The caller's orders as a buyer and as a seller. */
 export function OrdersPage({ route }: { readonly route: Route }) {
   const query = `{ bought: myOrders(role: BUYER, limit: 50) { ${ORDER_ROW} } sold: myOrders(role: SELLER, limit: 50) { ${ORDER_ROW} } }`;
-  const { data, error } = useMarketData<{ bought: Order[]; sold: Order[] }>(query, {}, 'orders', 3000);
+  const { data, error } = useLiveMarketData<{ bought: Order[]; sold: Order[] }>(query, {}, 'orders', MY_ORDER_UPDATES);
   return (
     <section className="page" aria-label="My orders">
       <MarketNav route={route} title="My orders" />

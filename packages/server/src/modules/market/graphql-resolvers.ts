@@ -42,12 +42,20 @@ const Amount = new GraphQLScalarType({
   },
 });
 
-const viewerOf = (context: MarketContext): Viewer => {
+/** The order if the viewer is its buyer, its seller or an admin; null otherwise (whether or not it exists). */
+export async function orderSeenBy(db: MarketDb, viewer: Viewer, id: string): Promise<OrderRow | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const order = await db.selectFrom('market.orders').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!order || (order.buyer_id !== viewer.userId && order.seller_id !== viewer.userId && !viewer.admin)) return null;
+  return order as OrderRow;
+}
+
+export const viewerOf = (context: MarketContext): Viewer => {
   if (!context.viewer) throw new KaifError('UNAUTHORIZED');
   return context.viewer;
 };
 
-const upper = (value: string) => value.toUpperCase();
+export const upper = (value: string) => value.toUpperCase();
 const lower = <T extends string>(value: T | null | undefined) => (value ? (value.toLowerCase() as Lowercase<T>) : value);
 const average = (sum: number, count: number) => (Number(count) > 0 ? Number(sum) / Number(count) : null);
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
@@ -80,13 +88,7 @@ export function marketResolvers(services: MarketServices) {
     }
     return memo;
   };
-  const orderFor = async (context: MarketContext, id: string): Promise<OrderRow | null> => {
-    const viewer = viewerOf(context);
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    const order = await services.db.selectFrom('market.orders').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!order || (order.buyer_id !== viewer.userId && order.seller_id !== viewer.userId && !viewer.admin)) return null;
-    return order as OrderRow;
-  };
+  const orderFor = (context: MarketContext, id: string) => orderSeenBy(services.db, viewerOf(context), id);
   return {
     Amount,
     Query: {

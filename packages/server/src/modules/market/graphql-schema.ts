@@ -275,4 +275,24 @@ type Mutation {
   reviewOrder(orderId: ID!, rating: Int!, text: String = ""): Review!
   replyToReview(orderId: ID!, text: String!): Review!
 }
+
+"An order's state change as the saga committed it, delivered live over WebSocket (graphql-transport-ws)."
+type OrderUpdate {
+  orderId: ID!
+  "The state this change moved the order into."
+  state: OrderState!
+  "Why it was cancelled or failed."
+  reason: String
+  "When the change was committed."
+  at: String!
+  "The order as it stands when the update is delivered (what the order page shows)."
+  order: Order
+}
+
+type Subscription {
+  "One order's state changes; its buyer, its seller or an admin only (ORDER_NOT_FOUND otherwise)."
+  orderUpdated(orderId: ID!): OrderUpdate!
+  "State changes of every order the caller buys or sells."
+  myOrderUpdates: OrderUpdate!
+}
 `;

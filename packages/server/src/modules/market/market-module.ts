@@ -74,6 +74,8 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
       });
       let worker: MarketWorker | undefined;
       let notices: Unsubscribe | undefined;
+      /** Ends the GraphQL subscriptions' sockets and bus subscriptions. */
+      let closeGraphql: (() => void) | undefined;
       const stopWorker = async () => {
         notices?.();
         notices = undefined;
@@ -93,12 +95,17 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
         listeners: {
           api: {
             async open() {
-              await registerGraphqlEndpoint(
+              closeGraphql = await registerGraphqlEndpoint(
                 ctx.http,
                 services,
                 { maxDepth: ctx.config.KAIF_MARKET_GRAPHQL_MAX_DEPTH, maxComplexity: ctx.config.KAIF_MARKET_GRAPHQL_MAX_COMPLEXITY },
                 logger,
+                { bus: ctx.bus, flood: ctx.flood, trustProxy: ctx.config.KAIF_TRUST_PROXY, messagesPerSecond: ctx.config.KAIF_CONNECTION_FRAMES_PER_SECOND },
               );
+            },
+            async close() {
+              closeGraphql?.();
+              closeGraphql = undefined;
             },
           },
           worker: {
