@@ -46,7 +46,6 @@ export function CollectionPage({ route, chain, contract }: { readonly route: Rou
           </p>
         )}
         <section className="card nft-collection-head">
-          <h3>{title}</h3>
           <p className="muted">
             ERC-721 on {chain} · <code title={contract}>{contract}</code>
           </p>
