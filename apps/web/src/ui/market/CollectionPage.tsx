@@ -54,7 +54,7 @@ export function CollectionPage({ route, chain, contract }: { readonly route: Rou
         <ul className="market-grid" aria-label="Tokens">
           {listings.map((listing) => (
             <li key={listing.id}>
-              <ListingCard listing={{ ...listing, photos: listing.nft.image ? [listing.nft.image] : listing.photos }} subtitle={listing.nft.name ?? `#${listing.nft.tokenId}`} />
+              <ListingCard listing={{ ...listing, photos: listing.nft.image ? [listing.nft.image] : listing.photos }} subtitle={listing.nft.name && listing.nft.name !== listing.title ? listing.nft.name : undefined} />
             </li>
           ))}
         </ul>

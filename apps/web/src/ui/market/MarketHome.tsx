@@ -178,7 +178,7 @@ export function ListingCard({ listing, subtitle }: { readonly listing: Card; rea
       {subtitle && <span className="muted">{subtitle}</span>}
       <span className="market-card-price">{formatAmount(listing.price, listing.asset)}</span>
       <span className="muted">
-        {listing.rating === null ? 'No reviews yet' : `★ ${listing.rating.toFixed(1)} (${listing.reviewCount})`} · {listing.stock > 0 ? `${listing.stock} in stock` : 'Out of stock'}
+        {listing.rating === null ? 'No reviews yet' : `★ ${listing.rating.toFixed(1)} (${listing.reviewCount})`} · {listing.nft ? (listing.stock > 0 ? 'On sale' : 'Sold') : listing.stock > 0 ? `${listing.stock} in stock` : 'Out of stock'}
       </span>
     </button>
   );
