@@ -14,6 +14,7 @@ describe('reading an NFT’s metadata and image', () => {
   let server: Server;
   let origin: string;
   const asked: string[] = [];
+  let flaky = 0;
 
   beforeAll(async () => {
     server = createServer((request, response) => {
@@ -23,6 +24,7 @@ describe('reading an NFT’s metadata and image', () => {
       if (request.url === '/meta.json') return response.end(JSON.stringify({ name: 'Cat\u0007 #1', description: 'A cat', image: `${origin}/cat.png` }));
       if (request.url === '/cat.png') return response.end(PNG);
       if (request.url === '/moved.json') return response.writeHead(302, { location: `${origin}/meta.json` }).end();
+      if (request.url === '/flaky.json') return (flaky++ === 0 ? response.writeHead(503) : response).end(JSON.stringify({ name: 'Second try' }));
       if (request.url === '/huge.json') return response.end(`{"name":"${'x'.repeat(MAX_METADATA_BYTES)}"}`);
       response.writeHead(404).end();
     });
@@ -31,8 +33,8 @@ describe('reading an NFT’s metadata and image', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const reader = (allowPrivate: boolean) =>
-    new NftMetadataReader(new EndpointGuard(allowPrivate), createDependencyPolicy('test-nft-metadata', { logger: pino({ level: 'silent' }), registry: new Registry() }, { maxAttempts: 1 }), {
+  const reader = (allowPrivate: boolean, maxAttempts = 1) =>
+    new NftMetadataReader(new EndpointGuard(allowPrivate), createDependencyPolicy('test-nft-metadata', { logger: pino({ level: 'silent' }), registry: new Registry() }, { maxAttempts }), {
       ipfsGateway: `${origin}/ipfs/`,
       timeoutMs: 2000,
     });
@@ -76,5 +78,15 @@ describe('reading an NFT’s metadata and image', () => {
     expect((await r.read(json({ name: 'Lost', image: `${origin}/gone.png` }))).problem).toBe('image: answered 404');
     expect((await r.read(undefined)).problem).toBe('the token has no tokenURI');
     expect((await r.read('data:text/plain,not json')).problem).toMatch(/^metadata: /);
+  });
+
+  it('retries a host that fails (5xx) but not one that answers the file is not there', async () => {
+    const r = reader(true, 3);
+    asked.length = 0;
+    expect(await r.read(`${origin}/flaky.json`)).toEqual({ name: 'Second try', problem: 'metadata has no image' });
+    expect(asked).toEqual(['/flaky.json', '/flaky.json']);
+    asked.length = 0;
+    expect((await r.read(`${origin}/absent.json`)).problem).toBe('metadata: answered 404');
+    expect(asked).toEqual(['/absent.json']);
   });
 });

@@ -1,5 +1,6 @@
 import { Agent, fetch as fetchData, request } from 'undici';
 import type { EndpointGuard } from '../../platform/http/endpoint-guard.js';
+import { KaifError } from '../../platform/http/kaif-error.js';
 import type { DependencyPolicy } from '../../platform/resilience/dependency-policy.js';
 
 /** ERC-721 metadata JSON is small; more than this is not metadata. */
@@ -25,7 +26,8 @@ export interface NftMetadataOptions {
   readonly timeoutMs: number;
 }
 
-class Unreadable extends Error {}
+/** An answer that says the file is not usable (not found, redirected, too large): not an outage, so neither retried nor counted toward the breaker. */
+const unreadable = (why: string) => new KaifError('VALIDATION_FAILED', why);
 
 /**
  * Reads an ERC-721 token's metadata (EIP-721 metadata JSON: `name`,
@@ -81,10 +83,10 @@ export class NftMetadataReader {
   private async fetch(uri: string, maxBytes: number): Promise<Uint8Array> {
     if (/^data:/i.test(uri)) {
       // A data: URI is read locally (undici's fetch decodes it): no network, only the size cap.
-      if (uri.length > maxBytes * 1.4 + 256) throw new Unreadable('too large');
+      if (uri.length > maxBytes * 1.4 + 256) throw unreadable('too large');
       const response = await fetchData(uri);
       const bytes = new Uint8Array(await response.arrayBuffer());
-      if (bytes.length > maxBytes) throw new Unreadable('too large');
+      if (bytes.length > maxBytes) throw unreadable('too large');
       return bytes;
     }
     const url = await this.guard.check(this.httpUrl(uri));
@@ -92,12 +94,14 @@ export class NftMetadataReader {
       const response = await request(url, { dispatcher: this.agent, signal, headers: { accept: 'application/json, image/*;q=0.9, */*;q=0.5' } });
       if (response.statusCode !== 200) {
         await response.body.dump();
-        throw new Unreadable(`answered ${response.statusCode}`);
+        // A 5xx is the host failing: retried, and it counts toward the breaker.
+        if (response.statusCode >= 500) throw new Error(`answered ${response.statusCode}`);
+        throw unreadable(`answered ${response.statusCode}`);
       }
       const declared = Number(response.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) {
         await response.body.dump();
-        throw new Unreadable('too large');
+        throw unreadable('too large');
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -105,7 +109,7 @@ export class NftMetadataReader {
         size += (chunk as Buffer).length;
         if (size > maxBytes) {
           response.body.destroy();
-          throw new Unreadable('too large');
+          throw unreadable('too large');
         }
         chunks.push(chunk as Buffer);
       }
@@ -118,7 +122,7 @@ export class NftMetadataReader {
     const ipfs = /^ipfs:\/\/(?:ipfs\/)?(.+)$/i.exec(uri);
     if (!ipfs) return uri;
     const path = ipfs[1]!;
-    if (!/^[A-Za-z0-9]+(\/[A-Za-z0-9._~%!$&'()*+,;=:@-]*)*$/.test(path)) throw new Unreadable('not an IPFS path');
+    if (!/^[A-Za-z0-9]+(\/[A-Za-z0-9._~%!$&'()*+,;=:@-]*)*$/.test(path)) throw unreadable('not an IPFS path');
     return `${this.options.ipfsGateway}${path}`;
   }
 }
