@@ -47,6 +47,7 @@ describe('an NFT bought in the browser (anvil)', () => {
         KAIF_WALLET_EVM_ASSETS: JSON.stringify([{ asset: 'ETH', chainId: chain.chainId }]),
         KAIF_WALLET_RPC_URLS: `ETH=${chain.url}`,
         KAIF_WALLET_CONFIRMATIONS: '1',
+        KAIF_WALLET_CHAIN_POLL_MS: '200',
         KAIF_MARKET_SAGA_POLL_MS: '100',
         KAIF_MARKET_SAGA_LEASE_MS: '500',
       },
@@ -74,6 +75,8 @@ describe('an NFT bought in the browser (anvil)', () => {
     const sellerAddress = getAddress(await wallet.nfts.addressOf(sellerUser.id));
     await nft.mint(sellerAddress, 7n, `data:application/json;base64,${Buffer.from(JSON.stringify(metadata)).toString('base64')}`);
     await chain.send(sellerAddress, parseEther('0.01'));
+    // That ETH lands in the seller's wallet as a deposit (the address is their deposit address).
+    await expect.poll(() => wallet.balance(sellerUser.id, 'ETH'), { timeout: 15_000 }).toBe(10n ** 16n);
 
     // The seller opens a store and lists the token.
     const seller = await stack.newPage();
@@ -139,7 +142,7 @@ describe('an NFT bought in the browser (anvil)', () => {
     ]);
     await shot(buyer, 'order-completed');
 
-    // On chain, the token is the buyer's; the seller was paid (on top of the 0.01 ETH for gas, credited as a deposit to their wallet).
+    // On chain, the token is the buyer's; the seller was paid (on top of the 0.01 ETH deposit).
     const buyerAddress = getAddress(await wallet.nfts.addressOf(buyerUser.id));
     expect(getAddress((await nft.contract.getFunction('ownerOf')(7n)) as string)).toBe(buyerAddress);
     expect(await wallet.balance(sellerUser.id, 'ETH')).toBe(2n * 10n ** 16n + 10n ** 16n);
