@@ -15,10 +15,19 @@ const MILESTONES: readonly { readonly label: string; readonly reached: readonly 
   { label: 'Received, seller paid', reached: ['COMPLETED'] },
 ];
 
+/** An NFT order's milestones: no shipping; the token's transfer on chain instead. */
+const NFT_MILESTONES: readonly { readonly label: string; readonly reached: readonly OrderState[] }[] = [
+  { label: 'Ordered', reached: ['REQUESTED', 'STOCK_RESERVED', 'PAID', 'TRANSFERRING', 'RELEASING', 'COMPLETED'] },
+  { label: 'Paid into escrow', reached: ['PAID', 'TRANSFERRING', 'RELEASING', 'COMPLETED'] },
+  { label: 'Transferring on chain', reached: ['TRANSFERRING', 'RELEASING', 'COMPLETED'] },
+  { label: 'Token received, seller paid', reached: ['COMPLETED'] },
+];
+
 const STATE_WORDS: Readonly<Record<OrderState, string>> = {
   REQUESTED: 'Reserving stock…',
   STOCK_RESERVED: 'Paying into escrow…',
   PAID: 'Paid into escrow: waiting for the seller to ship',
+  TRANSFERRING: 'Transferring the token on chain…',
   SHIPPED: 'Shipped: confirm once it arrives',
   RELEASING: 'Paying the seller…',
   COMPENSATING: 'Refunding…',
@@ -42,6 +51,7 @@ export function OrderPage({ route, orderId }: { readonly route: Route; readonly 
   const [text, setText] = useState('');
   const [reply, setReply] = useState('');
   const order = data?.order;
+  const nft = order?.listing?.kind === 'NFT';
   const me = state.status === 'signed-in' ? state.me.id : '';
   const act = async (mutation: string, variables: Record<string, unknown>) => {
     setFailure(null);
@@ -77,26 +87,31 @@ export function OrderPage({ route, orderId }: { readonly route: Route; readonly 
                     {order.quantity} × · {formatAmount(order.amount, order.asset)}
                   </p>
                   <p className="market-order-state" data-state={order.state} role="status">
-                    {STATE_WORDS[order.state]}
+                    {nft && order.state === 'PAID' ? 'Paid into escrow: sending the token…' : STATE_WORDS[order.state]}
                     {order.reason ? ` (${order.reason})` : ''}
                   </p>
                 </div>
               </div>
               <ol className="market-progress" aria-label="Progress">
-                {MILESTONES.map((milestone) => (
+                {(nft ? NFT_MILESTONES : MILESTONES).map((milestone) => (
                   <li key={milestone.label} data-reached={milestone.reached.includes(order.state)}>
                     {milestone.label}
                   </li>
                 ))}
               </ol>
-              {order.deadlineAt && (order.state === 'PAID' || order.state === 'SHIPPED') && (
+              {order.nftTxHash && (
+                <p className="nft-transfer" data-testid="nft-transfer">
+                  Transfer transaction: <code>{order.nftTxHash}</code>
+                </p>
+              )}
+              {!nft && order.deadlineAt && (order.state === 'PAID' || order.state === 'SHIPPED') && (
                 <p className="muted">
                   {order.state === 'PAID' ? 'The buyer is refunded unless it ships by ' : 'The seller is paid automatically on '}
                   {new Date(order.deadlineAt).toLocaleString()}
                 </p>
               )}
               <div className="market-actions">
-                {order.sellerId === me && order.state === 'PAID' && (
+                {!nft && order.sellerId === me && order.state === 'PAID' && (
                   <button type="button" className="button button-primary" onClick={() => void act('mutation ($id: ID!) { shipOrder(id: $id) { id } }', { id: order.id })}>
                     Mark as shipped
                   </button>
@@ -106,7 +121,7 @@ export function OrderPage({ route, orderId }: { readonly route: Route; readonly 
                     Confirm receipt
                   </button>
                 )}
-                {order.state === 'PAID' && (
+                {!nft && order.state === 'PAID' && (
                   <button type="button" className="button button-danger" onClick={() => void act('mutation ($id: ID!) { cancelOrder(id: $id) { id } }', { id: order.id })}>
                     Cancel order
                   </button>

@@ -49,6 +49,19 @@ export interface ListingsTable {
   nft_chain: string | null;
   nft_contract: string | null;
   nft_token_id: string | null;
+  /** NFT listings: the token's name from its metadata, and its image stored as a photo (also first in photo_ids); null when the metadata had none or could not be read. */
+  nft_name: string | null;
+  nft_image_id: string | null;
+}
+
+/** An ERC-721 contract's `name()` and `symbol()`, read when one of its tokens was last listed. */
+export interface NftCollectionsTable {
+  chain: string;
+  /** Lowercase, as listings hold it. */
+  contract: string;
+  name: string | null;
+  symbol: string | null;
+  updated_at: Generated<Date>;
 }
 
 export interface ReportsTable {
@@ -121,6 +134,7 @@ export interface MarketTables {
   'market.orders': OrdersTable;
   'market.order_steps': OrderStepsTable;
   'market.reviews': ReviewsTable;
+  'market.nft_collections': NftCollectionsTable;
 }
 
 export type MarketDb = Kysely<MarketTables>;
@@ -270,7 +284,24 @@ const addNfts: Migration = {
   },
 };
 
+/** NFT metadata (the token's name and image) on listings, collections' names, and the index a collection page reads. */
+const addNftMetadata: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table market.listings add column nft_name text, add column nft_image_id text`.execute(db);
+    await sql`
+      create table market.nft_collections (
+        chain text not null,
+        contract text not null,
+        name text,
+        symbol text,
+        updated_at timestamptz not null default now(),
+        primary key (chain, contract)
+      )`.execute(db);
+    await sql`create index listings_nft_collection on market.listings (nft_chain, nft_contract, nft_token_id, id) where kind = 'nft' and status = 'approved'`.execute(db);
+  },
+};
+
 export const marketMigrations: ModuleMigrations = {
   schema: 'market',
-  migrations: { '0001_market': createMarket, '0002_search': createSearch, '0003_deployment': createDeployment, '0004_nft': addNfts },
+  migrations: { '0001_market': createMarket, '0002_search': createSearch, '0003_deployment': createDeployment, '0004_nft': addNfts, '0005_nft_metadata': addNftMetadata },
 };

@@ -292,6 +292,20 @@ export const ConfigSchema = Type.Object({
     default: 5000,
     description: 'Most fields (counted over list sizes) one GraphQL query may resolve',
   }),
+  KAIF_MARKET_IPFS_GATEWAY: Type.String({
+    pattern: '^https?://[^\\s]+/$',
+    default: 'https://ipfs.io/ipfs/',
+    description: 'HTTP gateway that NFT metadata and images at ipfs:// addresses are fetched through (the CID and path are appended)',
+  }),
+  KAIF_MARKET_NFT_ALLOW_PRIVATE_HOSTS: Type.Boolean({
+    default: false,
+    description: 'Fetch NFT metadata and images from private, loopback and link-local hosts and over http (development and tests only)',
+  }),
+  KAIF_MARKET_NFT_FETCH_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: 'How long one fetch of NFT metadata or an NFT image may take (milliseconds)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -48,6 +48,12 @@ export function custodialNfts(ctx: ModuleContext, wallet: Pick<WalletApi, 'asset
     async ownerOf(chain: string, contract: string, tokenId: bigint) {
       return (await on(chain)).ownerOf(contract, tokenId);
     },
+    async tokenUri(chain: string, contract: string, tokenId: bigint) {
+      return (await on(chain)).tokenUri(contract, tokenId);
+    },
+    async collection(chain: string, contract: string) {
+      return (await on(chain)).collection(contract);
+    },
     async signTransfer(input: { chain: string; sellerId: string; contract: string; tokenId: bigint; to: string }, trx?: Transaction<never>) {
       const custody = await on(input.chain);
       // The seller's address exists (listing the token made it); read in the caller's transaction when there is one.
