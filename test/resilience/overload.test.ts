@@ -102,14 +102,15 @@ async function sender(baseUrl: string, token: string, chatId: string, tag: strin
 }
 
 /**
- * Overload: three times the rate the server sustains
- * (KAIF_TEST_OVERLOAD_FACTOR), for 30 s. The server must keep completing
+ * Overload: KAIF_TEST_OVERLOAD_FACTOR times the rate the server sustains
+ * (default 3, as CI runs it), for 30 s. The server must keep completing
  * sends at close to its capacity and refuse only the excess, fast and with a
- * retry hint; nothing it acknowledged may be lost. On this 2-core host, with
- * the load generator sharing the cores, 3x keeps 101-106 % of the peak with
- * 2 % of refusals past 100 ms, 5x 96-102 % with 3-5 %, and 10x 66-84 % with
- * 7-12 %: one event loop receives and answers 50,000 frames a second there
- * (issue note).
+ * retry hint; nothing it acknowledged may be lost. The issue asks for ten
+ * times, which does not pass yet (README "Overload" has the figures): the
+ * generator shares the two cores, and its own event-loop delay, shown in the
+ * report line, bounds what it can measure. On a quiet host, before refusals
+ * were peeked and charges coalesced, 10x kept 66-84 % of the peak with 7-12 %
+ * of refusals past 100 ms (issue note); not measured quiet since.
  */
 describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engineAvailable('nats'))('overload (PostgreSQL, Redis, NATS)', () => {
   let scratch: ScratchDatabase;
