@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -14,6 +15,7 @@ const OVERLOAD_SECONDS = 30;
 const OVERLOAD_FACTOR = Number(process.env.KAIF_TEST_OVERLOAD_FACTOR ?? 3);
 
 const MESSAGE_NEW_PREFIX = Buffer.from('{"type":"message.new"');
+const ERROR_PREFIX = '{"type":"error","id":"';
 
 interface Outcome {
   readonly ms: number;
@@ -38,21 +40,38 @@ async function sender(baseUrl: string, token: string, chatId: string, tag: strin
   const isReady = new Promise<void>((resolve) => {
     ready = resolve;
   });
+  // Refusals are most of what comes back and carry the same error each
+  // time: one whose text after its id matches the previous refusal's is
+  // that error again, without a parse.
+  let lastRefusal = { tail: '', error: { code: '' } as NonNullable<Outcome['refused']> };
+  const settle = (index: number, outcome: (ms: number) => Outcome) => {
+    if (!(index >= 0 && index < sentAt.length) || outcomes[index]) return;
+    outcomes[index] = outcome(performance.now() - sentAt[index]!);
+    answered++;
+    waiting.get(index)?.();
+    waiting.delete(index);
+  };
   socket.on('message', (data: Buffer) => {
     // Every send reaches the user's four sockets as message.new; the
     // generator needs none of them, so it does not spend a parse on them.
     if (data.subarray(0, MESSAGE_NEW_PREFIX.length).equals(MESSAGE_NEW_PREFIX)) return;
-    const frame = JSON.parse(data.toString()) as { type: string; id?: string; message?: { id: string }; error?: { code: string; retryAfter?: number } };
+    const text = data.toString();
+    if (text.startsWith(ERROR_PREFIX)) {
+      const idEnd = text.indexOf('"', ERROR_PREFIX.length);
+      if (text.slice(idEnd) === lastRefusal.tail) {
+        const { error } = lastRefusal;
+        settle(Number(text.slice(ERROR_PREFIX.length, idEnd)), (ms) => ({ ms, refused: error }));
+        return;
+      }
+    }
+    const frame = JSON.parse(text) as { type: string; id?: string; message?: { id: string }; error?: { code: string; retryAfter?: number } };
     if (frame.type === 'ready') ready();
     const index = frame.id === undefined ? -1 : Number(frame.id);
-    if (!(index >= 0 && index < sentAt.length) || outcomes[index]) return;
-    const ms = performance.now() - sentAt[index]!;
-    if (frame.type === 'ack') outcomes[index] = { ms, acked: { id: frame.message!.id } };
-    else if (frame.type === 'error') outcomes[index] = { ms, refused: frame.error! };
-    else return;
-    answered++;
-    waiting.get(index)?.();
-    waiting.delete(index);
+    if (frame.type === 'ack') settle(index, (ms) => ({ ms, acked: { id: frame.message!.id } }));
+    else if (frame.type === 'error') {
+      if (frame.id !== undefined) lastRefusal = { tail: text.slice(ERROR_PREFIX.length + frame.id.length), error: frame.error! };
+      settle(index, (ms) => ({ ms, refused: frame.error! }));
+    }
   });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   socket.send(JSON.stringify({ type: 'auth', token }));
@@ -83,14 +102,15 @@ async function sender(baseUrl: string, token: string, chatId: string, tag: strin
 }
 
 /**
- * Overload: three times the rate the server sustains
- * (KAIF_TEST_OVERLOAD_FACTOR), for 30 s. The server must keep completing
+ * Overload: KAIF_TEST_OVERLOAD_FACTOR times the rate the server sustains
+ * (default 3, as CI runs it), for 30 s. The server must keep completing
  * sends at close to its capacity and refuse only the excess, fast and with a
- * retry hint; nothing it acknowledged may be lost. On this 2-core host, with
- * the load generator sharing the cores, 3x keeps 101-106 % of the peak with
- * 2 % of refusals past 100 ms, 5x 96-102 % with 3-5 %, and 10x 66-84 % with
- * 7-12 %: one event loop receives and answers 50,000 frames a second there
- * (issue note).
+ * retry hint; nothing it acknowledged may be lost. The issue asks for ten
+ * times, which does not pass yet (README "Overload" has the figures): the
+ * generator shares the two cores, and its own event-loop delay, shown in the
+ * report line, bounds what it can measure. On a quiet host, before refusals
+ * were peeked and charges coalesced, 10x kept 66-84 % of the peak with 7-12 %
+ * of refusals past 100 ms (issue note); not measured quiet since.
  */
 describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engineAvailable('nats'))('overload (PostgreSQL, Redis, NATS)', () => {
   let scratch: ScratchDatabase;
@@ -144,6 +164,8 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engine
     const rate = peak * OVERLOAD_FACTOR;
     const overloadStart = performance.now();
     const generatorCpu = process.cpuUsage();
+    const generatorLag = monitorEventLoopDelay({ resolution: 5 });
+    generatorLag.enable();
     let launched = 0;
     while (performance.now() - overloadStart < OVERLOAD_SECONDS * 1000) {
       const due = Math.floor(((performance.now() - overloadStart) / 1000) * rate);
@@ -155,6 +177,7 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engine
     const overloadEnd = performance.now();
     const { user, system } = process.cpuUsage(generatorCpu);
     const generatorCores = (user + system) / 1000 / (overloadEnd - overloadStart);
+    generatorLag.disable();
     const answered = () => senders.every((s) => s.unanswered() === 0);
     for (const deadline = Date.now() + 30_000; !answered() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
 
@@ -163,9 +186,15 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engine
     const refused = outcomes.filter((o) => o.refused);
     const slowRefusals = refused.filter((o) => o.ms > 100);
     const unanswered = senders.reduce((total, s) => total + s.unanswered(), 0);
+    const refusalMs = refused.map((o) => o.ms).sort((a, b) => a - b);
+    const ms = (q: number) => Math.round(refusalMs[Math.min(refusalMs.length - 1, Math.floor(q * refusalMs.length))] ?? 0);
+    const lagMs = (nanoseconds: number) => Math.round(nanoseconds / 1e6);
+    // The generator's own event-loop delay bounds what it can measure: a
+    // refusal answered at once still waits for the generator to read it.
     console.info(
       `overload: peak ${Math.round(peak)}/s, offered ${Math.round(rate)}/s, goodput ${Math.round(goodput)}/s (${Math.round((goodput / peak) * 100)} %), ` +
-        `${refused.length} refused (${slowRefusals.length} after 100 ms), ${unanswered} unanswered; the generator used ${generatorCores.toFixed(2)} cores`,
+        `${refused.length} refused (${slowRefusals.length} after 100 ms; p50 ${ms(0.5)}, p99 ${ms(0.99)}, max ${ms(1)} ms), ${unanswered} unanswered; ` +
+        `the generator used ${generatorCores.toFixed(2)} cores, its event loop delayed p99 ${lagMs(generatorLag.percentile(99))}, max ${lagMs(generatorLag.max)} ms`,
     );
     expect(refused.length).toBeGreaterThan(0);
     expect(goodput).toBeGreaterThanOrEqual(0.8 * peak);

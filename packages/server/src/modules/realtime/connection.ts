@@ -5,7 +5,7 @@ import type { Logger } from '../../platform/logging/logger.js';
 import { AT_CAPACITY } from '../messaging/api.js';
 import type { RealtimeApi, SessionEnd } from './api.js';
 import { FrameCodec } from './frame-codec.js';
-import { type ParsedFrame, checkClientFrame, decodeClientFrame, parseClientFrame } from './frame-decoder.js';
+import { type ParsedFrame, checkClientFrame, decodeClientFrame, parseClientFrame, peekSend } from './frame-decoder.js';
 import type { GatewayOptions } from './gateway-options.js';
 import type { RealtimeMetrics } from './realtime-metrics.js';
 
@@ -141,19 +141,28 @@ export class Connection extends FrameCodec {
       void this.session.admitFrame().then((wait) => this.admit(undefined, wait));
       return;
     }
+    // An overloaded server refuses a send before anything else — parse,
+    // budget, validation — since under a flood the refusals must cost next
+    // to nothing. The place admission holds is the one the session's send
+    // then uses; each send asks once, from the peek or else from the parse.
+    const peeked = peekSend(text);
+    if (peeked !== undefined && !this.session.admitsSend(peeked.chatId as ChatId)) {
+      this.refuseAtCapacity(peeked.type, peeked.id);
+      return;
+    }
     const parsed = parseClientFrame(text);
-    // An overloaded server refuses a send before anything else — budget,
-    // validation — since under a flood the refusals must cost next to
-    // nothing. The place admission holds is the one the session's send
-    // then uses.
     const sends = parsed.ok && (parsed.value.type === 'message.send' || parsed.value.type === 'secret.send');
-    if (sends && !this.session.admitsSend(parsed.value.chatId as ChatId)) {
-      this.deps.metrics.frameIn(parsed.value.type as string);
-      this.writeRaw(atCapacityFrame(parsed.id), 'error');
+    if (peeked === undefined && sends && !this.session.admitsSend(parsed.value.chatId as ChatId)) {
+      this.refuseAtCapacity(parsed.value.type as string, parsed.id);
       return;
     }
     // Budget answers keep frame order: each settles in the order it was asked.
     void this.session.admitFrame().then((wait) => this.admit(parsed, wait));
+  }
+
+  private refuseAtCapacity(type: string, id: string | undefined): void {
+    this.deps.metrics.frameIn(type);
+    this.writeRaw(atCapacityFrame(id), 'error');
   }
 
   /** A frame past the capacity check: `undefined` for a binary one. */

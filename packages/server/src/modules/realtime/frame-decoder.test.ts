@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeClientFrame } from './frame-decoder.js';
+import { decodeClientFrame, peekSend } from './frame-decoder.js';
 
 describe('decodeClientFrame', () => {
   it('accepts a valid message.send frame', () => {
@@ -38,5 +38,25 @@ describe('decodeClientFrame', () => {
       const result = decodeClientFrame(JSON.stringify({ type: 'message.send', id: 'f', chatId: 'c', clientMsgId: 'm', text }));
       expect(result).toEqual({ ok: false, field: 'text', id: 'f', message: 'text must not contain NUL or unpaired surrogate characters' });
     }
+  });
+});
+
+describe('peekSend', () => {
+  const chatId = '0b7c0b5e-8f1e-4a57-9a39-3d0c1d2e4f60';
+
+  it('reads the type, chat and id of a send as clients write it, as the full parse would', () => {
+    const plain = JSON.stringify({ type: 'message.send', id: 'f1', chatId, clientMsgId: 'm1', text: 'hi' });
+    expect(peekSend(plain)).toEqual({ type: 'message.send', chatId, id: 'f1' });
+    expect(peekSend(JSON.stringify({ type: 'secret.send', chatId, clientMsgId: 'm1' }))).toEqual({ type: 'secret.send', chatId, id: undefined });
+    expect(peekSend(JSON.stringify({ type: 'message.send', id: 'x'.repeat(100), chatId }))?.id).toBe('x'.repeat(64));
+  });
+
+  it('leaves to the full parse what it cannot read for certain: escapes, another key order or spacing, other frames', () => {
+    expect(peekSend(JSON.stringify({ type: 'message.send', id: 'f1', chatId, clientMsgId: 'm1', text: 'say "id":"x"' }))).toBeUndefined();
+    expect(peekSend(JSON.stringify({ id: 'f1', type: 'message.send', chatId }))).toBeUndefined();
+    expect(peekSend(`{"type":"message.send","chatId" : "${chatId}"}`)).toBeUndefined();
+    expect(peekSend(JSON.stringify({ type: 'message.sending', chatId }))).toBeUndefined();
+    expect(peekSend(JSON.stringify({ type: 'read', chatId, seq: 1 }))).toBeUndefined();
+    expect(peekSend(JSON.stringify({ type: 'message.send', id: 'f1' }))).toBeUndefined();
   });
 });
