@@ -81,6 +81,10 @@ export function custodialNfts(ctx: ModuleContext, wallet: Pick<WalletApi, 'asset
       const nonce = BigInt(counter.next_nonce);
       const gasTopUp = await nfts.signGasTopUp({ to: row.address, amount: transfer.maxGasCost - held, nonce });
       await own.updateTable('wallet.hot_wallet_nonces').set({ next_nonce: (nonce + 1n).toString() }).where('asset', '=', input.chain).execute();
+      await own
+        .insertInto('wallet.gas_top_ups')
+        .values({ asset: input.chain, tx_hash: gasTopUp.hash.toLowerCase(), to_address: row.address, amount: (transfer.maxGasCost - held).toString() })
+        .execute();
       return { raw: transfer.raw, hash: transfer.hash, gasTopUp };
     },
     async broadcast(chain: string, raw: string): Promise<void> {

@@ -134,12 +134,16 @@ export class EvmNftCustody {
    * Where a stored transaction stands: its receipt with `confirmations`
    * blocks (its own included) decides; with fewer it is still `confirming`
    * (a reorg may drop it: the caller keeps sending it). Without a receipt,
-   * it is `dropped` once the sender's mined nonce passed its own (the nonce
-   * is read first, so a transaction mined in between still shows its receipt).
+   * it is `dropped` once the sender's nonce as of the block `confirmations`
+   * deep passed its own: another transaction took the nonce and is as final
+   * as a confirmed one. The nonce is read before the receipt, so a
+   * transaction mined in between still shows its receipt.
    */
   async progress(raw: string, confirmations: number): Promise<TxProgress> {
     const tx = EvmTransaction.from(raw);
-    const mined = await this.chain.nonce(tx.from!, 'latest');
+    const head = await this.chain.head();
+    const deep = head - BigInt(confirmations) + 1n;
+    const mined = deep >= 0n ? await this.chain.nonce(tx.from!, deep) : 0n;
     const receipt = await this.chain.receipt(tx.hash!);
     if (!receipt) return mined > BigInt(tx.nonce) ? { state: 'dropped' } : { state: 'pending' };
     const seen = Number((await this.chain.head()) - receipt.blockNumber + 1n);
