@@ -44,6 +44,7 @@ export function walletPayments(wallet: WalletApi): Payments {
       const done = await wallet.findTransaction(input.idempotencyKey, trx);
       if (done) return BigInt(String(done.metadata.charged ?? '0'));
       const held = await wallet.balance(input.userId, input.asset, trx);
+      // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min does not take
       const charged = input.amount < held ? input.amount : held;
       if (charged <= 0n) return 0n;
       await wallet.post(
