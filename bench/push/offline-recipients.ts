@@ -2,17 +2,23 @@
  * Does Web Push slow sends? Sends per second into a group of 1,000 whose 999
  * other members are offline and each have a push subscription, against the
  * same group shape with no subscriptions (same server, interleaved rounds).
- * Three servers run side by side and take turns: one sends pushes from its
- * main event loop (KAIF_PUSH_SENDER_THREADS=0, as before the sender
- * threads), one from a sender thread at the main thread's priority, one
- * from a sender thread niced +5 (the default).
- * Also reports the pushes per second a local receiver got and the push lag
- * (message stored → push service accepted, from the delivery ledger), per
- * server.
+ * Servers run side by side and take turns. By default three, all with the
+ * default sender thread (niced +5): one with no cap on pushes per second
+ * (the default), one capped at 150 a second, one at 50
+ * (KAIF_PUSH_MAX_PER_SECOND). Phases should last several chat turns (BENCH_SECONDS=15): a
+ * short one leaves a capped server's pushes after it, unmeasured by the
+ * sends per second (the CPU figures count them). Also reports the
+ * pushes per second a local receiver got and the push lag (message stored →
+ * push service accepted, from the delivery ledger), per server, and each
+ * round's ratio subscribed / no subscriptions (adjacent phases of one
+ * server) with their median.
  *
  *   npx tsx bench/push/offline-recipients.ts
  *   BENCH_SECONDS=4 BENCH_ROUNDS=3 BENCH_CONCURRENCY=64 to tune
- *   BENCH_SENDERS=main,0,5 (the default): the servers, `main` for the main loop, a number for a sender thread at that nice increment
+ *   BENCH_SENDERS=5/0,5/150,5/50 (the default): the servers, `main` for the main loop
+ *     (KAIF_PUSH_SENDER_THREADS=0), a number for a sender thread at that nice
+ *     increment, `/N` for a cap of N pushes a second (`/0`: none; without it,
+ *     the default cap)
  *   BENCH_SENDERS=5 node --cpu-prof --import tsx …: one server, profiled
  *
  * Embedded engines (PGlite on disk in a temporary directory, in-process bus
@@ -68,7 +74,7 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-async function startKaif(dataDir: string, senderThreads: number, senderNice: number): Promise<RunningServer> {
+async function startKaif(dataDir: string, senderThreads: number, senderNice: number, maxPerSecond: number | undefined): Promise<RunningServer> {
   const result = loadConfig({
     PORT: '0',
     TCP_PORT: '0',
@@ -79,6 +85,7 @@ async function startKaif(dataDir: string, senderThreads: number, senderNice: num
     KAIF_PUSH_ALLOW_PRIVATE_HOSTS: 'true',
     KAIF_PUSH_SENDER_THREADS: String(senderThreads),
     KAIF_RATE_LIMIT_PER_MINUTE: '100000000',
+    ...(maxPerSecond === undefined ? {} : { KAIF_PUSH_MAX_PER_SECOND: String(maxPerSecond) }),
   });
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return startServer({
@@ -167,16 +174,23 @@ async function mainThreadCpuMs(): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** Resolves once the receiver got nothing for 600 ms after the last folded message could have gone (or 20 s passed). */
+/**
+ * Resolves once the receiver got nothing for 2.5 s — longer than a chat's
+ * turn, so a capped server's last turn has started — or 90 s passed.
+ */
 async function quiet(receiver: Receiver): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 2100));
-  const giveUp = performance.now() + 20_000;
+  const giveUp = performance.now() + 90_000;
   let seen = await receiver.count();
+  let still = performance.now();
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const now = await receiver.count();
-    if (now === seen || performance.now() > giveUp) return;
-    seen = now;
+    if (now !== seen) {
+      seen = now;
+      still = performance.now();
+    } else if (performance.now() - still >= 2500) return;
+    if (performance.now() > giveUp) return;
   }
 }
 
@@ -187,17 +201,32 @@ interface Setup {
   readonly chats: Partial<Record<Workload, string>>;
 }
 
-type Sender = 'main loop' | `thread nice ${number}`;
+/** Where pushes run and their cap: `main loop` or `thread nice N`, then `, no cap`, `, cap N/s` or `, default cap`. */
+type Sender = string;
 type Workload = `${Sender}: ${'subscribed' | 'no subscriptions'}`;
-const SENDERS: readonly Sender[] = (process.env.BENCH_SENDERS ?? 'main,0,5')
-  .split(',')
-  .map((sender): Sender => (sender === 'main' ? 'main loop' : `thread nice ${Number(sender)}`));
+interface SenderSpec {
+  readonly name: Sender;
+  readonly threads: number;
+  readonly nice: number;
+  /** Pushes per second at most; undefined: the default (KAIF_PUSH_MAX_PER_SECOND unset). */
+  readonly cap: number | undefined;
+}
+const SPECS: readonly SenderSpec[] = (process.env.BENCH_SENDERS ?? '5/0,5/150,5/50').split(',').map((spec) => {
+  const [where, capText] = spec.split('/') as [string, string | undefined];
+  const cap = capText === undefined ? undefined : Number(capText);
+  const capName = cap === undefined ? 'default cap' : cap === 0 ? 'no cap' : `cap ${cap}/s`;
+  return where === 'main'
+    ? { name: `main loop, ${capName}`, threads: 0, nice: 0, cap }
+    : { name: `thread nice ${Number(where)}, ${capName}`, threads: 1, nice: Number(where), cap };
+});
+const SENDERS: readonly Sender[] = SPECS.map((spec) => spec.name);
 /** The default comparison is the one recorded in results/. */
 const ONLY = process.env.BENCH_SENDERS !== undefined;
 const WORKLOADS: readonly Workload[] = SENDERS.flatMap((sender) => [`${sender}: subscribed`, `${sender}: no subscriptions`] as const);
 
-async function setUp(dataDir: string, sender: Sender, receiver: Receiver): Promise<Setup> {
-  const server = await startKaif(dataDir, sender === 'main loop' ? 0 : 1, sender === 'main loop' ? 0 : Number(sender.split(' ').at(-1)));
+async function setUp(dataDir: string, spec: SenderSpec, receiver: Receiver): Promise<Setup> {
+  const sender = spec.name;
+  const server = await startKaif(dataDir, spec.threads, spec.nice, spec.cap);
   const name = `sender${randomBytes(3).toString('hex')}`;
   const { accessToken: token } = await api<{ accessToken: string }>(server, 'POST', '/api/v1/auth/register', null, {
     username: name,
@@ -222,7 +251,7 @@ async function main(): Promise<void> {
   const setups: Setup[] = [];
   try {
     // Both servers run side by side and take turns, so drift on a shared host favours none.
-    for (const [index, sender] of SENDERS.entries()) setups.push(await setUp(dataDirs[index]!, sender, receiver));
+    for (const [index, spec] of SPECS.entries()) setups.push(await setUp(dataDirs[index]!, spec, receiver));
     await quiet(receiver);
     const turns = setups.flatMap((setup) => Object.entries(setup.chats).map(([workload, chatId]) => ({ setup, workload: workload as Workload, chatId: chatId! })));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -235,7 +264,7 @@ async function main(): Promise<void> {
         if (workload.endsWith(': subscribed')) {
           // The phase's notifications (its folded messages', the dispatcher's queue) all go before the next phase starts.
           await quiet(receiver);
-          const window = pushWindow[workload.split(':')[0] as Sender]!;
+          const window = pushWindow[senderOf(workload)]!;
           window.pushes += (await receiver.count()) - before;
           window.seconds += (performance.now() - phaseStart) / 1000;
         }
@@ -263,6 +292,13 @@ async function main(): Promise<void> {
     for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
   }
 
+  const median = (values: readonly number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
+  // Each round's subscribed phase over the same server's no-subscription phase of that round: drift between rounds cancels.
+  const roundRatios = (sender: Sender) =>
+    Array.from({ length: ROUNDS }, (_, index) => {
+      const of = (workload: Workload) => rows.find((row) => row.workload === workload && row.round === index + 1)!.perSecond;
+      return round(of(`${sender}: subscribed`) / of(`${sender}: no subscriptions`));
+    });
   const mean = (workload: string, key: 'perSecond' | 'p50Ms' | 'p99Ms') => {
     const values = rows.filter((row) => row.workload === workload).map((row) => row[key]);
     return round(values.reduce((sum, value) => sum + value, 0) / values.length, 1);
@@ -272,7 +308,7 @@ async function main(): Promise<void> {
   console.log(`\n| workload (group of 1,000, ${CONCURRENCY} senders, ${ROUNDS} × ${SECONDS} s) | sends/s by round | mean | × same server, no subscriptions | × both no-subscription means | p50 / p99 ms |`);
   console.log('|---|---|---:|---:|---:|---|');
   for (const workload of WORKLOADS) {
-    const own = mean(`${workload.split(':')[0]}: no subscriptions`, 'perSecond');
+    const own = mean(`${senderOf(workload)}: no subscriptions`, 'perSecond');
     const byRound = rows.filter((row) => row.workload === workload).map((row) => Math.round(row.perSecond)).join(' / ');
     console.log(
       `| ${workload} | ${byRound} | ${mean(workload, 'perSecond')} | ${round(mean(workload, 'perSecond') / own)} | ${round(mean(workload, 'perSecond') / pooled)} | ${mean(workload, 'p50Ms')} / ${mean(workload, 'p99Ms')} |`,
@@ -281,9 +317,14 @@ async function main(): Promise<void> {
   // Main-thread CPU per message sent, with and without the pushes it caused: the difference, per push, is what pushing costs the event loop that accepts sends.
   const sum = (workload: string, key: 'sends' | 'mainCpuMs' | 'processCpuMs' | 'pushes') =>
     rows.filter((row) => row.workload === workload).reduce((total, row) => total + row[key], 0);
-  console.log('\n| sender | main-thread CPU per send, no subscriptions | per send, subscribed (its pushes included) | main-thread CPU per push | process CPU per push |');
-  console.log('|---|---:|---:|---:|---:|');
-  const cpu: Record<string, { mainPerSendMs: number; mainPerSendSubscribedMs: number; mainPerPushMs: number; processPerPushMs: number }> = {};
+  console.log(
+    '\n| sender | main-thread CPU per send, no subscriptions | per send, subscribed (its pushes included) | main-thread CPU per push | process CPU per push | pushes per send | **process CPU per send, subscribed ÷ no subscriptions** |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const cpu: Record<
+    string,
+    { mainPerSendMs: number; mainPerSendSubscribedMs: number; mainPerPushMs: number; processPerPushMs: number; pushesPerSend: number; processPerSendRatio: number }
+  > = {};
   for (const sender of SENDERS) {
     const [plain, subscribed] = [`${sender}: no subscriptions`, `${sender}: subscribed`];
     const mainPerSend = sum(plain, 'mainCpuMs') / sum(plain, 'sends');
@@ -292,9 +333,24 @@ async function main(): Promise<void> {
     const pushesPerSend = sum(subscribed, 'pushes') / sum(subscribed, 'sends');
     const mainPerPush = (mainPerSendSubscribed - mainPerSend) / pushesPerSend;
     const processPerPush = (sum(subscribed, 'processCpuMs') / sum(subscribed, 'sends') - processPerSend) / pushesPerSend;
-    cpu[sender] = { mainPerSendMs: round(mainPerSend, 3), mainPerSendSubscribedMs: round(mainPerSendSubscribed, 3), mainPerPushMs: round(mainPerPush, 3), processPerPushMs: round(processPerPush, 3) };
-    console.log(`| ${sender} | ${round(mainPerSend, 2)} ms | ${round(mainPerSendSubscribed, 2)} ms | ${round(mainPerPush, 3)} ms | ${round(processPerPush, 3)} ms |`);
+    // The whole process's CPU for a message sent into the subscribed group, its pushes included, over one sent into the group without: what a send costs the host with push on. Independent of how much of the host other work takes.
+    const processPerSendRatio = sum(subscribed, 'processCpuMs') / sum(subscribed, 'sends') / processPerSend;
+    cpu[sender] = {
+      mainPerSendMs: round(mainPerSend, 3),
+      mainPerSendSubscribedMs: round(mainPerSendSubscribed, 3),
+      mainPerPushMs: round(mainPerPush, 3),
+      processPerPushMs: round(processPerPush, 3),
+      pushesPerSend: round(pushesPerSend, 3),
+      processPerSendRatio: round(processPerSendRatio, 3),
+    };
+    console.log(
+      `| ${sender} | ${round(mainPerSend, 2)} ms | ${round(mainPerSendSubscribed, 2)} ms | ${round(mainPerPush, 3)} ms | ${round(processPerPush, 3)} ms | ${round(pushesPerSend, 2)} | **${round(processPerSendRatio, 2)}** |`,
+    );
   }
+  const ratios = Object.fromEntries(SENDERS.map((sender) => [sender, { byRound: roundRatios(sender), median: round(median(roundRatios(sender))) }]));
+  console.log('\n| sender | subscribed ÷ no subscriptions, by round | **median** |');
+  console.log('|---|---|---:|');
+  for (const sender of SENDERS) console.log(`| ${sender} | ${ratios[sender]!.byRound.join(' / ')} | **${ratios[sender]!.median}** |`);
   const pushesPerSecond = Object.fromEntries(Object.entries(pushWindow).map(([sender, window]) => [sender, round(window.pushes / window.seconds, 0)]));
   for (const sender of SENDERS) {
     const window = pushWindow[sender]!;
@@ -307,19 +363,20 @@ async function main(): Promise<void> {
   if (ONLY) return;
   const out = join(import.meta.dirname, '../results/push-offline-recipients');
   await writeChart(`${out}.svg`, {
-    title: 'Sends into a group of 1,000 with push to 999 offline devices, by round',
+    title: 'Sends into a group of 1,000 pushing to 999 offline devices ÷ the same server without subscriptions, by round',
     xLabel: 'round',
-    yLabel: 'sends per second',
+    yLabel: 'sends/s, subscribed ÷ no subscriptions',
     kind: 'bar',
-    series: WORKLOADS.map((workload) => ({
-      name: workload,
-      points: rows.filter((row) => row.workload === workload).map((row) => ({ x: row.round, y: row.perSecond })),
-    })),
+    series: SENDERS.map((sender) => ({ name: sender, points: ratios[sender]!.byRound.map((ratio, index) => ({ x: index + 1, y: ratio })) })),
   });
   await writeFile(
     `${out}.json`,
-    `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, rows, pushes: pushWindow, pushesPerSecond, lag, cpu }, null, 2)}\n`,
+    `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, rows, ratios, pushes: pushWindow, pushesPerSecond, lag, cpu }, null, 2)}\n`,
   );
+}
+
+function senderOf(workload: Workload): Sender {
+  return workload.slice(0, workload.lastIndexOf(':'));
 }
 
 await main();

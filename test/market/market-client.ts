@@ -42,7 +42,7 @@ export async function gqlOk<T = Record<string, unknown>>(server: { readonly url:
 export const codesOf = (reply: GraphqlReply<unknown>) => (reply.errors ?? []).map((error) => error.extensions?.code);
 
 /** A fresh admin, signed in again so the token carries the role (the way `kaif admin grant` works). */
-export async function newAdmin(server: TestServer): Promise<RegisteredUser> {
+export async function newAdmin(server: Pick<TestServer, 'url' | 'adapters'>): Promise<RegisteredUser> {
   const admin = await registerUser(server);
   await grantAdmin(server.adapters.db.kysely<IdentityTables>(), admin.user.username);
   const response = await fetch(`${server.url}/api/v1/auth/login`, {

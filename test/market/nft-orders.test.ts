@@ -42,6 +42,7 @@ describe('NFT listings and orders (ERC-721 on anvil)', () => {
 
   beforeAll(async () => {
     chain = await startAnvil();
+    // The chain scanner runs: gas sent to a seller's custodial address is their deposit (listedToken waits for its credit), and a gas top-up must not be.
     server = await startTestServer({ env: { ...SAGA_TIMINGS, ...evmEnv(chain, CONFIRMATIONS, { KAIF_WALLET_CHAIN_POLL_MS: '100' }) } });
     admin = await newAdmin(server);
     const nft = await deployTestNft(chain.funder);

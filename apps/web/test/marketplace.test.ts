@@ -105,6 +105,11 @@ describe('the marketplace in the browser', () => {
     await buyer.locator('.market-gallery img.market-gallery-main').waitFor();
     await buyer.getByText('0.05 ETH').first().waitFor();
     await shot(buyer, 'listing');
+    // What the order page hears over its GraphQL subscription socket.
+    const liveFrames: string[] = [];
+    buyer.on('websocket', (socket) => {
+      if (socket.url().endsWith('/api/graphql')) socket.on('framereceived', (frame) => liveFrames.push(String(frame.payload)));
+    });
     await buyer.getByRole('button', { name: 'Buy now' }).click();
     await buyer.getByRole('status').filter({ hasText: 'Paid into escrow' }).waitFor();
     await shot(buyer, 'order-paid');
@@ -115,7 +120,9 @@ describe('the marketplace in the browser', () => {
     await seller.getByRole('button', { name: 'Mark as shipped' }).click();
     await seller.getByRole('status').filter({ hasText: 'Shipped' }).waitFor();
 
-    // The buyer's order page follows it live, then the buyer confirms and reviews.
+    // The buyer's order page follows it live (the subscription told it, no poll), then the buyer confirms and reviews.
+    await buyer.getByRole('button', { name: 'Confirm receipt' }).waitFor();
+    expect(liveFrames.some((frame) => frame.includes('"state":"SHIPPED"'))).toBe(true);
     await buyer.getByRole('button', { name: 'Confirm receipt' }).click();
     await buyer.getByRole('status').filter({ hasText: 'Completed' }).waitFor();
     await buyer.getByLabel('Rating').selectOption('5');

@@ -107,6 +107,7 @@ export const ERRORS = {
   ORDER_STATE_CONFLICT: { status: 409, message: 'The order is not in a state that allows this' },
   REVIEW_NOT_ALLOWED: { status: 403, message: 'Only the buyer of a completed order may review it, once' },
   QUERY_TOO_COMPLEX: { status: 400, message: 'The query is too deep or too costly' },
+  SUBSCRIPTION_LIMIT: { status: 429, message: 'Too many subscriptions on this connection; end one first' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -12,7 +12,8 @@ export type Route =
   | { readonly name: 'orders' }
   | { readonly name: 'order'; readonly orderId: string }
   | { readonly name: 'store' }
-  | { readonly name: 'moderation' };
+  | { readonly name: 'moderation' }
+  | { readonly name: 'collection'; readonly chain: string; readonly contract: string };
 
 /** Paths are real URLs (the server falls back to index.html), so reload and back work. */
 export function parseRoute(pathname: string): Route {
@@ -25,6 +26,8 @@ export function parseRoute(pathname: string): Route {
   if (listing?.[1]) return { name: 'listing', listingId: decodeURIComponent(listing[1]) };
   const order = /^\/market\/orders\/([^/]+)$/.exec(pathname);
   if (order?.[1]) return { name: 'order', orderId: decodeURIComponent(order[1]) };
+  const collection = /^\/market\/collections\/([^/]+)\/([^/]+)$/.exec(pathname);
+  if (collection?.[1] && collection[2]) return { name: 'collection', chain: decodeURIComponent(collection[1]), contract: decodeURIComponent(collection[2]) };
   if (pathname === '/market') return { name: 'market' };
   if (pathname === '/market/orders') return { name: 'orders' };
   if (pathname === '/market/store') return { name: 'store' };
@@ -54,6 +57,8 @@ export function pathOf(route: Route): string {
       return '/market/store';
     case 'moderation':
       return '/market/moderation';
+    case 'collection':
+      return `/market/collections/${encodeURIComponent(route.chain)}/${encodeURIComponent(route.contract)}`;
     case 'chats':
       return '/';
   }

@@ -22,6 +22,7 @@ import type {
   Wallet,
   WalletHistoryLine,
 } from './types.js';
+import type { LiveHandlers } from './market-live.js';
 
 export interface SignUpInput {
   readonly username: string;
@@ -162,4 +163,6 @@ export interface Backend {
 
   /** One marketplace GraphQL operation (POST /api/graphql); throws MarketError with the first error's code. */
   graphql<T>(query: string, variables?: Readonly<Record<string, unknown>>): Promise<T>;
+  /** A marketplace GraphQL subscription, live over WebSocket (reconnecting); returns the function that ends it. */
+  graphqlSubscribe<T>(query: string, variables: Readonly<Record<string, unknown>>, handlers: LiveHandlers<T>): () => void;
 }

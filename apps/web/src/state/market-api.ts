@@ -32,9 +32,19 @@ export interface Photo {
   readonly thumbnailUrl: string;
 }
 
+/** An NFT listing's token: where it lives, and what its metadata said (the image is stored and served by our server). */
+export interface NftToken {
+  readonly chain: string;
+  readonly contract: string;
+  readonly tokenId: string;
+  readonly name: string | null;
+  readonly collectionName: string | null;
+  readonly image: Photo | null;
+}
+
 export interface Listing {
   readonly id: string;
-  readonly kind: 'PRODUCT' | 'SERVICE';
+  readonly kind: 'PRODUCT' | 'SERVICE' | 'NFT';
   readonly title: string;
   readonly description: string;
   readonly category: string;
@@ -48,9 +58,10 @@ export interface Listing {
   readonly attributes: readonly { readonly key: string; readonly value: string }[];
   readonly photos: readonly Photo[];
   readonly seller: { readonly id: string; readonly storeName: string; readonly displayName: string | null; readonly rating: number | null; readonly reviewCount: number };
+  readonly nft: NftToken | null;
 }
 
-export type ListingCard = Pick<Listing, 'id' | 'title' | 'price' | 'asset' | 'stock' | 'rating' | 'reviewCount' | 'photos'>;
+export type ListingCard = Pick<Listing, 'id' | 'title' | 'price' | 'asset' | 'stock' | 'rating' | 'reviewCount' | 'photos'> & { readonly nft: Pick<NftToken, 'chain' | 'contract' | 'tokenId'> | null };
 
 export interface Review {
   readonly orderId: string;
@@ -60,7 +71,7 @@ export interface Review {
   readonly createdAt: string;
 }
 
-export type OrderState = 'REQUESTED' | 'STOCK_RESERVED' | 'PAID' | 'SHIPPED' | 'RELEASING' | 'COMPENSATING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export type OrderState = 'REQUESTED' | 'STOCK_RESERVED' | 'PAID' | 'TRANSFERRING' | 'SHIPPED' | 'RELEASING' | 'COMPENSATING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
 export interface Order {
   readonly id: string;
@@ -73,7 +84,9 @@ export interface Order {
   readonly reason: string | null;
   readonly deadlineAt: string | null;
   readonly createdAt: string;
-  readonly listing: { readonly id: string; readonly title: string; readonly photos: readonly Photo[] } | null;
+  readonly listing: { readonly id: string; readonly title: string; readonly kind: Listing['kind']; readonly photos: readonly Photo[] } | null;
+  /** An NFT order: the hash of the token's transfer on chain, once signed. */
+  readonly nftTxHash: string | null;
   readonly steps: readonly { readonly step: string; readonly outcome: string; readonly at: string }[];
   readonly review: Review | null;
 }
@@ -94,10 +107,11 @@ export interface SearchResult {
 }
 
 export const LISTING = `id kind title description category asset price stock status rejectionReason rating reviewCount
-  attributes { key value } photos { id url thumbnailUrl } seller { id storeName displayName rating reviewCount }`;
+  attributes { key value } photos { id url thumbnailUrl } seller { id storeName displayName rating reviewCount }
+  nft { chain contract tokenId name collectionName image { id url thumbnailUrl } }`;
 
-export const ORDER = `id buyerId sellerId quantity asset amount state reason deadlineAt createdAt
-  listing { id title photos { id url thumbnailUrl } } steps { step outcome at } review { orderId rating text reply createdAt }`;
+export const ORDER = `id buyerId sellerId quantity asset amount state reason deadlineAt createdAt nftTxHash
+  listing { id title kind photos { id url thumbnailUrl } } steps { step outcome at } review { orderId rating text reply createdAt }`;
 
 /** An order in a list: what a row shows (cheap under the server's complexity limit). */
 export const ORDER_ROW = `id buyerId sellerId quantity asset amount state reason createdAt listing { id title }`;
@@ -106,7 +120,7 @@ export const ORDER_ROW = `id buyerId sellerId quantity asset amount state reason
 export const LISTING_ROW = `id title price asset stock status rejectionReason`;
 
 /** A listing as a search result card shows it. */
-export const LISTING_CARD = `id title price asset stock rating reviewCount photos { id url thumbnailUrl }`;
+export const LISTING_CARD = `id title price asset stock rating reviewCount photos { id url thumbnailUrl } nft { chain contract tokenId }`;
 
 export const SEARCH = `query ($input: SearchInput!) { search(input: $input) { total nextCursor listings { ${LISTING_CARD} }
   facets { categories { value count } prices { asset from to count } attributes { key values { value count } } ratings { atLeast count } inStock } } }`;

@@ -1,6 +1,7 @@
 import { type ChatListItem, KaifClient, type SecretChats, type Chat as SdkChat } from '@kaif/client';
 import type { Backend } from './backend.js';
 import { marketQuery } from './market-api.js';
+import { MarketLive } from './market-live.js';
 import { uploadMedia } from './media-upload.js';
 import { fetchHealth, fetchMetrics } from './ops-probe.js';
 import type { Chat, ConnectionState, LiveEvent, Me, Message } from './types.js';
@@ -16,6 +17,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
   // nothing an injected script could read from storage and replay elsewhere.
   const client = new KaifClient({ baseUrl, refreshCookie: true });
   const { realtime } = client;
+  const marketLive = new MarketLive(baseUrl, () => client.tokens.accessToken());
   let wanted = false;
   const mediaUrls = new Map<string, Promise<string>>();
   let secret: Promise<SecretChats> | undefined;
@@ -60,6 +62,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     async signOut() {
       wanted = false;
       secret = undefined;
+      marketLive.close();
       await client.auth.logout().finally(() => client.tokens.set(null));
       // The session's device ends with it: its keys and its decrypted history leave this browser too.
       if (secretDatabase) await deleteDatabase(secretDatabase);
@@ -227,6 +230,7 @@ export function createSdkBackend(baseUrl: string = location.origin): Backend {
     health: async () => fetchHealth(await client.tokens.accessToken()),
     metrics: async () => fetchMetrics(await client.tokens.accessToken()),
     graphql: async (query, variables) => marketQuery(baseUrl, await client.tokens.accessToken(), query, variables),
+    graphqlSubscribe: (query, variables, handlers) => marketLive.subscribe(query, variables, handlers),
   };
 }
 

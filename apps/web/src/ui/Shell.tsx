@@ -8,6 +8,7 @@ import { Avatar } from './common/Avatar.js';
 import { ConnectionBanner } from './common/ConnectionBanner.js';
 import { Icon } from './common/Icon.js';
 import { Conversation } from './conversation/Conversation.js';
+import { CollectionPage } from './market/CollectionPage.js';
 import { ListingPage } from './market/ListingPage.js';
 import { MarketHome } from './market/MarketHome.js';
 import { OrderPage, OrdersPage } from './market/OrderPage.js';
@@ -16,7 +17,7 @@ import { Settings } from './settings/Settings.js';
 import { SystemHealth } from './system/SystemHealth.js';
 import { WalletScreen } from './wallet/WalletScreen.js';
 
-const MARKET_ROUTES: ReadonlySet<Route['name']> = new Set(['market', 'listing', 'orders', 'order', 'store', 'moderation']);
+const MARKET_ROUTES: ReadonlySet<Route['name']> = new Set(['market', 'listing', 'orders', 'order', 'store', 'moderation', 'collection']);
 
 /**
  * Two panes on a desktop (chats beside the open chat or page); at phone
@@ -70,6 +71,7 @@ export function Shell({ route }: { readonly route: Route }) {
         {route.name === 'order' && <OrderPage key={route.orderId} route={route} orderId={route.orderId} />}
         {route.name === 'store' && <StorePage route={route} />}
         {route.name === 'moderation' && <ModerationPage route={route} />}
+        {route.name === 'collection' && <CollectionPage key={`${route.chain}/${route.contract}`} route={route} chain={route.chain} contract={route.contract} />}
         {route.name === 'chats' && (
           <div className="empty-detail">
             <p>Select a chat or search for someone to start messaging.</p>

@@ -5,6 +5,7 @@ import { LISTING, type Listing, type Order, type Review, formatAmount } from '..
 import { useStore } from '../../state/store.js';
 import { MarketNav } from './MarketNav.js';
 import { MarketPhoto } from './MarketPhoto.js';
+import { NftBadge } from './NftBadge.js';
 import { failureText, useMarketData, useMarketQuery } from './use-market.js';
 
 const QUERY = `query ($id: ID!) { listing(id: $id) { ${LISTING} reviews(limit: 20) { orderId rating text reply createdAt } } }`;
@@ -71,9 +72,21 @@ export function ListingPage({ route, listingId }: { readonly route: Route; reado
               <div className="market-details">
                 <h3>{listing.title}</h3>
                 <p className="market-price">{formatAmount(listing.price, listing.asset)}</p>
-                <p className="muted">
-                  {listing.kind === 'SERVICE' ? 'Service' : 'Product'} · {listing.category} · {listing.stock > 0 ? `${listing.stock} in stock` : 'Out of stock'}
-                </p>
+                {listing.nft ? (
+                  <section className="nft-details" aria-label="Token">
+                    <NftBadge nft={listing.nft} linked />
+                    <p>
+                      {listing.nft.name && <strong>{listing.nft.name}</strong>}
+                      {listing.nft.collectionName && <span className="muted"> · {listing.nft.collectionName}</span>}
+                    </p>
+                    {!listing.nft.image && <p className="muted">The token’s image could not be read; it is listed without one.</p>}
+                    <p className="muted">{listing.stock > 0 ? 'On sale: bought, it moves on chain to your wallet' : 'Sold'}</p>
+                  </section>
+                ) : (
+                  <p className="muted">
+                    {listing.kind === 'SERVICE' ? 'Service' : 'Product'} · {listing.category} · {listing.stock > 0 ? `${listing.stock} in stock` : 'Out of stock'}
+                  </p>
+                )}
                 {listing.status !== 'APPROVED' && (
                   <p className="notice" data-status={listing.status}>
                     {listing.status === 'PENDING' ? 'Waiting for approval' : `Rejected: ${listing.rejectionReason ?? ''}`}
@@ -96,10 +109,12 @@ export function ListingPage({ route, listingId }: { readonly route: Route; reado
                 </p>
                 {!mine && listing.status === 'APPROVED' && (
                   <div className="market-buy">
-                    <label>
-                      Quantity
-                      <input type="number" min={1} max={Math.max(1, listing.stock)} value={quantity} onChange={(event) => setQuantity(Math.max(1, Number(event.target.value) || 1))} />
-                    </label>
+                    {!listing.nft && (
+                      <label>
+                        Quantity
+                        <input type="number" min={1} max={Math.max(1, listing.stock)} value={quantity} onChange={(event) => setQuantity(Math.max(1, Number(event.target.value) || 1))} />
+                      </label>
+                    )}
                     <button type="button" className="button button-primary" disabled={busy || listing.stock === 0} onClick={() => void buy()}>
                       Buy now
                     </button>

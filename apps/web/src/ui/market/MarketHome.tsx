@@ -3,6 +3,7 @@ import { type Route, navigate } from '../../app/router.js';
 import { type ListingCard as Card, SEARCH, type SearchResult, formatAmount, parseAmount } from '../../state/market-api.js';
 import { MarketNav } from './MarketNav.js';
 import { MarketPhoto } from './MarketPhoto.js';
+import { NftBadge } from './NftBadge.js';
 import { useMarketData } from './use-market.js';
 
 const SORTS = [
@@ -167,14 +168,17 @@ export function MarketHome({ route }: { readonly route: Route }) {
   );
 }
 
-export function ListingCard({ listing }: { readonly listing: Card }) {
+/** A listing in a grid; an NFT shows its badge (chain, contract, token) and, on a collection page, the token's name as `subtitle`. */
+export function ListingCard({ listing, subtitle }: { readonly listing: Card; readonly subtitle?: string }) {
   return (
     <button type="button" className="market-card" onClick={() => navigate({ name: 'listing', listingId: listing.id })} aria-label={listing.title}>
       <MarketPhoto path={listing.photos[0]?.thumbnailUrl ?? null} alt="" />
+      {listing.nft && <NftBadge nft={listing.nft} />}
       <span className="market-card-title">{listing.title}</span>
+      {subtitle && <span className="muted">{subtitle}</span>}
       <span className="market-card-price">{formatAmount(listing.price, listing.asset)}</span>
       <span className="muted">
-        {listing.rating === null ? 'No reviews yet' : `★ ${listing.rating.toFixed(1)} (${listing.reviewCount})`} · {listing.stock > 0 ? `${listing.stock} in stock` : 'Out of stock'}
+        {listing.rating === null ? 'No reviews yet' : `★ ${listing.rating.toFixed(1)} (${listing.reviewCount})`} · {listing.nft ? (listing.stock > 0 ? 'On sale' : 'Sold') : listing.stock > 0 ? `${listing.stock} in stock` : 'Out of stock'}
       </span>
     </button>
   );

@@ -5,7 +5,7 @@ import { ORDER, ORDER_ROW, type Order, type OrderState, formatAmount } from '../
 import { useStore } from '../../state/store.js';
 import { MarketNav } from './MarketNav.js';
 import { MarketPhoto } from './MarketPhoto.js';
-import { failureText, useMarketData, useMarketQuery } from './use-market.js';
+import { failureText, useLiveMarketData, useMarketQuery } from './use-market.js';
 
 /** The milestones a buyer follows, and the states that have reached each. */
 const MILESTONES: readonly { readonly label: string; readonly reached: readonly OrderState[] }[] = [
@@ -15,10 +15,19 @@ const MILESTONES: readonly { readonly label: string; readonly reached: readonly 
   { label: 'Received, seller paid', reached: ['COMPLETED'] },
 ];
 
+/** An NFT order's milestones: no shipping; the token's transfer on chain instead. */
+const NFT_MILESTONES: readonly { readonly label: string; readonly reached: readonly OrderState[] }[] = [
+  { label: 'Ordered', reached: ['REQUESTED', 'STOCK_RESERVED', 'PAID', 'TRANSFERRING', 'RELEASING', 'COMPLETED'] },
+  { label: 'Paid into escrow', reached: ['PAID', 'TRANSFERRING', 'RELEASING', 'COMPLETED'] },
+  { label: 'Transferring on chain', reached: ['TRANSFERRING', 'RELEASING', 'COMPLETED'] },
+  { label: 'Token received, seller paid', reached: ['COMPLETED'] },
+];
+
 const STATE_WORDS: Readonly<Record<OrderState, string>> = {
   REQUESTED: 'Reserving stock…',
   STOCK_RESERVED: 'Paying into escrow…',
   PAID: 'Paid into escrow: waiting for the seller to ship',
+  TRANSFERRING: 'Transferring the token on chain…',
   SHIPPED: 'Shipped: confirm once it arrives',
   RELEASING: 'Paying the seller…',
   COMPENSATING: 'Refunding…',
@@ -27,17 +36,22 @@ const STATE_WORDS: Readonly<Record<OrderState, string>> = {
   CANCELLED: 'Cancelled and refunded',
 };
 
-/** An order's progress, live (polled), with the actions its buyer or seller may take now, and the review. */
+/** What a page listening to orders hears: only that something changed; it re-reads what it shows. */
+const ORDER_UPDATED = 'subscription ($id: ID!) { orderUpdated(orderId: $id) { orderId state } }';
+const MY_ORDER_UPDATES = 'subscription { myOrderUpdates { orderId state } }';
+
+/** An order's progress, live (a GraphQL subscription), with the actions its buyer or seller may take now, and the review. */
 export function OrderPage({ route, orderId }: { readonly route: Route; readonly orderId: string }) {
   const session = useSession();
   const state = useStore(session.state, (value) => value);
   const run = useMarketQuery();
-  const { data, error, reload } = useMarketData<{ order: Order | null }>(`query ($id: ID!) { order(id: $id) { ${ORDER} } }`, { id: orderId }, orderId, 1000);
+  const { data, error, reload } = useLiveMarketData<{ order: Order | null }>(`query ($id: ID!) { order(id: $id) { ${ORDER} } }`, { id: orderId }, orderId, ORDER_UPDATED);
   const [failure, setFailure] = useState<string | null>(null);
   const [rating, setRating] = useState(5);
   const [text, setText] = useState('');
   const [reply, setReply] = useState('');
   const order = data?.order;
+  const nft = order?.listing?.kind === 'NFT';
   const me = state.status === 'signed-in' ? state.me.id : '';
   const act = async (mutation: string, variables: Record<string, unknown>) => {
     setFailure(null);
@@ -73,26 +87,31 @@ export function OrderPage({ route, orderId }: { readonly route: Route; readonly 
                     {order.quantity} × · {formatAmount(order.amount, order.asset)}
                   </p>
                   <p className="market-order-state" data-state={order.state} role="status">
-                    {STATE_WORDS[order.state]}
+                    {nft && order.state === 'PAID' ? 'Paid into escrow: sending the token…' : STATE_WORDS[order.state]}
                     {order.reason ? ` (${order.reason})` : ''}
                   </p>
                 </div>
               </div>
               <ol className="market-progress" aria-label="Progress">
-                {MILESTONES.map((milestone) => (
+                {(nft ? NFT_MILESTONES : MILESTONES).map((milestone) => (
                   <li key={milestone.label} data-reached={milestone.reached.includes(order.state)}>
                     {milestone.label}
                   </li>
                 ))}
               </ol>
-              {order.deadlineAt && (order.state === 'PAID' || order.state === 'SHIPPED') && (
+              {order.nftTxHash && (
+                <p className="nft-transfer" data-testid="nft-transfer">
+                  Transfer transaction: <code>{order.nftTxHash}</code>
+                </p>
+              )}
+              {!nft && order.deadlineAt && (order.state === 'PAID' || order.state === 'SHIPPED') && (
                 <p className="muted">
                   {order.state === 'PAID' ? 'The buyer is refunded unless it ships by ' : 'The seller is paid automatically on '}
                   {new Date(order.deadlineAt).toLocaleString()}
                 </p>
               )}
               <div className="market-actions">
-                {order.sellerId === me && order.state === 'PAID' && (
+                {!nft && order.sellerId === me && order.state === 'PAID' && (
                   <button type="button" className="button button-primary" onClick={() => void act('mutation ($id: ID!) { shipOrder(id: $id) { id } }', { id: order.id })}>
                     Mark as shipped
                   </button>
@@ -102,7 +121,7 @@ export function OrderPage({ route, orderId }: { readonly route: Route; readonly 
                     Confirm receipt
                   </button>
                 )}
-                {order.state === 'PAID' && (
+                {!nft && order.state === 'PAID' && (
                   <button type="button" className="button button-danger" onClick={() => void act('mutation ($id: ID!) { cancelOrder(id: $id) { id } }', { id: order.id })}>
                     Cancel order
                   </button>
@@ -175,7 +194,7 @@ export function OrderPage({ route, orderId }: { readonly route: Route; readonly 
 /** The caller's orders as a buyer and as a seller. */
 export function OrdersPage({ route }: { readonly route: Route }) {
   const query = `{ bought: myOrders(role: BUYER, limit: 50) { ${ORDER_ROW} } sold: myOrders(role: SELLER, limit: 50) { ${ORDER_ROW} } }`;
-  const { data, error } = useMarketData<{ bought: Order[]; sold: Order[] }>(query, {}, 'orders', 3000);
+  const { data, error } = useLiveMarketData<{ bought: Order[]; sold: Order[] }>(query, {}, 'orders', MY_ORDER_UPDATES);
   return (
     <section className="page" aria-label="My orders">
       <MarketNav route={route} title="My orders" />

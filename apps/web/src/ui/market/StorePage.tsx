@@ -56,6 +56,7 @@ export function StorePage({ route }: { readonly route: Route }) {
               <p className="muted">{store.rating === null ? 'No reviews yet' : `★ ${store.rating.toFixed(1)} from ${store.reviewCount} reviews`}</p>
             </section>
             <NewListingForm onCreated={reload} />
+            <NftListingForm onCreated={reload} />
             <section className="card" aria-label="Your listings">
               <h3>Your listings</h3>
               {store.listings.length === 0 && <p className="muted">Nothing listed yet.</p>}
@@ -169,6 +170,77 @@ function NewListingForm({ onCreated }: { readonly onCreated: () => void }) {
         Submit for approval
       </button>
       {created && <p className="notice">“{created}” waits for a moderator’s approval.</p>}
+      {failure && (
+        <p className="notice notice-error" role="alert">
+          {failure}
+        </p>
+      )}
+    </form>
+  );
+}
+
+/**
+ * List an ERC-721 token the seller's custodial wallet holds (their deposit
+ * address on that chain): the server reads its owner from the chain, and
+ * its name and image from its metadata.
+ */
+function NftListingForm({ onCreated }: { readonly onCreated: () => void }) {
+  const run = useMarketQuery();
+  const empty = { chain: 'ETH', contract: '', tokenId: '', title: '', description: '', price: '' };
+  const [form, setForm] = useState(empty);
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [created, setCreated] = useState<string | null>(null);
+  const set = (name: keyof typeof form) => (event: { target: { value: string } }) => setForm((current) => ({ ...current, [name]: event.target.value }));
+  const submit = async () => {
+    setFailure(null);
+    setCreated(null);
+    const price = parseAmount(form.price, 'ETH');
+    if (!price) return setFailure('Enter a price in ETH, e.g. 0.05');
+    setBusy(true);
+    try {
+      const answer = await run<{ listNft: Listing }>(`mutation ($input: NftListingInput!) { listNft(input: $input) { ${LISTING} } }`, {
+        input: { chain: form.chain, contract: form.contract.trim(), tokenId: form.tokenId.trim(), title: form.title, description: form.description, category: 'nft', asset: 'ETH', price },
+      });
+      setCreated(answer.listNft.nft?.image ? `“${answer.listNft.title}” waits for a moderator’s approval.` : `“${answer.listNft.title}” waits for a moderator’s approval (listed without an image: the token’s image could not be read).`);
+      setForm(empty);
+      onCreated();
+    } catch (caught) {
+      setFailure(failureText(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      className="card market-form"
+      aria-label="List an NFT"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void submit();
+      }}
+    >
+      <h3>List an NFT</h3>
+      <p className="muted">An ERC-721 token held by your wallet’s deposit address on that chain. Its image comes from the token’s metadata.</p>
+      <label>
+        Chain
+        <select aria-label="Chain" value={form.chain} onChange={set('chain')}>
+          <option value="ETH">Ethereum (ETH)</option>
+          <option value="BNB">BNB Chain (BNB)</option>
+        </select>
+      </label>
+      <Field label="Contract address" value={form.contract} onChange={set('contract')} placeholder="0x…" required />
+      <Field label="Token ID" inputMode="numeric" value={form.tokenId} onChange={set('tokenId')} required />
+      <Field label="Title" value={form.title} onChange={set('title')} required />
+      <label>
+        Description
+        <textarea aria-label="Description" value={form.description} onChange={set('description')} placeholder="The token’s own description when empty" />
+      </label>
+      <Field label="Price (ETH)" inputMode="decimal" value={form.price} onChange={set('price')} required />
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? 'Reading the token…' : 'List NFT for approval'}
+      </button>
+      {created && <p className="notice">{created}</p>}
       {failure && (
         <p className="notice notice-error" role="alert">
           {failure}

@@ -12,7 +12,7 @@ export function useMarketQuery(): Run {
 
 /**
  * Loads `query` and reloads it when `key` changes, or every `pollMs` when
- * given (an order's progress). `reload` runs it again at once.
+ * given (a live page whose subscription was refused). `reload` runs it again at once.
  */
 export function useMarketData<T>(query: string, variables: Readonly<Record<string, unknown>>, key: string, pollMs?: number) {
   const run = useMarketQuery();
@@ -38,6 +38,28 @@ export function useMarketData<T>(query: string, variables: Readonly<Record<strin
     };
   }, [run, query, key, tick, pollMs]);
   return { data, error, reload: () => setTick((value) => value + 1) };
+}
+
+/** While the live subscription cannot run (refused, or the server too old), pages fall back to polling this often. */
+const FALLBACK_POLL_MS = 5000;
+
+/**
+ * `useMarketData` kept current by a GraphQL subscription instead of a poll:
+ * each event of `subscription` reloads `query`, and so does every
+ * (re)connect of the live socket, since events may have been missed while
+ * it was down. Should the subscription be refused, it polls instead.
+ */
+export function useLiveMarketData<T>(query: string, variables: Readonly<Record<string, unknown>>, key: string, subscription: string) {
+  const session = useSession();
+  const [live, setLive] = useState(true);
+  const loaded = useMarketData<T>(query, variables, key, live ? undefined : FALLBACK_POLL_MS);
+  const { reload } = loaded;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for the variables; `reload` only bumps a counter
+  useEffect(() => {
+    setLive(true);
+    return session.backend.graphqlSubscribe(subscription, variables, { next: reload, resync: reload, error: () => setLive(false) });
+  }, [session, subscription, key]);
+  return loaded;
 }
 
 /** A message for a failed action: the server's words, or a generic line. */

@@ -32,6 +32,11 @@ describe('GraphQL query limits', () => {
     expect(cost('{ myOrders(role: BUYER, limit: 100) { steps { step outcome at detail } } }')).toBe('QUERY_TOO_COMPLEX');
   });
 
+  it('counts subscriptions from their own root', () => {
+    expect(cost('subscription { myOrderUpdates { state order { listing { title } } } }')).toBe('ok');
+    expect(cost('subscription { myOrderUpdates { order { listing { seller { listings(limit: 100) { reviews(limit: 100) { text } } } } } } }')).toBe('QUERY_TOO_COMPLEX');
+  });
+
   it('counts mutations too', () => {
     expect(cost('mutation { openStore(storeName: "x") { id listings(limit: 100) { id reviews(limit: 100) { text } } } }')).toBe('QUERY_TOO_COMPLEX');
   });

@@ -60,7 +60,7 @@ export function checkQueryCost(schema: GraphQLSchema, document: DocumentNode, va
   const fragments = fragmentsOf(document);
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    const root = definition.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
+    const root = definition.operation === 'mutation' ? schema.getMutationType() : definition.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
     if (!root) continue;
     const cost = costOf(schema, definition.selectionSet, root, fragments, new Set(), variables ?? {});
     if (cost > limits.maxComplexity) throw tooComplex(`The query would cost ${cost}; at most ${limits.maxComplexity} is allowed`, definition);

@@ -4,7 +4,9 @@ import { KaifError } from '../../platform/http/kaif-error.js';
 import type { IdentityApi } from '../identity/api.js';
 import type { CatalogueQuery, CatalogueSearch, CatalogueSort } from './catalogue-search.js';
 import { type ListingRow, type ListingService, type NftListingInput, type SellerRow, type Viewer, mayView } from './listing-service.js';
+import { collectionName, collectionPage } from './nft-collections.js';
 import type { NftCustody } from './nft-custody.js';
+import type { NftDetailsGatherer } from './nft-details.js';
 import type { MarketDb } from './market-tables.js';
 import type { OrderRow, OrderSaga } from './order-saga.js';
 import type { ReviewRow, ReviewService } from './review-service.js';
@@ -17,6 +19,7 @@ export interface MarketServices {
   readonly reviews: ReviewService;
   readonly identity: IdentityApi;
   readonly nfts: NftCustody;
+  readonly nftDetails: NftDetailsGatherer;
 }
 
 /** What every resolver sees: the caller (every operation needs one) and per-request memos. */
@@ -42,12 +45,21 @@ const Amount = new GraphQLScalarType({
   },
 });
 
-const viewerOf = (context: MarketContext): Viewer => {
+/** The order if the viewer is its buyer, its seller or an admin; null otherwise (whether or not it exists). */
+export async function orderSeenBy(db: MarketDb, viewer: Viewer, id: string): Promise<OrderRow | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const order = await db.selectFrom('market.orders').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!order || (order.buyer_id !== viewer.userId && order.seller_id !== viewer.userId && !viewer.admin)) return null;
+  return order as OrderRow;
+}
+
+export const viewerOf = (context: MarketContext): Viewer => {
   if (!context.viewer) throw new KaifError('UNAUTHORIZED');
   return context.viewer;
 };
 
-const upper = (value: string) => value.toUpperCase();
+const photo = (id: string) => ({ id, url: `/api/v1/media/${id}`, thumbnailUrl: `/api/v1/media/${id}/thumbnail` });
+export const upper = (value: string) => value.toUpperCase();
 const lower = <T extends string>(value: T | null | undefined) => (value ? (value.toLowerCase() as Lowercase<T>) : value);
 const average = (sum: number, count: number) => (Number(count) > 0 ? Number(sum) / Number(count) : null);
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
@@ -80,13 +92,7 @@ export function marketResolvers(services: MarketServices) {
     }
     return memo;
   };
-  const orderFor = async (context: MarketContext, id: string): Promise<OrderRow | null> => {
-    const viewer = viewerOf(context);
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    const order = await services.db.selectFrom('market.orders').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!order || (order.buyer_id !== viewer.userId && order.seller_id !== viewer.userId && !viewer.admin)) return null;
-    return order as OrderRow;
-  };
+  const orderFor = (context: MarketContext, id: string) => orderSeenBy(services.db, viewerOf(context), id);
   return {
     Amount,
     Query: {
@@ -118,11 +124,15 @@ export function marketResolvers(services: MarketServices) {
           .limit(clamp(args.limit))
           .execute();
       },
+      async nftCollection(_: unknown, args: { chain: string; contract: string; limit?: number; after?: string | null }, context: MarketContext) {
+        viewerOf(context);
+        return collectionPage(services.db, args.chain, args.contract, clamp(args.limit, 24), args.after);
+      },
     },
     Mutation: {
       openStore: (_: unknown, args: { storeName: string; about?: string }, context: MarketContext) => listings.openStore(viewerOf(context).userId, args.storeName, args.about ?? ''),
       createListing: (_: unknown, args: { input: ListingInputArgs }, context: MarketContext) => listings.create(viewerOf(context).userId, listingInput(args.input)),
-      listNft: (_: unknown, args: { input: NftListingInput }, context: MarketContext) => listings.createNft(viewerOf(context).userId, args.input, services.nfts),
+      listNft: (_: unknown, args: { input: NftListingInput }, context: MarketContext) => listings.createNft(viewerOf(context).userId, args.input, services.nfts, services.nftDetails),
       updateListing: (_: unknown, args: { id: string; patch: Partial<ListingInputArgs> }, context: MarketContext) =>
         listings.update(viewerOf(context).userId, args.id, listingInput(args.patch)),
       moderateListing: (_: unknown, args: { id: string; decision: 'APPROVE' | 'REJECT'; reason?: string | null }, context: MarketContext) =>
@@ -142,11 +152,21 @@ export function marketResolvers(services: MarketServices) {
     },
     Listing: {
       kind: (row: ListingRow) => upper(row.kind),
-      nft: (row: ListingRow) => (row.kind === 'nft' ? { chain: row.nft_chain, contract: row.nft_contract, tokenId: String(row.nft_token_id) } : null),
+      nft: (row: ListingRow) =>
+        row.kind === 'nft'
+          ? {
+              chain: row.nft_chain,
+              contract: row.nft_contract,
+              tokenId: String(row.nft_token_id),
+              name: row.nft_name,
+              image: row.nft_image_id ? photo(row.nft_image_id) : null,
+              collectionName: () => collectionName(services.db, row.nft_chain!, row.nft_contract!),
+            }
+          : null,
       status: (row: ListingRow) => upper(row.status),
       price: (row: ListingRow) => String(row.price),
       attributes: (row: ListingRow) => Object.entries(row.attributes ?? {}).map(([key, value]) => ({ key, value })),
-      photos: (row: ListingRow) => row.photo_ids.map((id) => ({ id, url: `/api/v1/media/${id}`, thumbnailUrl: `/api/v1/media/${id}/thumbnail` })),
+      photos: (row: ListingRow) => row.photo_ids.map(photo),
       rejectionReason: (row: ListingRow, _: unknown, context: MarketContext) => (context.viewer?.admin || context.viewer?.userId === row.seller_id ? row.rejection_reason : null),
       reportCount: (row: ListingRow, _: unknown, context: MarketContext) => (context.viewer?.admin ? row.report_count : null),
       rating: (row: ListingRow) => average(row.rating_sum, row.rating_count),
@@ -182,6 +202,7 @@ export function marketResolvers(services: MarketServices) {
       amount: (row: OrderRow) => String(row.amount),
       state: (row: OrderRow) => upper(row.state),
       deadlineAt: (row: OrderRow) => iso(row.deadline_at),
+      nftTxHash: (row: OrderRow) => row.nft_tx_hash ?? null,
       steps: async (row: OrderRow) =>
         (await services.db.selectFrom('market.order_steps').selectAll().where('order_id', '=', row.id).orderBy('at').execute()).map((step) => ({ ...step, at: iso(step.at) })),
       review: async (row: OrderRow) => (await reviews.ofOrder(row.id)) ?? null,

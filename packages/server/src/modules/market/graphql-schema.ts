@@ -166,6 +166,8 @@ type Order {
   "The seller must ship (PAID) or the buyer confirm (SHIPPED) before then."
   deadlineAt: String
   steps: [OrderStep!]!
+  "An NFT order: the hash of the token's transfer, once signed."
+  nftTxHash: String
   review: Review
   createdAt: String!
   updatedAt: String!
@@ -193,6 +195,24 @@ type NftToken {
   chain: String!
   contract: String!
   tokenId: String!
+  "The token's name in its metadata (tokenURI); null when it has none or it could not be read."
+  name: String
+  "The token's image from its metadata, stored and served by this server (also the listing's first photo); null when it could not be read."
+  image: Photo
+  "The contract's name() as read when the token was listed."
+  collectionName: String
+}
+
+"One ERC-721 contract's approved listings, by token id."
+type NftCollection {
+  chain: String!
+  contract: String!
+  "The contract's name() and symbol(); null before one of its tokens is listed, or when it has none."
+  name: String
+  symbol: String
+  listings: [Listing!]!
+  "Pass as after for the next page; null on the last."
+  nextCursor: String
 }
 
 input NftListingInput {
@@ -254,6 +274,8 @@ type Query {
   moderationQueue(limit: Int = 50): [Listing!]!
   order(id: ID!): Order
   myOrders(role: OrderRole!, limit: Int = 20): [Order!]!
+  "A collection page: an ERC-721 contract's approved NFT listings (chain: its EVM asset)."
+  nftCollection(chain: String!, contract: String!, limit: Int = 24, after: String): NftCollection!
 }
 
 type Mutation {
@@ -274,5 +296,25 @@ type Mutation {
   cancelOrder(id: ID!): Order!
   reviewOrder(orderId: ID!, rating: Int!, text: String = ""): Review!
   replyToReview(orderId: ID!, text: String!): Review!
+}
+
+"An order's state change as the saga committed it, delivered live over WebSocket (graphql-transport-ws)."
+type OrderUpdate {
+  orderId: ID!
+  "The state this change moved the order into."
+  state: OrderState!
+  "Why it was cancelled or failed."
+  reason: String
+  "When the change was committed."
+  at: String!
+  "The order as it stands when the update is delivered (what the order page shows)."
+  order: Order
+}
+
+type Subscription {
+  "One order's state changes; its buyer, its seller or an admin only (ORDER_NOT_FOUND otherwise)."
+  orderUpdated(orderId: ID!): OrderUpdate!
+  "State changes of every order the caller buys or sells."
+  myOrderUpdates: OrderUpdate!
 }
 `;

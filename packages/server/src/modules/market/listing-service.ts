@@ -5,6 +5,7 @@ import { KaifError } from '../../platform/http/kaif-error.js';
 import type { MediaApi } from '../media/api.js';
 import type { ListingKind, ListingsTable, MarketDb, SellersTable } from './market-tables.js';
 import type { NftCustody } from './nft-custody.js';
+import type { NftDetailsGatherer } from './nft-details.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A price: a positive whole number of smallest units (escrow holds nothing for free). */
@@ -92,6 +93,8 @@ export class ListingService {
         nft_contract: null,
         nft_token_id: null,
         nft_closed_at: null,
+        nft_name: null,
+        nft_image_id: null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -103,16 +106,21 @@ export class ListingService {
    * chain now (`ownerOf` equals the seller's custodial address): one unit,
    * moderated like any listing. Not the holder: VALIDATION_FAILED on
    * `tokenId`. The chain's asset must be an EVM asset with an endpoint.
+   * The token's name and image come from its metadata (`details`); the
+   * image is the first photo, and a token without a readable one is listed
+   * without it.
    */
-  async createNft(userId: UserId, input: NftListingInput, custody: NftCustody): Promise<ListingRow> {
+  async createNft(userId: UserId, input: NftListingInput, custody: NftCustody, details: NftDetailsGatherer): Promise<ListingRow> {
     if (!(await this.seller(userId))) throw new KaifError('SELLER_REQUIRED');
     if (!/^0x[0-9a-fA-F]{40}$/.test(input.contract)) throw invalid('contract', 'contract is a 0x address');
     if (!/^(0|[1-9][0-9]{0,77})$/.test(input.tokenId)) throw invalid('tokenId', 'tokenId is a whole number as a decimal string');
     const values = await this.validate(userId, { ...input, kind: 'product', stock: 1, photoIds: input.photoIds ?? [] });
-    const token = { nft_chain: input.chain, nft_contract: input.contract.toLowerCase(), nft_token_id: input.tokenId };
-    if (await this.activeNftListing(token)) throw new KaifError('LISTING_DUPLICATE');
+    const identity = { nft_chain: input.chain, nft_contract: input.contract.toLowerCase(), nft_token_id: input.tokenId };
+    if (await this.activeNftListing(identity)) throw new KaifError('LISTING_DUPLICATE');
     const [owner, address] = await Promise.all([custody.ownerOf(input.chain, input.contract, BigInt(input.tokenId)), custody.addressOf(userId)]);
     if (owner === undefined || owner.toLowerCase() !== address.toLowerCase()) throw invalid('tokenId', 'the token is not in your wallet');
+    const token = await details.gather(userId, custody, input.chain, input.contract, BigInt(input.tokenId));
+    const photoIds = token.imageId ? [token.imageId, ...values.photo_ids].slice(0, MAX_PHOTOS) : values.photo_ids;
     const row = await this.db
       .insertInto('market.listings')
       .values({
@@ -120,10 +128,14 @@ export class ListingService {
         seller_id: userId,
         ...values,
         kind: 'nft',
+        description: values.description || (token.description ?? ''),
+        photo_ids: photoIds,
         attributes: JSON.stringify(values.attributes) as never,
         status: 'pending',
-        ...token,
+        ...identity,
         nft_closed_at: null,
+        nft_name: token.name,
+        nft_image_id: token.imageId,
       })
       .returningAll()
       .executeTakeFirstOrThrow()

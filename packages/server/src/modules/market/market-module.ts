@@ -14,6 +14,10 @@ import type { Payments } from './payments.js';
 import { ReviewService } from './review-service.js';
 import { walletPayments } from './wallet-payments.js';
 import type { NftCustody } from './nft-custody.js';
+import { NftDetailsGatherer } from './nft-details.js';
+import { NftMetadataReader } from './nft-metadata.js';
+import { EndpointGuard } from '../../platform/http/endpoint-guard.js';
+import { KaifError } from '../../platform/http/kaif-error.js';
 
 export interface MarketModuleOptions {
   /** Where escrow lives; by default the wallet module's. */
@@ -67,13 +71,21 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
         options.faults,
         nfts,
       );
-      const services = { db, listings, nfts, search: new CatalogueSearch(db), saga, reviews: new ReviewService(db), identity: ctx.service('identity') };
+      const guard = new EndpointGuard(ctx.config.KAIF_MARKET_NFT_ALLOW_PRIVATE_HOSTS, undefined, [], (why) => new KaifError('VALIDATION_FAILED', `This address is not fetched: ${why}`));
+      const reader = new NftMetadataReader(guard, ctx.policyFor('market-nft-metadata'), {
+        ipfsGateway: ctx.config.KAIF_MARKET_IPFS_GATEWAY,
+        timeoutMs: ctx.config.KAIF_MARKET_NFT_FETCH_TIMEOUT_MS,
+      });
+      const nftDetails = new NftDetailsGatherer(db, media, reader, logger);
+      const services = { db, listings, nfts, nftDetails, search: new CatalogueSearch(db), saga, reviews: new ReviewService(db), identity: ctx.service('identity') };
       media.useHolder({
         canSee: (userId: UserId, mediaId: MediaId, admin: boolean) => listings.photoVisible(userId, mediaId, admin),
         inUse: (mediaIds) => listings.photosInUse(mediaIds),
       });
       let worker: MarketWorker | undefined;
       let notices: Unsubscribe | undefined;
+      /** Ends the GraphQL subscriptions' sockets and bus subscriptions. */
+      let closeGraphql: (() => void) | undefined;
       const stopWorker = async () => {
         notices?.();
         notices = undefined;
@@ -89,16 +101,24 @@ export function createMarketModule(options: MarketModuleOptions = {}): KaifModul
       };
       return {
         api,
-        stop: stopWorker,
+        async stop() {
+          await stopWorker();
+          await reader.close();
+        },
         listeners: {
           api: {
             async open() {
-              await registerGraphqlEndpoint(
+              closeGraphql = await registerGraphqlEndpoint(
                 ctx.http,
                 services,
                 { maxDepth: ctx.config.KAIF_MARKET_GRAPHQL_MAX_DEPTH, maxComplexity: ctx.config.KAIF_MARKET_GRAPHQL_MAX_COMPLEXITY },
                 logger,
+                { bus: ctx.bus, flood: ctx.flood, trustProxy: ctx.config.KAIF_TRUST_PROXY, messagesPerSecond: ctx.config.KAIF_CONNECTION_FRAMES_PER_SECOND },
               );
+            },
+            async close() {
+              closeGraphql?.();
+              closeGraphql = undefined;
             },
           },
           worker: {

@@ -51,6 +51,19 @@ export interface ListingsTable {
   nft_token_id: string | null;
   /** NFT listings: when the token was sold or left the seller's wallet; the listing is closed (its token may be listed again). */
   nft_closed_at: Date | null;
+  /** NFT listings: the token's name from its metadata, and its image stored as a photo (also first in photo_ids); null when the metadata had none or could not be read. */
+  nft_name: string | null;
+  nft_image_id: string | null;
+}
+
+/** An ERC-721 contract's `name()` and `symbol()`, read when one of its tokens was last listed. */
+export interface NftCollectionsTable {
+  chain: string;
+  /** Lowercase, as listings hold it. */
+  contract: string;
+  name: string | null;
+  symbol: string | null;
+  updated_at: Generated<Date>;
 }
 
 export interface ReportsTable {
@@ -130,6 +143,7 @@ export interface MarketTables {
   'market.orders': OrdersTable;
   'market.order_steps': OrderStepsTable;
   'market.reviews': ReviewsTable;
+  'market.nft_collections': NftCollectionsTable;
 }
 
 export type MarketDb = Kysely<MarketTables>;
@@ -279,6 +293,23 @@ const addNfts: Migration = {
   },
 };
 
+/** NFT metadata (the token's name and image) on listings, collections' names, and the index a collection page reads. */
+const addNftMetadata: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table market.listings add column nft_name text, add column nft_image_id text`.execute(db);
+    await sql`
+      create table market.nft_collections (
+        chain text not null,
+        contract text not null,
+        name text,
+        symbol text,
+        updated_at timestamptz not null default now(),
+        primary key (chain, contract)
+      )`.execute(db);
+    await sql`create index listings_nft_collection on market.listings (nft_chain, nft_contract, nft_token_id, id) where kind = 'nft' and status = 'approved'`.execute(db);
+  },
+};
+
 /**
  * One token, one active listing: a partial unique index over NFT listings
  * that are pending or approved and not closed (sold, or the token left the
@@ -307,5 +338,12 @@ const addNftChain: Migration = {
 
 export const marketMigrations: ModuleMigrations = {
   schema: 'market',
-  migrations: { '0001_market': createMarket, '0002_search': createSearch, '0003_deployment': createDeployment, '0004_nft': addNfts, '0005_nft_chain': addNftChain },
+  migrations: {
+    '0001_market': createMarket,
+    '0002_search': createSearch,
+    '0003_deployment': createDeployment,
+    '0004_nft': addNfts,
+    '0005_nft_metadata': addNftMetadata,
+    '0006_nft_chain': addNftChain,
+  },
 };

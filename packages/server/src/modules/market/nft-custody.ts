@@ -28,6 +28,10 @@ export interface NftCustody {
   addressOf(userId: string): Promise<string>;
   /** The token's owner (checksummed), undefined when it does not exist. DEPENDENCY_UNAVAILABLE when the chain is down. */
   ownerOf(chain: string, contract: string, tokenId: bigint): Promise<string | undefined>;
+  /** The token's `tokenURI` (ERC-721 metadata extension), undefined when the contract has none or the token does not exist. */
+  tokenUri(chain: string, contract: string, tokenId: bigint): Promise<string | undefined>;
+  /** The contract's `name()` and `symbol()`, each undefined when it has none. */
+  collection(chain: string, contract: string): Promise<{ name: string | undefined; symbol: string | undefined }>;
   /**
    * Signs safeTransferFrom(seller's custodial address → to) with the seller's
    * custodial key and, when that address holds less native coin than the

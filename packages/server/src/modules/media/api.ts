@@ -17,6 +17,13 @@ export interface MediaApi {
    * shows them; media never reads that module's tables.
    */
   useHolder(holder: MediaHolder): void;
+  /**
+   * Stores image bytes another module fetched for `ownerId` (an NFT's
+   * image) exactly as an upload of theirs: checked by its bytes, charged to
+   * their quota, cleaned and thumbnailed by the worker. MEDIA_REJECTED when
+   * the bytes are not an image.
+   */
+  storeImage(ownerId: UserId, bytes: Uint8Array, name: string): Promise<MediaView>;
   /** The media, in the order given, if `userId` uploaded every one of them; MEDIA_NOT_FOUND otherwise. */
   uploadedBy(userId: UserId, mediaIds: readonly MediaId[]): Promise<readonly MediaView[]>;
 }

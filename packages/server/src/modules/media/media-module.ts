@@ -1,4 +1,6 @@
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { MediaView, UserId } from '@kaif/protocol';
 import type { KaifModule, ModuleContext, ModuleInstance } from '../module.js';
 import type { MediaApi } from './api.js';
 import { MediaJobs } from './media-jobs.js';
@@ -9,6 +11,7 @@ import { type MediaTables, mediaMigrations } from './media-tables.js';
 import { DEFAULT_WORKER_OPTIONS, MediaWorker, type MediaWorkerOptions } from './media-worker.js';
 import { registerTusUploads } from './tus-uploads.js';
 import { createUploadBudget } from './upload-budget.js';
+import { cleanFileName, hashFile, scratchDirectory } from './upload-file.js';
 import { DEFAULT_ORPHAN_SWEEP, type OrphanSweepOptions, startOrphanSweep } from './orphan-sweep.js';
 
 export interface MediaModuleOptions {
@@ -53,6 +56,7 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
       );
       const api: MediaApi = { attachable: (userId, mediaIds) => service.attachable(userId, mediaIds), useHolder: (holder) => service.useHolder(holder),
         uploadedBy: (userId, mediaIds) => service.uploadedBy(userId, mediaIds),
+        storeImage: (ownerId, bytes, name) => storeImage(service, ownerId, bytes, name),
       };
       messaging.useMediaResolver(api.attachable);
       return {
@@ -89,6 +93,20 @@ export function createMediaModule(options: MediaModuleOptions = {}): KaifModule 
       };
     },
   };
+}
+
+/** Bytes in memory stored as an upload of `ownerId`'s, through a scratch file as an upload goes; only an image is kept. */
+async function storeImage(service: MediaService, ownerId: UserId, bytes: Uint8Array, name: string): Promise<MediaView> {
+  const scratch = await scratchDirectory();
+  try {
+    const path = join(scratch.path, 'upload');
+    await writeFile(path, bytes, { flag: 'wx' });
+    const { size, sha256 } = await hashFile(path);
+    // Declared an image: the detected type must agree, so anything else is refused before it is stored.
+    return await service.store(ownerId, { path, scratch: scratch.path, size, sha256, name: cleanFileName(name), declaredMime: 'image/*' });
+  } finally {
+    await scratch.remove();
+  }
 }
 
 export const mediaModule: KaifModule = createMediaModule();

@@ -1,5 +1,5 @@
 import type { PushNotificationPayload } from '@kaif/protocol';
-import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterQueue, RateLimiterRes } from 'rate-limiter-flexible';
 import type { KeyValueStore } from '../../platform/kv/key-value-store.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
@@ -32,6 +32,12 @@ export interface DispatchOptions {
   readonly countTtlMs: number;
   /** Notifications one device may get per minute, all chats together; past it they are held back (`limited`). */
   readonly perDevicePerMinute: number;
+  /**
+   * Pushes this process sends per second at most (0: no cap), so that under
+   * send load push work yields its CPU to sends: the chats' turns lengthen
+   * (more folded into each) and the lag grows instead.
+   */
+  readonly maxPerSecond: number;
 }
 
 export const DEFAULT_DISPATCH: DispatchOptions = {
@@ -40,15 +46,23 @@ export const DEFAULT_DISPATCH: DispatchOptions = {
   ttlSeconds: 24 * 3600,
   countTtlMs: 6 * 3600_000,
   perDevicePerMinute: 30,
+  maxPerSecond: 0,
 };
 
 const PREVIEW_MAX_CHARS = 200;
 const countKey = (subscriptionId: string, chatId: string) => `push:count:${subscriptionId}:${chatId}`;
 
+interface Queued {
+  readonly delivery: Delivery;
+  readonly done: () => void;
+}
+
 /**
  * Sends notifications off the send path: `enqueue` returns at once, a
- * bounded number of pushes run at a time, and a slow or failing push
- * service only lengthens this queue. A device gets at most
+ * bounded number of pushes run at a time, at most `maxPerSecond` a second
+ * when capped, and a slow or failing push service only lengthens this
+ * queue. The queue is one line per chat, served in turn, so a chat's single
+ * notification does not wait behind the thousand of a busy group's turn. A device gets at most
  * `perDevicePerMinute` notifications a minute over all its chats (a
  * cluster-wide limiter); one held back loses nothing but the alert, since
  * its chat's count rides on the chat's next notification. Each notification carries the count of
@@ -57,10 +71,14 @@ const countKey = (subscriptionId: string, chatId: string) => `push:count:${subsc
  * notification per chat that updates.
  */
 export class PushDispatcher {
-  private readonly queue: { readonly delivery: Delivery; readonly done: () => void }[] = [];
+  /** Per chat, in the order they are served (a served chat with more waiting goes to the back). */
+  private readonly queues = new Map<string, Queued[]>();
+  private queued = 0;
   private running = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly perDevice: RateLimiterAbstract;
+  /** The process's pushes per second (token bucket), when capped. */
+  private readonly pace: RateLimiterQueue | undefined;
 
   constructor(
     private readonly transport: PushTransport,
@@ -72,11 +90,21 @@ export class PushDispatcher {
     private readonly options: DispatchOptions = DEFAULT_DISPATCH,
   ) {
     this.perDevice = kv.rateLimiter({ keyPrefix: 'push:device', points: options.perDevicePerMinute, durationSeconds: 60 });
+    // In this process only: the cap shares out this node's CPU, not the cluster's.
+    if (options.maxPerSecond > 0) this.pace = new RateLimiterQueue(new RateLimiterMemory({ points: options.maxPerSecond, duration: 1 }));
   }
 
   /** Queues the pushes and returns at once; the promise settles when the push service answered them all (never rejects). */
   enqueue(deliveries: readonly Delivery[]): Promise<void> {
-    const answered = deliveries.map((delivery) => new Promise<void>((done) => this.queue.push({ delivery, done })));
+    const answered = deliveries.map(
+      (delivery) =>
+        new Promise<void>((done) => {
+          const line = this.queues.get(delivery.ref.chatId);
+          if (line) line.push({ delivery, done });
+          else this.queues.set(delivery.ref.chatId, [{ delivery, done }]);
+          this.queued++;
+        }),
+    );
     this.pump();
     return Promise.all(answered).then(() => undefined);
   }
@@ -88,24 +116,36 @@ export class PushDispatcher {
 
   /** Drops what is queued and resolves when nothing is in flight and the outcomes are recorded (shutdown). */
   async stop(): Promise<void> {
-    for (const { done } of this.queue.splice(0)) done();
+    for (const line of this.queues.values()) for (const { done } of line) done();
+    this.queues.clear();
+    this.queued = 0;
     if (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.ledger.flush();
   }
 
   private pump(): void {
-    while (this.running < this.options.concurrency && this.queue.length > 0) {
-      const { delivery, done } = this.queue.shift()!;
+    while (this.running < this.options.concurrency && this.queued > 0) {
+      const { delivery, done } = this.next();
       this.running++;
       void this.push(delivery)
         .catch((error: unknown) => this.logger.warn({ err: (error as Error).message, chatId: delivery.ref.chatId }, 'push delivery failed'))
         .finally(() => {
           done();
           this.running--;
-          if (this.running === 0 && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+          if (this.running === 0 && this.queued === 0) for (const wake of this.idleWaiters.splice(0)) wake();
           this.pump();
         });
     }
+  }
+
+  /** The first of the chat whose turn it is; that chat then goes to the back of the line. */
+  private next(): Queued {
+    const [chatId, line] = this.queues.entries().next().value as [string, Queued[]];
+    const entry = line.shift()!;
+    this.queues.delete(chatId);
+    if (line.length > 0) this.queues.set(chatId, line);
+    this.queued--;
+    return entry;
   }
 
   private async push(delivery: Delivery): Promise<void> {
@@ -115,6 +155,7 @@ export class PushDispatcher {
       this.ledger.outcome(ref, 'limited', `over ${this.options.perDevicePerMinute} notifications a minute for this device`);
       return;
     }
+    await this.pace?.removeTokens(1);
     const payload: PushNotificationPayload = {
       v: 1,
       tag: `chat:${ref.chatId}`,

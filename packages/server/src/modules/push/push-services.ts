@@ -14,7 +14,8 @@ import { type VapidKeys, loadVapidKeys } from './vapid-keys.js';
 import { DEFAULT_RETRY, type RetryOptions, WebPushTransport } from './web-push-transport.js';
 
 export interface PushOptions {
-  readonly dispatch: DispatchOptions;
+  /** The cap per second comes from `maxPerSecond` below. */
+  readonly dispatch: Omit<DispatchOptions, 'maxPerSecond'>;
   readonly retry: RetryOptions;
   /** How long the delivery ledger keeps a message's rows. */
   readonly ledgerTtlMs: number;
@@ -28,6 +29,8 @@ export interface PushOptions {
   readonly senderNice: number;
   /** Sender threads; unset = KAIF_PUSH_SENDER_THREADS. */
   readonly senderThreads?: number;
+  /** Pushes per second this process sends at most (0: no cap); unset = KAIF_PUSH_MAX_PER_SECOND. */
+  readonly maxPerSecond?: number;
 }
 
 export const DEFAULT_PUSH_OPTIONS: PushOptions = {
@@ -86,7 +89,10 @@ export async function createPushServices(ctx: ModuleContext, options: PushOption
     if (ctx.roles.has('worker')) sender.start?.();
   };
   const transport = new WebPushTransport(vapid, guard, sender, policies, ctx.config.KAIF_DEPENDENCY_TIMEOUT_MS, options.retry);
-  const dispatcher = new PushDispatcher(transport, ledger, subscriptions, receipts, ctx.kv, ctx.logger, options.dispatch);
+  const dispatcher = new PushDispatcher(transport, ledger, subscriptions, receipts, ctx.kv, ctx.logger, {
+    ...options.dispatch,
+    maxPerSecond: options.maxPerSecond ?? ctx.config.KAIF_PUSH_MAX_PER_SECOND,
+  });
   const messaging = ctx.service('messaging');
   const consumer = new NewMessageConsumer({
     db: ctx.db.kysely<unknown>(),

@@ -4,6 +4,7 @@ import { CLOSE_CODES } from '@kaif/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import type { HttpServer } from '../../platform/http/http-server.js';
+import { isUpgradeClaimed } from '../../platform/http/upgrade-claims.js';
 import { coalesceReplies } from './reply-coalescing.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 
@@ -85,7 +86,7 @@ export class Gateway {
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (request.url ?? '').split('?')[0] ?? '';
-    if (path.startsWith(SOCKET_IO_PREFIX)) return;
+    if (path.startsWith(SOCKET_IO_PREFIX) || isUpgradeClaimed(request)) return;
     if (path !== WS_PATH) {
       // Nobody else answers it: a stray upgrade left unanswered would hang until the client gives up.
       reject(socket, 404, 'Not Found');

@@ -18,6 +18,17 @@ describe('loadConfig', () => {
     expect(result.ok && result.config.PORT === 0 && result.config.TCP_PORT === 9000).toBe(true);
   });
 
+  it('leaves Web Push uncapped unless told otherwise (the 2 s promise); a cap is taken; a negative or non-numeric cap is refused by name', () => {
+    const defaults = loadConfig({});
+    expect(defaults.ok && defaults.config.KAIF_PUSH_MAX_PER_SECOND).toBe(0);
+    const capped = loadConfig({ KAIF_PUSH_MAX_PER_SECOND: '150' });
+    expect(capped.ok && capped.config.KAIF_PUSH_MAX_PER_SECOND).toBe(150);
+    for (const bad of ['-1', 'lots']) {
+      const result = loadConfig({ KAIF_PUSH_MAX_PER_SECOND: bad });
+      expect(!result.ok && result.errors.join('\n')).toMatch(/^CONFIG ERROR: KAIF_PUSH_MAX_PER_SECOND /m);
+    }
+  });
+
   it('reports every bad variable at once, each by name', () => {
     const result = loadConfig({ PORT: 'abc', UDP_PORT: '70000', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
     expect(result.ok).toBe(false);

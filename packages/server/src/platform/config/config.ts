@@ -207,6 +207,13 @@ export const ConfigSchema = Type.Object({
     description: 'Threads that encrypt and send Web Push (niced, off the event loop that accepts sends); 0 = on the event loop',
     errorMessage: 'must be a whole number from 0 to 16',
   }),
+  KAIF_PUSH_MAX_PER_SECOND: Type.Integer({
+    minimum: 0,
+    maximum: 100000,
+    default: 0,
+    description: 'Web Push notifications one node sends per second at most, so push work yields the CPU to sends (busy chats then fold more into each notification and reach their last device later than 2 s); 0 = no cap',
+    errorMessage: 'must be a whole number from 0 to 100000',
+  }),
   KAIF_WALLET_ASSETS: Type.String({
     pattern: '^[A-Z][A-Z0-9]{1,11}(,[A-Z][A-Z0-9]{1,11})*$',
     default: 'ETH,TON',
@@ -284,6 +291,20 @@ export const ConfigSchema = Type.Object({
     minimum: 10,
     default: 5000,
     description: 'Most fields (counted over list sizes) one GraphQL query may resolve',
+  }),
+  KAIF_MARKET_IPFS_GATEWAY: Type.String({
+    pattern: '^https?://[^\\s]+/$',
+    default: 'https://ipfs.io/ipfs/',
+    description: 'HTTP gateway that NFT metadata and images at ipfs:// addresses are fetched through (the CID and path are appended)',
+  }),
+  KAIF_MARKET_NFT_ALLOW_PRIVATE_HOSTS: Type.Boolean({
+    default: false,
+    description: 'Fetch NFT metadata and images from private, loopback and link-local hosts and over http (development and tests only)',
+  }),
+  KAIF_MARKET_NFT_FETCH_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: 'How long one fetch of NFT metadata or an NFT image may take (milliseconds)',
   }),
 });
 

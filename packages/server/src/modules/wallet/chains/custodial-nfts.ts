@@ -49,6 +49,12 @@ export function custodialNfts(ctx: ModuleContext, wallet: Pick<WalletApi, 'asset
     async ownerOf(chain: string, contract: string, tokenId: bigint) {
       return (await on(chain)).nfts.ownerOf(contract, tokenId);
     },
+    async tokenUri(chain: string, contract: string, tokenId: bigint) {
+      return (await on(chain)).nfts.tokenUri(contract, tokenId);
+    },
+    async collection(chain: string, contract: string) {
+      return (await on(chain)).nfts.collection(contract);
+    },
     /**
      * In the caller's transaction: the seller's address (listing the token
      * made it), an advisory lock per address (two transfers from one address

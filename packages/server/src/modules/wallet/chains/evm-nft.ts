@@ -6,6 +6,8 @@ import { TRANSFER_GAS } from './evm-withdrawals.js';
 const ERC721 = new Interface([
   'function ownerOf(uint256 tokenId) view returns (address)',
   'function tokenURI(uint256 tokenId) view returns (string)',
+  'function name() view returns (string)',
+  'function symbol() view returns (string)',
   'function safeTransferFrom(address from, address to, uint256 tokenId)',
 ]);
 
@@ -72,6 +74,21 @@ export class EvmNftCustody {
       if (reverted(error)) return undefined;
       throw error;
     }
+  }
+
+  /** The contract's optional metadata extension: `name()` and `symbol()`, each undefined when the contract has none (it reverts or answers nothing). */
+  async collection(contract: string): Promise<{ name: string | undefined; symbol: string | undefined }> {
+    const text = async (method: 'name' | 'symbol') => {
+      try {
+        const answer = await this.chain.call(getAddress(contract), ERC721.encodeFunctionData(method, []));
+        return answer === '0x' ? undefined : (ERC721.decodeFunctionResult(method, answer)[0] as string);
+      } catch (error) {
+        if (reverted(error)) return undefined;
+        throw error;
+      }
+    };
+    const [name, symbol] = await Promise.all([text('name'), text('symbol')]);
+    return { name, symbol };
   }
 
   /**
