@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantAdmin } from '../../packages/server/src/modules/identity/accounts/grant-admin.js';
 import type { IdentityTables } from '../../packages/server/src/modules/identity/identity-tables.js';
@@ -11,80 +9,18 @@ import { createLogger } from '../../packages/server/src/platform/logging/logger.
 import { type RunningServer, startServer } from '../../packages/server/src/server.js';
 import { type RegisteredUser, registerUser } from '../support/accounts.js';
 import { ENGINE_URLS, type ScratchDatabase, createScratchDatabase, engineAvailable, scratchPrefix } from '../support/engines.js';
-import { TEST_SECRET_KEY, testConfig } from '../support/test-server.js';
+import { testConfig } from '../support/test-server.js';
 import { depositFor } from '../wallet/wallet-fixtures.js';
 import { approve, createListing, gql } from './market-client.js';
 import { type Shop, expectConsistent } from './saga-fixtures.js';
+import { type Child, spawnChild } from './saga-process.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const TIMINGS = {
   KAIF_MARKET_SHIP_TIMEOUT_MS: '600000',
   KAIF_MARKET_RECEIPT_TIMEOUT_MS: '600000',
   KAIF_MARKET_SAGA_POLL_MS: '50',
   KAIF_MARKET_SAGA_LEASE_MS: '300',
 };
-
-interface Child {
-  readonly url: string;
-  /** Resolves with the signal that ended the process (SIGKILL for a crash point reached). */
-  readonly exited: Promise<NodeJS.Signals | null>;
-  kill(): Promise<void>;
-}
-
-/**
- * `test/market/saga-child.ts`: a server with every module, which SIGKILLs
- * itself when its saga reaches `crashAt` (see that file). Resolves once it
- * logged "kaif started".
- */
-async function spawnChild(env: Readonly<Record<string, string>>, crashAt: string | null): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/market/saga-child.ts'], {
-    cwd: REPO,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      TCP_PORT: '0',
-      UDP_PORT: '0',
-      KAIF_SECRET_KEY: TEST_SECRET_KEY,
-      KAIF_DATA_DIR: '/nonexistent-test-data-dir',
-      KAIF_WEB_DIR: '/nonexistent-web-dir',
-      LOG_LEVEL: 'info',
-      ...env,
-      ...(crashAt ? { MARKET_CRASH_AT: crashAt } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    let errors = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      errors += chunk.toString('utf8');
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          const entry = JSON.parse(line) as { msg?: string; ports?: { http: number } };
-          if (entry.msg === 'kaif started' && entry.ports) resolve(entry.ports.http);
-        } catch {
-          // Not a log line.
-        }
-      }
-    });
-    void exited.then((signal) => reject(new Error(`child exited (${signal}) before starting: ${errors.slice(-2000)}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    exited,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 /**
  * kill -9 of a real server process at exact points of the saga, one after

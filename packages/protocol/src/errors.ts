@@ -103,6 +103,7 @@ export const ERRORS = {
   ORDER_NOT_FOUND: { status: 404, message: 'No such order' },
   SELLER_REQUIRED: { status: 403, message: 'Open a storefront before listing anything' },
   LISTING_NOT_BUYABLE: { status: 409, message: 'This listing cannot be bought now' },
+  LISTING_DUPLICATE: { status: 409, message: 'This token is already listed' },
   ORDER_STATE_CONFLICT: { status: 409, message: 'The order is not in a state that allows this' },
   REVIEW_NOT_ALLOWED: { status: 403, message: 'Only the buyer of a completed order may review it, once' },
   QUERY_TOO_COMPLEX: { status: 400, message: 'The query is too deep or too costly' },

@@ -92,6 +92,7 @@ export class ListingService {
         nft_chain: null,
         nft_contract: null,
         nft_token_id: null,
+        nft_closed_at: null,
         nft_name: null,
         nft_image_id: null,
       })
@@ -114,6 +115,8 @@ export class ListingService {
     if (!/^0x[0-9a-fA-F]{40}$/.test(input.contract)) throw invalid('contract', 'contract is a 0x address');
     if (!/^(0|[1-9][0-9]{0,77})$/.test(input.tokenId)) throw invalid('tokenId', 'tokenId is a whole number as a decimal string');
     const values = await this.validate(userId, { ...input, kind: 'product', stock: 1, photoIds: input.photoIds ?? [] });
+    const identity = { nft_chain: input.chain, nft_contract: input.contract.toLowerCase(), nft_token_id: input.tokenId };
+    if (await this.activeNftListing(identity)) throw new KaifError('LISTING_DUPLICATE');
     const [owner, address] = await Promise.all([custody.ownerOf(input.chain, input.contract, BigInt(input.tokenId)), custody.addressOf(userId)]);
     if (owner === undefined || owner.toLowerCase() !== address.toLowerCase()) throw invalid('tokenId', 'the token is not in your wallet');
     const token = await details.gather(userId, custody, input.chain, input.contract, BigInt(input.tokenId));
@@ -129,15 +132,32 @@ export class ListingService {
         photo_ids: photoIds,
         attributes: JSON.stringify(values.attributes) as never,
         status: 'pending',
-        nft_chain: input.chain,
-        nft_contract: input.contract.toLowerCase(),
-        nft_token_id: input.tokenId,
+        ...identity,
+        nft_closed_at: null,
         nft_name: token.name,
         nft_image_id: token.imageId,
       })
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirstOrThrow()
+      .catch((error: unknown) => {
+        // Another listNft for the same token committed between the check and the insert: the index refuses the second.
+        throw duplicateListing(error) ?? error;
+      });
     return row as ListingRow;
+  }
+
+  /** The token's listing that is pending or approved and not closed (sold, or the token left the wallet), if any. */
+  private async activeNftListing(token: { nft_chain: string; nft_contract: string; nft_token_id: string }): Promise<ListingRow | undefined> {
+    return (await this.db
+      .selectFrom('market.listings')
+      .selectAll()
+      .where('kind', '=', 'nft')
+      .where('nft_chain', '=', token.nft_chain)
+      .where('nft_contract', '=', token.nft_contract)
+      .where('nft_token_id', '=', token.nft_token_id)
+      .where('status', 'in', ['pending', 'approved'])
+      .where('nft_closed_at', 'is', null)
+      .executeTakeFirst()) as ListingRow | undefined;
   }
 
   /** Only the listing's seller; a change to anything but the stock sends it back to moderation. */
@@ -218,7 +238,11 @@ export class ListingService {
       .set({ status: decision === 'approve' ? 'approved' : 'rejected', rejection_reason: why, report_count: 0, updated_at: new Date() })
       .where('id', '=', UUID.test(listingId) ? listingId : randomUUID())
       .returningAll()
-      .executeTakeFirst();
+      .executeTakeFirst()
+      .catch((error: unknown) => {
+        // Approving a rejected NFT listing whose token has another active listing.
+        throw duplicateListing(error) ?? error;
+      });
     if (!row) throw new KaifError('LISTING_NOT_FOUND');
     if (decision === 'approve') await this.db.deleteFrom('market.reports').where('listing_id', '=', listingId).execute();
     return row as ListingRow;
@@ -294,6 +318,12 @@ function text(value: string, field: string, min: number, max: number): string {
   if ([...trimmed].length < min || [...trimmed].length > max) throw invalid(field, `${field} must be ${min} to ${max} characters`);
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(trimmed)) throw invalid(field, `${field} holds control characters`);
   return trimmed;
+}
+
+/** The partial unique index `listings_nft_active` (market-tables.ts) refused a second active listing of one token. */
+function duplicateListing(error: unknown): KaifError | undefined {
+  const { code, constraint, message } = (error ?? {}) as { code?: string; constraint?: string; message?: string };
+  return code === '23505' && `${constraint ?? ''} ${message ?? ''}`.includes('listings_nft_active') ? new KaifError('LISTING_DUPLICATE') : undefined;
 }
 
 const invalid = (field: string, message: string) => new KaifError('VALIDATION_FAILED', message, { field });

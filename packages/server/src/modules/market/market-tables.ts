@@ -49,6 +49,8 @@ export interface ListingsTable {
   nft_chain: string | null;
   nft_contract: string | null;
   nft_token_id: string | null;
+  /** NFT listings: when the token was sold or left the seller's wallet; the listing is closed (its token may be listed again). */
+  nft_closed_at: Date | null;
   /** NFT listings: the token's name from its metadata, and its image stored as a photo (also first in photo_ids); null when the metadata had none or could not be read. */
   nft_name: string | null;
   nft_image_id: string | null;
@@ -96,6 +98,13 @@ export interface OrdersTable {
   /** NFT orders: the signed transfer (raw bytes and hash), stored before it is first sent, sent again as is after a crash. */
   nft_tx_hash: string | null;
   nft_raw_tx: string | null;
+  /** NFT orders whose seller address was short of gas: the hot wallet's top-up, stored before it is first sent (like the transfer). */
+  nft_gas_tx_hash: string | null;
+  nft_gas_raw_tx: string | null;
+  /** When the top-up had its confirmations: only then is the transfer sent. */
+  nft_gas_funded_at: Date | null;
+  /** Gas the top-up and the transfer spent (wei of the token's chain), once their receipts are in. */
+  nft_gas_cost: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -301,7 +310,40 @@ const addNftMetadata: Migration = {
   },
 };
 
+/**
+ * One token, one active listing: a partial unique index over NFT listings
+ * that are pending or approved and not closed (sold, or the token left the
+ * wallet), so two concurrent listNft calls for one token cannot both win.
+ * Existing duplicates are closed first, all but the oldest. Also the gas
+ * top-up an NFT order may need, and the gas it spent.
+ */
+const addNftChain: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table market.listings add column nft_closed_at timestamptz`.execute(db);
+    await sql`
+      update market.listings l set nft_closed_at = now()
+      where l.kind = 'nft' and l.status in ('pending', 'approved') and exists (
+        select 1 from market.listings o
+        where o.kind = 'nft' and o.status in ('pending', 'approved') and o.id <> l.id
+          and o.nft_chain = l.nft_chain and o.nft_contract = l.nft_contract and o.nft_token_id = l.nft_token_id
+          and (o.created_at, o.id) < (l.created_at, l.id))`.execute(db);
+    await sql`
+      create unique index listings_nft_active on market.listings (nft_chain, nft_contract, nft_token_id)
+      where kind = 'nft' and status in ('pending', 'approved') and nft_closed_at is null`.execute(db);
+    await sql`
+      alter table market.orders add column nft_gas_tx_hash text, add column nft_gas_raw_tx text,
+        add column nft_gas_funded_at timestamptz, add column nft_gas_cost numeric(78, 0)`.execute(db);
+  },
+};
+
 export const marketMigrations: ModuleMigrations = {
   schema: 'market',
-  migrations: { '0001_market': createMarket, '0002_search': createSearch, '0003_deployment': createDeployment, '0004_nft': addNfts, '0005_nft_metadata': addNftMetadata },
+  migrations: {
+    '0001_market': createMarket,
+    '0002_search': createSearch,
+    '0003_deployment': createDeployment,
+    '0004_nft': addNfts,
+    '0005_nft_metadata': addNftMetadata,
+    '0006_nft_chain': addNftChain,
+  },
 };

@@ -1,8 +1,26 @@
 import type { Transaction } from 'kysely';
 
+/** A signed transaction as stored before it is first sent: its raw bytes and hash. */
+export interface SignedTx {
+  readonly raw: string;
+  readonly hash: string;
+}
+
+/**
+ * Where a stored transaction stands: `confirming` (mined, fewer than the
+ * chain's confirmations: it may still leave the chain), `succeeded` or
+ * `reverted` with the gas it cost, `dropped` (never to be mined: the
+ * sender's nonce moved past it with no receipt for its hash).
+ */
+export type TxProgress =
+  | { readonly state: 'pending' }
+  | { readonly state: 'confirming'; readonly confirmations: number }
+  | { readonly state: 'succeeded' | 'reverted'; readonly gasCost: bigint }
+  | { readonly state: 'dropped' };
+
 /**
  * ERC-721 tokens on users' custodial wallets, as the market needs them
- * (adapter: the wallet's chain code, `wallet/chains/evm-nft.ts`). `chain`
+ * (adapter: the wallet's chain code, `wallet/chains/custodial-nfts.ts`). `chain`
  * is the EVM asset code whose chain holds the token (ETH, BNB, …).
  */
 export interface NftCustody {
@@ -14,9 +32,17 @@ export interface NftCustody {
   tokenUri(chain: string, contract: string, tokenId: bigint): Promise<string | undefined>;
   /** The contract's `name()` and `symbol()`, each undefined when it has none. */
   collection(chain: string, contract: string): Promise<{ name: string | undefined; symbol: string | undefined }>;
-  /** Signs safeTransferFrom(seller's custodial address → to) with the seller's custodial key; sends nothing. */
-  signTransfer(input: { chain: string; sellerId: string; contract: string; tokenId: bigint; to: string }, trx?: Transaction<never>): Promise<{ raw: string; hash: string }>;
+  /**
+   * Signs safeTransferFrom(seller's custodial address → to) with the seller's
+   * custodial key and, when that address holds less native coin than the
+   * transfer may spend on gas, a top-up of the difference from the
+   * platform's hot wallet (its nonce reserved in `trx`); sends nothing.
+   */
+  signTransfer(
+    input: { chain: string; sellerId: string; contract: string; tokenId: bigint; to: string },
+    trx: Transaction<never>,
+  ): Promise<SignedTx & { readonly gasTopUp?: SignedTx }>;
   broadcast(chain: string, raw: string): Promise<void>;
-  /** undefined while not mined. */
-  outcome(chain: string, hash: string): Promise<'transferred' | 'reverted' | undefined>;
+  /** Progress of a stored transaction, judged with the chain's confirmations (KAIF_WALLET_CONFIRMATIONS). */
+  progress(chain: string, raw: string): Promise<TxProgress>;
 }

@@ -10,8 +10,14 @@ import { type OrderEvent, orderEventSubject } from './order-events.js';
 import type { NftCustody } from './nft-custody.js';
 import type { Payments } from './payments.js';
 
-/** Why an NFT order failed when its on-chain transfer reverted. */
+/** Why an NFT order failed when its on-chain transfer reverted: the token left the seller's wallet, the listing closes. */
 const NFT_TRANSFER_FAILED = 'the NFT transfer failed on chain';
+/** The transfer can never be mined (the seller address's nonce moved past it): the token never moved, the stock comes back. */
+const NFT_TRANSFER_NEVER_MINED = 'the NFT transfer was never mined';
+/** The hot wallet's gas top-up can never be mined: the transfer was never sent, the stock comes back. */
+const NFT_GAS_FAILED = 'the gas for the NFT transfer could not be sent';
+/** Compensations that end the order `failed` (the others are cancellations). */
+const FAILURES = ['insufficient funds', NFT_TRANSFER_FAILED, NFT_TRANSFER_NEVER_MINED, NFT_GAS_FAILED];
 
 export interface SagaTimings {
   /** How long the seller has to ship a paid order before it is refunded. */
@@ -101,6 +107,12 @@ export class OrderSaga {
           deadline_at: null,
           lease_until: null,
           request_key: requestKey,
+          nft_tx_hash: null,
+          nft_raw_tx: null,
+          nft_gas_tx_hash: null,
+          nft_gas_raw_tx: null,
+          nft_gas_funded_at: null,
+          nft_gas_cost: null,
         })
         .onConflict((conflict) => conflict.columns(['buyer_id', 'request_key']).doNothing())
         .returningAll()
@@ -244,15 +256,22 @@ export class OrderSaga {
       case 'transferring': {
         const listing = await this.listings.row(order.listing_id);
         if (!this.nfts || !listing?.nft_chain || !order.nft_raw_tx || !order.nft_tx_hash) return false;
-        // Sent again each round until mined (the same bytes: a resend never transfers twice).
+        if (order.nft_gas_raw_tx && !order.nft_gas_funded_at) return this.fundGas(order, listing.nft_chain, this.nfts);
+        // Sent again each round until it has its confirmations (the same bytes: a resend never transfers twice; a reorg that dropped it is undone).
         await this.nfts.broadcast(listing.nft_chain, order.nft_raw_tx);
-        const outcome = await this.nfts.outcome(listing.nft_chain, order.nft_tx_hash);
-        if (!outcome) return false;
+        await this.faults.afterEffect?.(order.id, 'send_transfer');
+        const progress = await this.nfts.progress(listing.nft_chain, order.nft_raw_tx);
+        if (progress.state === 'pending' || progress.state === 'confirming') return false;
+        const gas = progress.state === 'dropped' ? 0n : progress.gasCost;
+        const spent = { nft_gas_cost: sql<string>`coalesce(nft_gas_cost, 0) + ${gas.toString()}::numeric` };
         const next = await this.db.transaction().execute(async (trx) => {
           const moved =
-            outcome === 'transferred'
-              ? await this.transition(trx, order, 'transferring', 'releasing', 'nft_transfer', 'done', order.nft_tx_hash, {})
-              : await this.transition(trx, order, 'transferring', 'compensating', 'nft_transfer', 'failed', order.nft_tx_hash, { reason: NFT_TRANSFER_FAILED });
+            progress.state === 'succeeded'
+              ? await this.transition(trx, order, 'transferring', 'releasing', 'nft_transfer', 'done', order.nft_tx_hash, spent)
+              : await this.transition(trx, order, 'transferring', 'compensating', 'nft_transfer', 'failed', order.nft_tx_hash, {
+                  ...spent,
+                  reason: progress.state === 'reverted' ? NFT_TRANSFER_FAILED : NFT_TRANSFER_NEVER_MINED,
+                });
           if (!moved) throw new StateMoved(order.id);
           return moved;
         });
@@ -263,6 +282,8 @@ export class OrderSaga {
         const name = await title();
         const next = await this.db.transaction().execute(async (trx) => {
           await this.payments.release({ holdId: order.hold_id!, toUserId: order.seller_id as UserId, idempotencyKey: `order:${order.id}:release` }, trx);
+          // A sold token: the listing closes (the buyer may list it again) and the seller pays the transfer's gas out of the proceeds.
+          if (order.nft_tx_hash) await this.settleNft(trx, order, true);
           await this.faults.afterEffect?.(order.id, 'release_escrow');
           const moved = await this.transition(trx, order, 'releasing', 'completed', 'release_escrow', 'done', order.hold_id, {});
           if (!moved) throw new StateMoved(order.id);
@@ -280,12 +301,13 @@ export class OrderSaga {
             await this.journal(trx, order.id, 'refund_escrow', 'done', order.hold_id);
             await this.faults.afterEffect?.(order.id, 'refund_escrow');
           }
-          // A token that left the seller's wallet is not for sale again: its stock stays taken.
+          // A token that left the seller's wallet is not for sale again: its stock stays taken, its listing closes.
+          if (order.nft_tx_hash) await this.settleNft(trx, order, order.reason === NFT_TRANSFER_FAILED);
           if (order.stock_reserved && order.reason !== NFT_TRANSFER_FAILED) {
             await trx.updateTable('market.listings').set({ stock: sql`stock + ${order.quantity}` }).where('id', '=', order.listing_id).execute();
             await this.journal(trx, order.id, 'release_stock', 'done', String(order.quantity));
           }
-          const final: OrderState = order.reason === 'insufficient funds' || order.reason === NFT_TRANSFER_FAILED ? 'failed' : 'cancelled';
+          const final: OrderState = order.reason !== null && FAILURES.includes(order.reason) ? 'failed' : 'cancelled';
           const moved = await this.transition(trx, order, 'compensating', final, 'compensated', 'done', null, { stock_reserved: false });
           if (!moved) throw new StateMoved(order.id);
           await this.announce(trx, moved, name);
@@ -301,10 +323,12 @@ export class OrderSaga {
 
   /**
    * A paid NFT order: signs the seller's custodial transfer to the buyer's
-   * custodial address and stores its raw bytes and hash in the transaction
-   * that moves the order to `transferring`; only then is it sent. A driver
-   * that dies before the commit sent nothing; after it, the next one sends
-   * the stored bytes (the same hash), never a second signature.
+   * custodial address (and, when the seller's address is short of gas, the
+   * hot wallet's top-up) and stores the raw bytes and hashes in the
+   * transaction that moves the order to `transferring`; only then is
+   * anything sent. A driver that dies before the commit sent nothing; after
+   * it, the next one sends the stored bytes (the same hashes), never a
+   * second signature.
    */
   private async signNftTransfer(order: OrderRow, listing: { nft_chain: string | null; nft_contract: string | null; nft_token_id: string | null }, nfts: NftCustody): Promise<boolean> {
     if (!listing.nft_chain || !listing.nft_contract || listing.nft_token_id === null) return false;
@@ -317,14 +341,71 @@ export class OrderSaga {
       const moved = await this.transition(trx, order, 'paid', 'transferring', 'sign_transfer', 'done', signed.hash, {
         nft_tx_hash: signed.hash,
         nft_raw_tx: signed.raw,
+        nft_gas_tx_hash: signed.gasTopUp?.hash ?? null,
+        nft_gas_raw_tx: signed.gasTopUp?.raw ?? null,
         deadline_at: null,
       });
       if (!moved) throw new StateMoved(order.id);
       return moved;
     });
     await this.recorded(order, 'sign_transfer', next);
-    await nfts.broadcast(listing.nft_chain, next.nft_raw_tx!);
+    await nfts.broadcast(listing.nft_chain, next.nft_gas_raw_tx ?? next.nft_raw_tx!);
     return true;
+  }
+
+  /**
+   * The hot wallet's gas top-up to the seller's address, sent again each
+   * round until it has its confirmations; only then is the transfer sent.
+   * One that can never be mined (the hot wallet's nonce moved past it)
+   * compensates: the transfer was never sent.
+   */
+  private async fundGas(order: OrderRow, chain: string, nfts: NftCustody): Promise<boolean> {
+    await nfts.broadcast(chain, order.nft_gas_raw_tx!);
+    await this.faults.afterEffect?.(order.id, 'send_gas');
+    const progress = await nfts.progress(chain, order.nft_gas_raw_tx!);
+    if (progress.state === 'pending' || progress.state === 'confirming') return false;
+    const next = await this.db.transaction().execute(async (trx) => {
+      const moved =
+        progress.state === 'succeeded'
+          ? await trx
+              .updateTable('market.orders')
+              .set({ nft_gas_funded_at: new Date(), nft_gas_cost: progress.gasCost.toString(), updated_at: new Date() })
+              .where('id', '=', order.id)
+              .where('state', '=', 'transferring')
+              .where('nft_gas_funded_at', 'is', null)
+              .returningAll()
+              .executeTakeFirst()
+          : await this.transition(trx, order, 'transferring', 'compensating', 'fund_gas', 'failed', order.nft_gas_tx_hash, {
+              nft_gas_cost: progress.state === 'reverted' ? progress.gasCost.toString() : null,
+              reason: NFT_GAS_FAILED,
+            });
+      if (!moved) throw new StateMoved(order.id);
+      if (progress.state === 'succeeded') await this.journal(trx, order.id, 'fund_gas', 'done', order.nft_gas_tx_hash);
+      return moved as OrderRow;
+    });
+    await this.recorded(order, 'fund_gas', next);
+    if (next.state === 'transferring') await nfts.broadcast(chain, order.nft_raw_tx!);
+    return true;
+  }
+
+  /**
+   * An NFT order ending, in its final transaction: the gas its top-up and
+   * transfer burned is charged to the seller (in the chain's coin, at most
+   * what they hold; README "Gas"), and the listing closes when the token
+   * left the seller's wallet (sold, or gone before the transfer).
+   */
+  private async settleNft(trx: Transaction<MarketTables>, order: OrderRow, tokenGone: boolean): Promise<void> {
+    const listing = await trx.selectFrom('market.listings').select(['nft_chain']).where('id', '=', order.listing_id).executeTakeFirstOrThrow();
+    const gas = BigInt(order.nft_gas_cost ?? '0');
+    if (gas > 0n && listing.nft_chain) {
+      const charged = await this.payments.chargeChainGas(
+        { userId: order.seller_id as UserId, asset: listing.nft_chain, amount: gas, idempotencyKey: `order:${order.id}:gas`, reference: `market:order:${order.id}` },
+        trx,
+      );
+      await this.journal(trx, order.id, 'charge_gas', 'done', charged.toString());
+      if (charged < gas) this.logger.warn({ orderId: order.id, gas: gas.toString(), charged: charged.toString() }, 'the seller could not pay all the NFT transfer gas; the rest is the platform’s');
+    }
+    if (tokenGone) await trx.updateTable('market.listings').set({ nft_closed_at: new Date() }).where('id', '=', order.listing_id).where('nft_closed_at', 'is', null).execute();
   }
 
   /** A state change a user or a timeout asks for, outside the driver: conditional on the state it leaves. */

@@ -30,4 +30,11 @@ export interface Payments {
   release(input: { readonly holdId: string; readonly toUserId: UserId; readonly idempotencyKey: string }, trx?: SharedTransaction): Promise<void>;
   /** Gives the held amount back to the buyer; the hold ends. */
   refund(input: { readonly holdId: string; readonly idempotencyKey: string }, trx?: SharedTransaction): Promise<void>;
+  /**
+   * Gas an on-chain step of the order burned, charged to a user in the
+   * chain's native asset (the coin left for the chain, so the platform owes
+   * that much less on chain), at most what they hold: returns what was
+   * charged. Once per key.
+   */
+  chargeChainGas(input: { readonly userId: UserId; readonly asset: string; readonly amount: bigint; readonly idempotencyKey: string; readonly reference: string }, trx?: SharedTransaction): Promise<bigint>;
 }

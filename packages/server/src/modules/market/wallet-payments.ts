@@ -39,5 +39,28 @@ export function walletPayments(wallet: WalletApi): Payments {
     async refund(input, trx) {
       await wallet.refundEscrow({ holdId: input.holdId, idempotencyKey: input.idempotencyKey, actor: { kind: 'system', id: 'market' } }, trx);
     },
+    /** `market.chain_gas`: user −g, chain_clearing +g (as a withdrawal's gas leaves for the chain), g capped by the user's balance. */
+    async chargeChainGas(input, trx) {
+      const done = await wallet.findTransaction(input.idempotencyKey, trx);
+      if (done) return BigInt(String(done.metadata.charged ?? '0'));
+      const held = await wallet.balance(input.userId, input.asset, trx);
+      // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min does not take
+      const charged = input.amount < held ? input.amount : held;
+      if (charged <= 0n) return 0n;
+      await wallet.post(
+        {
+          idempotencyKey: input.idempotencyKey,
+          kind: 'market.chain_gas',
+          actor: { kind: 'system', id: 'market' },
+          metadata: { reference: input.reference, gas: input.amount.toString(), charged: charged.toString() },
+          postings: [
+            { account: { user: input.userId }, asset: input.asset, amount: -charged },
+            { account: { platform: 'chain_clearing' }, asset: input.asset, amount: charged },
+          ],
+        },
+        trx,
+      );
+      return charged;
+    },
   };
 }

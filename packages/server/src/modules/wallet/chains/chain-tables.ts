@@ -107,7 +107,17 @@ export interface HotWalletNoncesTable {
   next_nonce: string;
 }
 
+/** Native coin the hot wallet sent to a custodial address to pay an NFT transfer's gas: not a deposit (the watcher skips these hashes). */
+export interface GasTopUpsTable {
+  asset: string;
+  tx_hash: string;
+  to_address: string;
+  amount: string;
+  created_at: Generated<Date>;
+}
+
 export interface ChainTables {
+  'wallet.gas_top_ups': GasTopUpsTable;
   'wallet.chain_seeds': ChainSeedsTable;
   'wallet.deposit_addresses': DepositAddressesTable;
   'wallet.chain_cursors': ChainCursorsTable;
@@ -221,4 +231,18 @@ const createChainTables: Migration = {
  * The chain side's migrations, merged into the wallet module's map. Named
  * `01xx_` so the ledger's own `00xx_` migrations sort before them.
  */
-export const chainMigrations: Readonly<Record<string, Migration>> = { '0100_chain_deposits_withdrawals': createChainTables };
+/** Gas top-ups from the hot wallet to custodial addresses (NFT transfers), stored before they are sent. */
+const createGasTopUps: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create table wallet.gas_top_ups (
+        asset text not null,
+        tx_hash text primary key,
+        to_address text not null,
+        amount numeric(78, 0) not null,
+        created_at timestamptz not null default now()
+      )`.execute(db);
+  },
+};
+
+export const chainMigrations: Readonly<Record<string, Migration>> = { '0100_chain_deposits_withdrawals': createChainTables, '0101_gas_top_ups': createGasTopUps };

@@ -13,7 +13,8 @@ import { EvmNftCustody } from './evm-nft.js';
 /**
  * ERC-721 custody for other modules (the market's NFT orders): users'
  * custodial EVM addresses (their deposit addresses), ownership reads and
- * transfers signed with the seller's deposit key, per EVM asset with an
+ * transfers signed with the seller's deposit key (gas topped up from the
+ * hot wallet when the address is short), per EVM asset with an
  * endpoint in KAIF_WALLET_RPC_URLS, each behind `chain:<asset>`'s policy.
  * Published on the wallet module's API (`nfts`); built on demand.
  */
@@ -21,18 +22,18 @@ export type CustodialNfts = ReturnType<typeof custodialNfts>;
 
 export function custodialNfts(ctx: ModuleContext, wallet: Pick<WalletApi, 'assets'>) {
   const db = ctx.db.kysely<ChainTables>();
-  let ready: Promise<{ addresses: DepositAddresses; custody: Map<string, EvmNftCustody> }> | undefined;
+  let ready: Promise<{ addresses: DepositAddresses; custody: Map<string, { nfts: EvmNftCustody; confirmations: number }>; hotWallet: string }> | undefined;
   const setUp = () => {
     ready ??= (async () => {
       const keys = await ChainKeys.load(db, ctx.secrets, 'evm');
       const addresses = new DepositAddresses(db, new Map([['evm', keys]]), async (_family, familyKeys, index) => familyKeys.evmDepositAddress(index));
-      const custody = new Map<string, EvmNftCustody>();
+      const custody = new Map<string, { nfts: EvmNftCustody; confirmations: number }>();
       for (const setting of chainSettingsOf(ctx.config, wallet.assets()).values()) {
         if (setting.asset.chain.kind !== 'evm' || !setting.endpoint) continue;
         const chain = new EvmChain(setting.asset.code, setting.asset.chain.chainId, setting.endpoint, ctx.policyFor(`chain:${setting.asset.code.toLowerCase()}`));
-        custody.set(setting.asset.code, new EvmNftCustody(chain, keys));
+        custody.set(setting.asset.code, { nfts: new EvmNftCustody(chain, keys), confirmations: setting.confirmations });
       }
-      return { addresses, custody };
+      return { addresses, custody, hotWallet: keys.evmHotWalletAddress() };
     })();
     return ready;
   };
@@ -46,18 +47,25 @@ export function custodialNfts(ctx: ModuleContext, wallet: Pick<WalletApi, 'asset
       return getAddress(await (await setUp()).addresses.addressOf('evm', userId));
     },
     async ownerOf(chain: string, contract: string, tokenId: bigint) {
-      return (await on(chain)).ownerOf(contract, tokenId);
+      return (await on(chain)).nfts.ownerOf(contract, tokenId);
     },
     async tokenUri(chain: string, contract: string, tokenId: bigint) {
-      return (await on(chain)).tokenUri(contract, tokenId);
+      return (await on(chain)).nfts.tokenUri(contract, tokenId);
     },
     async collection(chain: string, contract: string) {
-      return (await on(chain)).collection(contract);
+      return (await on(chain)).nfts.collection(contract);
     },
-    async signTransfer(input: { chain: string; sellerId: string; contract: string; tokenId: bigint; to: string }, trx?: Transaction<never>) {
-      const custody = await on(input.chain);
-      // The seller's address exists (listing the token made it); read in the caller's transaction when there is one.
-      const own = (trx ?? db) as unknown as typeof db;
+    /**
+     * In the caller's transaction: the seller's address (listing the token
+     * made it), an advisory lock per address (two transfers from one address
+     * sign in turn), the transfer; and when the address holds less than the
+     * transfer's most gas, a top-up of the difference from the hot wallet at
+     * the next nonce of its counter (`wallet.hot_wallet_nonces`, row-locked,
+     * shared with withdrawals), reserved only if the caller commits.
+     */
+    async signTransfer(input: { chain: string; sellerId: string; contract: string; tokenId: bigint; to: string }, trx: Transaction<never>) {
+      const { nfts } = await on(input.chain);
+      const own = trx as unknown as Transaction<ChainTables>;
       const row = await own
         .selectFrom('wallet.deposit_addresses')
         .select(['address', 'derivation_index'])
@@ -65,16 +73,32 @@ export function custodialNfts(ctx: ModuleContext, wallet: Pick<WalletApi, 'asset
         .where('user_id', '=', input.sellerId)
         .executeTakeFirst();
       if (!row) throw new Error('the seller has no custodial EVM address');
-      // Transfers from one address take turns for the nonce (within the caller's transaction).
-      if (trx) await sql`select pg_advisory_xact_lock(hashtext(${`wallet.nft:${row.address}`}))`.execute(trx);
-      const index = row.derivation_index;
-      return custody.signTransfer({ derivationIndex: index, contract: input.contract, to: input.to, tokenId: input.tokenId });
+      await sql`select pg_advisory_xact_lock(hashtext(${`wallet.nft:${row.address}`}))`.execute(own);
+      const transfer = await nfts.signTransfer({ derivationIndex: row.derivation_index, contract: input.contract, to: input.to, tokenId: input.tokenId });
+      const held = await nfts.balance(row.address);
+      if (held >= transfer.maxGasCost) return { raw: transfer.raw, hash: transfer.hash };
+      const { hotWallet } = await setUp();
+      await own
+        .insertInto('wallet.hot_wallet_nonces')
+        .values({ asset: input.chain, address: hotWallet, next_nonce: (await nfts.hotWalletNonce()).toString() })
+        .onConflict((conflict) => conflict.column('asset').doNothing())
+        .execute();
+      const counter = await own.selectFrom('wallet.hot_wallet_nonces').select('next_nonce').where('asset', '=', input.chain).forUpdate().executeTakeFirstOrThrow();
+      const nonce = BigInt(counter.next_nonce);
+      const gasTopUp = await nfts.signGasTopUp({ to: row.address, amount: transfer.maxGasCost - held, nonce });
+      await own.updateTable('wallet.hot_wallet_nonces').set({ next_nonce: (nonce + 1n).toString() }).where('asset', '=', input.chain).execute();
+      await own
+        .insertInto('wallet.gas_top_ups')
+        .values({ asset: input.chain, tx_hash: gasTopUp.hash.toLowerCase(), to_address: row.address, amount: (transfer.maxGasCost - held).toString() })
+        .execute();
+      return { raw: transfer.raw, hash: transfer.hash, gasTopUp };
     },
     async broadcast(chain: string, raw: string): Promise<void> {
-      await (await on(chain)).broadcast(raw);
+      await (await on(chain)).nfts.broadcast(raw);
     },
-    async outcome(chain: string, hash: string) {
-      return (await (await on(chain)).outcome(hash))?.state;
+    async progress(chain: string, raw: string) {
+      const { nfts, confirmations } = await on(chain);
+      return nfts.progress(raw, confirmations);
     },
   };
 }

@@ -172,7 +172,15 @@ export class EvmDepositWatcher {
       const block = await this.chain.block(number);
       // Gone or built on another parent: the chain moved under us; the next round's check rolls back.
       if (!block || block.parentHash !== cursor.hash) return;
-      const transfers = block.transactions.filter((tx) => tx.to !== null && tx.value > 0n);
+      const candidates = block.transactions.filter((tx) => tx.to !== null && tx.value > 0n);
+      // The platform's own gas top-ups to custodial addresses (stored before they were sent) are no deposits.
+      const topUps =
+        candidates.length === 0
+          ? new Set<string>()
+          : new Set(
+              (await this.db.selectFrom('wallet.gas_top_ups').select('tx_hash').where('tx_hash', 'in', candidates.map((tx) => tx.hash.toLowerCase())).execute()).map((row) => row.tx_hash),
+            );
+      const transfers = candidates.filter((tx) => !topUps.has(tx.hash.toLowerCase()));
       const owners = await this.addresses.owners(
         'evm',
         transfers.map((tx) => tx.to!),

@@ -120,8 +120,9 @@ export class EvmChain {
     return this.read<string>('eth_call', [{ to, data }, 'latest']);
   }
 
-  async nonce(address: string, tag: 'latest' | 'pending'): Promise<bigint> {
-    return BigInt(await this.read<string>('eth_getTransactionCount', [address, tag]));
+  /** The address's transaction count at the latest block, counting pending ones, or as of a block number. */
+  async nonce(address: string, tag: 'latest' | 'pending' | bigint): Promise<bigint> {
+    return BigInt(await this.read<string>('eth_getTransactionCount', [address, typeof tag === 'bigint' ? `0x${tag.toString(16)}` : tag]));
   }
 
   async balance(address: string): Promise<bigint> {

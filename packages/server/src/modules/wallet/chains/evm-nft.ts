@@ -1,6 +1,7 @@
 import { getAddress, Interface, Transaction as EvmTransaction } from 'ethers';
-import { EVM_DEPOSIT_PATH, type ChainKeys } from './chain-keys.js';
+import { EVM_DEPOSIT_PATH, EVM_HOT_WALLET_PATH, type ChainKeys } from './chain-keys.js';
 import type { EvmChain } from './evm-chain.js';
+import { TRANSFER_GAS } from './evm-withdrawals.js';
 
 const ERC721 = new Interface([
   'function ownerOf(uint256 tokenId) view returns (address)',
@@ -23,15 +24,27 @@ export interface SignedNftTransfer {
   /** Known before the broadcast: store it with the raw bytes, then send those again after a crash. */
   readonly hash: string;
   readonly nonce: number;
+  /** The most the transfer may spend on gas (gas limit × max fee): what the node wants the sender to hold before it takes it. */
+  readonly maxGasCost: bigint;
 }
+
+/** Where a signed transaction stands on chain, from its raw bytes (sender and nonce included). */
+export type TxProgress =
+  | { readonly state: 'pending' }
+  /** Mined, with fewer than the confirmations asked for: it may still leave the chain (reorg). */
+  | { readonly state: 'confirming'; readonly confirmations: number }
+  | { readonly state: 'succeeded' | 'reverted'; readonly gasCost: bigint }
+  /** Never to be mined: the sender's nonce moved past the transaction's and no receipt exists for its hash. */
+  | { readonly state: 'dropped' };
 
 /**
  * ERC-721 tokens held on users' custodial (deposit) addresses: who owns a
  * token, and transfers signed with the deposit address's own key, opened
  * from the sealed seed in memory for the signature only (as withdrawals
  * sign). Every read and the broadcast go through the chain's resilience
- * policy (EvmChain). The deposit address pays the gas, so it must hold
- * native coin for it (README "NFT custody").
+ * policy (EvmChain). The deposit address pays the gas; when it holds too
+ * little, the caller funds it first with `signGasTopUp` from the hot wallet
+ * (README "NFT custody").
  */
 export class EvmNftCustody {
   constructor(
@@ -99,7 +112,60 @@ export class EvmNftCustody {
       maxFeePerGas: fees.maxFeePerGas,
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
-    return { raw, hash: EvmTransaction.from(raw).hash!, nonce: Number(nonce) };
+    return { raw, hash: EvmTransaction.from(raw).hash!, nonce: Number(nonce), maxGasCost: NFT_TRANSFER_GAS * fees.maxFeePerGas };
+  }
+
+  /** The native coin an address holds now (a custodial address must hold a transfer's maxGasCost). */
+  balance(address: string): Promise<bigint> {
+    return this.chain.balance(getAddress(address));
+  }
+
+  /** The hot wallet's transaction count on chain, to start its nonce counter when no withdrawal has yet. */
+  async hotWalletNonce(): Promise<bigint> {
+    return this.chain.nonce(this.keys.evmHotWalletAddress(), 'latest');
+  }
+
+  /**
+   * A gas top-up: `amount` of native coin from the hot wallet (the one
+   * withdrawals are paid from) to a custodial address, at a nonce the caller
+   * reserved from the hot wallet's counter (`wallet.hot_wallet_nonces`, shared
+   * with withdrawals). Signed in memory; nothing is sent.
+   */
+  async signGasTopUp(input: { to: string; amount: bigint; nonce: bigint }): Promise<{ raw: string; hash: string }> {
+    const wallet = this.keys.walletAt(EVM_HOT_WALLET_PATH);
+    const fees = await this.chain.fees();
+    const raw = await wallet.signTransaction({
+      type: 2,
+      chainId: this.chain.chainId,
+      nonce: Number(input.nonce),
+      to: getAddress(input.to),
+      value: input.amount,
+      gasLimit: TRANSFER_GAS,
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    });
+    return { raw, hash: EvmTransaction.from(raw).hash! };
+  }
+
+  /**
+   * Where a stored transaction stands: its receipt with `confirmations`
+   * blocks (its own included) decides; with fewer it is still `confirming`
+   * (a reorg may drop it: the caller keeps sending it). Without a receipt,
+   * it is `dropped` once the sender's nonce as of the block `confirmations`
+   * deep passed its own: another transaction took the nonce and is as final
+   * as a confirmed one. The nonce is read before the receipt, so a
+   * transaction mined in between still shows its receipt.
+   */
+  async progress(raw: string, confirmations: number): Promise<TxProgress> {
+    const tx = EvmTransaction.from(raw);
+    const head = await this.chain.head();
+    const deep = head - BigInt(confirmations) + 1n;
+    const mined = deep >= 0n ? await this.chain.nonce(tx.from!, deep) : 0n;
+    const receipt = await this.chain.receipt(tx.hash!);
+    if (!receipt) return mined > BigInt(tx.nonce) ? { state: 'dropped' } : { state: 'pending' };
+    const seen = Number((await this.chain.head()) - receipt.blockNumber + 1n);
+    if (seen < confirmations) return { state: 'confirming', confirmations: seen };
+    return { state: receipt.status === 1 ? 'succeeded' : 'reverted', gasCost: receipt.gasUsed * receipt.effectiveGasPrice };
   }
 
   /** Sends stored bytes (again): see EvmChain.broadcast. */
