@@ -8,6 +8,9 @@ import { defineConfig } from 'vitest/config';
 // Most files spend their time waiting on a server, a database or a timer,
 // not computing, so three files run at once even on two cores (vitest's
 // default there is one): the suite's wall time drops by about a fifth.
+//
+// Integration and browser tests load test/support/fast-password-hashing.ts:
+// argon2id at its lowest cost for the hundreds of accounts they register.
 export default defineConfig({
   // graphql ships CommonJS (index.js) and ESM (index.mjs) copies without an
   // exports map: Node loads the CommonJS one for everyone (mercurius
@@ -34,6 +37,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: ['test/resilience/**'],
+          setupFiles: ['test/support/fast-password-hashing.ts'],
           sequence: { groupOrder: 0 },
         },
       },
@@ -42,6 +46,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['apps/web/test/**/*.test.ts'],
+          setupFiles: ['test/support/fast-password-hashing.ts'],
           sequence: { groupOrder: 0 },
         },
       },
