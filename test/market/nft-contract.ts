@@ -73,20 +73,18 @@ contract TestNft {
 }
 `;
 
-interface Compiled {
+export interface Compiled {
   abi: unknown[];
   bytecode: string;
 }
 
-let compiled: Compiled | undefined;
-
-/** Compiles the test contract with solc-js (once per process). */
-export function compileTestNft(): Compiled {
-  if (compiled) return compiled;
+/** Compiles one contract with solc-js (wasm, no native compiler). */
+export function compileSolidity(contractName: string, source: string): Compiled {
   const solc = require('solc') as { compile(input: string): string };
+  const file = `${contractName}.sol`;
   const input = {
     language: 'Solidity',
-    sources: { 'TestNft.sol': { content: TEST_NFT_SOURCE } },
+    sources: { [file]: { content: source } },
     settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as {
@@ -95,9 +93,16 @@ export function compileTestNft(): Compiled {
   };
   const errors = (output.errors ?? []).filter((error) => error.severity === 'error');
   if (errors.length > 0) throw new Error(errors.map((error) => error.formattedMessage).join('\n'));
-  const contract = output.contracts['TestNft.sol']?.TestNft;
-  if (!contract) throw new Error('TestNft not in the compiler output');
-  compiled = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+  const contract = output.contracts[file]?.[contractName];
+  if (!contract) throw new Error(`${contractName} not in the compiler output`);
+  return { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+}
+
+let compiled: Compiled | undefined;
+
+/** Compiles the test contract (once per process). */
+export function compileTestNft(): Compiled {
+  compiled ??= compileSolidity('TestNft', TEST_NFT_SOURCE);
   return compiled;
 }
 

@@ -1,8 +1,5 @@
 import { type Contract, ContractFactory, type Signer } from 'ethers';
-import { createRequire } from 'node:module';
-import { TEST_NFT_SOURCE } from './nft-contract.js';
-
-const require = createRequire(import.meta.url);
+import { type Compiled, TEST_NFT_SOURCE, compileSolidity } from './nft-contract.js';
 
 /**
  * The test ERC-721 (nft-contract.ts) with a tokenURI per token that its
@@ -17,26 +14,12 @@ export const TEST_NFT_URIS_SOURCE = TEST_NFT_SOURCE.replace('contract TestNft {'
 `,
 );
 
-let compiled: { abi: unknown[]; bytecode: string } | undefined;
+let compiled: Compiled | undefined;
 
-function compile() {
+function compile(): Compiled {
   if (compiled) return compiled;
   if (!TEST_NFT_URIS_SOURCE.includes('setTokenURI')) throw new Error('the test contract’s tokenURI line changed: update nft-uri-contract.ts');
-  const solc = require('solc') as { compile(input: string): string };
-  const input = {
-    language: 'Solidity',
-    sources: { 'TestNftUris.sol': { content: TEST_NFT_URIS_SOURCE } },
-    settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
-  };
-  const output = JSON.parse(solc.compile(JSON.stringify(input))) as {
-    errors?: { severity: string; formattedMessage: string }[];
-    contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>;
-  };
-  const errors = (output.errors ?? []).filter((error) => error.severity === 'error');
-  if (errors.length > 0) throw new Error(errors.map((error) => error.formattedMessage).join('\n'));
-  const contract = output.contracts['TestNftUris.sol']?.TestNftUris;
-  if (!contract) throw new Error('TestNftUris not in the compiler output');
-  compiled = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+  compiled = compileSolidity('TestNftUris', TEST_NFT_URIS_SOURCE);
   return compiled;
 }
 
