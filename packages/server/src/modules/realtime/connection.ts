@@ -144,7 +144,7 @@ export class Connection extends FrameCodec {
     // An overloaded server refuses a send before anything else — parse,
     // budget, validation — since under a flood the refusals must cost next
     // to nothing. The place admission holds is the one the session's send
-    // then uses; each send asks once, from the peek or else from the parse.
+    // then uses.
     const peeked = peekSend(text);
     if (peeked !== undefined && !this.session.admitsSend(peeked.chatId as ChatId)) {
       this.refuseAtCapacity(peeked.type, peeked.id);
@@ -152,7 +152,10 @@ export class Connection extends FrameCodec {
     }
     const parsed = parseClientFrame(text);
     const sends = parsed.ok && (parsed.value.type === 'message.send' || parsed.value.type === 'secret.send');
-    if (peeked === undefined && sends && !this.session.admitsSend(parsed.value.chatId as ChatId)) {
+    // Asked again only when the peek did not read the chat the parse found
+    // (a frame the peek skipped, or one with a nested "chatId" key first),
+    // so no frame reaches its send unchecked.
+    if (sends && peeked?.chatId !== parsed.value.chatId && !this.session.admitsSend(parsed.value.chatId as ChatId)) {
       this.refuseAtCapacity(parsed.value.type as string, parsed.id);
       return;
     }
