@@ -2,12 +2,13 @@
  * Does Web Push slow sends? Sends per second into a group of 1,000 whose 999
  * other members are offline and each have a push subscription, against the
  * same group shape with no subscriptions (same server, interleaved rounds).
- * Servers run side by side and take turns. By default three, all with the
- * default sender thread (niced +5): one with no cap on pushes per second
- * (the default), one capped at 150 a second, one at 50
- * (KAIF_PUSH_MAX_PER_SECOND). Phases should last several chat turns (BENCH_SECONDS=15): a
- * short one leaves a capped server's pushes after it, unmeasured by the
- * sends per second (the CPU figures count them). Also reports the
+ * Servers run side by side and take turns. By default two, both with the
+ * default sender thread (niced +5) and no cap on pushes per second: one as
+ * shipped, whose busy chat's turns grow from 2 s to 30 s, and one whose
+ * turns stay at 2 s (the behaviour before the growing turns). Phases should
+ * last several chat turns (BENCH_SECONDS=15); after each subscribed phase
+ * the run waits until no folded message waits in a server and the receiver
+ * fell quiet, so no phase pays for another's pushes. Also reports the
  * pushes per second a local receiver got and the push lag (message stored →
  * push service accepted, from the delivery ledger), per server, and each
  * round's ratio subscribed / no subscriptions (adjacent phases of one
@@ -15,10 +16,11 @@
  *
  *   npx tsx bench/push/offline-recipients.ts
  *   BENCH_SECONDS=4 BENCH_ROUNDS=3 BENCH_CONCURRENCY=64 to tune
- *   BENCH_SENDERS=5/0,5/150,5/50 (the default): the servers, `main` for the main loop
+ *   BENCH_SENDERS=5/0,5/0/2000 (the default): the servers, `main` for the main loop
  *     (KAIF_PUSH_SENDER_THREADS=0), a number for a sender thread at that nice
  *     increment, `/N` for a cap of N pushes a second (`/0`: none; without it,
- *     the default cap)
+ *     the default cap, KAIF_PUSH_MAX_PER_SECOND), then `/M` for the longest
+ *     turn of a busy chat in ms (without it, the default)
  *   BENCH_SENDERS=5 node --cpu-prof --import tsx …: one server, profiled
  *
  * Embedded engines (PGlite on disk in a temporary directory, in-process bus
@@ -39,6 +41,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { MODULES } from '../../packages/server/src/modules/index.js';
 import { createPushModule } from '../../packages/server/src/modules/push/push-module.js';
+import { DEFAULT_PUSH_OPTIONS } from '../../packages/server/src/modules/push/push-services.js';
 import { loadConfig } from '../../packages/server/src/platform/config/config.js';
 import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
 import { type RunningServer, startServer } from '../../packages/server/src/server.js';
@@ -74,7 +77,8 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-async function startKaif(dataDir: string, senderThreads: number, senderNice: number, maxPerSecond: number | undefined): Promise<RunningServer> {
+async function startKaif(dataDir: string, spec: SenderSpec): Promise<RunningServer> {
+  const { threads: senderThreads, nice: senderNice, cap: maxPerSecond, maxIntervalMs } = spec;
   const result = loadConfig({
     PORT: '0',
     TCP_PORT: '0',
@@ -91,7 +95,14 @@ async function startKaif(dataDir: string, senderThreads: number, senderNice: num
   return startServer({
     config: result.config,
     logger: createLogger('warn'),
-    modules: MODULES.map((module) => (module.name === 'push' ? createPushModule({ senderNice }) : module)),
+    modules: MODULES.map((module) =>
+      module.name === 'push'
+        ? createPushModule({
+            senderNice,
+            ...(maxIntervalMs === undefined ? {} : { dispatch: { ...DEFAULT_PUSH_OPTIONS.dispatch, maxIntervalMs } }),
+          })
+        : module,
+    ),
   });
 }
 
@@ -174,11 +185,18 @@ async function mainThreadCpuMs(): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** Chats whose folded messages still wait for their turn in the server (a busy chat's turn lasts up to 30 s). */
+async function chatsWaiting(server: RunningServer): Promise<number> {
+  const gauge = server.registry.getSingleMetric('kaif_push_chats_waiting');
+  return gauge ? ((await gauge.get()).values[0]?.value ?? 0) : 0;
+}
+
 /**
- * Resolves once the receiver got nothing for 2.5 s — longer than a chat's
+ * Resolves once no chat of `servers` has folded messages waiting for a turn
+ * and the receiver then got nothing for 2.5 s — longer than a quiet chat's
  * turn, so a capped server's last turn has started — or 90 s passed.
  */
-async function quiet(receiver: Receiver): Promise<void> {
+async function quiet(receiver: Receiver, servers: readonly RunningServer[]): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 2100));
   const giveUp = performance.now() + 90_000;
   let seen = await receiver.count();
@@ -186,7 +204,8 @@ async function quiet(receiver: Receiver): Promise<void> {
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const now = await receiver.count();
-    if (now !== seen) {
+    const waiting = (await Promise.all(servers.map(chatsWaiting))).reduce((sum, chats) => sum + chats, 0);
+    if (now !== seen || waiting > 0) {
       seen = now;
       still = performance.now();
     } else if (performance.now() - still >= 2500) return;
@@ -210,14 +229,18 @@ interface SenderSpec {
   readonly nice: number;
   /** Pushes per second at most; undefined: the default (KAIF_PUSH_MAX_PER_SECOND unset). */
   readonly cap: number | undefined;
+  /** The longest a busy chat's turn grows to (ChatCoalescer); undefined: the default, 30 s. */
+  readonly maxIntervalMs: number | undefined;
 }
-const SPECS: readonly SenderSpec[] = (process.env.BENCH_SENDERS ?? '5/0,5/150,5/50').split(',').map((spec) => {
-  const [where, capText] = spec.split('/') as [string, string | undefined];
+const SPECS: readonly SenderSpec[] = (process.env.BENCH_SENDERS ?? '5/0,5/0/2000').split(',').map((spec) => {
+  const [where, capText, maxText] = spec.split('/') as [string, string | undefined, string | undefined];
   const cap = capText === undefined ? undefined : Number(capText);
+  const maxIntervalMs = maxText === undefined ? undefined : Number(maxText);
   const capName = cap === undefined ? 'default cap' : cap === 0 ? 'no cap' : `cap ${cap}/s`;
+  const turns = maxIntervalMs === undefined ? '' : `, turns ≤ ${maxIntervalMs / 1000} s`;
   return where === 'main'
-    ? { name: `main loop, ${capName}`, threads: 0, nice: 0, cap }
-    : { name: `thread nice ${Number(where)}, ${capName}`, threads: 1, nice: Number(where), cap };
+    ? { name: `main loop, ${capName}${turns}`, threads: 0, nice: 0, cap, maxIntervalMs }
+    : { name: `thread nice ${Number(where)}, ${capName}${turns}`, threads: 1, nice: Number(where), cap, maxIntervalMs };
 });
 const SENDERS: readonly Sender[] = SPECS.map((spec) => spec.name);
 /** The default comparison is the one recorded in results/. */
@@ -226,7 +249,7 @@ const WORKLOADS: readonly Workload[] = SENDERS.flatMap((sender) => [`${sender}: 
 
 async function setUp(dataDir: string, spec: SenderSpec, receiver: Receiver): Promise<Setup> {
   const sender = spec.name;
-  const server = await startKaif(dataDir, spec.threads, spec.nice, spec.cap);
+  const server = await startKaif(dataDir, spec);
   const name = `sender${randomBytes(3).toString('hex')}`;
   const { accessToken: token } = await api<{ accessToken: string }>(server, 'POST', '/api/v1/auth/register', null, {
     username: name,
@@ -252,7 +275,7 @@ async function main(): Promise<void> {
   try {
     // Both servers run side by side and take turns, so drift on a shared host favours none.
     for (const [index, spec] of SPECS.entries()) setups.push(await setUp(dataDirs[index]!, spec, receiver));
-    await quiet(receiver);
+    await quiet(receiver, setups.map((setup) => setup.server));
     const turns = setups.flatMap((setup) => Object.entries(setup.chats).map(([workload, chatId]) => ({ setup, workload: workload as Workload, chatId: chatId! })));
     for (let round = 1; round <= ROUNDS; round++) {
       const order = turns.map((_, index) => turns[(index + round) % turns.length]!);
@@ -263,7 +286,7 @@ async function main(): Promise<void> {
         const figures = await sendLoop(setup.server, setup.token, chatId);
         if (workload.endsWith(': subscribed')) {
           // The phase's notifications (its folded messages', the dispatcher's queue) all go before the next phase starts.
-          await quiet(receiver);
+          await quiet(receiver, setups.map((setup) => setup.server));
           const window = pushWindow[senderOf(workload)]!;
           window.pushes += (await receiver.count()) - before;
           window.seconds += (performance.now() - phaseStart) / 1000;

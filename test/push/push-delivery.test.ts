@@ -85,7 +85,7 @@ for (const engines of ENGINE_SETS) {
         modules: [
           ...MODULES.filter((module) => module.name !== 'push'),
           createPushModule({
-            dispatch: { ...DEFAULT_PUSH_OPTIONS.dispatch, intervalMs: 300, perDevicePerMinute: 8 },
+            dispatch: { ...DEFAULT_PUSH_OPTIONS.dispatch, intervalMs: 300, maxIntervalMs: 600, perDevicePerMinute: 8 },
             retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 2000 },
           }),
         ],

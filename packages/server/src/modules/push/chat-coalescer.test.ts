@@ -9,15 +9,15 @@ const OTHER = 'c0ffee00-0000-4000-8000-000000000002' as ChatId;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A coalescer over the memory store whose notifications are recorded, and finish sending when `finish` is called. */
-function harness(intervalMs: number) {
-  const notified: { chatId: ChatId; turn: Turn<string> }[] = [];
+function harness(intervalMs: number, maxIntervalMs = intervalMs) {
+  const notified: { chatId: ChatId; turn: Turn<string>; at: number }[] = [];
   const finishers: (() => void)[] = [];
   let folded = 0;
   const coalescer = new ChatCoalescer<string>(
     createMemoryKeyValueStore(),
-    intervalMs,
+    { baseMs: intervalMs, maxMs: maxIntervalMs },
     async (chatId, turn) => {
-      notified.push({ chatId, turn });
+      notified.push({ chatId, turn, at: performance.now() });
       return { sent: new Promise<void>((resolve) => finishers.push(resolve)) };
     },
     () => folded++,
@@ -68,6 +68,36 @@ describe('one notification per chat per turn', () => {
     await coalescer.offer(CHAT, 'a');
     await coalescer.offer(OTHER, 'b');
     expect(notified.map((entry) => entry.chatId)).toEqual([CHAT, OTHER]);
+    coalescer.stop();
+  });
+
+  it('spaces a busy chat’s notifications out, doubling its interval up to the longest, and notifies at once again after a quiet interval', async () => {
+    const { coalescer, notified, finishAll } = harness(60, 240);
+    const started = performance.now();
+    let n = 0;
+    // A message every 10 ms for 700 ms: turns at 0, then ~60, ~180 (120 later), ~420 (240 later), ~660 (240: the longest).
+    while (performance.now() - started < 700) {
+      await coalescer.offer(CHAT, `m${++n}`);
+      finishAll();
+      await sleep(10);
+    }
+    const gaps = notified.slice(1).map((entry, index) => entry.at - notified[index]!.at);
+    expect(gaps.length).toBeGreaterThanOrEqual(3);
+    expect(gaps[0]).toBeGreaterThanOrEqual(55);
+    expect(gaps[0]).toBeLessThan(110);
+    expect(gaps[1]).toBeGreaterThanOrEqual(110);
+    expect(gaps[2]).toBeGreaterThanOrEqual(220);
+    expect(Math.max(...gaps)).toBeLessThan(240 + 80);
+    // Every message is in some notification: the last turn stands for those folded since the one before.
+    await sleep(300);
+    finishAll();
+    expect(notified.reduce((sum, entry) => sum + entry.turn.folded, 0)).toBe(n);
+    // Quiet for longer than the longest interval: the next message is notified at once.
+    await sleep(300);
+    const before = notified.length;
+    await coalescer.offer(CHAT, 'after the quiet');
+    expect(notified).toHaveLength(before + 1);
+    expect(notified.at(-1)!.turn).toEqual({ latest: 'after the quiet', folded: 1 });
     coalescer.stop();
   });
 });

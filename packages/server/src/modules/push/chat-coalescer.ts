@@ -15,18 +15,32 @@ export interface Notified {
 }
 
 const turnKey = (chatId: ChatId) => `push:turn:${chatId}`;
+/** The chat's current interval, kept past its turns (a turn key expires as its interval ends). */
+const paceKey = (chatId: ChatId) => `push:pace:${chatId}`;
+
+/** How long a chat's turn lasts: `baseMs` for a quiet chat, doubling per busy turn up to `maxMs`. */
+export interface TurnIntervals {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
 
 /**
  * One notification per chat at a time and per interval, whatever the
  * traffic: the first message of a quiet chat is notified at once (a
  * cluster-wide key with the interval's TTL marks the chat's turn as taken);
- * messages arriving while the turn is taken are folded, and the last of
- * them is notified when the interval is over and the chat's previous
- * notification has reached every device, standing for all of them. A busy
- * group of 1,000 thus costs one walk of its members and one push per device
- * per turn, not per message, and a push service slower than the traffic
- * makes the turns longer (more folded into each) instead of a queue that
- * grows without bound.
+ * messages arriving while the turn is taken are
+ * folded, and the last of them is notified when the interval is over and
+ * the chat's previous notification has reached every device, standing for
+ * all of them. A busy group of 1,000 thus costs one walk of its members and
+ * one push per device per turn, not per message, and a push service slower
+ * than the traffic makes the turns longer (more folded into each) instead
+ * of a queue that grows without bound.
+ *
+ * A chat that stays busy has its interval doubled at each folded turn, up
+ * to `maxMs` (2 s, 4 s, 8 s … 30 s by default): its notification keeps
+ * updating with the count, less and less often, the way a phone stops
+ * buzzing for a group in full flow; a chat quiet for one whole interval
+ * starts again at `baseMs`, so its next message is notified at once.
  *
  * The folded messages wait in this process: a worker that stops drops them
  * (their news reaches the device with the next message, or at its next
@@ -39,7 +53,7 @@ export class ChatCoalescer<T> {
 
   constructor(
     private readonly kv: KeyValueStore,
-    private readonly intervalMs: number,
+    private readonly intervals: TurnIntervals,
     private readonly notify: (chatId: ChatId, turn: Turn<T>) => Promise<Notified>,
     private readonly onFolded: () => void,
     private readonly logger: Logger,
@@ -47,20 +61,35 @@ export class ChatCoalescer<T> {
 
   /** Resolves once the message's notification was recorded (its chat's turn was free) or the message was folded. */
   async offer(chatId: ChatId, message: T): Promise<void> {
-    const waiting = this.waiting.get(chatId);
-    if (waiting) {
-      waiting.turn = { latest: message, folded: waiting.turn.folded + 1 };
-      this.onFolded();
-      return;
-    }
-    if (!this.sending.has(chatId) && (await this.kv.setIfAbsent(turnKey(chatId), '1', this.intervalMs))) {
+    if (this.fold(chatId, message)) return;
+    const { baseMs } = this.intervals;
+    if (!this.sending.has(chatId) && (await this.kv.setIfAbsent(turnKey(chatId), '1', baseMs))) {
+      // Nothing came for a whole interval: the chat is quiet again.
+      await this.kv.delete(paceKey(chatId));
       await this.start(chatId, { latest: message, folded: 1 });
       return;
     }
+    const interval = await this.intervalOf(chatId);
+    // Another offer may have started the chat's wait while this one read the store.
+    if (this.fold(chatId, message)) return;
     this.onFolded();
-    const timer = setTimeout(() => void this.release(chatId), this.intervalMs);
+    const timer = setTimeout(() => void this.release(chatId), interval);
     timer.unref();
     this.waiting.set(chatId, { turn: { latest: message, folded: 1 }, timer });
+  }
+
+  /** Folds the message into the chat's waiting notification, if one waits. */
+  private fold(chatId: ChatId, message: T): boolean {
+    const waiting = this.waiting.get(chatId);
+    if (!waiting) return false;
+    waiting.turn = { latest: message, folded: waiting.turn.folded + 1 };
+    this.onFolded();
+    return true;
+  }
+
+  /** Chats whose folded messages wait for their next turn. */
+  get waitingChats(): number {
+    return this.waiting.size;
   }
 
   /** Drops what waits (shutdown). */
@@ -77,6 +106,12 @@ export class ChatCoalescer<T> {
     this.sending.set(chatId, tracked);
   }
 
+  /** The chat's current interval (the base one for a chat not busy lately). */
+  private async intervalOf(chatId: ChatId): Promise<number> {
+    const stored = Number(await this.kv.get(paceKey(chatId)));
+    return Number.isFinite(stored) && stored >= this.intervals.baseMs ? Math.min(stored, this.intervals.maxMs) : this.intervals.baseMs;
+  }
+
   private async release(chatId: ChatId): Promise<void> {
     try {
       // Folding goes on until the chat's previous notification has been pushed.
@@ -84,7 +119,9 @@ export class ChatCoalescer<T> {
       const waiting = this.waiting.get(chatId);
       this.waiting.delete(chatId);
       if (!waiting) return;
-      await this.kv.set(turnKey(chatId), '1', this.intervalMs);
+      const next = Math.min(this.intervals.maxMs, 2 * (await this.intervalOf(chatId)));
+      await this.kv.set(paceKey(chatId), String(next), 2 * this.intervals.maxMs);
+      await this.kv.set(turnKey(chatId), '1', next);
       await this.start(chatId, waiting.turn);
     } catch (error) {
       this.waiting.delete(chatId);

@@ -7,7 +7,7 @@ import { claimEvent, isEventClaimed, isEventEnvelope } from '../../platform/outb
 import type { IdentityApi } from '../identity/api.js';
 import type { LiveChatEvent, Message, MessagingApi } from '../messaging/api.js';
 import type { RealtimeApi } from '../realtime/api.js';
-import { ChatCoalescer, type Notified } from './chat-coalescer.js';
+import { ChatCoalescer, type Notified, type TurnIntervals } from './chat-coalescer.js';
 import type { DeliveryLedger, NewDelivery } from './delivery-ledger.js';
 import type { Delivery, PushDispatcher } from './push-dispatcher.js';
 import type { RecipientPreferences } from './recipient-preferences.js';
@@ -35,8 +35,8 @@ export interface NewMessageConsumerDeps {
   readonly maxEventAgeMs: number;
   /** Counts events skipped as stale. */
   readonly onStale: () => void;
-  /** One notification per chat per this interval. */
-  readonly intervalMs: number;
+  /** One notification per chat per interval, longer while the chat stays busy. */
+  readonly intervals: TurnIntervals;
   readonly kv: KeyValueStore;
 }
 
@@ -69,7 +69,7 @@ export class NewMessageConsumer {
   constructor(private readonly deps: NewMessageConsumerDeps) {
     this.coalescer = new ChatCoalescer<NewMessage>(
       deps.kv,
-      deps.intervalMs,
+      deps.intervals,
       (_chatId, turn) => this.notify(turn.latest, turn.folded),
       () => deps.ledger.folded(),
       deps.logger,
@@ -78,6 +78,11 @@ export class NewMessageConsumer {
 
   stop(): void {
     this.coalescer.stop();
+  }
+
+  /** Chats whose folded messages wait for their next turn in this process. */
+  get waitingChats(): number {
+    return this.coalescer.waitingChats;
   }
 
   readonly handle = async (payload: BusPayload): Promise<void> => {

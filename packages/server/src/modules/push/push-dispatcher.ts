@@ -22,8 +22,10 @@ export interface Delivery {
 }
 
 export interface DispatchOptions {
-  /** At most one notification per chat per this interval (ChatCoalescer): the per-device rate. */
+  /** At most one notification per chat per this interval (ChatCoalescer) while the chat is quiet. */
   readonly intervalMs: number;
+  /** A chat that stays busy has its interval doubled at each turn up to this (ChatCoalescer). */
+  readonly maxIntervalMs: number;
   /** Pushes in flight at once per process. */
   readonly concurrency: number;
   /** How long a push service keeps a notification for an offline device. */
@@ -42,6 +44,7 @@ export interface DispatchOptions {
 
 export const DEFAULT_DISPATCH: DispatchOptions = {
   intervalMs: 2000,
+  maxIntervalMs: 30_000,
   concurrency: 32,
   ttlSeconds: 24 * 3600,
   countTtlMs: 6 * 3600_000,

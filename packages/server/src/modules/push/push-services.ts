@@ -1,3 +1,4 @@
+import { Gauge } from 'prom-client';
 import type { MessagingApi } from '../messaging/api.js';
 import type { ModuleContext } from '../module.js';
 import { DeliveryLedger } from './delivery-ledger.js';
@@ -107,8 +108,16 @@ export async function createPushServices(ctx: ModuleContext, options: PushOption
     pageSize: options.pageSize,
     maxEventAgeMs: options.maxEventAgeMs,
     onStale: () => ledger.stale(),
-    intervalMs: options.dispatch.intervalMs,
+    intervals: { baseMs: options.dispatch.intervalMs, maxMs: options.dispatch.maxIntervalMs },
     kv: ctx.kv,
+  });
+  new Gauge({
+    name: 'kaif_push_chats_waiting',
+    help: 'Chats whose folded messages wait in this process for their next notification turn',
+    registers: [ctx.registry],
+    collect() {
+      this.set(consumer.waitingChats);
+    },
   });
   return { vapid, guard, subscriptions, preferences, receipts, ledger, dispatcher, transport, policies, sender, senderWanted, consumer, messaging };
 }
