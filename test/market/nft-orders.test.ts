@@ -289,11 +289,23 @@ describe('NFT listings and orders (ERC-721 on anvil)', () => {
     const orderId = await buy(dave, listingId);
     const sent = await until(orderId, async (order) => order.nft_tx_hash !== null && (await evm.receipt(order.nft_tx_hash)) !== undefined);
     // A reorg: the chain goes back to before the transfer (its receipt is gone); the order still waits.
-    await chain.rpc('evm_revert', [before]);
-    expect(await evm.receipt(sent.nft_tx_hash!)).toBeUndefined();
-    expect((await orderRow(orderId)).state).toBe('transferring');
+    // Blocks are mined by hand meanwhile: the saga may send the same bytes again at once, and an
+    // automining chain would hold them in a block before the receipt could be seen gone.
+    await chain.rpc('evm_setAutomine', [false]);
+    try {
+      await chain.rpc('evm_revert', [before]);
+      await chain.rpc('evm_setAutomine', [false]);
+      expect(await evm.receipt(sent.nft_tx_hash!)).toBeUndefined();
+      expect((await orderRow(orderId)).state).toBe('transferring');
+    } finally {
+      await chain.rpc('evm_setAutomine', [true]);
+    }
     // The saga sends the same bytes again; they are mined anew and confirmed.
-    await until(orderId, async () => (await evm.receipt(sent.nft_tx_hash!)) !== undefined);
+    await until(orderId, async () => {
+      if ((await evm.receipt(sent.nft_tx_hash!)) !== undefined) return true;
+      await chain.rpc('evm_mine', []);
+      return false;
+    });
     const { order } = await settled(orderId);
     expect(order.state).toBe('completed');
     expect(order.nft_tx_hash).toBe(sent.nft_tx_hash);
