@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_SECRET_KEY } from './test-server.js';
 
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('../../packages/server/bin/kaif.js', import.meta.url));
 
 /**
@@ -26,7 +27,7 @@ export async function startServerProcess(env: Readonly<Record<string, string>>):
   let port = 0;
   const warnings: string[] = [];
   const launch = async () => {
-    const started = spawnNode({ ...env, PORT: String(port) }, warnings);
+    const started = spawnNode([CLI, 'start'], { ...env, PORT: String(port) }, warnings);
     child = started.child;
     port = await started.port;
   };
@@ -52,8 +53,15 @@ async function signal(child: ChildProcess | undefined, name: NodeJS.Signals): Pr
   await exited;
 }
 
-function spawnNode(env: Readonly<Record<string, string>>, warnings: string[]): { child: ChildProcess; port: Promise<number> } {
-  const child = spawn(process.execPath, [CLI, 'start'], {
+/**
+ * A Kaif node: `node <args>` in the repository (`kaif start`, or a test's own
+ * entry point run through tsx) with the test settings under `env`. `port`
+ * resolves with its HTTP port once it logged "kaif started", and rejects if
+ * it exits first; its warn-or-worse log lines are added to `warnings`.
+ */
+export function spawnNode(args: readonly string[], env: Readonly<Record<string, string>>, warnings: string[]): { child: ChildProcess; port: Promise<number> } {
+  const child = spawn(process.execPath, args, {
+    cwd: REPO,
     env: {
       PATH: process.env.PATH ?? '',
       TCP_PORT: '0',
