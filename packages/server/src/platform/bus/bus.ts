@@ -67,8 +67,10 @@ export const LIVE_PREFIX = 'kaif.live.';
  * - `consume`: a named consumer gets every durable event matching its filter
  *   at least once, in stream order (from the first stored, or with
  *   `startAt: 'new'` from those stored after it was created); an event is
- *   acknowledged when the handler resolves and redelivered when it throws.
- *   Handlers must be idempotent.
+ *   acknowledged after the handler resolves (on NATS in small batches), and
+ *   when the handler throws it is tried again, before any later event, until
+ *   it succeeds. A reader that stops or dies leaves what it has not
+ *   acknowledged to the next one. Handlers must be idempotent.
  *
  * The memory bus serializes every payload, like the network ones, and is
  * single-node only: its stream holds what a consumer has yet to read plus

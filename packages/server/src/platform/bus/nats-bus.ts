@@ -1,6 +1,4 @@
 import {
-  AckPolicy,
-  DeliverPolicy,
   JSONCodec,
   type NatsConnection,
   RetentionPolicy,
@@ -13,6 +11,7 @@ import type { CheckResult } from '../health/health.js';
 import type { DependencyPolicy } from '../resilience/dependency-policy.js';
 import { type Bus, type BusPayload, DURABLE_PREFIX, type DurableHandler, type Unsubscribe } from './bus.js';
 import { createJetStreamBatchPublisher } from './jetstream-batch.js';
+import { consumeInOrder } from './jetstream-consumer.js';
 
 export const EVENT_STREAM = 'KAIF_EVENTS';
 const STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
@@ -113,32 +112,9 @@ export async function openNatsBus(
         return { stored, error: error as Error };
       }
     },
-    async consume(consumer, filterSubject, handler: DurableHandler, options = {}): Promise<Unsubscribe> {
-      await jsm.consumers
-        .add(streamName, {
-          durable_name: consumer,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: options.startAt === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
-          ...(options.forgetAfterMs === undefined ? {} : { inactive_threshold: nanos(options.forgetAfterMs) }),
-          filter_subject: filterSubject,
-          ack_wait: nanos(REDELIVER_AFTER_MS),
-          max_ack_pending: 1,
-        })
-        .catch(() => undefined);
-      const source = await js.consumers.get(streamName, consumer);
-      const messages = await source.consume();
-      void (async () => {
-        for await (const message of messages) {
-          try {
-            await handler(codec.decode(message.data), message.subject);
-            message.ack();
-          } catch (error) {
-            deps.logger.warn({ err: (error as Error).message, consumer }, 'durable consumer failed; will redeliver');
-            message.nak(REDELIVER_AFTER_MS / 5);
-          }
-        }
-      })();
-      return () => void messages.close();
+    consume(consumer, filterSubject, handler: DurableHandler, options = {}): Promise<Unsubscribe> {
+      const settings = { streamName, ackWaitMs: REDELIVER_AFTER_MS, retryAfterMs: REDELIVER_AFTER_MS / 5, logger: deps.logger };
+      return consumeInOrder(jsm, js, settings, consumer, filterSubject, handler, options);
     },
     async close() {
       await nc.drain().catch(() => nc.close());
