@@ -294,6 +294,7 @@ describe('NFT listings and orders (ERC-721 on anvil)', () => {
     await chain.rpc('evm_setAutomine', [false]);
     try {
       await chain.rpc('evm_revert', [before]);
+      // Again: a revert may bring back the snapshot's mining mode.
       await chain.rpc('evm_setAutomine', [false]);
       expect(await evm.receipt(sent.nft_tx_hash!)).toBeUndefined();
       expect((await orderRow(orderId)).state).toBe('transferring');

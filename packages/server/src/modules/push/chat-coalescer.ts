@@ -14,9 +14,8 @@ export interface Notified {
   readonly sent: Promise<void>;
 }
 
+/** The chat's turn: present while it is taken, its value the turn's length in ms. */
 const turnKey = (chatId: ChatId) => `push:turn:${chatId}`;
-/** The chat's current interval, kept past its turns (a turn key expires as its interval ends). */
-const paceKey = (chatId: ChatId) => `push:pace:${chatId}`;
 
 /** How long a chat's turn lasts: `baseMs` for a quiet chat, doubling per busy turn up to `maxMs`. */
 export interface TurnIntervals {
@@ -28,10 +27,9 @@ export interface TurnIntervals {
  * One notification per chat at a time and per interval, whatever the
  * traffic: the first message of a quiet chat is notified at once (a
  * cluster-wide key with the interval's TTL marks the chat's turn as taken);
- * messages arriving while the turn is taken are
- * folded, and the last of them is notified when the interval is over and
- * the chat's previous notification has reached every device, standing for
- * all of them. A busy group of 1,000 thus costs one walk of its members and
+ * messages arriving while the turn is taken are folded, and the last of
+ * them is notified when the interval is over and the chat's previous
+ * notification has reached every device, standing for all of them. A busy group of 1,000 thus costs one walk of its members and
  * one push per device per turn, not per message, and a push service slower
  * than the traffic makes the turns longer (more folded into each) instead
  * of a queue that grows without bound.
@@ -47,7 +45,8 @@ export interface TurnIntervals {
  * sync); several workers may each notify once more per interval.
  */
 export class ChatCoalescer<T> {
-  private readonly waiting = new Map<ChatId, { turn: Turn<T>; timer: NodeJS.Timeout }>();
+  /** Per chat, what is folded and the length of the turn it waits out (the next turn is twice as long). */
+  private readonly waiting = new Map<ChatId, { turn: Turn<T>; timer: NodeJS.Timeout; interval: number }>();
   /** Chats whose last notification is still being pushed from this process. */
   private readonly sending = new Map<ChatId, Promise<void>>();
 
@@ -63,9 +62,7 @@ export class ChatCoalescer<T> {
   async offer(chatId: ChatId, message: T): Promise<void> {
     if (this.fold(chatId, message)) return;
     const { baseMs } = this.intervals;
-    if (!this.sending.has(chatId) && (await this.kv.setIfAbsent(turnKey(chatId), '1', baseMs))) {
-      // Nothing came for a whole interval: the chat is quiet again.
-      await this.kv.delete(paceKey(chatId));
+    if (!this.sending.has(chatId) && (await this.kv.setIfAbsent(turnKey(chatId), String(baseMs), baseMs))) {
       await this.start(chatId, { latest: message, folded: 1 });
       return;
     }
@@ -75,7 +72,7 @@ export class ChatCoalescer<T> {
     this.onFolded();
     const timer = setTimeout(() => void this.release(chatId), interval);
     timer.unref();
-    this.waiting.set(chatId, { turn: { latest: message, folded: 1 }, timer });
+    this.waiting.set(chatId, { turn: { latest: message, folded: 1 }, timer, interval });
   }
 
   /** Folds the message into the chat's waiting notification, if one waits. */
@@ -106,9 +103,9 @@ export class ChatCoalescer<T> {
     this.sending.set(chatId, tracked);
   }
 
-  /** The chat's current interval (the base one for a chat not busy lately). */
+  /** The length of the chat's turn now taken (the base one if it ended meanwhile). */
   private async intervalOf(chatId: ChatId): Promise<number> {
-    const stored = Number(await this.kv.get(paceKey(chatId)));
+    const stored = Number(await this.kv.get(turnKey(chatId)));
     return Number.isFinite(stored) && stored >= this.intervals.baseMs ? Math.min(stored, this.intervals.maxMs) : this.intervals.baseMs;
   }
 
@@ -119,9 +116,9 @@ export class ChatCoalescer<T> {
       const waiting = this.waiting.get(chatId);
       this.waiting.delete(chatId);
       if (!waiting) return;
-      const next = Math.min(this.intervals.maxMs, 2 * (await this.intervalOf(chatId)));
-      await this.kv.set(paceKey(chatId), String(next), 2 * this.intervals.maxMs);
-      await this.kv.set(turnKey(chatId), '1', next);
+      // A turn that had to fold makes the next one twice as long; once one expires unused, the chat starts again at the base.
+      const next = Math.min(this.intervals.maxMs, 2 * waiting.interval);
+      await this.kv.set(turnKey(chatId), String(next), next);
       await this.start(chatId, waiting.turn);
     } catch (error) {
       this.waiting.delete(chatId);
