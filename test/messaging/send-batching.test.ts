@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatId, MessageId, UserId } from '@kaif/protocol';
 import type { ChatEvent } from '../../packages/server/src/modules/messaging/api.js';
-import type { BatchWrites } from '../../packages/server/src/modules/messaging/chat-batch.js';
+import { type BatchWrites, membersRead } from '../../packages/server/src/modules/messaging/chat-batch.js';
 import type { MessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import { messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
@@ -373,5 +373,21 @@ for (const engine of ENGINES) {
         { numRuns: fullRuns ? (engine.name === 'PGlite' ? 25 : 40) : 8 },
       );
     }, 240_000);
+
+    it("reads a batch's members through the indexes, never by a scan of every membership", async () => {
+      // Forbidding sequential scans leaves the planner one only where no index serves the query.
+      const plan = await db
+        .kysely()
+        .transaction()
+        .execute(async (trx) => {
+          await sql`set local enable_seqscan = off`.execute(trx);
+          const direct = [crypto.randomUUID()];
+          const others = [{ chatId: crypto.randomUUID(), userId: 'someone' }];
+          const rows = await sql<Record<string, unknown>>`explain (format json) ${membersRead(direct, others)}`.execute(trx);
+          return JSON.stringify(rows.rows);
+        });
+      expect(plan).toContain('"Relation Name":"members"');
+      expect(plan).not.toContain('"Node Type":"Seq Scan"');
+    });
   });
 }

@@ -67,44 +67,58 @@ export class ChatBatch {
    * Locks the operations' chats once each, in id order, then reads what
    * they need: one query for members (every member of the direct chats, so
    * their feed rows need no more reads), one for earlier clientMsgIds, one
-   * for messages named by id — each only when some operation needs it.
+   * for messages named by id — each only when some operation needs it. The
+   * reads go out together: on one connection they queue back to back, so
+   * the database is not left idle while this thread answers each in turn.
    */
   static async open(trx: MessagingTransaction, operations: readonly BatchOperation<unknown>[]): Promise<ChatBatch> {
     const chats = await lockChats(trx, [...new Set(operations.map((operation) => operation.chatId))].sort());
     const batch = new ChatBatch(trx, chats, new Date());
     const reads = new BatchReads();
     for (const operation of operations) operation.reads(reads);
-    const directIds = [...chats.values()].filter((chat) => chat.type === 'direct').map((chat) => chat.id);
-    const wanted = [...reads.members.values()].filter(({ chatId }) => chats.has(chatId));
-    if (directIds.length > 0 || wanted.length > 0) {
-      const rows = await sql<{ chat_id: string; user_id: string; role: ChatRole; read_seq: number; joined_at: Date }>`
-        select chat_id, user_id, role, read_seq, joined_at from messaging.members
-        where chat_id = any(${directIds}::uuid[])
-           or (chat_id, user_id) in (select * from unnest(${wanted.map((m) => m.chatId)}::uuid[], ${wanted.map((m) => m.userId)}::text[]))`.execute(trx);
-      for (const row of rows.rows) batch.remember(row);
-      for (const id of directIds) batch.fullyRead.add(id);
-      for (const { chatId, userId } of wanted) {
-        const members = batch.chatMembers(chatId);
-        if (!members.has(userId)) members.set(userId, absent());
-      }
-    }
-    const sends = [...reads.clientMsgIds.values()].filter(({ chatId }) => chats.has(chatId));
-    if (sends.length > 0) {
-      const rows = await sql<MessageRow>`
-        select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))} from messaging.messages m
-        join unnest(${sends.map((s) => s.chatId)}::uuid[], ${sends.map((s) => s.senderId)}::text[], ${sends.map((s) => s.clientMsgId)}::text[])
-          as k(chat_id, sender_id, client_msg_id)
-          on m.chat_id = k.chat_id and m.sender_id = k.sender_id and m.client_msg_id = k.client_msg_id`.execute(trx);
-      for (const row of rows.rows) batch.sentIds.set(key(row.chat_id, row.sender_id, row.client_msg_id), toMessage(row));
-    }
-    await batch.secret.read(trx, [...reads.epochs].filter((chatId) => chats.has(chatId)));
-    if (reads.messageIds.size > 0) {
-      const rows = await sql<MessageRow>`
-        select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(column)))} from messaging.messages
-        where id = any(${[...reads.messageIds]}::uuid[])`.execute(trx);
-      for (const row of rows.rows) batch.messages.set(row.id, { message: toMessage(row), stored: true, changed: false });
-    }
+    await Promise.all([
+      batch.readMembers([...reads.members.values()]),
+      batch.readSentIds([...reads.clientMsgIds.values()].filter(({ chatId }) => chats.has(chatId))),
+      batch.secret.read(trx, [...reads.epochs].filter((chatId) => chats.has(chatId))),
+      batch.readMessages([...reads.messageIds]),
+    ]);
     return batch;
+  }
+
+  /** Every member of the batch's direct chats, and the wanted members of its other chats; a wanted one with no row is absent. */
+  private async readMembers(wanted: readonly { readonly chatId: string; readonly userId: string }[]): Promise<void> {
+    const directIds = [...this.chats.values()].filter((chat) => chat.type === 'direct').map((chat) => chat.id);
+    const others = wanted.filter(({ chatId }) => {
+      const chat = this.chats.get(chatId);
+      return chat !== undefined && chat.type !== 'direct';
+    });
+    if (directIds.length === 0 && others.length === 0) return;
+    const rows = await membersRead(directIds, others).execute(this.trx);
+    for (const row of rows.rows) this.remember(row);
+    for (const id of directIds) this.fullyRead.add(id);
+    for (const { chatId, userId } of others) {
+      const members = this.chatMembers(chatId);
+      if (!members.has(userId)) members.set(userId, absent());
+    }
+  }
+
+  /** The messages already stored under the sends' clientMsgIds: a retry is answered with the first. */
+  private async readSentIds(sends: readonly { readonly chatId: string; readonly senderId: string; readonly clientMsgId: string }[]): Promise<void> {
+    if (sends.length === 0) return;
+    const rows = await sql<MessageRow>`
+      select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))} from messaging.messages m
+      join unnest(${sends.map((s) => s.chatId)}::uuid[], ${sends.map((s) => s.senderId)}::text[], ${sends.map((s) => s.clientMsgId)}::text[])
+        as k(chat_id, sender_id, client_msg_id)
+        on m.chat_id = k.chat_id and m.sender_id = k.sender_id and m.client_msg_id = k.client_msg_id`.execute(this.trx);
+    for (const row of rows.rows) this.sentIds.set(key(row.chat_id, row.sender_id, row.client_msg_id), toMessage(row));
+  }
+
+  private async readMessages(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const rows = await sql<MessageRow>`
+      select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(column)))} from messaging.messages
+      where id = any(${ids}::uuid[])`.execute(this.trx);
+    for (const row of rows.rows) this.messages.set(row.id, { message: toMessage(row), stored: true, changed: false });
   }
 
   chat(chatId: string): LockedChat | undefined {
@@ -327,6 +341,22 @@ export class ChatBatch {
     const state: MemberState = { role: row.role, readSeq: Number(row.read_seq), joinedAt: new Date(row.joined_at) };
     this.chatMembers(row.chat_id).set(row.user_id, { state, stored: true, rejoined: false, changed: false });
   }
+}
+
+/**
+ * Every member of the direct chats, and the named members of the others.
+ * Two index scans, not one OR: with `chat_id = any(…) or (chat_id, user_id)
+ * in (…)` PostgreSQL read the whole members table for every batch (its
+ * EXPLAIN ANALYZE is in bench/README.md, "The members read").
+ */
+export function membersRead(directIds: readonly string[], others: readonly { readonly chatId: string; readonly userId: string }[]) {
+  return sql<{ chat_id: string; user_id: string; role: ChatRole; read_seq: number; joined_at: Date }>`
+    select chat_id, user_id, role, read_seq, joined_at from messaging.members
+    where chat_id = any(${directIds}::uuid[])
+    union all
+    select m.chat_id, m.user_id, m.role, m.read_seq, m.joined_at
+    from unnest(${others.map((m) => m.chatId)}::uuid[], ${others.map((m) => m.userId)}::text[]) as k(chat_id, user_id)
+    join messaging.members m on m.chat_id = k.chat_id and m.user_id = k.user_id`;
 }
 
 const absent = (): MemberEntry => ({ state: null, stored: false, rejoined: false, changed: false });
