@@ -93,6 +93,29 @@ for (const implementation of IMPLEMENTATIONS) {
       expect(ids).not.toContain('lost');
     });
 
+    it('leaves no transaction open after one that ran no statement, failed on its first, or threw before any', async () => {
+      // Outside a transaction every statement is its own: two txid_current() calls differ.
+      const outsideAnyTransaction = async () => {
+        const first = await sql<{ id: string }>`select txid_current()::text as id`.execute(kysely);
+        const second = await sql<{ id: string }>`select txid_current()::text as id`.execute(kysely);
+        return first.rows[0]!.id !== second.rows[0]!.id;
+      };
+      await kysely.transaction().execute(async () => {});
+      expect(await outsideAnyTransaction()).toBe(true);
+      await expect(
+        kysely.transaction().execute(async (trx) => {
+          await sql`select * from sample.no_such_table`.execute(trx);
+        }),
+      ).rejects.toThrow();
+      expect(await outsideAnyTransaction()).toBe(true);
+      await expect(
+        kysely.transaction().execute(async () => {
+          throw new Error('changed its mind');
+        }),
+      ).rejects.toThrow('changed its mind');
+      expect(await outsideAnyTransaction()).toBe(true);
+    });
+
     it('serializes concurrent increments of one row without losing any', async () => {
       await kysely.insertInto('sample.counters').values({ id: 'race', value: 0 }).execute();
       await Promise.all(

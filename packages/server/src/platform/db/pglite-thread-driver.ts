@@ -62,26 +62,49 @@ class PgliteThreadDriver implements Driver {
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const isolation = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : '';
     const access = settings.accessMode ? ` ${settings.accessMode}` : '';
-    await connection.executeQuery(CompiledQuery.raw(`start transaction${isolation}${access}`));
+    (connection as PgliteThreadConnection).beginWithNextQuery(`start transaction${isolation}${access}`);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+    await (connection as PgliteThreadConnection).endTransaction('commit');
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    await (connection as PgliteThreadConnection).endTransaction('rollback');
   }
 
   /** The thread belongs to the Database, which closes it after Kysely. */
   async destroy(): Promise<void> {}
 }
 
+/**
+ * The connection holds a transaction's BEGIN back until its first query and
+ * sends both in one message: each crossing to the worker waits for this
+ * thread's event loop, and a batch of sends makes few enough (lock, reads,
+ * write, COMMIT) that one less is felt in its sends per second.
+ */
 class PgliteThreadConnection implements DatabaseConnection {
+  private pendingBegin: string | undefined;
+
   constructor(private readonly thread: PgliteThread) {}
 
+  beginWithNextQuery(begin: string): void {
+    this.pendingBegin = begin;
+  }
+
+  /** A transaction that ran no query never began: there is nothing to end. */
+  async endTransaction(statement: 'commit' | 'rollback'): Promise<void> {
+    if (this.pendingBegin !== undefined) {
+      this.pendingBegin = undefined;
+      return;
+    }
+    await this.executeQuery(CompiledQuery.raw(statement));
+  }
+
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const { rows, affectedRows } = await this.thread.call('query', { sql: query.sql, params: query.parameters });
+    const begin = this.pendingBegin;
+    this.pendingBegin = undefined;
+    const { rows, affectedRows } = await this.thread.call('query', { sql: query.sql, params: query.parameters, ...(begin ? { begin } : {}) });
     return {
       rows: rows as R[],
       ...(affectedRows ? { numAffectedRows: BigInt(affectedRows) } : {}),

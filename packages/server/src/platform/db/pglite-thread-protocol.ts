@@ -8,7 +8,8 @@
 /** Each call the worker answers: its arguments and what it resolves with. */
 export interface ThreadCalls {
   open: { args: { dataDir: string | undefined; loadDataDir: Blob | undefined }; result: undefined };
-  query: { args: { sql: string; params: readonly unknown[] }; result: QueryReply };
+  /** `begin`, when set, opens a transaction just before the query: a transaction's BEGIN costs no crossing of its own. */
+  query: { args: { sql: string; params: readonly unknown[]; begin?: string }; result: QueryReply };
   /** The request's id names the subscription; each NOTIFY comes back as a NotifyMessage. */
   listen: { args: { channel: string }; result: undefined };
   unlisten: { args: { subscription: number }; result: undefined };

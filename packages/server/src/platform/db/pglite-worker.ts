@@ -33,7 +33,8 @@ const handlers: Handlers = {
     });
     return undefined;
   },
-  async query({ sql, params }) {
+  async query({ sql, params, begin }) {
+    if (begin) await opened().query(begin);
     const result = await opened().query(sql, [...params]);
     return { rows: result.rows, affectedRows: result.affectedRows };
   },
