@@ -74,7 +74,8 @@ export async function lockChats(trx: MessagingTransaction, chatIds: readonly str
   const rows = await trx
     .selectFrom('messaging.chats')
     .select(LOCKED_CHAT_COLUMNS)
-    .where('id', 'in', [...chatIds])
+    // One array parameter, not an IN list of one parameter per chat: a batch names hundreds.
+    .where('id', '=', sql<string>`any(${[...chatIds]}::uuid[])`)
     .orderBy('id')
     .forUpdate()
     .execute();
