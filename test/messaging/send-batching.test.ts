@@ -120,6 +120,23 @@ for (const engine of ENGINES) {
         expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
       });
 
+      it('keeps arrival order in the log when a batch fails as a whole while the next one is already under way', async () => {
+        const group = (await services.chats.create(u('po-a'), { type: 'group', title: 'g', memberIds: [u('po-b')] })).chat;
+        const send = (clientMsgId: string, text: string) => services.messages.send(u('po-a'), { chatId: group.id as ChatId, clientMsgId, text });
+        // One batch that fails as a whole and is retried send by send…
+        const first = [send('o1', 'one'), send('o2', 'a lone surrogate \ud800 PostgreSQL refuses in JSON'), send('o3', 'two')];
+        // …and, a turn later, the next batch, started while the first is still in the database.
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+        const second = [send('o4', 'three'), send('o5', 'four')];
+        const outcomes = await Promise.allSettled([...first, ...second]);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+        const history = await services.messages.list(u('po-a'), group.id, { after: 0 });
+        expect(history.map((message) => message.text)).toEqual(['one', 'two', 'three', 'four']);
+        const seqs = await logSeqs(db, group.id);
+        expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
+      });
+
       it('fails a poisoned edit or delete alone in a batch of sends, edits, deletes, reads and member changes', async () => {
         const group = (await services.chats.create(u('pe-a'), { type: 'group', title: 'g', memberIds: [u('pe-b'), u('pe-c')] })).chat;
         const chatId = group.id as ChatId;

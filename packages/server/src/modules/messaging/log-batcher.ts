@@ -86,9 +86,29 @@ export class LogBatcher {
 /** A chat's lane from its id's first hex digits; an id that is no UUID (refused later) takes lane 0. */
 const laneOf = (chatId: string, lanes: number): number => (Number.parseInt(chatId.slice(0, 8), 16) || 0) % lanes;
 
+/** Batches a lane has in flight: one writes and commits while the next locks, reads and applies. */
+const IN_FLIGHT = 2;
+
+/**
+ * A batch on its way: `opened` once it holds its chats' locks (or failed),
+ * `whole` with whether it committed as one transaction, `done` with its
+ * operations' outcomes — or `requeue` when it rolled back because the batch
+ * before it did not commit, and its operations must run again, in order.
+ */
+interface Started {
+  readonly pending: readonly Pending[];
+  readonly opened: Promise<void>;
+  readonly whole: Promise<boolean>;
+  outcome?: Settled[] | 'requeue';
+}
+
+/** Thrown inside a batch whose predecessor did not commit: its transaction rolls back and its operations queue again. */
+class PredecessorFailed extends Error {}
+
 class Lane {
   private queue: Pending[] = [];
-  private busy = false;
+  /** In start order; each is answered only after those before it. */
+  private readonly inFlight: Started[] = [];
   private scheduled = false;
   private readonly held: PlaceHolds;
 
@@ -120,53 +140,127 @@ class Lane {
   }
 
   private schedule(): void {
-    if (this.busy || this.scheduled) return;
+    if (this.scheduled || this.queue.length === 0 || this.inFlight.length >= IN_FLIGHT) return;
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
-      void this.drain();
+      this.startNext();
     };
     if (this.options.windowMs > 0) setTimeout(run, this.options.windowMs);
     else setImmediate(run);
   }
 
-  private async drain(): Promise<void> {
-    this.busy = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.options.maxBatch);
-        const settled = await this.commit(batch.map((pending) => pending.operation));
-        batch.forEach((pending, index) => {
-          const outcome = settled[index]!;
-          if ('ok' in outcome) pending.resolve(outcome.ok);
-          else pending.reject(outcome.error);
-        });
-      }
-    } finally {
-      this.busy = false;
-    }
+  /**
+   * Starts a batch of what is queued, in turn after the one in flight if
+   * any: while one writes and commits, the next takes its locks, reads and
+   * applies its operations, so neither the database nor this thread waits on
+   * the other between batches. Commits stay in order (see commitInTurn).
+   */
+  private startNext(): void {
+    if (this.queue.length === 0 || this.inFlight.length >= IN_FLIGHT) return;
+    const pending = this.queue.splice(0, this.options.maxBatch);
+    let opened!: () => void;
+    let whole!: (committed: boolean) => void;
+    const started: Started = {
+      pending,
+      opened: new Promise<void>((resolve) => {
+        opened = resolve;
+      }),
+      whole: new Promise<boolean>((resolve) => {
+        whole = resolve;
+      }),
+    };
+    const predecessor = this.inFlight.at(-1);
+    this.inFlight.push(started);
+    void this.commitInTurn(
+      pending.map((p) => p.operation),
+      predecessor,
+      { opened, whole },
+    ).then((outcome) => {
+      started.outcome = outcome;
+      this.answer();
+    });
+    this.schedule();
   }
 
   /**
-   * One transaction for the batch. Should it fail as a whole (a lost
+   * Answers finished batches in the order they started. A batch that rolled
+   * back because its predecessor did not commit takes every later batch with
+   * it (each waits on the one before); once all have rolled back, their
+   * operations queue again at the front, in order, behind the
+   * predecessor's one-by-one retries, so a chat's log keeps the order in
+   * which they arrived.
+   */
+  private answer(): void {
+    while (this.inFlight[0]?.outcome !== undefined) {
+      const { pending, outcome } = this.inFlight[0];
+      if (outcome === 'requeue') {
+        if (this.inFlight.some((batch) => batch.outcome === undefined)) return;
+        this.queue.unshift(...this.inFlight.flatMap((batch) => batch.pending));
+        this.inFlight.length = 0;
+        break;
+      }
+      this.inFlight.shift();
+      pending.forEach((p, index) => {
+        const settled = outcome[index]!;
+        if ('ok' in settled) p.resolve(settled.ok);
+        else p.reject(settled.error);
+      });
+    }
+    this.schedule();
+  }
+
+  /**
+   * One transaction for the batch, in turn after its predecessor: it takes
+   * its chat locks only once the predecessor holds its own (so where they
+   * share a chat the predecessor goes first), and writes only once the
+   * predecessor has committed — until then it holds no row the predecessor
+   * could need, so the two cannot wait on each other unseen by the
+   * database's deadlock detector. Should it fail as a whole (a lost
    * connection, a constraint no check foresaw), each operation is retried
    * in a transaction of its own, so one bad operation cannot sink the others.
    */
-  private async commit(operations: readonly BatchOperation<unknown>[]): Promise<Settled[]> {
+  private async commitInTurn(
+    operations: readonly BatchOperation<unknown>[],
+    predecessor: Started | undefined,
+    signal: { readonly opened: () => void; readonly whole: (committed: boolean) => void },
+  ): Promise<Settled[] | 'requeue'> {
     const started = performance.now();
     try {
-      const { settled, appended } = await this.deps.db.transaction().execute((trx) => runBatch(trx, operations, this.options.writes));
+      await predecessor?.opened;
+      const { settled, appended } = await this.deps.db
+        .transaction()
+        .execute((trx) => runBatch(trx, operations, this.options.writes, { opened: signal.opened, mayWrite: predecessor?.whole }));
+      signal.whole(true);
       this.options.observeBatch?.(operations.length, (performance.now() - started) / 1000);
       if (appended > 0) this.deps.committed();
       return settled;
     } catch (error) {
+      signal.opened();
+      signal.whole(false);
       this.options.observeBatch?.(operations.length, (performance.now() - started) / 1000);
-      // An outage fails every operation alike: retrying them one by one would only wait on it 512 times.
-      if (operations.length === 1 || (error instanceof KaifError && error.code === 'DEPENDENCY_UNAVAILABLE')) return operations.map(() => ({ error }));
-      const one: Settled[] = [];
-      for (const operation of operations) one.push(...(await this.commit([operation])));
-      return one;
+      if (error instanceof PredecessorFailed) return 'requeue';
+      return this.oneByOne(operations, error);
     }
+  }
+
+  /** After a batch failed as a whole: each operation alone, so one bad operation cannot sink the others. */
+  private async oneByOne(operations: readonly BatchOperation<unknown>[], error: unknown): Promise<Settled[]> {
+    // An outage fails every operation alike: retrying them one by one would only wait on it 512 times.
+    if (operations.length === 1 || (error instanceof KaifError && error.code === 'DEPENDENCY_UNAVAILABLE')) return operations.map(() => ({ error }));
+    const one: Settled[] = [];
+    for (const operation of operations) {
+      try {
+        const started = performance.now();
+        const { settled, appended } = await this.deps.db.transaction().execute((trx) => runBatch(trx, [operation], this.options.writes));
+        this.options.observeBatch?.(1, (performance.now() - started) / 1000);
+        if (appended > 0) this.deps.committed();
+        one.push(...settled);
+      } catch (failure) {
+        one.push({ error: failure });
+      }
+    }
+    return one;
   }
 }
 
@@ -179,8 +273,10 @@ async function runBatch(
   trx: MessagingTransaction,
   operations: readonly BatchOperation<unknown>[],
   writes: BatchWrites | undefined,
+  turn: { readonly opened?: () => void; readonly mayWrite?: Promise<boolean> | undefined } = {},
 ): Promise<{ settled: Settled[]; appended: number }> {
   const batch = await ChatBatch.open(trx, operations);
+  turn.opened?.();
   const settled: Settled[] = [];
   for (const operation of operations) {
     try {
@@ -190,5 +286,6 @@ async function runBatch(
       settled.push({ error });
     }
   }
+  if (turn.mayWrite && !(await turn.mayWrite)) throw new PredecessorFailed('the batch before this one did not commit');
   return { settled, appended: await batch.write(writes) };
 }
