@@ -48,6 +48,7 @@ const POSTGRES_URL = process.argv[2] ?? process.env.DATABASE_URL;
 const POOL_SIZE = 16;
 const COMPARE_WRITES = process.env.BENCH_COMPARE_WRITES === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WORKLOADS = process.env.BENCH_WORKLOADS?.split(',');
 const TEXT = 'hello from the bench';
 
 interface Figures {
@@ -227,7 +228,7 @@ async function benchEngine(engine: string, db: Database, lanes: number): Promise
   // Today's path before group commit: every send its own transaction, as many at once as the pool allows.
   const onePerSend = services(db, { maxBatch: 1, lanes: engine.startsWith('pglite') ? 1 : POOL_SIZE, windowMs: 0 });
   console.error(`${engine}: creating chats…`);
-  const loads = await workloads(batched, run);
+  const loads = (await workloads(batched, run)).filter((load) => !WORKLOADS || WORKLOADS.some((name) => load.name.includes(name)));
   const rows: Row[] = [];
   const counter = { sent: 0 };
   for (const concurrency of CONCURRENCIES) {
