@@ -11,6 +11,7 @@
  *
  *   npx tsx bench/messaging/sends.ts [postgres://…]   (or DATABASE_URL=…; without one, PGlite only)
  *   BENCH_SECONDS=4 BENCH_CONCURRENCY=1,64,1024 BENCH_ENGINES=pglite,postgres to tune
+ *   BENCH_WORKLOADS=hot,direct   only the workloads whose names contain one of these
  *
  * `BENCH_COMPARE_WRITES=1` instead sets a batch's two ways of writing side by
  * side — one statement per table (`INSERT … SELECT FROM unnest(…)`) and one
