@@ -225,43 +225,42 @@ class Lane {
     predecessor: Started | undefined,
     signal: { readonly opened: () => void; readonly whole: (committed: boolean) => void },
   ): Promise<Settled[] | 'requeue'> {
-    const started = performance.now();
     try {
       await predecessor?.opened;
-      const { settled, appended } = await this.deps.db
-        .transaction()
-        .execute((trx) => runBatch(trx, operations, this.options.writes, { opened: signal.opened, mayWrite: predecessor?.whole }));
+      const settled = await this.transact(operations, { opened: signal.opened, mayWrite: predecessor?.whole });
       signal.whole(true);
-      this.options.observeBatch?.(operations.length, (performance.now() - started) / 1000);
-      if (appended > 0) this.deps.committed();
       return settled;
     } catch (error) {
       signal.opened();
       signal.whole(false);
-      this.options.observeBatch?.(operations.length, (performance.now() - started) / 1000);
       if (error instanceof PredecessorFailed) return 'requeue';
-      return this.oneByOne(operations, error);
+      // An outage fails every operation alike: retrying them one by one would only wait on it 512 times.
+      if (operations.length === 1 || (error instanceof KaifError && error.code === 'DEPENDENCY_UNAVAILABLE')) return operations.map(() => ({ error }));
+      const one: Settled[] = [];
+      for (const operation of operations) one.push(...(await this.transact([operation]).catch((failure: unknown) => [{ error: failure }])));
+      return one;
     }
   }
 
-  /** After a batch failed as a whole: each operation alone, so one bad operation cannot sink the others. */
-  private async oneByOne(operations: readonly BatchOperation<unknown>[], error: unknown): Promise<Settled[]> {
-    // An outage fails every operation alike: retrying them one by one would only wait on it 512 times.
-    if (operations.length === 1 || (error instanceof KaifError && error.code === 'DEPENDENCY_UNAVAILABLE')) return operations.map(() => ({ error }));
-    const one: Settled[] = [];
-    for (const operation of operations) {
-      try {
-        const started = performance.now();
-        const { settled, appended } = await this.deps.db.transaction().execute((trx) => runBatch(trx, [operation], this.options.writes));
-        this.options.observeBatch?.(1, (performance.now() - started) / 1000);
-        if (appended > 0) this.deps.committed();
-        one.push(...settled);
-      } catch (failure) {
-        one.push({ error: failure });
-      }
+  /** One transaction of runBatch, observed, waking the relay when it appended. */
+  private async transact(operations: readonly BatchOperation<unknown>[], turn?: Turn): Promise<Settled[]> {
+    const started = performance.now();
+    try {
+      const { settled, appended } = await this.deps.db.transaction().execute((trx) => runBatch(trx, operations, this.options.writes, turn));
+      if (appended > 0) this.deps.committed();
+      return settled;
+    } finally {
+      this.options.observeBatch?.(operations.length, (performance.now() - started) / 1000);
     }
-    return one;
   }
+}
+
+/** How a batch keeps its turn behind the one before it (see Lane.commitInTurn). */
+interface Turn {
+  /** Called once the batch holds its chat locks and has read what it needs. */
+  readonly opened?: () => void;
+  /** Whether the batch before committed; the batch writes only after it has. */
+  readonly mayWrite?: Promise<boolean> | undefined;
 }
 
 /**
@@ -273,7 +272,7 @@ async function runBatch(
   trx: MessagingTransaction,
   operations: readonly BatchOperation<unknown>[],
   writes: BatchWrites | undefined,
-  turn: { readonly opened?: () => void; readonly mayWrite?: Promise<boolean> | undefined } = {},
+  turn: Turn = {},
 ): Promise<{ settled: Settled[]; appended: number }> {
   const batch = await ChatBatch.open(trx, operations);
   turn.opened?.();

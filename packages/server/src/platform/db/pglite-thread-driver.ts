@@ -59,18 +59,19 @@ class PgliteThreadDriver implements Driver {
     else this.held = false;
   }
 
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  // The driver's one connection is the only one Kysely can hand back here.
+  async beginTransaction(_connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const isolation = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : '';
     const access = settings.accessMode ? ` ${settings.accessMode}` : '';
-    (connection as PgliteThreadConnection).beginWithNextQuery(`start transaction${isolation}${access}`);
+    this.connection.beginWithNextQuery(`start transaction${isolation}${access}`);
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as PgliteThreadConnection).endTransaction('commit');
+  async commitTransaction(): Promise<void> {
+    await this.connection.endTransaction('commit');
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as PgliteThreadConnection).endTransaction('rollback');
+  async rollbackTransaction(): Promise<void> {
+    await this.connection.endTransaction('rollback');
   }
 
   /** The thread belongs to the Database, which closes it after Kysely. */
