@@ -222,7 +222,10 @@ for (const engine of engines()) {
               flows.set(a, flows.get(a)! + moved);
             }
           }
-          for (const round of rounds) {
+          // Random amounts overdraw only now and then; one move per run that no balance can cover
+          // (more than every deposit of the run together) makes sure the refusal runs, beside the last round's moves.
+          const overdraw: Operation = { op: 'transfer', from: 0, to: 1, asset: ASSETS[0]!, amount: 1_000_000n };
+          for (const round of [...rounds.slice(0, -1), [...rounds.at(-1)!, overdraw]]) {
             // Each round's operations run at once: their transactions interleave on PostgreSQL's pool.
             const outcomes = await Promise.allSettled(round.map((op) => play(op, users, keys, holds)));
             for (const [index, outcome] of outcomes.entries()) {
