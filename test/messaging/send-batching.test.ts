@@ -59,6 +59,13 @@ const ENGINES: readonly Engine[] = [
 /** A batch's two ways of writing (see ChatBatch.write): both must keep every guarantee. */
 const WRITES: readonly BatchWrites[] = ['function', 'statements'];
 
+/**
+ * A second batch beside the one in flight however few operations wait: so
+ * that batches of a handful of operations overlap, and the tests reach the
+ * ordering between overlapping batches (the product waits for company).
+ */
+const OVERLAP_EVERY_BATCH = { pipelineFrom: 1 } as const;
+
 const codeOf = (error: unknown) => (error instanceof KaifError ? error.code : 'other');
 
 async function logSeqs(db: Database, chatId: string): Promise<number[]> {
@@ -73,7 +80,7 @@ for (const engine of ENGINES) {
     let services: MessagingServices;
     beforeAll(async () => {
       ({ db, close } = await engine.open());
-      services = servicesOn(db, { lanes: engine.lanes });
+      services = servicesOn(db, { lanes: engine.lanes, ...OVERLAP_EVERY_BATCH });
     });
     afterAll(async () => {
       await close?.();
@@ -84,7 +91,7 @@ for (const engine of ENGINES) {
         let services: MessagingServices;
         const u = (name: string) => `${writes}-${name}`;
         beforeAll(() => {
-          services = servicesOn(db, { lanes: engine.lanes, writes });
+          services = servicesOn(db, { lanes: engine.lanes, writes, ...OVERLAP_EVERY_BATCH });
         });
 
       it('fails a poisoned send alone and commits the rest of its batch, each retry answered with the first message', async () => {
@@ -249,9 +256,27 @@ for (const engine of ENGINES) {
       });
     }
 
+    it('under light load, commits the sends that arrive while a batch is in flight together in the next batch, not one batch each beside it', async () => {
+      const batchSizes: number[] = [];
+      const light = servicesOn(db, { lanes: 1, observeBatch: (operations) => void batchSizes.push(operations) });
+      const group = (await light.chats.create('light-a', { type: 'group', title: 'g', memberIds: ['light-b'] })).chat;
+      batchSizes.length = 0;
+      const send = (text: string) => light.messages.send('light-a', { chatId: group.id as ChatId, clientMsgId: text, text });
+      const sent = [send('zero')];
+      // One send a turn while the first batch is still in the database: each alone would start a batch beside it.
+      for (const text of ['one', 'two', 'three']) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sent.push(send(text));
+      }
+      await Promise.all(sent);
+      expect(batchSizes).toEqual([1, 3]);
+      const history = await light.messages.list('light-a', group.id, { after: 0 });
+      expect(history.map((message) => message.text)).toEqual(['zero', 'one', 'two', 'three']);
+    });
+
     it.each(WRITES)('keeps every log gap-free, stores each clientMsgId once and feeds each user exactly their visible log under concurrent batches of every kind of change (writing with %s)', async (writes) => {
       // The product's path gets the full count of runs; the statements (kept for the bench) a smaller one.
-      const batched = writes === 'function' ? services : servicesOn(db, { lanes: engine.lanes, writes });
+      const batched = writes === 'function' ? services : servicesOn(db, { lanes: engine.lanes, writes, ...OVERLAP_EVERY_BATCH });
       const fullRuns = writes === 'function';
       const USERS = 4;
       const anyone = { user: fc.nat(USERS - 1), chat: fc.nat(2), pick: fc.nat(7) };

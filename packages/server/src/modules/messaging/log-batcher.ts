@@ -18,6 +18,15 @@ export interface LogBatching {
   /** How long an idle lane waits for company before it commits (0: the next turn of the event loop). */
   readonly windowMs: number;
   /**
+   * How many queued operations start a second batch while one is in flight
+   * (default: an eighth of maxBatch). Fewer wait for the batch in flight and
+   * go together in the next: on PostgreSQL, under light load, overlapping
+   * batches of a few operations each cost more CPU per operation than one
+   * larger batch, and that CPU is what the acknowledgements wait for. PGlite
+   * takes 1: its one connection idles between batches otherwise.
+   */
+  readonly pipelineFrom?: number;
+  /**
    * Operations a lane holds waiting for a batch; beyond it new ones are
    * refused at once with DEPENDENCY_UNAVAILABLE and a retry hint (default:
    * four batches). Overload sheds new work at the door; what was admitted
@@ -123,6 +132,12 @@ class Lane {
     return this.options.maxQueued ?? this.options.maxBatch * 4;
   }
 
+  /** Whether what is queued starts a batch now: always when none is in flight, and beside one only with enough company. */
+  private get ready(): boolean {
+    if (this.queue.length === 0 || this.inFlight.length >= IN_FLIGHT) return false;
+    return this.inFlight.length === 0 || this.queue.length >= (this.options.pipelineFrom ?? Math.max(1, Math.floor(this.options.maxBatch / 8)));
+  }
+
   admit(): boolean {
     const now = performance.now();
     if (this.queue.length + this.held.count(now) >= this.capacity) return false;
@@ -140,7 +155,7 @@ class Lane {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.queue.length === 0 || this.inFlight.length >= IN_FLIGHT) return;
+    if (this.scheduled || !this.ready) return;
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
@@ -154,10 +169,12 @@ class Lane {
    * Starts a batch of what is queued, in turn after the one in flight if
    * any: while one writes and commits, the next takes its locks, reads and
    * applies its operations, so neither the database nor this thread waits on
-   * the other between batches. Commits stay in order (see commitInTurn).
+   * the other between batches (beside one in flight only once enough has
+   * queued: see LogBatching.pipelineFrom). Commits stay in order (see
+   * commitInTurn).
    */
   private startNext(): void {
-    if (this.queue.length === 0 || this.inFlight.length >= IN_FLIGHT) return;
+    if (!this.ready) return;
     const pending = this.queue.splice(0, this.options.maxBatch);
     let opened!: () => void;
     let whole!: (committed: boolean) => void;

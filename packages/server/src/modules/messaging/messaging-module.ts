@@ -57,6 +57,8 @@ export const messagingModule: KaifModule = {
         windowMs: ctx.config.KAIF_SEND_BATCH_WINDOW_MS,
         // PGlite has one connection: a second lane would only queue behind the first.
         lanes: ctx.db.kind === 'pglite' ? 1 : SCALE_OUT_LANES,
+        // …and idles between batches unless the next one already waits at its driver, so there a second batch pays however small.
+        ...(ctx.db.kind === 'pglite' ? { pipelineFrom: 1 } : {}),
         observeBatch: batchMetrics(ctx.registry),
       },
     };
