@@ -12,6 +12,11 @@
  *   npx tsx bench/messaging/sends.ts [postgres://…]   (or DATABASE_URL=…; without one, PGlite only)
  *   BENCH_SECONDS=4 BENCH_CONCURRENCY=1,64,1024 BENCH_ENGINES=pglite,postgres to tune
  *   BENCH_WORKLOADS=hot,direct   only the workloads whose names contain one of these
+ *   BENCH_OPEN_RATE=2000   the open loop at this rate instead of half the peak: two versions compared at the same load
+ *   BENCH_PIPELINE_FROM=1   LogBatching.pipelineFrom for the group-commit runs (1: a second batch beside one in flight however small)
+ *
+ * Each group-commit row also gives the CPU time per send, of this process
+ * and of the local PostgreSQL server (bench/support/cpu-meter.ts).
  *
  * `BENCH_COMPARE_WRITES=1` instead sets a batch's two ways of writing side by
  * side — one statement per table (`INSERT … SELECT FROM unnest(…)`) and one
@@ -40,6 +45,7 @@ import { platformMigrations } from '../../packages/server/src/platform/outbox/ou
 import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
 import { withScratchPostgres } from '../support/scratch-postgres.js';
 import { type ChartSeries, writeChart } from '../support/svg-chart.js';
+import { type CpuSpent, startCpuMeter } from '../support/cpu-meter.js';
 import { closedLoop as runClosedLoop, round, summarize } from '../wire/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -50,6 +56,8 @@ const POOL_SIZE = 16;
 const COMPARE_WRITES = process.env.BENCH_COMPARE_WRITES === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WORKLOADS = process.env.BENCH_WORKLOADS?.split(',');
+const OPEN_RATE = process.env.BENCH_OPEN_RATE ? Number(process.env.BENCH_OPEN_RATE) : undefined;
+const PIPELINE_FROM = process.env.BENCH_PIPELINE_FROM ? Number(process.env.BENCH_PIPELINE_FROM) : undefined;
 const TEXT = 'hello from the bench';
 
 interface Figures {
@@ -62,10 +70,12 @@ interface Figures {
 interface Row extends Figures {
   readonly engine: string;
   readonly workload: string;
-  readonly variant: 'group commit' | 'one transaction per send' | 'single-row INSERT' | 'group commit, half peak rate';
+  readonly variant: 'group commit' | 'one transaction per send' | 'single-row INSERT' | 'group commit, half peak rate' | 'group commit, fixed rate';
   readonly concurrency: number;
   readonly vsInsert: number;
   readonly vsOnePerSend: number | null;
+  /** CPU time per acknowledged send, in µs: this process (PGlite's thread included) and the local PostgreSQL server's processes. */
+  readonly cpuUs?: { readonly process: number; readonly postgres: number | null };
 }
 
 /** Who sends into which chat: the i-th send of the run. */
@@ -75,6 +85,15 @@ interface Workload {
 }
 
 const closedLoop = (concurrency: number, operation: (index: number) => Promise<void>): Promise<Figures> => runClosedLoop(SECONDS, concurrency, operation);
+
+/** Runs a measurement and adds what it cost in CPU per send: steadier than the rate where the host's speed drifts. */
+async function metered(measure: () => Promise<Figures>, onPostgres: boolean): Promise<Figures & Pick<Row, 'cpuUs'>> {
+  const stop = await startCpuMeter();
+  const figures = await measure();
+  const spent: CpuSpent = await stop();
+  const perSend = (ms: number) => Math.round((ms * 1000) / Math.max(1, figures.count));
+  return { ...figures, cpuUs: { process: perSend(spent.processMs), postgres: onPostgres && spent.postgresMs !== null ? perSend(spent.postgresMs) : null } };
+}
 
 /** Open loop: starts `rate` operations a second whatever their latency. */
 async function openLoop(rate: number, operation: (index: number) => Promise<void>): Promise<Figures> {
@@ -225,7 +244,10 @@ async function benchEngine(engine: string, db: Database, lanes: number): Promise
   const kysely = db.kysely<unknown>();
   await sql`create table if not exists public.bench_bare (id bigserial primary key, chat_id uuid not null, body text not null)`.execute(kysely);
   const run = randomBytes(4).toString('hex');
-  const batched = services(db, { maxBatch: MAX_BATCH, lanes, windowMs: 0 });
+  const onPostgres = !engine.startsWith('PGlite');
+  // As the messaging module configures each engine, unless BENCH_PIPELINE_FROM says otherwise.
+  const pipelineFrom = PIPELINE_FROM ?? (onPostgres ? undefined : 1);
+  const batched = services(db, { maxBatch: MAX_BATCH, lanes, windowMs: 0, ...(pipelineFrom === undefined ? {} : { pipelineFrom }) });
   // Today's path before group commit: every send its own transaction, as many at once as the pool allows.
   const onePerSend = services(db, { maxBatch: 1, lanes: engine.startsWith('pglite') ? 1 : POOL_SIZE, windowMs: 0 });
   console.error(`${engine}: creating chats…`);
@@ -240,7 +262,7 @@ async function benchEngine(engine: string, db: Database, lanes: number): Promise
     rows.push({ engine, workload: '—', variant: 'single-row INSERT', concurrency, ...insert, vsInsert: 1, vsOnePerSend: null });
     for (const workload of loads) {
       const single = await closedLoop(concurrency, sender(onePerSend, workload, counter));
-      const group = await closedLoop(concurrency, sender(batched, workload, counter));
+      const group = await metered(() => closedLoop(concurrency, sender(batched, workload, counter)), onPostgres);
       const base = { engine, workload: workload.name, concurrency };
       rows.push({ ...base, variant: 'one transaction per send', ...single, vsInsert: single.perSecond / insert.perSecond, vsOnePerSend: 1 });
       rows.push({
@@ -255,15 +277,16 @@ async function benchEngine(engine: string, db: Database, lanes: number): Promise
   const bestInsert = Math.max(...rows.filter((row) => row.variant === 'single-row INSERT').map((row) => row.perSecond));
   for (const workload of loads) {
     const peak = Math.max(...rows.filter((row) => row.workload === workload.name && row.variant === 'group commit').map((row) => row.perSecond));
-    console.error(`${engine}: ${workload.name} at half its peak (${Math.round(peak / 2)}/s)`);
-    const half = await openLoop(peak / 2, sender(batched, workload, counter));
+    const rate = OPEN_RATE ?? peak / 2;
+    console.error(`${engine}: ${workload.name} open loop at ${OPEN_RATE === undefined ? 'half its peak' : 'a fixed rate'} (${Math.round(rate)}/s)`);
+    const open = await metered(() => openLoop(rate, sender(batched, workload, counter)), onPostgres);
     rows.push({
       engine,
       workload: workload.name,
-      variant: 'group commit, half peak rate',
+      variant: OPEN_RATE === undefined ? 'group commit, half peak rate' : 'group commit, fixed rate',
       concurrency: 0,
-      ...half,
-      vsInsert: half.perSecond / bestInsert,
+      ...open,
+      vsInsert: open.perSecond / bestInsert,
       vsOnePerSend: null,
     });
   }
@@ -340,16 +363,18 @@ async function main(): Promise<void> {
   }
 }
 
+const cpuCell = ({ cpuUs }: Row): string => (cpuUs === undefined ? '—' : `${cpuUs.process} / ${cpuUs.postgres ?? '—'}`);
+
 /** Prints one engine's table and writes its JSON and charts. */
 async function publish(slug: string, rows: readonly Row[]): Promise<void> {
   const number = (value: number) => Math.round(value).toLocaleString('en-US');
   console.log(
     [
-      '| engine | workload | variant | concurrency | sends/s | p50 ms | p99 ms | vs INSERT | vs one txn per send |',
-      '|---|---|---|---:|---:|---:|---:|---:|---:|',
+      '| engine | workload | variant | concurrency | sends/s | p50 ms | p99 ms | vs INSERT | vs one txn per send | CPU µs per send: this process / PostgreSQL |',
+      '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map(
         (r) =>
-          `| ${r.engine} | ${r.workload} | ${r.variant} | ${r.concurrency || 'open loop'} | ${number(r.perSecond)} | ${r.p50Ms} | ${r.p99Ms} | ${r.vsInsert.toFixed(2)} | ${r.vsOnePerSend === null ? '—' : `${r.vsOnePerSend.toFixed(1)}×`} |`,
+          `| ${r.engine} | ${r.workload} | ${r.variant} | ${r.concurrency || 'open loop'} | ${number(r.perSecond)} | ${r.p50Ms} | ${r.p99Ms} | ${r.vsInsert.toFixed(2)} | ${r.vsOnePerSend === null ? '—' : `${r.vsOnePerSend.toFixed(1)}×`} | ${cpuCell(r)} |`,
       ),
     ].join('\n'),
   );
