@@ -36,7 +36,7 @@ import { Registry } from 'prom-client';
 import { type MessagingServices, createMessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import { type MessagingTables, messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
 import type { BatchWrites } from '../../packages/server/src/modules/messaging/chat-batch.js';
-import type { LogBatching } from '../../packages/server/src/modules/messaging/log-batcher.js';
+import { type LogBatching, engineBatching } from '../../packages/server/src/modules/messaging/log-batcher.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
 import { openPgliteDatabase } from '../../packages/server/src/platform/db/pglite-database.js';
 import { openPostgresDatabase } from '../../packages/server/src/platform/db/postgres-database.js';
@@ -164,12 +164,13 @@ interface CompareRow extends Figures {
 }
 
 /** The two ways a batch writes, interleaved round by round on the same chats. */
-async function compareWrites(engine: string, db: Database, lanes: number): Promise<CompareRow[]> {
+async function compareWrites(engine: string, db: Database): Promise<CompareRow[]> {
+  const batching = engineBatching(db.kind);
   await db.migrate([platformMigrations, messagingMigrations]);
   const run = randomBytes(4).toString('hex');
   const variants: Record<BatchWrites, MessagingServices> = {
-    statements: services(db, { maxBatch: MAX_BATCH, lanes, windowMs: 0, writes: 'statements' }),
-    function: services(db, { maxBatch: MAX_BATCH, lanes, windowMs: 0, writes: 'function' }),
+    statements: services(db, { maxBatch: MAX_BATCH, windowMs: 0, ...batching, writes: 'statements' }),
+    function: services(db, { maxBatch: MAX_BATCH, windowMs: 0, ...batching, writes: 'function' }),
   };
   console.error(`${engine}: creating chats…`);
   const loads = (await workloads(variants.statements, run)).filter((load) => load.name === '1,000 direct chats' || load.name === '100 groups of 100');
@@ -239,17 +240,17 @@ async function publishComparison(slug: string, rows: readonly CompareRow[]): Pro
   for (const file of [out, chart]) console.log(`wrote ${file}`);
 }
 
-async function benchEngine(engine: string, db: Database, lanes: number): Promise<Row[]> {
+async function benchEngine(engine: string, db: Database): Promise<Row[]> {
   await db.migrate([platformMigrations, messagingMigrations]);
   const kysely = db.kysely<unknown>();
   await sql`create table if not exists public.bench_bare (id bigserial primary key, chat_id uuid not null, body text not null)`.execute(kysely);
   const run = randomBytes(4).toString('hex');
-  const onPostgres = !engine.startsWith('PGlite');
+  const onPostgres = db.kind === 'postgres';
   // As the messaging module configures each engine, unless BENCH_PIPELINE_FROM says otherwise.
-  const pipelineFrom = PIPELINE_FROM ?? (onPostgres ? undefined : 1);
-  const batched = services(db, { maxBatch: MAX_BATCH, lanes, windowMs: 0, ...(pipelineFrom === undefined ? {} : { pipelineFrom }) });
+  const batching = engineBatching(db.kind);
+  const batched = services(db, { maxBatch: MAX_BATCH, windowMs: 0, ...batching, ...(PIPELINE_FROM === undefined ? {} : { pipelineFrom: PIPELINE_FROM }) });
   // Today's path before group commit: every send its own transaction, as many at once as the pool allows.
-  const onePerSend = services(db, { maxBatch: 1, lanes: engine.startsWith('pglite') ? 1 : POOL_SIZE, windowMs: 0 });
+  const onePerSend = services(db, { maxBatch: 1, lanes: onPostgres ? POOL_SIZE : 1, windowMs: 0 });
   console.error(`${engine}: creating chats…`);
   const loads = (await workloads(batched, run)).filter((load) => !WORKLOADS || WORKLOADS.some((name) => load.name.includes(name)));
   const rows: Row[] = [];
@@ -339,8 +340,8 @@ async function main(): Promise<void> {
     const dataDir = await mkdtemp(join(tmpdir(), 'kaif-bench-'));
     const pglite = await openPgliteDatabase({ dataDir });
     try {
-      if (COMPARE_WRITES) await publishComparison('pglite', await compareWrites('PGlite (on disk)', pglite, 1));
-      else await publish('pglite', await benchEngine('PGlite (on disk)', pglite, 1));
+      if (COMPARE_WRITES) await publishComparison('pglite', await compareWrites('PGlite (on disk)', pglite));
+      else await publish('pglite', await benchEngine('PGlite (on disk)', pglite));
     } finally {
       await pglite.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -354,8 +355,8 @@ async function main(): Promise<void> {
       const policy = createDependencyPolicy('postgres', { logger, registry }, { queue: 100_000 });
       const db = await openPostgresDatabase({ url, poolSize: POOL_SIZE, policy, logger, registry, maxWaiting: 100_000 });
       try {
-        if (COMPARE_WRITES) await publishComparison('postgres', await compareWrites('PostgreSQL 15', db, 2));
-        else await publish('postgres', await benchEngine('PostgreSQL 15', db, 2));
+        if (COMPARE_WRITES) await publishComparison('postgres', await compareWrites('PostgreSQL 15', db));
+        else await publish('postgres', await benchEngine('PostgreSQL 15', db));
       } finally {
         await db.close();
       }

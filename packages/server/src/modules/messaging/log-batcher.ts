@@ -1,3 +1,4 @@
+import type { DatabaseKind } from '../../platform/db/database.js';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import { atCapacity } from './api.js';
 import type { BatchOperation } from './batch-operation.js';
@@ -90,6 +91,17 @@ export class LogBatcher {
   private laneFor(chatId: string): Lane {
     return this.lanes[laneOf(chatId, this.lanes.length)]!;
   }
+}
+
+/**
+ * How an engine's lanes run. PGlite has one connection: a second lane would
+ * only queue behind the first, and the connection idles between batches
+ * unless the next one already waits at its driver, so there a second batch
+ * beside the one in flight pays however small. PostgreSQL: two lanes, each
+ * holding one pooled connection, and the default pipelineFrom.
+ */
+export function engineBatching(kind: DatabaseKind): Pick<LogBatching, 'lanes' | 'pipelineFrom'> {
+  return kind === 'pglite' ? { lanes: 1, pipelineFrom: 1 } : { lanes: 2 };
 }
 
 /** A chat's lane from its id's first hex digits; an id that is no UUID (refused later) takes lane 0. */

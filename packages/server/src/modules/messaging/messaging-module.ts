@@ -6,13 +6,11 @@ import { registerChatRoutes } from './chat-routes.js';
 import { registerMessageRoutes } from './message-routes.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { createMessagingServices } from './messaging-services.js';
+import { engineBatching } from './log-batcher.js';
 import { registerSearchRoutes } from './search-routes.js';
 import { type MessagingTables, messagingMigrations } from './messaging-tables.js';
 import { registerSecretRoutes } from './secret-routes.js';
 import { SecretService } from './secret-service.js';
-
-/** Concurrent batches per process on PostgreSQL; each holds one pooled connection. */
-const SCALE_OUT_LANES = 2;
 
 /** Group commit as an operator sees it: how full the batches are and how long each transaction holds its lane. */
 function batchMetrics(registry: Registry): (operations: number, seconds: number) => void {
@@ -55,10 +53,7 @@ export const messagingModule: KaifModule = {
       logBatching: {
         maxBatch: ctx.config.KAIF_SEND_BATCH_MAX,
         windowMs: ctx.config.KAIF_SEND_BATCH_WINDOW_MS,
-        // PGlite has one connection: a second lane would only queue behind the first.
-        lanes: ctx.db.kind === 'pglite' ? 1 : SCALE_OUT_LANES,
-        // …and idles between batches unless the next one already waits at its driver, so there a second batch pays however small.
-        ...(ctx.db.kind === 'pglite' ? { pipelineFrom: 1 } : {}),
+        ...engineBatching(ctx.db.kind),
         observeBatch: batchMetrics(ctx.registry),
       },
     };
