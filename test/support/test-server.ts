@@ -29,6 +29,8 @@ export interface TestServer extends RunningServer {
   readonly rawLogs: readonly string[];
   /** The operations port (KAIF_OPS_PORT, on in tests unless set empty): /metrics and the detailed /health. */
   readonly opsUrl: string;
+  /** With engines 'real': the scratch PostgreSQL database, for a test that reaches around the server. */
+  readonly databaseUrl: string | undefined;
 }
 
 export function testConfig(env: Readonly<Record<string, string>> = {}): Config {
@@ -95,6 +97,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logs,
     rawLogs,
     opsUrl: `http://127.0.0.1:${server.ports.ops}`,
+    databaseUrl: scratch?.url,
     async stop() {
       await stop();
       if (engines === 'embedded') await server.adapters.db.close();

@@ -121,30 +121,35 @@ export class TcpConnection implements SessionSink {
     void this.work();
   }
 
+  /**
+   * Takes the queued packets in order. A send is started and left in flight,
+   * so the loop goes on to the next packet at once; it ends when the queue is
+   * empty, not when the sends are answered, so packets that arrive while
+   * sends are in flight join the batcher's next batch instead of waiting for
+   * every Ack before them (which made one connection's batches take turns
+   * instead of overlapping).
+   */
   private async work(): Promise<void> {
     if (this.working) return;
     this.working = true;
     try {
-      do {
-        for (let item = this.queue.shift(); item; item = this.queue.shift()) {
-          if (this.state === 'closing' || this.state === 'closed') break;
-          const parsed = item.kind === 'packet' ? parseClientPacket(item.value) : item;
-          if (this.session.authenticated && 'ok' in parsed && parsed.ok && parsed.packet.packet_type === 'SendMessage') {
-            await this.pipelineSend(parsed.packet);
-          } else {
-            // Anything else waits for the sends before it, so replies keep packet order.
-            await this.inFlight.at(-1);
-            await this.handle(parsed);
-          }
-          if (this.state === 'open' && this.socket.isPaused() && this.queue.length <= this.context.limits.maxQueuedPackets / 2) {
-            this.socket.resume();
-          }
+      for (let item = this.queue.shift(); item; item = this.queue.shift()) {
+        if (this.state === 'closing' || this.state === 'closed') break;
+        const parsed = item.kind === 'packet' ? parseClientPacket(item.value) : item;
+        if (this.session.authenticated && 'ok' in parsed && parsed.ok && parsed.packet.packet_type === 'SendMessage') {
+          await this.pipelineSend(parsed.packet);
+        } else {
+          // Anything else waits for the sends before it, so replies keep packet order.
+          await this.inFlight.at(-1);
+          await this.handle(parsed);
         }
-        await this.inFlight.at(-1);
-      } while (this.queue.length > 0 && this.state !== 'closing' && this.state !== 'closed');
+        if (this.state === 'open' && this.socket.isPaused() && this.queue.length <= this.context.limits.maxQueuedPackets / 2) {
+          this.socket.resume();
+        }
+      }
     } finally {
       this.working = false;
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      this.settleIfIdle();
     }
   }
 
@@ -169,13 +174,25 @@ export class TcpConnection implements SessionSink {
       metrics.ackSeconds.observe({ transport: 'tcp' }, (performance.now() - started) / 1000);
       this.send(reply);
       this.inFlight.shift();
+      this.settleIfIdle();
     })();
     this.inFlight.push(replied);
   }
 
+  /** Resolves once every packet received so far has been answered. */
   private whenIdle(): Promise<void> {
-    if (!this.working && this.queue.length === 0) return Promise.resolve();
+    if (this.idle) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Nothing is being read or awaits its reply; a closing connection's unread packets are dropped, not waited for. */
+  private get idle(): boolean {
+    const unread = this.queue.length > 0 && this.state !== 'closing' && this.state !== 'closed';
+    return !this.working && !unread && this.inFlight.length === 0;
+  }
+
+  private settleIfIdle(): void {
+    if (this.idle) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private async handle(parsed: ReturnType<typeof parseClientPacket> | Extract<ReaderItem, { kind: 'error' }>): Promise<void> {
