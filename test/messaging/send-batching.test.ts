@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatId, MessageId, UserId } from '@kaif/protocol';
 import type { ChatEvent } from '../../packages/server/src/modules/messaging/api.js';
-import { type BatchWrites, membersRead } from '../../packages/server/src/modules/messaging/chat-batch.js';
+import { type BatchWrites, membersRead, sentIdsRead } from '../../packages/server/src/modules/messaging/chat-batch.js';
 import type { MessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import { messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
@@ -430,6 +430,15 @@ for (const engine of ENGINES) {
         });
       expect(plan).toContain('"Relation Name":"members"');
       expect(plan).not.toContain('"Node Type":"Seq Scan"');
+    });
+
+    it("looks up a batch's clientMsgIds one index probe each, never by hashing every message", async () => {
+      const sends = Array.from({ length: 128 }, (_, index) => ({ chatId: crypto.randomUUID(), senderId: 'someone', clientMsgId: `retry-${index}` }));
+      const rows = await sql<Record<string, unknown>>`explain (format json) ${sentIdsRead(sends)}`.execute(db.kysely());
+      const plan = JSON.stringify(rows.rows);
+      expect(plan).toContain('"Relation Name":"messages"');
+      expect(plan).toContain('"Node Type":"Nested Loop"');
+      expect(plan).not.toContain('"Node Type":"Hash Join"');
     });
   });
 }

@@ -103,13 +103,9 @@ export class ChatBatch {
   }
 
   /** The messages already stored under the sends' clientMsgIds: a retry is answered with the first. */
-  private async readSentIds(sends: readonly { readonly chatId: string; readonly senderId: string; readonly clientMsgId: string }[]): Promise<void> {
+  private async readSentIds(sends: readonly SentKey[]): Promise<void> {
     if (sends.length === 0) return;
-    const rows = await sql<MessageRow>`
-      select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))} from messaging.messages m
-      join unnest(${sends.map((s) => s.chatId)}::uuid[], ${sends.map((s) => s.senderId)}::text[], ${sends.map((s) => s.clientMsgId)}::text[])
-        as k(chat_id, sender_id, client_msg_id)
-        on m.chat_id = k.chat_id and m.sender_id = k.sender_id and m.client_msg_id = k.client_msg_id`.execute(this.trx);
+    const rows = await sentIdsRead(sends).execute(this.trx);
     for (const row of rows.rows) this.sentIds.set(key(row.chat_id, row.sender_id, row.client_msg_id), toMessage(row));
   }
 
@@ -357,6 +353,34 @@ export function membersRead(directIds: readonly string[], others: readonly { rea
     select m.chat_id, m.user_id, m.role, m.read_seq, m.joined_at
     from unnest(${others.map((m) => m.chatId)}::uuid[], ${others.map((m) => m.userId)}::text[]) as k(chat_id, user_id)
     join messaging.members m on m.chat_id = k.chat_id and m.user_id = k.user_id`;
+}
+
+/** A send's idempotency key: the sender's clientMsgId in the chat. */
+export interface SentKey {
+  readonly chatId: string;
+  readonly senderId: string;
+  readonly clientMsgId: string;
+}
+
+/**
+ * The messages stored under these keys, one probe of the unique index per
+ * key. As a plain join of the keys with the messages, PostgreSQL hashed the
+ * whole table whenever it estimated one scan cheaper than a probe per key:
+ * up to some 25,000 messages with 128 keys, 7.6 ms for 11,000 messages on
+ * the 2-core host (`EXPLAIN ANALYZE`: Seq Scan on messages under a Hash
+ * Join), paid under the batch's chat locks. LATERAL with LIMIT 1 cannot be
+ * turned into that join: 128 index probes, 1.1 ms.
+ */
+export function sentIdsRead(sends: readonly SentKey[]) {
+  return sql<MessageRow>`
+    select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))}
+    from unnest(${sends.map((s) => s.chatId)}::uuid[], ${sends.map((s) => s.senderId)}::text[], ${sends.map((s) => s.clientMsgId)}::text[])
+      as k(chat_id, sender_id, client_msg_id)
+    cross join lateral (
+      select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(column)))} from messaging.messages
+      where chat_id = k.chat_id and sender_id = k.sender_id and client_msg_id = k.client_msg_id
+      limit 1
+    ) m`;
 }
 
 const absent = (): MemberEntry => ({ state: null, stored: false, rejoined: false, changed: false });
