@@ -432,6 +432,15 @@ for (const engine of ENGINES) {
       expect(plan).not.toContain('"Node Type":"Seq Scan"');
     });
 
+    it("looks up a batch's named members one index probe each, never by hashing every membership", async () => {
+      const others = Array.from({ length: 300 }, (_, index) => ({ chatId: crypto.randomUUID(), userId: `member-${index}` }));
+      const rows = await sql<Record<string, unknown>>`explain (format json) ${membersRead([], others)}`.execute(db.kysely());
+      const plan = JSON.stringify(rows.rows);
+      expect(plan).toContain('"Relation Name":"members"');
+      expect(plan).toContain('"Node Type":"Nested Loop"');
+      expect(plan).not.toContain('"Node Type":"Hash Join"');
+    });
+
     it("looks up a batch's clientMsgIds one index probe each, never by hashing every message", async () => {
       const sends = Array.from({ length: 128 }, (_, index) => ({ chatId: crypto.randomUUID(), senderId: 'someone', clientMsgId: `retry-${index}` }));
       const rows = await sql<Record<string, unknown>>`explain (format json) ${sentIdsRead(sends)}`.execute(db.kysely());

@@ -343,7 +343,10 @@ export class ChatBatch {
  * Every member of the direct chats, and the named members of the others.
  * Two index scans, not one OR: with `chat_id = any(…) or (chat_id, user_id)
  * in (…)` PostgreSQL read the whole members table for every batch (its
- * EXPLAIN ANALYZE is in bench/README.md, "The members read").
+ * EXPLAIN ANALYZE is in bench/README.md, "The members read"). The named
+ * members are one index probe each, for the reason given at sentIdsRead:
+ * joined plainly, 300 of them against 10,000 memberships hashed the whole
+ * table (5.8 ms; 1.7 ms probed).
  */
 export function membersRead(directIds: readonly string[], others: readonly { readonly chatId: string; readonly userId: string }[]) {
   return sql<{ chat_id: string; user_id: string; role: ChatRole; read_seq: number; joined_at: Date }>`
@@ -352,7 +355,11 @@ export function membersRead(directIds: readonly string[], others: readonly { rea
     union all
     select m.chat_id, m.user_id, m.role, m.read_seq, m.joined_at
     from unnest(${others.map((m) => m.chatId)}::uuid[], ${others.map((m) => m.userId)}::text[]) as k(chat_id, user_id)
-    join messaging.members m on m.chat_id = k.chat_id and m.user_id = k.user_id`;
+    cross join lateral (
+      select chat_id, user_id, role, read_seq, joined_at from messaging.members
+      where chat_id = k.chat_id and user_id = k.user_id
+      limit 1
+    ) m`;
 }
 
 /** A send's idempotency key: the sender's clientMsgId in the chat. */
@@ -365,11 +372,12 @@ export interface SentKey {
 /**
  * The messages stored under these keys, one probe of the unique index per
  * key. As a plain join of the keys with the messages, PostgreSQL hashed the
- * whole table whenever it estimated one scan cheaper than a probe per key:
- * up to some 25,000 messages with 128 keys, 7.6 ms for 11,000 messages on
- * the 2-core host (`EXPLAIN ANALYZE`: Seq Scan on messages under a Hash
- * Join), paid under the batch's chat locks. LATERAL with LIMIT 1 cannot be
- * turned into that join: 128 index probes, 1.1 ms.
+ * whole table whenever it estimated one scan cheaper than a probe per key —
+ * so the more keys a batch carries, the larger the table it scans: with
+ * 128 keys up to some 25,000 messages, with 512 some 100,000. On the 2-core
+ * host 7.6 ms for 11,000 messages (`EXPLAIN ANALYZE`: Seq Scan on messages
+ * under a Hash Join), paid under the batch's chat locks. LATERAL with
+ * LIMIT 1 cannot be turned into that join: 128 index probes, 1.1 ms.
  */
 export function sentIdsRead(sends: readonly SentKey[]) {
   return sql<MessageRow>`
