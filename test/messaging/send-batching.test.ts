@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatId, MessageId, UserId } from '@kaif/protocol';
-import type { ChatEvent } from '../../packages/server/src/modules/messaging/api.js';
-import { type BatchWrites, membersRead, sentIdsRead } from '../../packages/server/src/modules/messaging/chat-batch.js';
+import type { ChatEvent, Message } from '../../packages/server/src/modules/messaging/api.js';
+import { type BatchWrites, memberChangesWrite, membersRead, messageChangesWrite, sentIdsRead } from '../../packages/server/src/modules/messaging/chat-batch.js';
 import type { MessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
 import { messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
@@ -439,6 +439,18 @@ for (const engine of ENGINES) {
       expect(plan).toContain('"Relation Name":"members"');
       expect(plan).toContain('"Node Type":"Nested Loop"');
       expect(plan).not.toContain('"Node Type":"Hash Join"');
+    });
+
+    it("writes a batch's member and message changes one index probe each, never by hashing a whole table", async () => {
+      const state = { role: 'member' as const, readSeq: 7, joinedAt: new Date() };
+      const members = Array.from({ length: 300 }, (_, index) => ({ chatId: crypto.randomUUID(), userId: `member-${index}`, state }));
+      const edits = Array.from({ length: 128 }, () => ({ id: crypto.randomUUID(), text: 'edited', editedAt: new Date().toISOString(), deleted: false }) as unknown as Message);
+      for (const write of [memberChangesWrite(members), messageChangesWrite(edits, new Date())]) {
+        const rows = await sql<Record<string, unknown>>`explain (format json) ${write}`.execute(db.kysely());
+        const plan = JSON.stringify(rows.rows);
+        expect(plan).toContain('"Node Type":"Tid Scan"');
+        expect(plan).not.toContain('"Node Type":"Hash Join"');
+      }
     });
 
     it("looks up a batch's clientMsgIds one index probe each, never by hashing every message", async () => {
