@@ -10,6 +10,12 @@ import { sendMessage, signUp, startDirectChat, uniqueName } from './support/app-
 import { type WebStack, startWebStack } from './support/web-stack.js';
 
 const SHOTS = join(import.meta.dirname, '..', 'screenshots');
+/**
+ * Handing 10–12 MiB to the page goes through the DevTools protocol as
+ * base64; on a busy 2-core machine (a CI dry run of 2026-11-30) that alone
+ * took past the page's default 10 s. The tests are about resuming, not that.
+ */
+const LARGE_FILE_MS = 60_000;
 
 /** A drawn lake at sunset, rendered to a 2400×1600 JPEG by sharp: a photo that looks like one in the screenshots. */
 const LAKE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="2400" height="1600">
@@ -167,12 +173,12 @@ describe('sending a photo and a file in the browser', () => {
       .digest('hex');
   }
 
-  it('uploads a large file resumably: a connection dropped mid-way resumes where it stopped, and the peer gets the same bytes', async () => {
+  it('uploads a large file resumably: a connection dropped mid-way resumes where it stopped, and the peer gets the same bytes', { timeout: 4 * LARGE_FILE_MS }, async () => {
     // 12 MiB: past the resumable threshold (8 MiB), three chunks of 4 MiB.
     const survey = randomBytes(12 * 1024 * 1024);
     const tus = await interceptUploads((method, index) => (method === 'PATCH' && index === 1 ? 'reset' : 'continue'));
     try {
-      await alice.getByTestId('attach-input').setInputFiles({ name: 'lake-survey.bin', mimeType: 'application/octet-stream', buffer: survey });
+      await alice.getByTestId('attach-input').setInputFiles({ name: 'lake-survey.bin', mimeType: 'application/octet-stream', buffer: survey }, { timeout: LARGE_FILE_MS });
       expect(await downloadedHash('lake-survey.bin')).toBe(createHash('sha256').update(survey).digest('hex'));
       // Created once; the second chunk's connection dropped; the client asked where the server stood (HEAD) and went on from there.
       expect(tus.seen).toEqual(['POST', 'PATCH', 'PATCH (reset)', 'HEAD', 'PATCH', 'PATCH']);
@@ -184,16 +190,16 @@ describe('sending a photo and a file in the browser', () => {
     stack.consoleErrors.splice(0, stack.consoleErrors.length, ...stack.consoleErrors.filter((line) => !line.includes('net::ERR_CONNECTION_RESET')));
   });
 
-  it('resumes a large upload after a reload: attaching the same file again goes on from the last chunk the server has', async () => {
+  it('resumes a large upload after a reload: attaching the same file again goes on from the last chunk the server has', { timeout: 4 * LARGE_FILE_MS }, async () => {
     const logbook = randomBytes(10 * 1024 * 1024);
     const tus = await interceptUploads((method, index) => (method === 'PATCH' && index === 1 ? 'hold' : 'continue'));
     try {
-      await alice.getByTestId('attach-input').setInputFiles({ name: 'logbook.bin', mimeType: 'application/octet-stream', buffer: logbook });
-      await expect.poll(() => tus.seen.join(','), { timeout: 10_000 }).toBe('POST,PATCH,PATCH (hold)');
+      await alice.getByTestId('attach-input').setInputFiles({ name: 'logbook.bin', mimeType: 'application/octet-stream', buffer: logbook }, { timeout: LARGE_FILE_MS });
+      await expect.poll(() => tus.seen.join(','), { timeout: LARGE_FILE_MS }).toBe('POST,PATCH,PATCH (hold)');
       // The page goes away mid-upload, with 4 MiB on the server.
       await alice.reload();
       await alice.locator('.chat-row', { hasText: 'Bob' }).click();
-      await alice.getByTestId('attach-input').setInputFiles({ name: 'logbook.bin', mimeType: 'application/octet-stream', buffer: logbook });
+      await alice.getByTestId('attach-input').setInputFiles({ name: 'logbook.bin', mimeType: 'application/octet-stream', buffer: logbook }, { timeout: LARGE_FILE_MS });
       expect(await downloadedHash('logbook.bin')).toBe(createHash('sha256').update(logbook).digest('hex'));
       // No new upload after the reload: the stored upload URL was asked where it stood, and the rest followed.
       expect(tus.seen).toEqual(['POST', 'PATCH', 'PATCH (hold)', 'HEAD', 'PATCH', 'PATCH']);
