@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import type { ChatRole, Message } from './api.js';
 import { appendInOneCall } from './append-batch-function.js';
 import { type BatchOperation, BatchReads } from './batch-operation.js';
-import { type ChatAppend, type EventDraft, type LockedChat, type MessagingTransaction, appendToChats, audienceOf, lockChats } from './event-log.js';
+import { type ChatAppend, type EventDraft, type LockedChat, type LockedChatRow, type MessagingTransaction, appendToChats, audienceOf, toLockedChat } from './event-log.js';
 import { SecretAppends } from './secret-appends.js';
-import { MESSAGE_COLUMNS, type MessageRow, mediaJson, toMessage } from './views.js';
+import { type MessageRow, mediaJson, toMessage } from './views.js';
 
 /**
  * How a batch writes its messages and log: one call of messaging.append_batch
@@ -21,6 +21,23 @@ export interface MemberState {
 }
 
 const key = (...parts: readonly string[]) => parts.join('\u0000');
+
+/** A member row as read; open_batch's JSON gives its time as text. */
+interface MemberRow {
+  readonly chat_id: string;
+  readonly user_id: string;
+  readonly role: ChatRole;
+  readonly read_seq: number;
+  readonly joined_at: Date | string;
+}
+
+/** messaging.open_batch's one row: the locked chats and the reads, each a JSON array of rows. */
+interface OpenedRows {
+  readonly locked_chats: readonly LockedChatRow[];
+  readonly member_rows: readonly MemberRow[];
+  readonly sent_rows: readonly MessageRow[];
+  readonly message_rows: readonly MessageRow[];
+}
 
 interface MemberEntry {
   state: MemberState | null;
@@ -64,57 +81,45 @@ export class ChatBatch {
   ) {}
 
   /**
-   * Locks the operations' chats once each, in id order, then reads what
-   * they need: one query for members (every member of the direct chats, so
-   * their feed rows need no more reads), one for earlier clientMsgIds, one
-   * for messages named by id — each only when some operation needs it. The
-   * reads go out together: on one connection they queue back to back, so
-   * the database is not left idle while this thread answers each in turn.
+   * Locks the operations' chats once each, in id order, and reads what they
+   * need, in one call of messaging.open_batch (see open-batch-function.ts):
+   * every member of the direct chats (so their feed rows need no more
+   * reads), the named members of the other chats, earlier clientMsgIds and
+   * messages named by id. Secret chats' epochs, which few batches need, are
+   * a second read.
    */
   static async open(trx: MessagingTransaction, operations: readonly BatchOperation<unknown>[]): Promise<ChatBatch> {
-    const chats = await lockChats(trx, [...new Set(operations.map((operation) => operation.chatId))].sort());
-    const batch = new ChatBatch(trx, chats, new Date());
     const reads = new BatchReads();
     for (const operation of operations) operation.reads(reads);
-    await Promise.all([
-      batch.readMembers([...reads.members.values()]),
-      batch.readSentIds([...reads.clientMsgIds.values()].filter(({ chatId }) => chats.has(chatId))),
-      batch.secret.read(trx, [...reads.epochs].filter((chatId) => chats.has(chatId))),
-      batch.readMessages([...reads.messageIds]),
-    ]);
+    const chatIds = [...new Set(operations.map((operation) => operation.chatId))].sort();
+    const named = [...reads.members.values()];
+    const sent = [...reads.clientMsgIds.values()];
+    const messageIds = [...reads.messageIds];
+    const { rows } = await sql<OpenedRows>`
+      select * from messaging.open_batch(
+        ${chatIds}::uuid[], ${named.map((m) => m.chatId)}::uuid[], ${named.map((m) => m.userId)}::text[],
+        ${sent.map((s) => s.chatId)}::uuid[], ${sent.map((s) => s.senderId)}::text[], ${sent.map((s) => s.clientMsgId)}::text[],
+        ${messageIds}::uuid[])`.execute(trx);
+    const opened = rows[0]!;
+    const batch = new ChatBatch(trx, new Map(opened.locked_chats.map((row) => [row.id, toLockedChat(row)])), new Date());
+    batch.learn(opened, named);
+    const epochs = [...reads.epochs].filter((chatId) => batch.chats.has(chatId));
+    if (epochs.length > 0) await batch.secret.read(trx, epochs);
     return batch;
   }
 
-  /** Every member of the batch's direct chats, and the wanted members of its other chats; a wanted one with no row is absent. */
-  private async readMembers(wanted: readonly { readonly chatId: string; readonly userId: string }[]): Promise<void> {
-    const directIds = [...this.chats.values()].filter((chat) => chat.type === 'direct').map((chat) => chat.id);
-    const others = wanted.filter(({ chatId }) => {
+  /** What open_batch read: a named member of a locked group or channel with no row is absent. */
+  private learn(opened: OpenedRows, named: readonly { readonly chatId: string; readonly userId: string }[]): void {
+    for (const row of opened.member_rows) this.remember(row);
+    for (const chat of this.chats.values()) if (chat.type === 'direct') this.fullyRead.add(chat.id);
+    for (const { chatId, userId } of named) {
       const chat = this.chats.get(chatId);
-      return chat !== undefined && chat.type !== 'direct';
-    });
-    if (directIds.length === 0 && others.length === 0) return;
-    const rows = await membersRead(directIds, others).execute(this.trx);
-    for (const row of rows.rows) this.remember(row);
-    for (const id of directIds) this.fullyRead.add(id);
-    for (const { chatId, userId } of others) {
+      if (chat === undefined || chat.type === 'direct') continue;
       const members = this.chatMembers(chatId);
       if (!members.has(userId)) members.set(userId, absent());
     }
-  }
-
-  /** The messages already stored under the sends' clientMsgIds: a retry is answered with the first. */
-  private async readSentIds(sends: readonly SentKey[]): Promise<void> {
-    if (sends.length === 0) return;
-    const rows = await sentIdsRead(sends).execute(this.trx);
-    for (const row of rows.rows) this.sentIds.set(key(row.chat_id, row.sender_id, row.client_msg_id), toMessage(row));
-  }
-
-  private async readMessages(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const rows = await sql<MessageRow>`
-      select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(column)))} from messaging.messages
-      where id = any(${ids}::uuid[])`.execute(this.trx);
-    for (const row of rows.rows) this.messages.set(row.id, { message: toMessage(row), stored: true, changed: false });
+    for (const row of opened.sent_rows) this.sentIds.set(key(row.chat_id, row.sender_id, row.client_msg_id), toMessage(row));
+    for (const row of opened.message_rows) this.messages.set(row.id, { message: toMessage(row), stored: true, changed: false });
   }
 
   chat(chatId: string): LockedChat | undefined {
@@ -319,62 +324,10 @@ export class ChatBatch {
     return members;
   }
 
-  private remember(row: { chat_id: string; user_id: string; role: ChatRole; read_seq: number; joined_at: Date }): void {
+  private remember(row: MemberRow): void {
     const state: MemberState = { role: row.role, readSeq: Number(row.read_seq), joinedAt: new Date(row.joined_at) };
     this.chatMembers(row.chat_id).set(row.user_id, { state, stored: true, rejoined: false, changed: false });
   }
-}
-
-/**
- * Every member of the direct chats, and the named members of the others.
- * Two index scans, not one OR: with `chat_id = any(…) or (chat_id, user_id)
- * in (…)` PostgreSQL read the whole members table for every batch (its
- * EXPLAIN ANALYZE is in bench/README.md, "The members read"). The named
- * members are one index probe each, for the reason given at sentIdsRead:
- * joined plainly, 300 of them against 10,000 memberships hashed the whole
- * table (5.8 ms; 1.7 ms probed).
- */
-export function membersRead(directIds: readonly string[], others: readonly { readonly chatId: string; readonly userId: string }[]) {
-  return sql<{ chat_id: string; user_id: string; role: ChatRole; read_seq: number; joined_at: Date }>`
-    select chat_id, user_id, role, read_seq, joined_at from messaging.members
-    where chat_id = any(${directIds}::uuid[])
-    union all
-    select m.chat_id, m.user_id, m.role, m.read_seq, m.joined_at
-    from unnest(${others.map((m) => m.chatId)}::uuid[], ${others.map((m) => m.userId)}::text[]) as k(chat_id, user_id)
-    cross join lateral (
-      select chat_id, user_id, role, read_seq, joined_at from messaging.members
-      where chat_id = k.chat_id and user_id = k.user_id
-      limit 1
-    ) m`;
-}
-
-/** A send's idempotency key: the sender's clientMsgId in the chat. */
-export interface SentKey {
-  readonly chatId: string;
-  readonly senderId: string;
-  readonly clientMsgId: string;
-}
-
-/**
- * The messages stored under these keys, one probe of the unique index per
- * key. As a plain join of the keys with the messages, PostgreSQL hashed the
- * whole table whenever it estimated one scan cheaper than a probe per key —
- * so the more keys a batch carries, the larger the table it scans: with
- * 128 keys up to some 25,000 messages, with 512 some 100,000. On the 2-core
- * host 7.6 ms for 11,000 messages (`EXPLAIN ANALYZE`: Seq Scan on messages
- * under a Hash Join), paid under the batch's chat locks. LATERAL with
- * LIMIT 1 cannot be turned into that join: 128 index probes, 1.1 ms.
- */
-export function sentIdsRead(sends: readonly SentKey[]) {
-  return sql<MessageRow>`
-    select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))}
-    from unnest(${sends.map((s) => s.chatId)}::uuid[], ${sends.map((s) => s.senderId)}::text[], ${sends.map((s) => s.clientMsgId)}::text[])
-      as k(chat_id, sender_id, client_msg_id)
-    cross join lateral (
-      select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(column)))} from messaging.messages
-      where chat_id = k.chat_id and sender_id = k.sender_id and client_msg_id = k.client_msg_id
-      limit 1
-    ) m`;
 }
 
 /**

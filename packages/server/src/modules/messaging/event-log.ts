@@ -35,7 +35,7 @@ export interface ChatAppend {
 
 const LOCKED_CHAT_COLUMNS = ['id', 'type', 'title', 'description', 'last_seq', 'last_broadcast_seq', 'member_count'] as const;
 
-type LockedChatRow = {
+export type LockedChatRow = {
   id: string;
   type: ChatType;
   title: string | null;
@@ -45,7 +45,7 @@ type LockedChatRow = {
   member_count: number;
 };
 
-const toLockedChat = (row: LockedChatRow): LockedChat => ({
+export const toLockedChat = (row: LockedChatRow): LockedChat => ({
   id: row.id,
   type: row.type,
   title: row.title,
@@ -63,23 +63,6 @@ const toLockedChat = (row: LockedChatRow): LockedChat => ({
 export async function lockChat(trx: MessagingTransaction, chatId: string): Promise<LockedChat | undefined> {
   const row = await trx.selectFrom('messaging.chats').select(LOCKED_CHAT_COLUMNS).where('id', '=', chatId).forUpdate().executeTakeFirst();
   return row ? toLockedChat(row) : undefined;
-}
-
-/**
- * Locks many chats at once, in id order: every writer that holds several
- * chat locks takes them in that order, so two batches never deadlock.
- */
-export async function lockChats(trx: MessagingTransaction, chatIds: readonly string[]): Promise<Map<string, LockedChat>> {
-  if (chatIds.length === 0) return new Map();
-  const rows = await trx
-    .selectFrom('messaging.chats')
-    .select(LOCKED_CHAT_COLUMNS)
-    // One array parameter, not an IN list of one parameter per chat: a batch names hundreds.
-    .where('id', '=', sql<string>`any(${[...chatIds]}::uuid[])`)
-    .orderBy('id')
-    .forUpdate()
-    .execute();
-  return new Map(rows.map((row) => [row.id, toLockedChat(row)]));
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ChatEventType, ChatRole, ChatType } from './api.js';
 import { createAppendBatchFunction } from './append-batch-function.js';
 import { createMessageSearchIndex } from './search-index.js';
 import { addMessageMedia } from './message-media-migration.js';
+import { createOpenBatchFunction } from './open-batch-function.js';
 
 export interface ChatsTable {
   id: string;
@@ -242,5 +243,6 @@ export const messagingMigrations: ModuleMigrations = {
     '0004_message_media': addMessageMedia,
     '0005_secret_chats': createSecretChats,
     '0006_transfer_messages': createTransferMessages,
+    '0007_open_batch': createOpenBatchFunction,
   },
 };
