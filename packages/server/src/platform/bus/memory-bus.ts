@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import type { CheckResult } from '../health/health.js';
 import { type Bus, type BusHandler, type BusPayload, type DurableHandler, subjectMatches } from './bus.js';
 import { MemoryStream, type StreamRetention } from './memory-stream.js';
+import { SubjectIndex } from './subject-index.js';
 
 interface StoredEvent {
   readonly subject: string;
@@ -10,8 +11,6 @@ interface StoredEvent {
 }
 
 interface Subscription {
-  readonly pattern: string;
-  readonly exact: boolean;
   readonly handler: BusHandler;
 }
 
@@ -35,8 +34,7 @@ export interface MemoryBus extends Bus {
  */
 export function createMemoryBus(retention: StreamRetention = RETENTION): MemoryBus {
   const own = new AsyncResource('kaif.memory-bus');
-  const exact = new Map<string, Set<Subscription>>();
-  const wildcard = new Set<Subscription>();
+  const subscriptions = new SubjectIndex<Subscription>();
   const stream = new MemoryStream<StoredEvent>(retention);
   const seenIds = new Set<string>();
   const wakeConsumers = new Set<() => void>();
@@ -56,7 +54,7 @@ export function createMemoryBus(retention: StreamRetention = RETENTION): MemoryB
   };
 
   const deliver = (subject: string, body: string) => {
-    const targets = [...(exact.get(subject) ?? []), ...[...wildcard].filter((sub) => subjectMatches(sub.pattern, subject))];
+    const targets = subscriptions.match(subject);
     if (targets.length === 0) return;
     own.runInAsyncScope(() =>
       setImmediate(() => {
@@ -77,23 +75,9 @@ export function createMemoryBus(retention: StreamRetention = RETENTION): MemoryB
       if (!closed) deliver(subject, JSON.stringify(payload));
     },
     subscribe(pattern, handler) {
-      const subscription: Subscription = { pattern, exact: !/[*>]/.test(pattern), handler };
-      if (subscription.exact) {
-        const set = exact.get(pattern) ?? new Set<Subscription>();
-        exact.set(pattern, set);
-        set.add(subscription);
-      } else {
-        wildcard.add(subscription);
-      }
-      return () => {
-        if (subscription.exact) {
-          const set = exact.get(pattern);
-          set?.delete(subscription);
-          if (set?.size === 0) exact.delete(pattern);
-        } else {
-          wildcard.delete(subscription);
-        }
-      };
+      const subscription: Subscription = { handler };
+      subscriptions.add(pattern, subscription);
+      return () => subscriptions.remove(pattern, subscription);
     },
     async publishDurable(subject, id, payload) {
       store(subject, id, payload);
@@ -142,8 +126,7 @@ export function createMemoryBus(retention: StreamRetention = RETENTION): MemoryB
     },
     async close() {
       closed = true;
-      exact.clear();
-      wildcard.clear();
+      subscriptions.clear();
       wakeConsumers.clear();
     },
   };
