@@ -1,13 +1,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineBatching, laneOf } from '../../packages/server/src/modules/messaging/log-batcher.js';
 import { engineAvailable } from '../support/engines.js';
 import type { TestServer } from '../support/test-server.js';
 import { type Person, signUpPerson } from './support/people.js';
 import { rawAuthenticated } from './support/raw-tcp.js';
 import { startWireServer, tcpPort } from './support/wire-server.js';
 
-/** The batcher lane of a chat on PostgreSQL (two lanes, by the id's first hex digits: see log-batcher.ts). */
-const laneOf = (chatId: string) => Number.parseInt(chatId.slice(0, 8), 16) % 2;
+/** The batcher lane of a chat on PostgreSQL. */
+const postgresLane = (chatId: string) => laneOf(chatId, engineBatching('postgres').lanes);
 
 const send = (chatId: string, clientMsgId: string) => ({ packet_type: 'SendMessage', message: { chat_id: chatId, content: clientMsgId }, client_msg_id: clientMsgId });
 
@@ -32,7 +33,7 @@ describe.runIf(engineAvailable('postgres'))('CosmicProto TCP pipelining (Postgre
     // Two groups in different lanes, so one lane's wait does not hold the other's batch.
     blocked = await ana.groupWith(others);
     do free = await ana.groupWith(others);
-    while (laneOf(free) === laneOf(blocked));
+    while (postgresLane(free) === postgresLane(blocked));
     db = new pg.Client({ connectionString: server.databaseUrl });
     await db.connect();
   });

@@ -105,7 +105,7 @@ export function engineBatching(kind: DatabaseKind): Pick<LogBatching, 'lanes' | 
 }
 
 /** A chat's lane from its id's first hex digits; an id that is no UUID (refused later) takes lane 0. */
-const laneOf = (chatId: string, lanes: number): number => (Number.parseInt(chatId.slice(0, 8), 16) || 0) % lanes;
+export const laneOf = (chatId: string, lanes: number): number => (Number.parseInt(chatId.slice(0, 8), 16) || 0) % lanes;
 
 /** Batches a lane has in flight: one writes and commits while the next locks, reads and applies. */
 const IN_FLIGHT = 2;
