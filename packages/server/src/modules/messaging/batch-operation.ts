@@ -32,7 +32,6 @@ export class BatchReads {
   readonly members = new Map<string, { readonly chatId: string; readonly userId: string }>();
   readonly messageIds = new Set<string>();
   readonly clientMsgIds = new Map<string, { readonly chatId: string; readonly senderId: string; readonly clientMsgId: string }>();
-  readonly epochs = new Set<string>();
 
   /** A user's membership (role, read marker) in a chat. */
   member(chatId: string, userId: string): void {
@@ -42,11 +41,6 @@ export class BatchReads {
   /** A message by id (an operation checks itself that it is in its chat). */
   message(messageId: string): void {
     this.messageIds.add(messageId);
-  }
-
-  /** A secret chat's MLS epoch (the one its next commit must be built on). */
-  epoch(chatId: string): void {
-    this.epochs.add(chatId);
   }
 
   /** The message a sender already stored under a clientMsgId, if any. */

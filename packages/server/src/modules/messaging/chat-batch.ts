@@ -33,7 +33,7 @@ interface MemberRow {
 
 /** messaging.open_batch's one row: the locked chats and the reads, each a JSON array of rows. */
 interface OpenedRows {
-  readonly locked_chats: readonly LockedChatRow[];
+  readonly locked_chats: readonly (LockedChatRow & { readonly mls_epoch: number | null })[];
   readonly member_rows: readonly MemberRow[];
   readonly sent_rows: readonly MessageRow[];
   readonly message_rows: readonly MessageRow[];
@@ -85,8 +85,7 @@ export class ChatBatch {
    * need, in one call of messaging.open_batch (see open-batch-function.ts):
    * every member of the direct chats (so their feed rows need no more
    * reads), the named members of the other chats, earlier clientMsgIds and
-   * messages named by id. Secret chats' epochs, which few batches need, are
-   * a second read.
+   * messages named by id; secret chats' epochs come with their locked rows.
    */
   static async open(trx: MessagingTransaction, operations: readonly BatchOperation<unknown>[]): Promise<ChatBatch> {
     const reads = new BatchReads();
@@ -103,13 +102,12 @@ export class ChatBatch {
     const opened = rows[0]!;
     const batch = new ChatBatch(trx, new Map(opened.locked_chats.map((row) => [row.id, toLockedChat(row)])), new Date());
     batch.learn(opened, named);
-    const epochs = [...reads.epochs].filter((chatId) => batch.chats.has(chatId));
-    if (epochs.length > 0) await batch.secret.read(trx, epochs);
     return batch;
   }
 
   /** What open_batch read: a named member of a locked group or channel with no row is absent. */
   private learn(opened: OpenedRows, named: readonly { readonly chatId: string; readonly userId: string }[]): void {
+    for (const row of opened.locked_chats) if (row.mls_epoch !== null) this.secret.learn(row.id, Number(row.mls_epoch));
     for (const row of opened.member_rows) this.remember(row);
     for (const chat of this.chats.values()) if (chat.type === 'direct') this.fullyRead.add(chat.id);
     for (const { chatId, userId } of named) {

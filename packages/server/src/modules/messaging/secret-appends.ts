@@ -35,11 +35,9 @@ export class SecretAppends {
   private readonly rows: SecretRow[] = [];
   private readonly welcomes: WelcomeRow[] = [];
 
-  async read(trx: MessagingTransaction, chatIds: readonly string[]): Promise<void> {
-    if (chatIds.length === 0) return;
-    const rows = await sql<{ id: string; mls_epoch: string | number | null }>`
-      select id, mls_epoch from messaging.chats where id = any(${chatIds}::uuid[])`.execute(trx);
-    for (const row of rows.rows) if (row.mls_epoch !== null) this.epochs.set(row.id, Number(row.mls_epoch));
+  /** A secret chat's epoch as its locked row holds it. */
+  learn(chatId: string, epoch: number): void {
+    this.epochs.set(chatId, epoch);
   }
 
   /** The epoch the chat's next commit must be built on, as the batch stands. */

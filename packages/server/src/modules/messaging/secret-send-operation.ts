@@ -40,7 +40,6 @@ export class SecretSendOperation implements BatchOperation<SendOutcome> {
     reads.member(chatId, userId);
     for (const welcome of welcomes) reads.member(chatId, welcome.userId);
     reads.clientMsgId(chatId, userId, clientMsgId);
-    reads.epoch(chatId);
   }
 
   apply(batch: ChatBatch): SendOutcome {
