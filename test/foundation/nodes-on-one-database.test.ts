@@ -30,16 +30,20 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('nats') && engineA
     await expect(start({ KAIF_SECRET_KEY: '' })).rejects.toThrow(/exited \(78\)[\s\S]*CONFIG ERROR: KAIF_SECRET_KEY must be set when DATABASE_URL is/);
   });
 
-  it('refuses to start with a key that cannot open what another node sealed in the database', async () => {
+  it('refuses to start with a key that cannot open what another node sealed in the database: another id, or the same id with other material', async () => {
     const first = await start(shared);
     await registerUser(first);
     await expect(start({ ...shared, KAIF_SECRET_KEY: OTHER_KEY })).rejects.toThrow(
       /exited \(78\)[\s\S]*CONFIG ERROR: KAIF_SECRET_KEY lacks the key id test /,
     );
+    // The same id with other key material (a second node given a freshly generated key, say) is caught too, not met by a 500 later.
+    await expect(start({ ...shared, KAIF_SECRET_KEY: `test:${Buffer.alloc(32, 8).toString('base64')}` })).rejects.toThrow(
+      /exited \(78\)[\s\S]*CONFIG ERROR: KAIF_SECRET_KEY holds another key under the key id test than the one data in this database is sealed with/,
+    );
     // Rotating: the new key in front, the old one kept after it, opens everything.
     const rotated = await start({ ...shared, KAIF_SECRET_KEY: `${OTHER_KEY},test:${Buffer.alloc(32, 7).toString('base64')}` });
     expect((await registerUser(rotated)).user.id).toBeTruthy();
-    // Three node processes, one after another (see below).
+    // Four node processes, one after another (see below).
   }, 90_000);
 
   it('refuses a second node when either lacks a shared bus or store, and lets one start after the other shut down', async () => {

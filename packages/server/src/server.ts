@@ -195,15 +195,21 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
 /**
  * Refuses to start when the database holds values sealed with an at-rest key
- * this node lacks: it would answer every request that opens one with a 500.
+ * this node lacks, or with another key under an id it holds: it would answer
+ * every request that opens one with a 500 (a push module would not even
+ * start: it opens its VAPID key in init).
  */
 async function checkSecretKeys(adapters: Adapters, modules: readonly KaifModule[]): Promise<void> {
-  const sealedWith = await Promise.all(modules.map((module) => module.sealedKeyIds?.(adapters.db) ?? []));
-  const missing = adapters.secrets.missingKeyIds(sealedWith.flat());
-  if (missing.length === 0) return;
-  throw new ConfigError([
-    `CONFIG ERROR: KAIF_SECRET_KEY lacks the key id ${missing.join(', ')} that data in this database is sealed with: give every node on one database the same KAIF_SECRET_KEY, and keep a retired key after the current one`,
-  ]);
+  const samples = await Promise.all(modules.map((module) => module.sealedSamples?.(adapters.db) ?? []));
+  const { missing, different } = adapters.secrets.unopenable(samples.flat());
+  const remedy = 'give every node on one database the same KAIF_SECRET_KEY, and keep a retired key after the current one';
+  const errors = [
+    ...(missing.length > 0 ? [`CONFIG ERROR: KAIF_SECRET_KEY lacks the key id ${missing.join(', ')} that data in this database is sealed with: ${remedy}`] : []),
+    ...(different.length > 0
+      ? [`CONFIG ERROR: KAIF_SECRET_KEY holds another key under the key id ${different.join(', ')} than the one data in this database is sealed with: ${remedy}`]
+      : []),
+  ];
+  if (errors.length > 0) throw new ConfigError(errors);
 }
 
 function orderByDependencies(modules: readonly KaifModule[]): KaifModule[] {

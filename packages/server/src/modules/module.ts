@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { BlobStore } from '../platform/blob/blob-store.js';
 import type { Bus } from '../platform/bus/bus.js';
 import type { Config } from '../platform/config/config.js';
-import type { SecretBox } from '../platform/crypto/secret-box.js';
+import type { SealedSample, SecretBox } from '../platform/crypto/secret-box.js';
 import type { Database, ModuleMigrations } from '../platform/db/database.js';
 import type { FloodLimits } from '../platform/flood/flood-limits.js';
 import type { BreakerSource, HealthCheck } from '../platform/health/health.js';
@@ -68,10 +68,11 @@ export interface KaifModule {
   readonly migrations?: ModuleMigrations;
   readonly dependsOn?: readonly (keyof ServiceMap)[];
   /**
-   * For a module that stores values sealed by `ctx.secrets`: the key ids its
-   * rows were sealed with. Checked at start, before init, so a node lacking
-   * one refuses to start instead of failing requests.
+   * For a module that stores values sealed by `ctx.secrets`: one sealed value
+   * per key id its rows use, with its associated data. Opened at start,
+   * before init, so a node lacking one of those keys, or holding another key
+   * under the same id, refuses to start instead of failing requests.
    */
-  readonly sealedKeyIds?: (db: Database) => Promise<readonly string[]>;
+  readonly sealedSamples?: (db: Database) => Promise<readonly SealedSample[]>;
   init(context: ModuleContext): Promise<ModuleInstance>;
 }

@@ -16,7 +16,7 @@ import { SignInFlows } from './external/sign-in-flows.js';
 import type { IdentityServices } from './identity-services.js';
 import { DEFAULT_IDENTITY_TIMINGS, type IdentityTimings } from './identity-timings.js';
 import { type IdentityTables, identityMigrations } from './identity-tables.js';
-import { identitySealedKeyIds } from './sealed-key-ids.js';
+import { identitySealedSamples } from './sealed-samples.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerJwksRoute } from './routes/jwks-route.js';
@@ -50,7 +50,7 @@ export function createIdentityModule(options: IdentityModuleOptions = {}): KaifM
   return {
     name: 'identity',
     migrations: identityMigrations,
-    sealedKeyIds: identitySealedKeyIds,
+    sealedSamples: identitySealedSamples,
     async init(ctx: ModuleContext): Promise<ModuleInstance<IdentityApi>> {
       const services = await buildServices(ctx, { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits }, {
         ...DEFAULT_IDENTITY_TIMINGS,

@@ -9,8 +9,8 @@ import { registerMuteRoutes } from './mute-routes.js';
 import { NEW_MESSAGE_CONSUMER } from './new-message-consumer.js';
 import { registerPushRoutes } from './push-routes.js';
 import { DEFAULT_PUSH_OPTIONS, type PushOptions, createPushServices } from './push-services.js';
-import { pushMigrations } from './push-tables.js';
-import { pushSealedKeyIds } from './sealed-key-ids.js';
+import { type PushTables, pushMigrations } from './push-tables.js';
+import { pushSealedSamples } from './vapid-keys.js';
 
 const REVOCATION_CONSUMER = 'push-session-revocations';
 const LEDGER_PURGE_MS = 10 * 60_000;
@@ -42,7 +42,7 @@ export function createPushModule(overrides: Partial<PushOptions> = {}): KaifModu
   return {
     name: 'push',
     migrations: pushMigrations,
-    sealedKeyIds: pushSealedKeyIds,
+    sealedSamples: (db) => pushSealedSamples(db.kysely<PushTables>()),
     dependsOn: ['identity', 'messaging', 'realtime'],
     async init(ctx): Promise<ModuleInstance<PushApi>> {
       const services = await createPushServices(ctx, options);

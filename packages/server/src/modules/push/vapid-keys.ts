@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import webpush from 'web-push';
 import type { Config } from '../../platform/config/config.js';
-import type { SecretBox } from '../../platform/crypto/secret-box.js';
+import type { SealedSample, SecretBox } from '../../platform/crypto/secret-box.js';
 import type { PushDb } from './push-tables.js';
 
 /** RFC 8292 application server keys, with the contact push services see in each token. */
@@ -39,4 +39,10 @@ export async function loadVapidKeys(db: PushDb, secrets: SecretBox, config: Conf
     return fresh;
   });
   return { publicKey: row.public_key, privateKey: secrets.open(row.private_key_sealed, ASSOCIATED_DATA), subject };
+}
+
+/** The sealed private key, for the start-up check that this node's key opens it. */
+export async function pushSealedSamples(db: PushDb): Promise<readonly SealedSample[]> {
+  const rows = await db.selectFrom('push.vapid_keys').select('private_key_sealed').execute();
+  return rows.map((row) => ({ sealed: row.private_key_sealed, associatedData: ASSOCIATED_DATA }));
 }

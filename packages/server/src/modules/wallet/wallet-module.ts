@@ -9,7 +9,7 @@ import { TransferService } from './transfer-service.js';
 import { registerWalletRoutes } from './wallet-routes.js';
 import { WalletService } from './wallet-service.js';
 import { type WalletTables, walletMigrations } from './wallet-tables.js';
-import { chainSealedKeyIds } from './chains/chain-keys.js';
+import { chainSealedSamples } from './chains/chain-keys.js';
 import { ChainRunner } from './chains/chain-runner.js';
 import { registerChainRoutes } from './chains/chain-routes.js';
 import { createChainServices } from './chains/chain-services.js';
@@ -41,7 +41,7 @@ export function createWalletModule(overrides: Partial<WalletModuleOptions> = {})
     name: 'wallet',
     migrations: { schema: walletMigrations.schema, migrations: { ...walletMigrations.migrations, ...chainMigrations } },
     // The chains' HD seeds are sealed at rest (chains/README.md).
-    sealedKeyIds: (db) => chainSealedKeyIds(db.kysely<ChainTables>()),
+    sealedSamples: (db) => chainSealedSamples(db.kysely<ChainTables>()),
     dependsOn: ['identity', 'messaging'],
     async init(ctx: ModuleContext): Promise<ModuleInstance<WalletModuleApi>> {
       const assets = AssetRegistry.fromConfig(ctx.config.KAIF_WALLET_ASSETS, ctx.config.KAIF_WALLET_EVM_ASSETS);

@@ -32,4 +32,18 @@ describe('SecretBox', () => {
     expect(rotated.isStale(sealedBefore)).toBe(true);
     expect(rotated.isStale(rotated.seal('secret', 'row-1'))).toBe(false);
   });
+
+  it('names the key ids it cannot open samples of: absent, or the same id with other key material', () => {
+    const a = key('a');
+    const b = key('b');
+    const samples = [
+      new SecretBox([a]).seal('one', 'row-1'),
+      new SecretBox([b]).seal('two', 'row-2'),
+      new SecretBox([key('c')]).seal('three', 'row-3'),
+      new SecretBox([a]).seal('four', 'row-4'),
+    ].map((sealed, index) => ({ sealed, associatedData: `row-${index + 1}` }));
+    expect(new SecretBox([a, b, key('c')]).unopenable(samples)).toEqual({ missing: [], different: ['c'] });
+    expect(new SecretBox([key('a'), b]).unopenable(samples)).toEqual({ missing: ['c'], different: ['a'] });
+    expect(new SecretBox([a]).unopenable(samples)).toEqual({ missing: ['b', 'c'], different: [] });
+  });
 });

@@ -13,6 +13,18 @@ export interface SecretKey {
   readonly key: Buffer;
 }
 
+/** One value sealed in the database, with the associated data it was sealed with: what the start-up check tries to open. */
+export interface SealedSample {
+  readonly sealed: string;
+  readonly associatedData: string;
+}
+
+/** The key ids a box cannot open samples of: absent from it, or present with other key material. */
+export interface UnopenableKeys {
+  readonly missing: readonly string[];
+  readonly different: readonly string[];
+}
+
 /**
  * Encrypts secrets at rest (TOTP seeds, signing keys, wallet keys) with
  * AES-256-GCM. Each ciphertext names the key id it was sealed with, so keys
@@ -52,9 +64,31 @@ export class SecretBox {
     return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
   }
 
-  /** The ids of the given keys this box cannot open with, in the order given. */
-  missingKeyIds(keyIds: Iterable<string>): string[] {
-    return [...new Set(keyIds)].filter((keyId) => !this.byId.has(keyId));
+  /**
+   * Which samples' key ids this box cannot open, in the order given: a key
+   * id it lacks, or one it holds under the same name with other key material
+   * (a second node given a freshly generated `k1:`, say). One sample per key
+   * id is enough: GCM's tag fails for every value sealed with another key.
+   */
+  unopenable(samples: Iterable<SealedSample>): UnopenableKeys {
+    const missing = new Set<string>();
+    const different = new Set<string>();
+    for (const { sealed, associatedData } of samples) {
+      const keyId = sealed.split('.')[1] ?? '';
+      if (missing.has(keyId) || different.has(keyId)) continue;
+      if (!this.byId.has(keyId)) missing.add(keyId);
+      else if (!this.opens(sealed, associatedData)) different.add(keyId);
+    }
+    return { missing: [...missing], different: [...different] };
+  }
+
+  private opens(sealed: string, associatedData: string): boolean {
+    try {
+      this.open(sealed, associatedData);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** True when the value was sealed with an older key and should be resealed. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { HDNodeWallet, Mnemonic } from 'ethers';
 import { sql } from 'kysely';
-import type { SecretBox } from '../../../platform/crypto/secret-box.js';
+import type { SealedSample, SecretBox } from '../../../platform/crypto/secret-box.js';
 import type { ChainDb } from './chain-tables.js';
 
 export type ChainFamily = 'evm' | 'ton';
@@ -66,14 +66,10 @@ export class ChainKeys {
     return this.walletAt(EVM_HOT_WALLET_PATH).address.toLowerCase();
   }
 
-  /** The at-rest key id the seed is sealed with (checked at start, `sealedKeyIds`). */
-  get keyId(): string {
-    return this.sealed.split('.')[1] ?? '';
-  }
 }
 
-/** The at-rest key ids of every sealed chain seed, for the module's `sealedKeyIds`. */
-export async function chainSealedKeyIds(db: ChainDb): Promise<readonly string[]> {
-  const { rows } = await sql<{ kid: string }>`select split_part(seed_sealed, '.', 2) as kid from wallet.chain_seeds`.execute(db);
-  return rows.map((row) => row.kid);
+/** Every sealed chain seed, for the module's start-up check that this node's key opens them. */
+export async function chainSealedSamples(db: ChainDb): Promise<readonly SealedSample[]> {
+  const rows = await db.selectFrom('wallet.chain_seeds').select(['family', 'seed_sealed']).execute();
+  return rows.map((row) => ({ sealed: row.seed_sealed, associatedData: associatedData(row.family as ChainFamily) }));
 }
