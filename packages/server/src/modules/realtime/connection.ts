@@ -1,6 +1,8 @@
 import { CLOSE_CODES, type ChatId, type ServerFrame } from '@kaif/protocol';
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { KaifError } from '../../platform/http/kaif-error.js';
+import { corkUntilTurnEnds } from '../../platform/net/turn-corking.js';
 import type { Logger } from '../../platform/logging/logger.js';
 import { AT_CAPACITY } from '../messaging/api.js';
 import type { RealtimeApi, SessionEnd } from './api.js';
@@ -46,6 +48,8 @@ export class Connection extends FrameCodec {
   /** `released` is called once everything the connection held is released. */
   constructor(
     private readonly socket: WebSocket,
+    /** The socket under `socket`, corked while a turn of the event loop writes to it. */
+    private readonly raw: Duplex,
     private readonly deps: ConnectionDeps,
     address: string,
     private readonly released: (connection: Connection) => void,
@@ -111,9 +115,14 @@ export class Connection extends FrameCodec {
 
   private writeRaw(json: string, type: ServerFrame['type']): void {
     if (this.state === 'closed' || this.socket.readyState !== WebSocket.OPEN) return;
+    // Measured before this turn's writes are corked: only what the kernel did not take from earlier turns counts.
+    if (this.raw.writableCorked === 0 && this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) {
+      this.dropSlowConsumer();
+      return;
+    }
+    corkUntilTurnEnds(this.raw);
     this.socket.send(json);
     this.deps.metrics.frameOut(type);
-    if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) this.dropSlowConsumer();
   }
 
   /** A frame from the socket. */

@@ -5,7 +5,6 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { FloodLimits } from '../../platform/flood/flood-limits.js';
 import type { HttpServer } from '../../platform/http/http-server.js';
 import { isUpgradeClaimed } from '../../platform/http/upgrade-claims.js';
-import { coalesceReplies } from './reply-coalescing.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 
 export interface GatewayDeps extends ConnectionDeps {
@@ -116,8 +115,7 @@ export class Gateway {
 
   /** Outside `upgrade`, so nothing the connection holds keeps the upgrade request alive. */
   private accept(ws: WebSocket, socket: Duplex, address: string): void {
-    coalesceReplies(socket);
-    this.connections.add(new Connection(ws, this.deps, address, this.onReleased));
+    this.connections.add(new Connection(ws, socket, this.deps, address, this.onReleased));
     this.deps.metrics.connections.inc();
   }
 

@@ -1,3 +1,4 @@
+import { corkUntilTurnEnds } from '../../platform/net/turn-corking.js';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
@@ -325,19 +326,18 @@ export class TcpConnection implements SessionSink {
   private send(packet: ServerPacket): void {
     if (!this.wire || this.state === 'closing' || this.state === 'closed' || this.socket.destroyed) return;
     const { metrics, limits } = this.context;
-    // A committed batch answers hundreds of sends in one tick: corked until
-    // the next tick, their Acks leave in one write instead of one each.
-    if (this.socket.writableCorked === 0) {
-      this.socket.cork();
-      process.nextTick(() => this.socket.uncork());
-    }
-    this.socket.write(this.wire.encode(packet));
-    metrics.packetsSent.inc({ transport: 'tcp', type: packet.packet_type });
-    if (this.socket.writableLength > limits.maxWriteBufferBytes) {
+    // Measured before this turn's writes are corked, so it counts only what
+    // the kernel did not take from earlier turns, not a batch's acks queued
+    // a moment ago.
+    if (this.socket.writableCorked === 0 && this.socket.writableLength > limits.maxWriteBufferBytes) {
       metrics.errors.inc({ transport: 'tcp', code: 'SLOW_READER' });
       this.logger.info({ userId: this.session.userId, buffered: this.socket.writableLength }, 'dropping a slow reader');
       this.socket.destroy();
+      return;
     }
+    corkUntilTurnEnds(this.socket);
+    this.socket.write(this.wire.encode(packet));
+    metrics.packetsSent.inc({ transport: 'tcp', type: packet.packet_type });
   }
 
   /** Flushes what is queued, then closes; destroys the socket if the peer does not take it within LINGER_MS. */

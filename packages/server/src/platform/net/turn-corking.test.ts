@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { coalesceReplies } from './reply-coalescing.js';
+import { corkUntilTurnEnds } from './turn-corking.js';
 
 /** A socket that records when it is corked and uncorked. */
 function recordingSocket(): Duplex & { calls: string[] } {
@@ -11,21 +11,19 @@ function recordingSocket(): Duplex & { calls: string[] } {
   return socket;
 }
 
-describe('coalesceReplies', () => {
-  it('corks a socket once per turn however many chunks arrive, and uncorks every corked socket at the turn’s end', async () => {
+describe('corkUntilTurnEnds', () => {
+  it('corks a socket once per turn however often it is written to, and uncorks every corked socket at the turn’s end', async () => {
     const [first, second] = [recordingSocket(), recordingSocket()];
-    coalesceReplies(first);
-    coalesceReplies(second);
-    first.emit('data', Buffer.from('a'));
-    first.emit('data', Buffer.from('b'));
-    second.emit('data', Buffer.from('c'));
+    corkUntilTurnEnds(first);
+    corkUntilTurnEnds(first);
+    corkUntilTurnEnds(second);
     expect([first.calls, second.calls]).toEqual([['cork'], ['cork']]);
     await nextTurn();
     expect([first.calls, second.calls]).toEqual([
       ['cork', 'uncork'],
       ['cork', 'uncork'],
     ]);
-    first.emit('data', Buffer.from('d'));
+    corkUntilTurnEnds(first);
     await nextTurn();
     expect(first.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
     expect(second.calls).toEqual(['cork', 'uncork']);
