@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodeMsgpackFrame, type Framing } from '@kaif/protocol';
 import { KaifTcpClient } from '@kaif/client/node';
+import { startCpuMeter } from '../support/cpu-meter.js';
 import { writeChart } from '../support/svg-chart.js';
 import { type Summary, round, summarize } from './stats.js';
 
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
       httpSequential: () => httpSequential(url, accounts[0]!),
       tcpSequentialMsgpack: () => tcpSequential(host, tcp, accounts[1]!, 'msgpack', 'send'),
       tcpSequentialJson: () => tcpSequential(host, tcp, accounts[2]!, 'json', 'send'),
-      tcpPipelined: () => tcpPipelined(host, tcp, accounts[3]!),
+      tcpPipelined: () => tcpPipelined(host, tcp, accounts[3]!, server.pid),
       tcpConcurrent: () => tcpConcurrent(host, tcp, accounts, 'send'),
       tcpPingMsgpack: () => tcpSequential(host, tcp, accounts[1]!, 'msgpack', 'ping'),
       tcpPingJson: () => tcpSequential(host, tcp, accounts[2]!, 'json', 'ping'),
@@ -167,10 +168,21 @@ async function tcpSequential(host: string, port: number, account: Account, frami
 
 type Operation = 'send' | 'ping';
 
+/**
+ * CPU time per acked send, in µs: the server process and the local
+ * PostgreSQL's processes (null where /proc or the server is not there).
+ * Steadier than the rate, which drifts with the host from run to run.
+ */
+interface CpuPerSend {
+  readonly server: number | null;
+  readonly postgres: number | null;
+}
+
 /** One connection with WINDOW sends in flight: Acks come back in order, the batcher commits many per transaction. */
-async function tcpPipelined(host: string, port: number, account: Account): Promise<Summary> {
+async function tcpPipelined(host: string, port: number, account: Account, serverPid: number | undefined): Promise<Summary & { cpuUs: CpuPerSend }> {
   const client = await KaifTcpClient.connect({ host, port, framing: 'msgpack', requestTimeoutMs: 60_000 });
   await client.auth(account.token);
+  const stopMeter = await startCpuMeter(serverPid);
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
   const latencies: number[] = [];
@@ -185,8 +197,10 @@ async function tcpPipelined(host: string, port: number, account: Account): Promi
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const spent = await stopMeter();
   await client.close();
-  return summarize(latencies, elapsed);
+  const perSend = (ms: number | null) => (ms === null || Number.isNaN(ms) || latencies.length === 0 ? null : Math.round((ms * 1000) / latencies.length));
+  return { ...summarize(latencies, elapsed), cpuUs: { server: serverPid === undefined ? null : perSend(spent.processMs), postgres: perSend(spent.postgresMs) } };
 }
 
 async function repeatUntil(client: KaifTcpClient, account: Account, deadline: number, operation: Operation, tag: string): Promise<number[]> {
@@ -272,7 +286,7 @@ async function report(results: {
   httpSequential: Summary;
   tcpSequentialMsgpack: Summary;
   tcpSequentialJson: Summary;
-  tcpPipelined: Summary;
+  tcpPipelined: Summary & { cpuUs: CpuPerSend };
   tcpConcurrent: Summary & { connections: number; perConnectionPerSecond: number };
   tcpPingMsgpack: Summary;
   tcpPingJson: Summary;
@@ -301,6 +315,8 @@ async function report(results: {
     row(`TCP MessagePack, ${results.tcpConcurrentPing.connections} connections, Ping→Pong`, results.tcpConcurrentPing, '—', `${results.tcpConcurrentPing.perConnectionPerSecond}/s per connection`),
     row(`UDP JSON Ping→Pong, ${UDP_SOCKETS} sockets (lost ${results.udpPingJson.lost})`, results.udpPingJson, `${ORIGINAL.udpPacketsPerSecond.toLocaleString('en')}/s`, vsUdp(results.udpPingJson)),
     row(`UDP MessagePack Ping→Pong, ${UDP_SOCKETS} sockets (lost ${results.udpPingMsgpack.lost})`, results.udpPingMsgpack, `${ORIGINAL.udpPacketsPerSecond.toLocaleString('en')}/s`, vsUdp(results.udpPingMsgpack)),
+    '',
+    `CPU per acked send with ${WINDOW} in flight: server ${results.tcpPipelined.cpuUs.server ?? '—'} µs, PostgreSQL ${results.tcpPipelined.cpuUs.postgres ?? '—'} µs`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const output = fileURLToPath(new URL(`../results/wire-${values.engine}.json`, import.meta.url));
