@@ -144,6 +144,24 @@ for (const implementation of IMPLEMENTATIONS) {
       stop();
     });
 
+    it('passes an event given as JSON text on as the payload it encodes, to live subscribers and consumers alike', async () => {
+      const bus = await open();
+      const subject = `kaif.ev.test.${unique()}`;
+      const live: unknown[] = [];
+      const unsubscribe = bus.subscribe(subject, (payload) => live.push(payload));
+      const payload = { eventId: randomUUID(), body: { text: 'привет "quoted" \\ \u2028', seq: 7, nested: [null, true] } };
+      expect(await bus.publishDurableBatch([{ subject, id: randomUUID(), json: JSON.stringify(payload) }])).toEqual({ stored: 1 });
+      const consumed: unknown[] = [];
+      const stop = await bus.consume(`test-${unique()}`, subject, async (received) => {
+        consumed.push(received);
+      });
+      await eventually(() => live.length === 1 && consumed.length === 1);
+      expect(live).toEqual([payload]);
+      expect(consumed).toEqual([payload]);
+      unsubscribe();
+      stop();
+    });
+
     it('reports a batch it could not store as stored up to the failure, with the reason', async () => {
       const bus = await implementation.open();
       await bus.close();

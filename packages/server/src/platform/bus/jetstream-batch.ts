@@ -1,12 +1,12 @@
 import { JSONCodec, type Msg, type NatsConnection, createInbox, headers } from 'nats';
-import type { BusPayload, DurableEvent } from './bus.js';
+import { type DurableEvent, durableJson } from './bus.js';
 
 /** What JetStream answers a publish with (its `PubAck`, or an API error). */
 interface PublishAck {
   readonly error?: { readonly description?: string };
 }
 
-const codec = JSONCodec<BusPayload>();
+const utf8 = new TextEncoder();
 const ackCodec = JSONCodec<PublishAck>();
 
 /**
@@ -62,7 +62,7 @@ export function createJetStreamBatchPublisher(nc: NatsConnection, ackTimeoutMs: 
         const header = headers();
         header.set('Nats-Msg-Id', event.id);
         try {
-          nc.publish(event.subject, codec.encode(event.payload), { reply: `${inbox}.${token}`, headers: header });
+          nc.publish(event.subject, utf8.encode(durableJson(event)), { reply: `${inbox}.${token}`, headers: header });
         } catch (error) {
           // A closed connection: nothing from here on was sent.
           for (let rest = index; rest < events.length; rest++) outcomes[rest] = error as Error;

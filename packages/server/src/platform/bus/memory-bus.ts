@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { CheckResult } from '../health/health.js';
-import { type Bus, type BusHandler, type BusPayload, type DurableHandler, subjectMatches } from './bus.js';
+import { type Bus, type BusHandler, type BusPayload, type DurableEvent, type DurableHandler, durableJson, subjectMatches } from './bus.js';
 import { MemoryStream, type StreamRetention } from './memory-stream.js';
 import { SubjectIndex } from './subject-index.js';
 
@@ -40,12 +40,13 @@ export function createMemoryBus(retention: StreamRetention = RETENTION): MemoryB
   const wakeConsumers = new Set<() => void>();
   let closed = false;
 
-  const store = (subject: string, id: string, payload: BusPayload) => {
+  const store = (event: DurableEvent) => {
     if (closed) throw new Error('bus is closed');
+    const { subject, id } = event;
     if (seenIds.has(id)) return;
     seenIds.add(id);
     if (seenIds.size > DUPLICATE_WINDOW) seenIds.delete(seenIds.values().next().value as string);
-    const body = JSON.stringify(payload);
+    const body = durableJson(event);
     stream.append({ subject, id, body });
     deliver(subject, body);
     own.runInAsyncScope(() => {
@@ -80,12 +81,12 @@ export function createMemoryBus(retention: StreamRetention = RETENTION): MemoryB
       return () => subscriptions.remove(pattern, subscription);
     },
     async publishDurable(subject, id, payload) {
-      store(subject, id, payload);
+      store({ subject, id, payload });
     },
     async publishDurableBatch(events) {
       for (const [index, event] of events.entries()) {
         try {
-          store(event.subject, event.id, event.payload);
+          store(event);
         } catch (error) {
           return { stored: index, error: error as Error };
         }

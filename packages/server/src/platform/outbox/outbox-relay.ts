@@ -1,9 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Bus, BusPayload, DurableEvent } from '../bus/bus.js';
+import type { Bus, DurableEvent } from '../bus/bus.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
-import type { EventEnvelope } from './outbox.js';
 import type { OutboxTable, PlatformTables } from './outbox-tables.js';
 
 /** Same lock on every node: one relay publishes at a time, in outbox order. */
@@ -158,18 +157,16 @@ export class OutboxRelay {
     return this.db.transaction().execute(async (trx) => {
       // Lock and read in one round trip: the batch is read only when this
       // relay took the lock (`materialized` runs the lock once, first).
-      const { rows } = await sql<Pick<OutboxTable, 'event_id' | 'subject' | 'payload'> & { readonly id: number }>`
+      // The payload as text: the bus passes it on as it is, unparsed.
+      const { rows } = await sql<Pick<OutboxTable, 'event_id' | 'subject'> & { readonly id: number; readonly payload_json: string }>`
         with lock as materialized (select pg_try_advisory_xact_lock(${RELAY_LOCK_ID}) as locked)
-        select batch.id, batch.event_id, batch.subject, batch.payload
+        select batch.id, batch.event_id, batch.subject, batch.payload::text as payload_json
         from lock, lateral (
           select id, event_id, subject, payload from platform.outbox order by id limit ${this.batchSize}
         ) batch
         where lock.locked`.execute(trx);
       if (rows.length === 0) return { published: 0, failed: false };
-      const events: DurableEvent[] = rows.map((row) => {
-        const envelope: EventEnvelope = { eventId: row.event_id, body: row.payload as BusPayload };
-        return { subject: row.subject, id: row.event_id, payload: envelope as unknown as BusPayload };
-      });
+      const events: DurableEvent[] = rows.map((row) => ({ subject: row.subject, id: row.event_id, json: envelopeJson(row.event_id, row.payload_json) }));
       const { stored, error } = await this.bus.publishDurableBatch(events);
       await this.options.afterPublish?.();
       // Deleted, not marked: the bus has the events now, and a deleted
@@ -188,4 +185,9 @@ export class OutboxRelay {
       return { published: stored, failed: error !== undefined };
     });
   }
+}
+
+/** The EventEnvelope (outbox.ts) of an outbox row, as JSON, around its payload's JSON text. */
+function envelopeJson(eventId: string, payloadJson: string): string {
+  return `{"eventId":${JSON.stringify(eventId)},"body":${payloadJson}}`;
 }
