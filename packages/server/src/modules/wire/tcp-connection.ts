@@ -1,4 +1,3 @@
-import { corkUntilTurnEnds } from '../../platform/net/turn-corking.js';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
@@ -12,6 +11,7 @@ import {
 import type { ChatPresenceUpdate } from '../../platform/bus/live-subjects.js';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { Logger } from '../../platform/logging/logger.js';
+import { corkUntilTurnEnds } from '../../platform/net/turn-corking.js';
 import type { ChatEvent, Message } from '../messaging/api.js';
 import type { RealtimeApi, RealtimeSession, SessionEnd, SessionSink, TypingNotice } from '../realtime/api.js';
 import type { PacketActions } from './packet-actions.js';
