@@ -78,8 +78,15 @@ describe('gateway protection', () => {
 
   it('closes with 1008 when a client sends more than the frame burst before its session is ready', async () => {
     const raw = await rawSocket(server.url);
+    // In one write, so the server reads them while the session is still
+    // authenticating. Written one by one from a busy test process, the
+    // pings could arrive after ready and meet the frame budget instead (a
+    // CI dry run timed out waiting for the close).
+    const tcp = Reflect.get(raw.socket, '_socket') as import('node:net').Socket;
+    tcp.cork();
     raw.send({ type: 'auth', token });
     for (let frame = 0; frame < 50; frame++) raw.send({ type: 'ping' });
+    tcp.uncork();
     expect(await raw.closedWith()).toBe(CLOSE_CODES.POLICY_VIOLATION);
   });
 
