@@ -274,6 +274,25 @@ for (const engine of ENGINES) {
       expect(history.map((message) => message.text)).toEqual(['zero', 'one', 'two', 'three']);
     });
 
+    it('refuses new appends at the door while live delivery is behind, and takes them again once it caught up', async () => {
+      let behind = false;
+      const gated = servicesOn(db, { lanes: engine.lanes, deliveryBehind: () => behind });
+      const group = (await gated.chats.create('gate-a', { type: 'group', title: 'g', memberIds: ['gate-b'] })).chat;
+      const send = (clientMsgId: string) => gated.messages.send('gate-a', { chatId: group.id as ChatId, clientMsgId, text: clientMsgId });
+      await send('before');
+      behind = true;
+      expect(gated.batcher.admits(group.id)).toBe(false);
+      const refused = await send('while behind').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retryAfter: 1 });
+      behind = false;
+      await send('after');
+      const history = await gated.messages.list('gate-a', group.id, { after: 0 });
+      expect(history.map((message) => message.text)).toEqual(['before', 'after']);
+    });
+
     it.each(WRITES)('keeps every log gap-free, stores each clientMsgId once and feeds each user exactly their visible log under concurrent batches of every kind of change (writing with %s)', async (writes) => {
       // The product's path gets the full count of runs; the statements (kept for the bench) a smaller one.
       const batched = writes === 'function' ? services : servicesOn(db, { lanes: engine.lanes, writes, ...OVERLAP_EVERY_BATCH });

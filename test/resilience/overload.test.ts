@@ -105,12 +105,11 @@ async function sender(baseUrl: string, token: string, chatId: string, tag: strin
  * Overload: KAIF_TEST_OVERLOAD_FACTOR times the rate the server sustains
  * (default 3, as CI runs it), for 30 s. The server must keep completing
  * sends at close to its capacity and refuse only the excess, fast and with a
- * retry hint; nothing it acknowledged may be lost. The issue asks for ten
- * times, which does not pass yet (README "Overload" has the figures): the
- * generator shares the two cores, and its own event-loop delay, shown in the
- * report line, bounds what it can measure. On a quiet host, before refusals
- * were peeked and charges coalesced, 10x kept 66-84 % of the peak with 7-12 %
- * of refusals past 100 ms (issue note); not measured quiet since.
+ * retry hint; nothing it acknowledged may be lost, and live delivery must
+ * keep up with what it acknowledged. The issue asks for ten times, where
+ * "every refusal within 100 ms" does not hold yet (README "Overload" has the
+ * figures): the generator shares the two cores, and its own event-loop
+ * delay, shown in the report line, bounds what it can measure.
  */
 describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engineAvailable('nats'))('overload (PostgreSQL, Redis, NATS)', () => {
   let scratch: ScratchDatabase;
@@ -161,6 +160,8 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engine
     expect(peak).toBeGreaterThan(0);
 
     // Overload: open loop at ten times the peak, spread over the sockets.
+    const db = new pg.Client({ connectionString: scratch.url });
+    await db.connect();
     const rate = peak * OVERLOAD_FACTOR;
     const overloadStart = performance.now();
     const generatorCpu = process.cpuUsage();
@@ -175,6 +176,12 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engine
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const overloadEnd = performance.now();
+    // How far live delivery trails the commits as the flood ends: the age of
+    // the oldest event the relay has not yet handed to the bus.
+    const { rows: lagRows } = await db.query<{ lag: number }>(
+      'select coalesce(extract(epoch from clock_timestamp() - min(created_at)), 0)::float8 as lag from platform.outbox',
+    );
+    const deliveryLagSeconds = lagRows[0]!.lag;
     const { user, system } = process.cpuUsage(generatorCpu);
     const generatorCores = (user + system) / 1000 / (overloadEnd - overloadStart);
     generatorLag.disable();
@@ -196,12 +203,17 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engine
     console.info(
       `overload: peak ${Math.round(peak)}/s, offered ${Math.round(rate)}/s, goodput ${Math.round(goodput)}/s (${Math.round((goodput / peak) * 100)} %), ` +
         `${refused.length} refused (${slowRefusals.length} after 100 ms; p50 ${ms(0.5)}, p90 ${ms(0.9)}, p99 ${ms(0.99)}, max ${ms(1)} ms), ` +
-        `acks p50 ${quantile(ackMs, 0.5)} ms, ${unanswered} unanswered; ` +
+        `acks p50 ${quantile(ackMs, 0.5)} ms, ${unanswered} unanswered, live delivery ${deliveryLagSeconds.toFixed(2)} s behind at the end; ` +
         `the generator used ${generatorCores.toFixed(2)} cores, its event loop delayed p99 ${lagMs(generatorLag.percentile(99))}, max ${lagMs(generatorLag.max)} ms`,
     );
     expect(refused.length).toBeGreaterThan(0);
     expect(goodput).toBeGreaterThanOrEqual(0.8 * peak);
     expect(unanswered).toBe(0);
+    // What was acknowledged also reaches the chat's other devices soon: the
+    // server admits no more than it can publish (KAIF_SEND_MAX_DELIVERY_LAG_MS,
+    // 1 s by default). Before that gate, ten times left live delivery 18 s
+    // behind after the 30 s, while the acks looked fine.
+    expect(deliveryLagSeconds).toBeLessThan(3);
     for (const o of refused) {
       expect(['DEPENDENCY_UNAVAILABLE', 'FLOOD_WAIT']).toContain(o.refused!.code);
       expect(o.refused!.retryAfter).toBeGreaterThan(0);
@@ -219,8 +231,6 @@ describe.runIf(engineAvailable('postgres') && engineAvailable('redis') && engine
     expect(ms(0.99)).toBeLessThanOrEqual(500);
 
     // Nothing acknowledged is lost or stored twice.
-    const db = new pg.Client({ connectionString: scratch.url });
-    await db.connect();
     const rows = await db.query<{ client_msg_id: string; id: string }>('select client_msg_id, id from messaging.messages').finally(() => db.end());
     const stored = new Map(rows.rows.map((row) => [row.client_msg_id, row.id]));
     expect(stored.size).toBe(rows.rows.length);

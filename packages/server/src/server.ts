@@ -113,6 +113,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       roles,
       flood,
       outboxCommitted: () => relay?.nudge(),
+      outboxBehindMs: () => relay?.behindMs() ?? 0,
       policyFor: adapters.policyFor,
       isDraining: () => readiness === 'draining',
       announcePort: (name, port) => {

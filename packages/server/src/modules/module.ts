@@ -30,6 +30,8 @@ export interface ModuleContext {
   readonly flood: FloodLimits;
   /** Tells the local outbox relay that a transaction with events committed. */
   readonly outboxCommitted: () => void;
+  /** How far live delivery trails the commits: the local outbox relay's OutboxRelay.behindMs (0 on a node without one). */
+  readonly outboxBehindMs: () => number;
   /** A policy for a new external dependency, shown in /health and /metrics. */
   readonly policyFor: (dependency: string) => DependencyPolicy;
   /** Another module's public interface; it must be listed in `dependsOn`. */

@@ -42,6 +42,15 @@ export interface LogBatching {
    * that round trip instead of being refused at the door.
    */
   readonly holdMs?: number;
+  /**
+   * True while live delivery trails the commits by more than it should (the
+   * outbox relay is behind): new operations are then refused as at
+   * capacity too. Under overload a lane could commit faster than the relay
+   * publishes and this process delivers; what it admitted beyond that would
+   * be acknowledged at once and reach the chat's other devices only seconds
+   * later (18 s behind after 30 s at ten times the sustainable rate).
+   */
+  readonly deliveryBehind?: () => boolean;
   /** How a batch writes (see ChatBatch.write): one server-side function call (the default) or one statement per table. */
   readonly writes?: BatchWrites;
   /** Told of every committed or failed batch: how many operations it carried and how long its transaction took. */
@@ -150,16 +159,21 @@ class Lane {
     return this.inFlight.length === 0 || this.queue.length >= (this.options.pipelineFrom ?? Math.max(1, Math.floor(this.options.maxBatch / 8)));
   }
 
+  /** Whether a new operation finds no room: the lane is full, or delivery is behind. */
+  private full(now: number): boolean {
+    return this.queue.length + this.held.count(now) >= this.capacity || this.options.deliveryBehind?.() === true;
+  }
+
   admit(): boolean {
     const now = performance.now();
-    if (this.queue.length + this.held.count(now) >= this.capacity) return false;
+    if (this.full(now)) return false;
     this.held.add(now);
     return true;
   }
 
   submit(operation: BatchOperation<unknown>): Promise<unknown> {
     // An admitted operation brings its held place; one that was not competes for a free one.
-    if (!this.held.take() && this.queue.length + this.held.count(performance.now()) >= this.capacity) return Promise.reject(atCapacity());
+    if (!this.held.take() && this.full(performance.now())) return Promise.reject(atCapacity());
     return new Promise((resolve, reject) => {
       this.queue.push({ operation, resolve, reject });
       this.schedule();

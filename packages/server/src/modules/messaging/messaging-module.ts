@@ -53,6 +53,7 @@ export const messagingModule: KaifModule = {
       logBatching: {
         maxBatch: ctx.config.KAIF_SEND_BATCH_MAX,
         windowMs: ctx.config.KAIF_SEND_BATCH_WINDOW_MS,
+        deliveryBehind: () => ctx.outboxBehindMs() > ctx.config.KAIF_SEND_MAX_DELIVERY_LAG_MS,
         ...engineBatching(ctx.db.kind),
         observeBatch: batchMetrics(ctx.registry),
       },

@@ -120,6 +120,11 @@ export const ConfigSchema = Type.Object({
     default: 0,
     description: 'How long an idle batch lane waits for more log appends before committing (0 = next event-loop turn)',
   }),
+  KAIF_SEND_MAX_DELIVERY_LAG_MS: Type.Integer({
+    minimum: 50,
+    default: 1000,
+    description: 'New log appends are refused as at capacity while the outbox relay trails the commits by more than this (live delivery lag)',
+  }),
   KAIF_PUBLIC_URL: Url(
     ['http', 'https'],
     'The address browsers reach this server at, for sign-in provider callbacks; unset = taken from each request',

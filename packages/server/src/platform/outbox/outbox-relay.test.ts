@@ -198,6 +198,60 @@ for (const implementation of IMPLEMENTATIONS) {
       consumer.stop();
     });
 
+    it('tells how far delivery trails the commits: behind after a full pass over old events, caught up once none waits', async () => {
+      const subject = `kaif.ev.sample.${randomUUID()}`;
+      const consumer = await startConsumer(subject);
+      // Numbered past what the other tests look up in sample.applied.
+      await enqueueMany(subject, 1000, 30);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const seenAfterPublish: number[] = [];
+      const relay: OutboxRelay = newRelay({
+        batchSize: 10,
+        pollMs: 50,
+        afterPublish: async () => {
+          seenAfterPublish.push(relay.behindMs());
+        },
+      });
+      expect(relay.behindMs()).toBe(0);
+      await relay.start();
+      await eventually(() => consumer.applied().length === 30);
+      // The first pass knew nothing yet; the second knew the first left 300 ms old events behind it.
+      expect(seenAfterPublish[0]).toBe(0);
+      expect(seenAfterPublish[1]).toBeGreaterThanOrEqual(300);
+      await eventually(() => relay.behindMs() === 0);
+      await relay.stop();
+      consumer.stop();
+    });
+
+    it('does not count the backlog a bus outage left as falling behind, while the bus refuses or the backlog drains', async () => {
+      const subject = `kaif.ev.sample.${randomUUID()}`;
+      const consumer = await startConsumer(subject);
+      await enqueueMany(subject, 2000, 30);
+      let down = true;
+      const flakyBus: Bus = {
+        ...engines.bus,
+        publishDurableBatch: async (events) => (down ? { stored: 0, error: new Error('bus down') } : engines.bus.publishDurableBatch(events)),
+      };
+      const seenAfterPublish: number[] = [];
+      const deps = adapterDeps('relay');
+      const relay: OutboxRelay = new OutboxRelay(engines.db, flakyBus, deps.logger, deps.registry, {
+        batchSize: 10,
+        pollMs: 50,
+        retryMs: 50,
+        afterPublish: async () => {
+          seenAfterPublish.push(relay.behindMs());
+        },
+      });
+      await relay.start();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      down = false;
+      await eventually(() => consumer.applied().length === 30);
+      expect(seenAfterPublish.length).toBeGreaterThan(3);
+      expect(Math.max(...seenAfterPublish, relay.behindMs())).toBe(0);
+      await relay.stop();
+      consumer.stop();
+    });
+
     it('delivers an event committed while no relay ran, once the relay starts', async () => {
       const subject = `kaif.ev.sample.${randomUUID()}`;
       const consumer = await startConsumer(subject);

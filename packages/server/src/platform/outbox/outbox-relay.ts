@@ -50,6 +50,10 @@ export class OutboxRelay {
   private again = false;
   private stopped = true;
   private stopListening: (() => Promise<void>) | undefined;
+  /** When (performance.now()) the oldest event still waiting for the bus was committed, as the last pass saw it; undefined once caught up. */
+  private behindSince: number | undefined;
+  /** From a pass the bus refused until a pass leaves nothing behind: the backlog is an outage's, drained while sends go on. */
+  private recovering = false;
 
   constructor(
     private readonly database: Database,
@@ -131,6 +135,19 @@ export class OutboxRelay {
     for (const metric of [LAG_METRIC, PASSES_METRIC, PUBLISHED_METRIC]) this.registry.removeSingleMetric(metric);
   }
 
+  /**
+   * How far live delivery trails the commits while the bus takes every
+   * event: how long the oldest event a full pass left behind has waited (0
+   * once a pass leaves nothing behind). Send admission reads it
+   * (LogBatching.deliveryBehind) to admit no more than the relay publishes.
+   * 0 while the bus refuses, and while the backlog it left drains: in an
+   * outage, sends are still acknowledged and their events wait in the
+   * outbox until the bus is back.
+   */
+  behindMs(): number {
+    return this.behindSince === undefined ? 0 : performance.now() - this.behindSince;
+  }
+
   /** Publishes every pending event; returns how many it published. */
   async drain(): Promise<number> {
     let total = 0;
@@ -149,6 +166,8 @@ export class OutboxRelay {
       if (failed) delay = this.retryMs;
       else if (published === this.batchSize) delay = 0;
     } catch (error) {
+      this.behindSince = undefined;
+      this.recovering = true;
       delay = this.retryMs;
       this.logger.warn({ err: (error as Error).message }, 'outbox relay could not publish; will retry');
     }
@@ -164,14 +183,22 @@ export class OutboxRelay {
       // Lock and read in one round trip: the batch is read only when this
       // relay took the lock (`materialized` runs the lock once, first).
       // The payload as text: the bus passes it on as it is, unparsed.
-      const { rows } = await sql<Pick<OutboxTable, 'event_id' | 'subject'> & { readonly id: number; readonly payload_json: string }>`
+      const readAt = performance.now();
+      const { rows } = await sql<
+        Pick<OutboxTable, 'event_id' | 'subject'> & { readonly id: number; readonly payload_json: string; readonly age_ms: number }
+      >`
         with lock as materialized (select pg_try_advisory_xact_lock(${RELAY_LOCK_ID}) as locked)
-        select batch.id, batch.event_id, batch.subject, batch.payload::text as payload_json
+        select batch.id, batch.event_id, batch.subject, batch.payload::text as payload_json,
+               extract(epoch from clock_timestamp() - batch.created_at) * 1000 as age_ms
         from lock, lateral (
-          select id, event_id, subject, payload from platform.outbox order by id limit ${this.batchSize}
+          select id, event_id, subject, payload, created_at from platform.outbox order by id limit ${this.batchSize}
         ) batch
         where lock.locked`.execute(trx);
-      if (rows.length === 0) return { published: 0, failed: false };
+      if (rows.length === 0) {
+        this.behindSince = undefined;
+        this.recovering = false;
+        return { published: 0, failed: false };
+      }
       const events: DurableEvent[] = rows.map((row) => ({ subject: row.subject, id: row.event_id, json: envelopeJson(row.event_id, row.payload_json) }));
       const { stored, error } = await this.bus.publishDurableBatch(events);
       await this.options.afterPublish?.();
@@ -183,6 +210,14 @@ export class OutboxRelay {
         await trx.deleteFrom('platform.outbox').where(sql<boolean>`id = any(${ids}::bigint[])`).execute();
       }
       this.published.inc(stored);
+      // After a full pass, what waits is at least as old as the last event
+      // it published. A bus that refuses is an outage, not a relay that
+      // cannot keep up: the events wait durably, sends go on while they
+      // drain (behindMs).
+      const full = rows.length === this.batchSize;
+      this.recovering = error !== undefined || (this.recovering && full);
+      const last = full && !this.recovering ? rows.at(-1) : undefined;
+      this.behindSince = last === undefined ? undefined : readAt - Number(last.age_ms);
       if (error) {
         // The rest waits for the next pass, which republishes from the
         // refused event on, in order.
