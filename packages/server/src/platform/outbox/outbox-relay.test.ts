@@ -117,6 +117,19 @@ for (const implementation of IMPLEMENTATIONS) {
       return new OutboxRelay(engines.db, engines.bus, deps.logger, deps.registry, options);
     };
 
+    /** A relay that notes its behindMs after each pass has published, before it deletes. */
+    const lagRecordingRelay = (bus: Bus, options: OutboxRelayOptions) => {
+      const seenAfterPublish: number[] = [];
+      const deps = adapterDeps('relay');
+      const relay: OutboxRelay = new OutboxRelay(engines.db, bus, deps.logger, deps.registry, {
+        ...options,
+        afterPublish: async () => {
+          seenAfterPublish.push(relay.behindMs());
+        },
+      });
+      return { relay, seenAfterPublish };
+    };
+
     const enqueue = (subject: string, n: number) =>
       kysely.transaction().execute((trx) => enqueueEvents(trx as never, [{ subject, payload: { n } }]));
 
@@ -204,14 +217,7 @@ for (const implementation of IMPLEMENTATIONS) {
       // Numbered past what the other tests look up in sample.applied.
       await enqueueMany(subject, 1000, 30);
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const seenAfterPublish: number[] = [];
-      const relay: OutboxRelay = newRelay({
-        batchSize: 10,
-        pollMs: 50,
-        afterPublish: async () => {
-          seenAfterPublish.push(relay.behindMs());
-        },
-      });
+      const { relay, seenAfterPublish } = lagRecordingRelay(engines.bus, { batchSize: 10, pollMs: 50 });
       expect(relay.behindMs()).toBe(0);
       await relay.start();
       await eventually(() => consumer.applied().length === 30);
@@ -232,16 +238,7 @@ for (const implementation of IMPLEMENTATIONS) {
         ...engines.bus,
         publishDurableBatch: async (events) => (down ? { stored: 0, error: new Error('bus down') } : engines.bus.publishDurableBatch(events)),
       };
-      const seenAfterPublish: number[] = [];
-      const deps = adapterDeps('relay');
-      const relay: OutboxRelay = new OutboxRelay(engines.db, flakyBus, deps.logger, deps.registry, {
-        batchSize: 10,
-        pollMs: 50,
-        retryMs: 50,
-        afterPublish: async () => {
-          seenAfterPublish.push(relay.behindMs());
-        },
-      });
+      const { relay, seenAfterPublish } = lagRecordingRelay(flakyBus, { batchSize: 10, pollMs: 50, retryMs: 50 });
       await relay.start();
       await new Promise((resolve) => setTimeout(resolve, 300));
       down = false;
