@@ -15,6 +15,7 @@ import { registerWebClient } from './platform/http/web-client.js';
 import { type Logger, createLogger } from './platform/logging/logger.js';
 import { createMetricsRegistry } from './platform/metrics/metrics.js';
 import { OutboxRelay, type OutboxRelayOptions } from './platform/outbox/outbox-relay.js';
+import { RelayLagFollower } from './platform/outbox/relay-lag-follower.js';
 import { platformMigrations } from './platform/outbox/outbox-tables.js';
 import { ALL_ROLES, type RoleName } from './roles.js';
 
@@ -95,6 +96,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const relay = roles.has('worker')
       ? new OutboxRelay(adapters.db, adapters.bus, logger.child({ component: 'outbox' }), registry, options.relay)
       : undefined;
+    // A node without a relay admits sends by the lag the cluster's relay shares.
+    const lagFollower = relay ? undefined : new RelayLagFollower(adapters.db);
     const flood = createFloodLimits(adapters.kv, logger, { perMinute: config.KAIF_RATE_LIMIT_PER_MINUTE });
     // Before any module's hooks, so the identity hook cannot refuse a request uncounted.
     registerApiFloodControl(http, flood);
@@ -113,7 +116,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       roles,
       flood,
       outboxCommitted: () => relay?.nudge(),
-      outboxBehindMs: () => relay?.behindMs() ?? 0,
+      outboxBehindMs: () => relay?.behindMs() ?? lagFollower?.behindMs() ?? 0,
       policyFor: adapters.policyFor,
       isDraining: () => readiness === 'draining',
       announcePort: (name, port) => {
@@ -137,6 +140,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (relay) {
       await relay.start();
       cleanups.push(() => relay.stop());
+    }
+    if (lagFollower) {
+      await lagFollower.start();
+      cleanups.push(() => lagFollower.stop());
     }
     // On shutdown the HTTP server closes after every listener below has let
     // go of its sockets (cleanups run in reverse), so it only waits for

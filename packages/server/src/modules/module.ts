@@ -30,7 +30,7 @@ export interface ModuleContext {
   readonly flood: FloodLimits;
   /** Tells the local outbox relay that a transaction with events committed. */
   readonly outboxCommitted: () => void;
-  /** How far live delivery trails the commits: the local outbox relay's OutboxRelay.behindMs (0 on a node without one). */
+  /** How far live delivery trails the commits: the local outbox relay's OutboxRelay.behindMs, or on a node without one what the cluster's relay shares (RelayLagFollower). */
   readonly outboxBehindMs: () => number;
   /** A policy for a new external dependency, shown in /health and /metrics. */
   readonly policyFor: (dependency: string) => DependencyPolicy;

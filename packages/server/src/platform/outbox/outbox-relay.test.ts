@@ -14,6 +14,7 @@ import { openPostgresDatabase } from '../db/postgres-database.js';
 import { claimEvent, enqueueEvents, isEventEnvelope } from './outbox.js';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 import { platformMigrations } from './outbox-tables.js';
+import { RelayLagFollower } from './relay-lag-follower.js';
 
 interface Engines {
   readonly db: Database;
@@ -228,6 +229,66 @@ for (const implementation of IMPLEMENTATIONS) {
       await relay.stop();
       consumer.stop();
     });
+
+    it.runIf(engines.openAnotherNode !== undefined)(
+      "reports the lag on every node: a relay that did not get the lock, or a node without a relay, tells the holder's, so no node admits sends past it",
+      async () => {
+        const subject = `kaif.ev.sample.${randomUUID()}`;
+        const consumer = await startConsumer(subject);
+        await enqueueMany(subject, 3000, 30);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // The holder stops inside a chosen pass, after publishing, while it holds the lock.
+        let holdPass = 2;
+        let passes = 0;
+        let release!: () => void;
+        let held!: () => void;
+        let isHeld = new Promise<void>((resolve) => {
+          held = resolve;
+        });
+        const deps = adapterDeps('relay');
+        const holder = new OutboxRelay(engines.db, engines.bus, deps.logger, deps.registry, {
+          batchSize: 10,
+          pollMs: 50,
+          afterPublish: async () => {
+            if (++passes !== holdPass) return;
+            held();
+            await new Promise<void>((resolve) => {
+              release = resolve;
+            });
+          },
+        });
+        const otherNode = await engines.openAnotherNode!();
+        const other = new OutboxRelay(otherNode, engines.bus, deps.logger, adapterDeps('node-b').registry, { batchSize: 10 });
+        await holder.start();
+        await isHeld;
+        // The holder's first full pass left events 300 ms old behind it; the other node cannot take the lock.
+        expect(await other.drain()).toBe(0);
+        expect(other.behindMs()).toBeGreaterThanOrEqual(300);
+        // A node that runs no relay at all reads the same.
+        const follower = new RelayLagFollower(otherNode);
+        await follower.start();
+        expect(follower.behindMs()).toBeGreaterThanOrEqual(300);
+        release();
+        await eventually(() => consumer.applied().length === 30 && holder.behindMs() === 0);
+
+        // Caught up: the holder shared that too, and the other node follows it while the lock is held.
+        holdPass = passes + 1;
+        isHeld = new Promise<void>((resolve) => {
+          held = resolve;
+        });
+        await enqueue(subject, 3030);
+        await isHeld;
+        expect(await other.drain()).toBe(0);
+        expect(other.behindMs()).toBe(0);
+        await eventually(() => follower.behindMs() === 0);
+        await follower.stop();
+        release();
+        await eventually(() => consumer.applied().length === 31);
+        await holder.stop();
+        await otherNode.close();
+        consumer.stop();
+      },
+    );
 
     it('does not count the backlog a bus outage left as falling behind, while the bus refuses or the backlog drains', async () => {
       const subject = `kaif.ev.sample.${randomUUID()}`;

@@ -3,10 +3,12 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Bus, DurableEvent } from '../bus/bus.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
-import type { OutboxTable, PlatformTables } from './outbox-tables.js';
+import type { PlatformTables } from './outbox-tables.js';
 
 /** Same lock on every node: one relay publishes at a time, in outbox order. */
 const RELAY_LOCK_ID = 7_311_246;
+/** How soon a relay that did not get the lock looks again while the holder reports a backlog. */
+const FOLLOW_MS = 100;
 const LAG_METRIC = 'kaif_outbox_lag_seconds';
 const PASSES_METRIC = 'kaif_outbox_relay_passes_total';
 const PUBLISHED_METRIC = 'kaif_outbox_published_total';
@@ -36,7 +38,9 @@ export interface OutboxRelayOptions {
  *
  * A singleton per cluster at any instant: each batch runs under a
  * transaction-scoped advisory lock, so relays on several worker nodes take
- * turns instead of reordering events.
+ * turns instead of reordering events. The holder shares how far it trails
+ * (`platform.outbox_relay_state`), and a relay that did not get the lock
+ * reports that: every node's send admission follows the one backlog.
  */
 export class OutboxRelay {
   private readonly db: Kysely<PlatformTables>;
@@ -142,7 +146,8 @@ export class OutboxRelay {
    * (LogBatching.deliveryBehind) to admit no more than the relay publishes.
    * 0 while the bus refuses, and while the backlog it left drains: in an
    * outage, sends are still acknowledged and their events wait in the
-   * outbox until the bus is back.
+   * outbox until the bus is back. On a node whose relay did not get the
+   * lock, the same as the holder's, from what it last shared.
    */
   behindMs(): number {
     return this.behindSince === undefined ? 0 : performance.now() - this.behindSince;
@@ -162,9 +167,12 @@ export class OutboxRelay {
   private async pass(): Promise<void> {
     let delay = this.pollMs;
     try {
-      const { published, failed } = await this.relayBatch();
+      const { published, failed, locked } = await this.relayBatch();
       if (failed) delay = this.retryMs;
       else if (published === this.batchSize) delay = 0;
+      // Behind by another node's relay's account: look again soon, since no
+      // commit of this node nudges it while its sends are refused.
+      else if (!locked && this.behindSince !== undefined) delay = Math.min(this.pollMs, FOLLOW_MS);
     } catch (error) {
       this.behindSince = undefined;
       this.recovering = true;
@@ -177,55 +185,94 @@ export class OutboxRelay {
     }
   }
 
-  private relayBatch(): Promise<{ readonly published: number; readonly failed: boolean }> {
+  private relayBatch(): Promise<{ readonly published: number; readonly failed: boolean; readonly locked: boolean }> {
     this.passes.inc();
     return this.db.transaction().execute(async (trx) => {
-      // Lock and read in one round trip: the batch is read only when this
-      // relay took the lock (`materialized` runs the lock once, first).
-      // The payload as text: the bus passes it on as it is, unparsed.
+      // Lock, read the shared state and the batch in one round trip: the
+      // batch is read only when this relay took the lock (`materialized`
+      // runs the lock once, first). The state as a scalar subquery: joined
+      // as a table its row count is unknown to the planner until an
+      // ANALYZE, and the estimate it makes passes the JIT threshold — 10 ms
+      // of compiling per pass. The payload as text: the bus passes it on as
+      // it is, unparsed.
       const readAt = performance.now();
-      const { rows } = await sql<
-        Pick<OutboxTable, 'event_id' | 'subject'> & { readonly id: number; readonly payload_json: string; readonly age_ms: number }
-      >`
-        with lock as materialized (select pg_try_advisory_xact_lock(${RELAY_LOCK_ID}) as locked)
-        select batch.id, batch.event_id, batch.subject, batch.payload::text as payload_json,
+      const { rows } = await sql<BatchRow>`
+        with lock as materialized (select pg_try_advisory_xact_lock(${RELAY_LOCK_ID}) as locked),
+        state as (select (select behind_since from platform.outbox_relay_state) as behind_since)
+        select lock.locked, extract(epoch from clock_timestamp() - state.behind_since) * 1000 as shared_behind_ms,
+               batch.id, batch.event_id, batch.subject, batch.payload::text as payload_json,
                extract(epoch from clock_timestamp() - batch.created_at) * 1000 as age_ms
-        from lock, lateral (
-          select id, event_id, subject, payload, created_at from platform.outbox order by id limit ${this.batchSize}
-        ) batch
-        where lock.locked`.execute(trx);
-      if (rows.length === 0) {
+        from lock cross join state
+        left join lateral (
+          select id, event_id, subject, payload, created_at from platform.outbox where lock.locked order by id limit ${this.batchSize}
+        ) batch on true`.execute(trx);
+      const head = rows[0]!;
+      if (!head.locked) {
+        // Another node's relay holds the lock: its view is this node's too,
+        // so that every node's sends wait for the same backlog.
+        this.behindSince = head.shared_behind_ms === null ? undefined : readAt - Number(head.shared_behind_ms);
+        return { published: 0, failed: false, locked: false };
+      }
+      const batch = rows.filter((row): row is LockedBatchRow => row.id !== null);
+      if (batch.length === 0) {
         this.behindSince = undefined;
         this.recovering = false;
-        return { published: 0, failed: false };
+        if (head.shared_behind_ms !== null) await shareCaughtUp(trx);
+        return { published: 0, failed: false, locked: true };
       }
-      const events: DurableEvent[] = rows.map((row) => ({ subject: row.subject, id: row.event_id, json: envelopeJson(row.event_id, row.payload_json) }));
+      const events: DurableEvent[] = batch.map((row) => ({ subject: row.subject, id: row.event_id, json: envelopeJson(row.event_id, row.payload_json) }));
       const { stored, error } = await this.bus.publishDurableBatch(events);
       await this.options.afterPublish?.();
-      // Deleted, not marked: the bus has the events now, and a deleted
-      // message's text must not linger here. By id, not `id <= last`: a
-      // transaction that took a lower id may have committed since the read.
-      if (stored > 0) {
-        const ids = rows.slice(0, stored).map((row) => row.id);
-        await trx.deleteFrom('platform.outbox').where(sql<boolean>`id = any(${ids}::bigint[])`).execute();
-      }
-      this.published.inc(stored);
       // After a full pass, what waits is at least as old as the last event
       // it published. A bus that refuses is an outage, not a relay that
       // cannot keep up: the events wait durably, sends go on while they
       // drain (behindMs).
-      const full = rows.length === this.batchSize;
+      const full = batch.length === this.batchSize;
       this.recovering = error !== undefined || (this.recovering && full);
-      const last = full && !this.recovering ? rows.at(-1) : undefined;
+      const last = full && !this.recovering ? batch.at(-1) : undefined;
       this.behindSince = last === undefined ? undefined : readAt - Number(last.age_ms);
+      // Deleted, not marked: the bus has the events now, and a deleted
+      // message's text must not linger here. By id, not `id <= last`: a
+      // transaction that took a lower id may have committed since the read.
+      // The statement also shares since when the oldest waiting event has
+      // waited (the last one published; the update still sees the row it
+      // deletes), or that nothing waits, if that changed.
+      if (stored > 0) {
+        const ids = batch.slice(0, stored).map((row) => row.id);
+        await sql`
+          with published as (delete from platform.outbox where id = any(${ids}::bigint[]))
+          update platform.outbox_relay_state
+          set behind_since = (select created_at from platform.outbox where id = ${last?.id ?? null}::bigint)
+          where behind_since is not null or ${last?.id ?? null}::bigint is not null`.execute(trx);
+      } else if (head.shared_behind_ms !== null) {
+        await shareCaughtUp(trx);
+      }
+      this.published.inc(stored);
       if (error) {
         // The rest waits for the next pass, which republishes from the
         // refused event on, in order.
-        this.logger.warn({ err: error.message, published: stored, refused: rows.length - stored }, 'bus refused an outbox event; backing off');
+        this.logger.warn({ err: error.message, published: stored, refused: batch.length - stored }, 'bus refused an outbox event; backing off');
       }
-      return { published: stored, failed: error !== undefined };
+      return { published: stored, failed: error !== undefined, locked: true };
     });
   }
+}
+
+interface BatchRow {
+  readonly locked: boolean;
+  readonly shared_behind_ms: number | null;
+  readonly id: number | null;
+  readonly event_id: string;
+  readonly subject: string;
+  readonly payload_json: string;
+  readonly age_ms: number;
+}
+
+type LockedBatchRow = BatchRow & { readonly id: number };
+
+/** Tells the other nodes' relays that nothing waits any more (or that what waits is an outage's backlog). */
+async function shareCaughtUp(trx: Kysely<PlatformTables>): Promise<void> {
+  await sql`update platform.outbox_relay_state set behind_since = null`.execute(trx);
 }
 
 /** The EventEnvelope (outbox.ts) of an outbox row, as JSON, around its payload's JSON text. */
