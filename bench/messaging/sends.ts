@@ -3,7 +3,8 @@
  * commit: chat row locks, gap-free seqs, message rows, log events, direct-chat
  * feed rows, outbox), into PGlite (on disk) and PostgreSQL, at several
  * concurrencies, into one hot chat, 1,000 direct chats, 100 groups of 100 and
- * one group of 1,000. Two baselines run in the same process on the same
+ * one group of 1,000 — and 1,000 groups of 2, the direct chats' traffic on the
+ * groups' fan-out on read, for what the direct chats' feed rows cost. Two baselines run in the same process on the same
  * engine: a plain single-row INSERT (one durable write per request), and the
  * same send path with one transaction per send (batches of one). Then each
  * workload runs open-loop at half its peak rate, for the ack latency a
@@ -129,6 +130,10 @@ async function workloads(setup: MessagingServices, run: string): Promise<Workloa
   for (let index = 0; index < 1000; index++) {
     direct.push((await setup.chats.create(user(`d${index}a`), { type: 'direct', memberIds: [user(`d${index}b`)] })).chat.id);
   }
+  const pairs: string[] = [];
+  for (let index = 0; index < 1000; index++) {
+    pairs.push((await setup.chats.create(user(`p${index}a`), { type: 'group', title: `pair ${index}`, memberIds: [user(`p${index}b`)] })).chat.id);
+  }
   const groups: string[] = [];
   for (let index = 0; index < 100; index++) {
     const members = Array.from({ length: 99 }, (_, member) => user(`g${index}m${member + 1}`));
@@ -143,6 +148,7 @@ async function workloads(setup: MessagingServices, run: string): Promise<Workloa
   return [
     { name: 'one hot chat', pick: (i) => ({ userId: user(i % 2 ? 'hot-a' : 'hot-b'), chatId: hot.chat.id }) },
     { name: '1,000 direct chats', pick: (i) => ({ userId: user(`d${i % 1000}${(i >> 10) % 2 ? 'a' : 'b'}`), chatId: direct[i % 1000]! }) },
+    { name: '1,000 groups of 2', pick: (i) => ({ userId: user(`p${i % 1000}${(i >> 10) % 2 ? 'a' : 'b'}`), chatId: pairs[i % 1000]! }) },
     { name: '100 groups of 100', pick: (i) => ({ userId: user(`g${i % 100}m${(i >> 7) % 100}`), chatId: groups[i % 100]! }) },
     { name: 'one group of 1,000', pick: (i) => ({ userId: user(`big${i % 1000}`), chatId: big.chat.id }) },
   ];
