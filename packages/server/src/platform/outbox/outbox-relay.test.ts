@@ -290,6 +290,23 @@ for (const implementation of IMPLEMENTATIONS) {
       },
     );
 
+    it('does not hold sends back by the backlog of a relay that stopped: a node without one counts a stale shared state as not behind', async () => {
+      const follower = new RelayLagFollower(engines.db, 20);
+      const share = (sharedSecondsAgo: number) =>
+        sql`update platform.outbox_relay_state
+            set behind_since = now() - interval '30 seconds', shared_at = now() - make_interval(secs => ${sharedSecondsAgo})`.execute(kysely);
+      // A relay that trails rewrites the state on every pass.
+      await share(0);
+      await follower.start();
+      expect(follower.behindMs()).toBeGreaterThanOrEqual(30_000);
+      // Its process ended ten seconds ago, still behind: nothing publishes,
+      // and as in a bus outage sends are kept for later, not refused until a relay comes back.
+      await share(10);
+      await eventually(() => follower.behindMs() === 0);
+      await follower.stop();
+      await sql`update platform.outbox_relay_state set behind_since = null, shared_at = now()`.execute(kysely);
+    });
+
     it('does not count the backlog a bus outage left as falling behind, while the bus refuses or the backlog drains', async () => {
       const subject = `kaif.ev.sample.${randomUUID()}`;
       const consumer = await startConsumer(subject);

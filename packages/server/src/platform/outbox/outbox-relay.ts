@@ -4,6 +4,7 @@ import type { Bus, DurableEvent } from '../bus/bus.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import type { PlatformTables } from './outbox-tables.js';
+import { sharedBehindMs } from './relay-state.js';
 
 /** Same lock on every node: one relay publishes at a time, in outbox order. */
 const RELAY_LOCK_ID = 7_311_246;
@@ -190,19 +191,15 @@ export class OutboxRelay {
     return this.db.transaction().execute(async (trx) => {
       // Lock, read the shared state and the batch in one round trip: the
       // batch is read only when this relay took the lock (`materialized`
-      // runs the lock once, first). The state as a scalar subquery: joined
-      // as a table its row count is unknown to the planner until an
-      // ANALYZE, and the estimate it makes passes the JIT threshold — 10 ms
-      // of compiling per pass. The payload as text: the bus passes it on as
-      // it is, unparsed.
+      // runs the lock once, first). The payload as text: the bus passes it
+      // on as it is, unparsed.
       const readAt = performance.now();
       const { rows } = await sql<BatchRow>`
-        with lock as materialized (select pg_try_advisory_xact_lock(${RELAY_LOCK_ID}) as locked),
-        state as (select (select behind_since from platform.outbox_relay_state) as behind_since)
-        select lock.locked, extract(epoch from clock_timestamp() - state.behind_since) * 1000 as shared_behind_ms,
+        with lock as materialized (select pg_try_advisory_xact_lock(${RELAY_LOCK_ID}) as locked)
+        select lock.locked, ${sharedBehindMs} as shared_behind_ms,
                batch.id, batch.event_id, batch.subject, batch.payload::text as payload_json,
                extract(epoch from clock_timestamp() - batch.created_at) * 1000 as age_ms
-        from lock cross join state
+        from lock
         left join lateral (
           select id, event_id, subject, payload, created_at from platform.outbox where lock.locked order by id limit ${this.batchSize}
         ) batch on true`.execute(trx);
@@ -242,7 +239,7 @@ export class OutboxRelay {
         await sql`
           with published as (delete from platform.outbox where id = any(${ids}::bigint[]))
           update platform.outbox_relay_state
-          set behind_since = (select created_at from platform.outbox where id = ${last?.id ?? null}::bigint)
+          set behind_since = (select created_at from platform.outbox where id = ${last?.id ?? null}::bigint), shared_at = clock_timestamp()
           where behind_since is not null or ${last?.id ?? null}::bigint is not null`.execute(trx);
       } else if (head.shared_behind_ms !== null) {
         await shareCaughtUp(trx);
@@ -272,7 +269,7 @@ type LockedBatchRow = BatchRow & { readonly id: number };
 
 /** Tells the other nodes' relays that nothing waits any more (or that what waits is an outage's backlog). */
 async function shareCaughtUp(trx: Kysely<PlatformTables>): Promise<void> {
-  await sql`update platform.outbox_relay_state set behind_since = null`.execute(trx);
+  await sql`update platform.outbox_relay_state set behind_since = null, shared_at = clock_timestamp()`.execute(trx);
 }
 
 /** The EventEnvelope (outbox.ts) of an outbox row, as JSON, around its payload's JSON text. */

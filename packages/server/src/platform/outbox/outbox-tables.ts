@@ -45,14 +45,16 @@ const createOutbox: Migration = {
  * What the relay holding the lock last saw, for the relays that did not get
  * it: since when (the database's clock) the oldest event a full pass left
  * behind has waited; null while caught up, or while a bus outage's backlog
- * drains. One row, written only when it changes.
+ * drains; and when that was written (relay-state.ts). One row, written only
+ * when it changes.
  */
 const createRelayState: Migration = {
   async up(db: Kysely<unknown>) {
     await sql`
       create table platform.outbox_relay_state (
         id boolean primary key default true check (id),
-        behind_since timestamptz
+        behind_since timestamptz,
+        shared_at timestamptz not null default now()
       )`.execute(db);
     await sql`insert into platform.outbox_relay_state default values`.execute(db);
   },

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { PlatformTables } from './outbox-tables.js';
+import { sharedBehindMs } from './relay-state.js';
 
 /** How often a node without a relay rereads the shared lag: a few times within KAIF_SEND_MAX_DELIVERY_LAG_MS's default second. */
 const DEFAULT_INTERVAL_MS = 250;
@@ -10,8 +11,9 @@ const DEFAULT_INTERVAL_MS = 250;
  * relay (no `worker` role): what the cluster's relay last shared in
  * `platform.outbox_relay_state`, reread every `intervalMs`. Without it such
  * a node would admit sends by its lanes alone while the relay fell behind.
- * An unreadable state counts as not behind: the database's own errors
- * already refuse the sends.
+ * An unreadable or stale state counts as not behind: the database's own
+ * errors already refuse the sends, and a stale one was left by a relay that
+ * stopped (relay-state.ts).
  */
 export class RelayLagFollower {
   private readonly db: Kysely<PlatformTables>;
@@ -45,8 +47,7 @@ export class RelayLagFollower {
 
   private read(): Promise<void> {
     const readAt = performance.now();
-    this.reading = sql<{ readonly behind_ms: number | null }>`
-      select extract(epoch from clock_timestamp() - behind_since) * 1000 as behind_ms from platform.outbox_relay_state`
+    this.reading = sql<{ readonly behind_ms: number | null }>`select ${sharedBehindMs} as behind_ms`
       .execute(this.db)
       .then(
         ({ rows }) => {
