@@ -1,6 +1,7 @@
 import type { ChatId, UserId } from '@kaif/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveChatEvent } from '../../packages/server/src/modules/messaging/api.js';
+import { BASES_KEPT_PER_USER } from '../../packages/server/src/modules/messaging/cursor-bases.js';
 import { encodeCursor } from '../../packages/server/src/modules/messaging/feed-cursor.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
 import { openMigratedPglite } from '../support/pglite-template.js';
@@ -41,6 +42,32 @@ describe('the change feed', () => {
     });
   });
 
+  it('writes a busy user’s live cursor against a stored base, resumes from it exactly, and refuses a base not theirs or dropped', async () => {
+    const busy = 'feed-busy' as UserId;
+    const groups: string[] = [];
+    for (let i = 0; i < 40; i++) groups.push((await services.chats.create(busy, { type: 'group', title: `g${i}`, memberIds: ['feed-peer'] })).chat.id);
+    const start = await services.feed.changesSince(busy, null);
+    const position = await services.api.feedPosition(busy, start.cursor);
+    expect(position.wantsBase).toBe(true);
+    await services.api.rebaseFeedPosition(busy, position);
+    const outbox = await lastOutboxId(db);
+    await send('feed-peer', groups[3]!, 'live');
+    const [{ event }] = (await liveEventsAfter(db, outbox)) as [{ id: number; event: LiveChatEvent }];
+    expect(position.follow(busy, event)).toBe('next');
+    // 40 groups' seqs travel in the stored base; the frame's cursor names the one that moved.
+    expect(position.cursor.length).toBeLessThan(start.cursor.length / 10);
+    await send('feed-peer', groups[7]!, 'missed');
+    const page = await services.feed.changesSince(busy, position.cursor);
+    expect(page.events.map((e) => (e.data as { text: string }).text)).toEqual(['missed']);
+    expect(page.cursor.length).toBeLessThan(start.cursor.length / 10);
+    expect((await services.feed.changesSince(busy, page.cursor)).events).toEqual([]);
+    await expect(services.feed.changesSince('feed-peer', page.cursor)).rejects.toMatchObject({ code: 'CURSOR_INVALID' });
+    for (let i = 0; i < BASES_KEPT_PER_USER; i++) await services.api.rebaseFeedPosition(busy, position);
+    const texts = (events: readonly { data: unknown }[]) => events.map((e) => (e.data as { text: string }).text);
+    expect(texts((await services.feed.changesSince(busy, position.cursor)).events)).toEqual(['missed']);
+    await expect(services.feed.changesSince(busy, page.cursor)).rejects.toMatchObject({ code: 'CURSOR_INVALID' });
+  });
+
   it('shows a member’s read marker to the other members of a group as a read receipt', async () => {
     const { chat } = await services.chats.create('feed-a2', { type: 'group', title: 'g', memberIds: ['feed-b2'] });
     const message = await send('feed-a2', chat.id, 'read me');
@@ -56,7 +83,7 @@ describe('the change feed', () => {
     // Groups are read from their log: the receipt names no member positions.
     expect(event.positions).toBeUndefined();
     expect(event.previousSeq).toBe(message.message.seq);
-    expect(services.api.followEvent('feed-a2' as UserId, start.cursor, event).kind).toBe('next');
+    expect((await services.api.feedPosition('feed-a2' as UserId, start.cursor)).follow('feed-a2' as UserId, event)).toBe('next');
   });
 
   it('starts a channel joined after the cursor at the join, without earlier posts', async () => {

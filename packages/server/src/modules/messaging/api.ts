@@ -47,12 +47,26 @@ export interface FeedPage {
   readonly hasMore: boolean;
 }
 
-/** Where a live event stands relative to a cursor. */
-export type FollowResult =
-  | { readonly kind: 'next'; readonly cursor: string }
-  | { readonly kind: 'seen' }
-  | { readonly kind: 'gap' }
-  | { readonly kind: 'not-visible' };
+/**
+ * Where a live event stands relative to a position: the next one for the
+ * user (the position moved past it), already covered by it, after a gap
+ * (call changesSince), or not for this user.
+ */
+export type FollowKind = 'next' | 'seen' | 'gap' | 'not-visible';
+
+/**
+ * A live follower's position in the user's feed, kept decoded between
+ * events (MessagingApi.feedPosition). Following an event does no I/O and
+ * costs the same whatever the user's number of chats; so does `cursor`.
+ */
+export interface FeedPosition {
+  /** The cursor to send with the last event followed; opaque to clients. */
+  readonly cursor: string;
+  /** Moves past `event` when it is the next one for the user. */
+  follow(userId: UserId, event: LiveChatEvent): FollowKind;
+  /** Storing a base (MessagingApi.rebaseFeedPosition) would make `cursor` smaller. */
+  readonly wantsBase: boolean;
+}
 
 /** A chat a user is in: its type, and in a direct chat the other member. */
 export interface ChatMembership {
@@ -178,11 +192,17 @@ export interface MessagingApi {
    */
   changesSince(userId: UserId, cursor: string | null, limit?: number): Promise<FeedPage>;
   /**
-   * Pure, no I/O: whether a live event is the next one for this user after
-   * `cursor` (and the cursor after it), already covered by it, shows a gap
-   * (call changesSince), or is not for this user.
+   * The position a cursor (as changesSince returned it) names, to follow
+   * live events from. Reads the cursor's stored base unless `known` holds
+   * it. Throws CURSOR_INVALID as changesSince does.
    */
-  followEvent(userId: UserId, cursor: string, event: LiveChatEvent): FollowResult;
+  feedPosition(userId: UserId, cursor: string, known?: FeedPosition): Promise<FeedPosition>;
+  /**
+   * Stores the position's channel seqs as a base, so its cursor names only
+   * the channels that move after it (one row; a user keeps their newest
+   * bases only, see cursor-bases.ts).
+   */
+  rebaseFeedPosition(userId: UserId, position: FeedPosition): Promise<void>;
 }
 
 declare module '../service-map.js' {

@@ -4,7 +4,8 @@ import { type Kysely, sql } from 'kysely';
 import { KaifError } from '../../platform/http/kaif-error.js';
 import type { ChatEvent, ChatEventType, ChatType, FeedPage } from './api.js';
 import { fansOutOnRead } from './event-log.js';
-import { type FeedCursor, decodeCursor, encodeCursor } from './feed-cursor.js';
+import { type CursorBase, loadCursorBase } from './cursor-bases.js';
+import { type CursorText, type FeedCursor, applyToBase, diffFromBase, encodeCursor, encodeRelativeCursor, parseCursor } from './feed-cursor.js';
 import type { MessagingTables } from './messaging-tables.js';
 import { applyOwnChannelEvent } from './own-channel-event.js';
 
@@ -51,7 +52,7 @@ export class FeedReader {
 
   async changesSince(userId: string, cursorText: string | null, limit = DEFAULT_LIMIT): Promise<FeedPage> {
     const pageSize = Math.min(Math.max(Math.trunc(limit), 1), UPDATES_MAX_LIMIT);
-    const cursor = cursorText === null ? null : decodeCursor(cursorText);
+    const parsed = cursorText === null ? null : parseCursor(cursorText);
     return this.db
       .transaction()
       .setIsolationLevel('repeatable read')
@@ -65,10 +66,11 @@ export class FeedReader {
           .where('m.user_id', '=', userId)
           .where('c.type', '<>', 'direct')
           .execute();
-        if (!cursor) {
+        if (!parsed) {
           const start = Object.fromEntries(channels.map((channel) => [channel.id, channel.last_seq]));
           return { events: [], cursor: encodeCursor({ pts, channels: start }), hasMore: false };
         }
+        const { cursor, base } = await resolve(trx, userId, parsed);
         // Feed rows are kept for good; a position beyond the user's is not theirs.
         if (cursor.pts > pts) throw new KaifError('CURSOR_INVALID');
         const feed = await sql<FeedRow>`
@@ -88,7 +90,8 @@ export class FeedReader {
         const ownChats = new Set(rows.map((row) => row.chat_id));
         const scan = feedComplete ? starts.scan : new Map([...starts.scan].filter(([chatId]) => ownChats.has(chatId)));
         const queues = await this.channelQueues(trx, scan, pageSize);
-        return merge(userId, { ...cursor, channels: starts.kept }, rows, feedComplete, queues, pageSize);
+        const page = merge(userId, { ...cursor, channels: starts.kept }, rows, feedComplete, queues, pageSize);
+        return { events: page.events, cursor: encodeAgainst(page.cursor, base), hasMore: page.hasMore };
       });
   }
 
@@ -157,10 +160,10 @@ function merge(
   feedComplete: boolean,
   queues: ReadonlyMap<string, ChannelQueue>,
   limit: number,
-): FeedPage {
+): { readonly events: ChatEvent[]; readonly cursor: FeedCursor; readonly hasMore: boolean } {
   const events: ChatEvent[] = [];
   let pts = cursor.pts;
-  let channels: Record<string, number> = { ...cursor.channels };
+  const channels = new Map(Object.entries(cursor.channels));
   const full = () => events.length >= limit;
 
   /** Delivers the channel's subscriber-wide events before `seq`; false if some may be missing. */
@@ -168,17 +171,17 @@ function merge(
     const queue = queues.get(chatId);
     if (!queue) return true;
     while (queue.events.length > 0 && Number(queue.events[0]!.seq) < seq) {
-      const delivered = channels[chatId];
+      const delivered = channels.get(chatId);
       // An own event (a group join) is in the log too: it came through the feed.
       if (delivered !== undefined && Number(queue.events[0]!.seq) > delivered) {
         if (full()) return false;
         const row = queue.events[0]!;
         events.push(toEvent(row));
-        channels = { ...channels, [chatId]: Number(row.seq) };
+        channels.set(chatId, Number(row.seq));
       }
       queue.events.shift();
     }
-    return queue.events.length > 0 || queue.complete || channels[chatId] === undefined;
+    return queue.events.length > 0 || queue.complete || !channels.has(chatId);
   };
 
   let stopped = false;
@@ -194,17 +197,36 @@ function merge(
     const event = toEvent(row);
     events.push(event);
     pts = Number(row.pts);
-    if (fansOutOnRead(row.chat_type)) channels = applyOwnChannelEvent(channels, userId, event);
+    if (fansOutOnRead(row.chat_type)) applyOwnChannelEvent(channels, userId, event);
   }
   let hasMore = stopped || !feedComplete;
   // Later channel events may only follow once no own event can come before them.
   if (!hasMore) {
     for (const chatId of queues.keys()) {
-      if (channels[chatId] === undefined) continue;
+      if (!channels.has(chatId)) continue;
       if (!deliverBefore(chatId, Number.POSITIVE_INFINITY)) hasMore = true;
       const queue = queues.get(chatId)!;
       if (queue.events.length > 0 || !queue.complete) hasMore = true;
     }
   }
-  return { events, cursor: encodeCursor({ pts, channels }), hasMore };
+  return { events, cursor: { pts, channels: Object.fromEntries(channels) }, hasMore };
+}
+
+/** A full cursor as it is; a relative one with its base, read in the page's snapshot. */
+async function resolve(
+  db: Kysely<MessagingTables>,
+  userId: string,
+  parsed: CursorText,
+): Promise<{ readonly cursor: FeedCursor; readonly base: CursorBase | null }> {
+  if (parsed.kind === 'full') return { cursor: parsed.cursor, base: null };
+  const base = await loadCursorBase(db, userId, parsed.baseId);
+  if (!base) throw new KaifError('CURSOR_INVALID');
+  return { cursor: applyToBase(parsed, base.channels), base };
+}
+
+/** A page's cursor in the form the caller's had: relative to the same base, or full. */
+function encodeAgainst(cursor: FeedCursor, base: CursorBase | null): string {
+  if (!base) return encodeCursor(cursor);
+  const { changed, dropped } = diffFromBase(cursor.channels, base.channels);
+  return encodeRelativeCursor(base.id, cursor.pts, changed, dropped);
 }

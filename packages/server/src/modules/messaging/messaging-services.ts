@@ -5,7 +5,7 @@ import type { MessagingApi } from './api.js';
 import { accessOf, canPost } from './chat-access.js';
 import { ChatService } from './chat-service.js';
 import { FeedReader } from './feed-reader.js';
-import { followEvent } from './follow-event.js';
+import { FeedPositions } from './feed-positions.js';
 import { LogBatcher } from './log-batcher.js';
 import { MembershipService } from './membership-service.js';
 import type { MessagingDeps } from './messaging-deps.js';
@@ -34,6 +34,7 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
   const members = new MembershipService(deps, chats, batcher);
   const messages = new MessageService(deps, batcher);
   const feed = new FeedReader(deps.db);
+  const positions = new FeedPositions(deps.db);
   const search = new MessageSearch(deps);
   const { db } = deps;
   const api: Omit<MessagingApi, 'sendSecret'> = {
@@ -113,7 +114,8 @@ export function createMessagingServices(deps: MessagingDeps): MessagingServices 
       return rows.map((row) => row.user_id as UserId);
     },
     changesSince: (userId, cursor, limit) => feed.changesSince(userId, cursor, limit),
-    followEvent,
+    feedPosition: (userId, cursor, known) => positions.open(userId, cursor, known),
+    rebaseFeedPosition: (userId, position) => positions.rebase(userId, position),
   };
   return { chats, members, messages, feed, search, batcher, api };
 }

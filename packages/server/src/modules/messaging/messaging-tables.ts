@@ -2,6 +2,7 @@ import { type Kysely, type Migration, sql } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/database.js';
 import type { ChatEventType, ChatRole, ChatType } from './api.js';
 import { createAppendBatchFunction } from './append-batch-function.js';
+import { type FeedCursorBasesTable, createFeedCursorBases } from './cursor-bases.js';
 import { createMessageSearchIndex } from './search-index.js';
 import { addMessageMedia } from './message-media-migration.js';
 import { createOpenBatchFunction } from './open-batch-function.js';
@@ -115,6 +116,7 @@ export interface MessagingTables {
   'messaging.secret_messages': SecretMessagesTable;
   'messaging.secret_welcomes': SecretWelcomesTable;
   'messaging.transfer_messages': TransferMessagesTable;
+  'messaging.feed_cursor_bases': FeedCursorBasesTable;
 }
 
 const createChatsAndLog: Migration = {
@@ -244,5 +246,6 @@ export const messagingMigrations: ModuleMigrations = {
     '0005_secret_chats': createSecretChats,
     '0006_transfer_messages': createTransferMessages,
     '0007_open_batch': createOpenBatchFunction,
+    '0008_feed_cursor_bases': createFeedCursorBases,
   },
 };

@@ -2,22 +2,21 @@ import type { ChatEvent } from './api.js';
 
 /**
  * How one of the user's own channel events (delivered through their feed)
- * moves the cursor's channel positions: joining starts the channel at the
- * join seq, leaving or removal drops it, anything else marks the channel
- * delivered up to that seq. The caller has delivered every earlier
+ * moves the cursor's channel positions, in place: joining starts the channel
+ * at the join seq, leaving or removal drops it, anything else marks the
+ * channel delivered up to that seq. The caller has delivered every earlier
  * subscriber-wide event of the channel first.
  */
 export function applyOwnChannelEvent(
-  channels: Readonly<Record<string, number>>,
+  channels: Map<string, number>,
   userId: string,
   event: Pick<ChatEvent, 'chatId' | 'seq' | 'type' | 'data'>,
-): Record<string, number> {
-  const next = { ...channels };
+): void {
   const change = event.type === 'chat.member' && event.data.userId === userId ? event.data.change : undefined;
+  const delivered = channels.get(event.chatId);
   if (change === 'left' || change === 'removed') {
-    delete next[event.chatId];
-  } else if (change === 'joined' || next[event.chatId] !== undefined) {
-    next[event.chatId] = Math.max(next[event.chatId] ?? 0, event.seq);
+    channels.delete(event.chatId);
+  } else if (change === 'joined' || delivered !== undefined) {
+    channels.set(event.chatId, Math.max(delivered ?? 0, event.seq));
   }
-  return next;
 }

@@ -1,7 +1,7 @@
 import type { ChatId, UserId } from '@kaif/protocol';
 import { describe, expect, it } from 'vitest';
 import { KaifError } from '../../platform/http/kaif-error.js';
-import type { ChatEvent, FeedPage, LiveChatEvent, MessagingApi } from '../messaging/api.js';
+import type { ChatEvent, FeedPage, FeedPosition, LiveChatEvent, MessagingApi } from '../messaging/api.js';
 import { FeedFollower, type FeedSink } from './feed-follower.js';
 
 const USER = 'u1' as UserId;
@@ -11,7 +11,28 @@ const CHAT = 'c1' as ChatId;
 function fakeFeed() {
   const log: LiveChatEvent[] = [];
   let beforeRead: () => void = () => {};
-  const messaging: Pick<MessagingApi, 'changesSince' | 'followEvent'> = {
+  let rebases = 0;
+  let failedAt = -1;
+  /** The position is the last seq; it asks for a base at every third seq, as a busy user's would, and not again where storing one failed. */
+  const positionAt = (seq: number): FeedPosition => {
+    let at = seq;
+    return {
+      get cursor() {
+        return String(at);
+      },
+      get wantsBase() {
+        return at % 3 === 0 && at !== failedAt;
+      },
+      follow(_user, event) {
+        if (event.seq === at + 1) {
+          at = event.seq;
+          return 'next';
+        }
+        return event.seq <= at ? 'seen' : 'gap';
+      },
+    };
+  };
+  const messaging: Pick<MessagingApi, 'changesSince' | 'feedPosition' | 'rebaseFeedPosition'> = {
     async changesSince(_user, cursor, limit = 100): Promise<FeedPage> {
       if (cursor === 'bad') throw new KaifError('CURSOR_INVALID');
       beforeRead();
@@ -20,10 +41,13 @@ function fakeFeed() {
       const end = from + events.length;
       return { events, cursor: String(end), hasMore: end < log.length };
     },
-    followEvent(_user, cursor, event) {
-      const position = Number(cursor);
-      if (event.seq === position + 1) return { kind: 'next', cursor: String(event.seq) };
-      return event.seq <= position ? { kind: 'seen' } : { kind: 'gap' };
+    async feedPosition(_user, cursor) {
+      return positionAt(Number(cursor));
+    },
+    async rebaseFeedPosition(_user, position) {
+      rebases++;
+      failedAt = Number(position.cursor);
+      throw new Error('the database is down');
     },
   };
   const commit = (): LiveChatEvent => {
@@ -31,7 +55,12 @@ function fakeFeed() {
     log.push(event);
     return event;
   };
-  return { messaging: messaging as MessagingApi, commit, onRead: (hook: () => void) => (beforeRead = hook) };
+  return {
+    messaging: messaging as MessagingApi,
+    commit,
+    onRead: (hook: () => void) => (beforeRead = hook),
+    rebases: () => rebases,
+  };
 }
 
 function recordingSink() {
@@ -83,6 +112,19 @@ describe('FeedFollower', () => {
     await settle();
     expect(out.seqs).toEqual([1, 2]);
     expect(follower.position).toBe('2');
+  });
+
+  it('keeps delivering when a base for its cursor cannot be stored', async () => {
+    const feed = fakeFeed();
+    const out = recordingSink();
+    const follower = new FeedFollower(feed.messaging, USER, out.sink, 10);
+    await follower.sync(null);
+    for (let i = 0; i < 7; i++) {
+      follower.offer(feed.commit());
+      await settle();
+    }
+    expect(out.seqs).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(feed.rebases()).toBe(3);
   });
 
   it('delivers nothing live before the first sync', async () => {

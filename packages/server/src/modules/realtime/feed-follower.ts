@@ -1,5 +1,5 @@
 import type { UserId } from '@kaif/protocol';
-import type { ChatEvent, LiveChatEvent, MessagingApi } from '../messaging/api.js';
+import type { ChatEvent, FeedPosition, LiveChatEvent, MessagingApi } from '../messaging/api.js';
 
 /** Where a follower writes what the user should see. */
 export interface FeedSink {
@@ -19,14 +19,16 @@ type Task = () => Promise<void>;
  *
  * The caller subscribes to the user's chats before calling `sync`, so every
  * event committed after the feed read also arrives live. Live events wait in
- * `pending` while a replay runs, then each goes through `followEvent`: the
- * next one is sent and advances the cursor, one already covered is dropped
- * (no duplicate at the seam), a gap triggers another read of the feed (no
- * loss when the bus dropped or reordered something). All work runs in one
- * queue per connection, so frames leave in feed order.
+ * `pending` while a replay runs, then each is placed by the decoded
+ * position: the next one is sent and advances it, one already covered is
+ * dropped (no duplicate at the seam), a gap triggers another read of the
+ * feed (no loss when the bus dropped or reordered something). All work runs
+ * in one queue per connection, so frames leave in feed order. When the
+ * position's cursor has grown (a user in many groups), the follower stores a
+ * base for it between events, so live frames stay small.
  */
 export class FeedFollower {
-  private cursor: string | null = null;
+  private at: FeedPosition | null = null;
   private pending: LiveChatEvent[] = [];
   /** The tail of this connection's work; undefined when there is none, so an idle follower holds no promise. */
   private queue: Promise<void> | undefined;
@@ -43,13 +45,13 @@ export class FeedFollower {
 
   /** The position after the last event sent; null before the first sync. */
   get position(): string | null {
-    return this.cursor;
+    return this.at?.cursor ?? null;
   }
 
   /** Replays every event after `since` (null: from now), then follows live. A new sync replaces an old one. */
   sync(since: string | null): Promise<void> {
     const generation = ++this.generation;
-    this.cursor = null;
+    this.at = null;
     return this.enqueue(async () => {
       if (generation !== this.generation) return;
       try {
@@ -58,8 +60,10 @@ export class FeedFollower {
         if (generation === this.generation) this.sink.failed(error);
         return;
       }
-      if (generation !== this.generation || this.cursor === null) return;
-      this.sink.synced(this.cursor);
+      if (generation !== this.generation || this.at === null) return;
+      await this.rebaseIfLarge();
+      if (generation !== this.generation) return;
+      this.sink.synced(this.at.cursor);
       await this.drain();
     });
   }
@@ -67,7 +71,7 @@ export class FeedFollower {
   /** A live event from one of the user's chats, as the bus delivered it. */
   offer(event: LiveChatEvent): void {
     this.pending.push(event);
-    if (this.cursor === null || this.drainQueued) return;
+    if (this.at === null || this.drainQueued) return;
     this.drainQueued = true;
     void this.enqueue(() => this.drain());
   }
@@ -94,23 +98,33 @@ export class FeedFollower {
   private async drain(): Promise<void> {
     this.drainQueued = false;
     const generation = this.generation;
-    while (this.pending.length > 0 && this.cursor !== null && generation === this.generation) {
+    while (this.pending.length > 0 && this.at !== null && generation === this.generation) {
       const event = this.pending.shift()!;
-      const result = this.messaging.followEvent(this.userId, this.cursor, event);
-      if (result.kind === 'next') {
-        this.cursor = result.cursor;
-        this.sink.event(event, result.cursor, true);
-      } else if (result.kind === 'gap') {
+      const kind = this.at.follow(this.userId, event);
+      if (kind === 'next') {
+        this.sink.event(event, this.at.cursor, true);
+      } else if (kind === 'gap') {
         // The feed has what the bus skipped, including this event (it was
         // published after its commit); later pending events then show as seen.
         try {
-          await this.catchUp(this.cursor, generation);
+          await this.catchUp(this.at.cursor, generation);
         } catch (error) {
           if (generation === this.generation) this.sink.failed(error);
           return;
         }
       }
     }
+    if (generation === this.generation) await this.rebaseIfLarge();
+  }
+
+  /**
+   * Stores a base when the cursor names many channels. A failure is left
+   * alone: the cursor stays correct, only longer, and the position waits
+   * before it asks again.
+   */
+  private async rebaseIfLarge(): Promise<void> {
+    if (!this.at?.wantsBase) return;
+    await this.messaging.rebaseFeedPosition(this.userId, this.at).catch(() => undefined);
   }
 
   /**
@@ -128,8 +142,9 @@ export class FeedFollower {
         this.sink.event(event, index === last ? page.cursor : (cursor ?? page.cursor), false);
       });
       cursor = page.cursor;
-      this.cursor = cursor;
-      if (!page.hasMore) return;
+      if (!page.hasMore) break;
     }
+    const at = await this.messaging.feedPosition(this.userId, cursor, this.at ?? undefined);
+    if (generation === this.generation) this.at = at;
   }
 }
