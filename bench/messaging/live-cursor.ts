@@ -65,7 +65,7 @@ function runRelative(channels: Record<string, number>, events: readonly LiveChat
     if (position.follow(me, event) !== 'next') throw new Error(`event ${event.chatId}/${event.seq} was not next`);
     bytes += position.cursor.length;
     if (position.wantsBase) {
-      position.rebase({ id: ++baseId, channels: position.channelSeqs() });
+      position.rebase({ id: ++baseId, channels: position.channelSeqs(), rootId: 1, depth: baseId - 1 });
       rebases++;
     }
   }

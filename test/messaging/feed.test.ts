@@ -1,7 +1,6 @@
 import type { ChatId, UserId } from '@kaif/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveChatEvent } from '../../packages/server/src/modules/messaging/api.js';
-import { BASES_KEPT_PER_USER } from '../../packages/server/src/modules/messaging/cursor-bases.js';
 import { encodeCursor } from '../../packages/server/src/modules/messaging/feed-cursor.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
 import { openMigratedPglite } from '../support/pglite-template.js';
@@ -42,7 +41,7 @@ describe('the change feed', () => {
     });
   });
 
-  it('writes a busy user’s live cursor against a stored base, resumes from it exactly, and refuses a base not theirs or dropped', async () => {
+  it('writes a busy user’s live cursor against a stored base, resumes from it exactly, and refuses a base not theirs', async () => {
     const busy = 'feed-busy' as UserId;
     const groups: string[] = [];
     for (let i = 0; i < 40; i++) groups.push((await services.chats.create(busy, { type: 'group', title: `g${i}`, memberIds: ['feed-peer'] })).chat.id);
@@ -62,10 +61,6 @@ describe('the change feed', () => {
     expect(page.cursor.length).toBeLessThan(start.cursor.length / 10);
     expect((await services.feed.changesSince(busy, page.cursor)).events).toEqual([]);
     await expect(services.feed.changesSince('feed-peer', page.cursor)).rejects.toMatchObject({ code: 'CURSOR_INVALID' });
-    for (let i = 0; i < BASES_KEPT_PER_USER; i++) await services.api.rebaseFeedPosition(busy, position);
-    const texts = (events: readonly { data: unknown }[]) => events.map((e) => (e.data as { text: string }).text);
-    expect(texts((await services.feed.changesSince(busy, position.cursor)).events)).toEqual(['missed']);
-    await expect(services.feed.changesSince(busy, page.cursor)).rejects.toMatchObject({ code: 'CURSOR_INVALID' });
   });
 
   it('shows a member’s read marker to the other members of a group as a read receipt', async () => {

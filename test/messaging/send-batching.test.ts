@@ -1,60 +1,14 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatId, MessageId, UserId } from '@kaif/protocol';
 import type { ChatEvent, Message } from '../../packages/server/src/modules/messaging/api.js';
 import { type BatchWrites, memberChangesWrite, messageChangesWrite } from '../../packages/server/src/modules/messaging/chat-batch.js';
 import type { MessagingServices } from '../../packages/server/src/modules/messaging/messaging-services.js';
-import { messagingMigrations } from '../../packages/server/src/modules/messaging/messaging-tables.js';
 import type { Database } from '../../packages/server/src/platform/db/database.js';
-import { openPostgresDatabase } from '../../packages/server/src/platform/db/postgres-database.js';
 import { KaifError } from '../../packages/server/src/platform/http/kaif-error.js';
-import { createLogger } from '../../packages/server/src/platform/logging/logger.js';
-import { platformMigrations } from '../../packages/server/src/platform/outbox/outbox-tables.js';
-import { createDependencyPolicy } from '../../packages/server/src/platform/resilience/dependency-policy.js';
-import { type ScratchDatabase, createScratchDatabase, engineAvailable } from '../support/engines.js';
-import { openMigratedPglite } from '../support/pglite-template.js';
+import { MESSAGING_ENGINES as ENGINES } from './messaging-engines.js';
 import { VisibilityModel, eventKey, lastOutboxId, liveEventsAfter, perChat, servicesOn } from './feed-harness.js';
-
-interface Engine {
-  readonly name: string;
-  readonly available: () => boolean;
-  readonly open: () => Promise<{ db: Database; close: () => Promise<void> }>;
-  /** Concurrent batch lanes: one on PGlite's single connection, two on PostgreSQL. */
-  readonly lanes: number;
-}
-
-const ENGINES: readonly Engine[] = [
-  {
-    name: 'PGlite',
-    available: () => true,
-    lanes: 1,
-    async open() {
-      const db = await openMigratedPglite();
-      return { db, close: () => db.close() };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    available: () => engineAvailable('postgres'),
-    lanes: 2,
-    async open() {
-      const scratch: ScratchDatabase = await createScratchDatabase();
-      const logger = createLogger('silent');
-      const registry = new Registry();
-      const db = await openPostgresDatabase({ url: scratch.url, poolSize: 8, policy: createDependencyPolicy('postgres', { logger, registry }), logger, registry });
-      await db.migrate([platformMigrations, messagingMigrations]);
-      return {
-        db,
-        async close() {
-          await db.close();
-          await scratch.drop();
-        },
-      };
-    },
-  },
-];
 
 /** A batch's two ways of writing (see ChatBatch.write): both must keep every guarantee. */
 const WRITES: readonly BatchWrites[] = ['function', 'statements'];

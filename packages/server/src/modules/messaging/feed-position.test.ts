@@ -84,7 +84,7 @@ describe('TrackedPosition', () => {
 
   it('writes its cursor against the base: only moved channels, whatever the number of groups', () => {
     const channels = manyChannels(1_000);
-    const position = new TrackedPosition({ pts: 3, channels }, { id: 7, channels });
+    const position = new TrackedPosition({ pts: 3, channels }, { id: 7, channels, rootId: 7, depth: 0 });
     const before = position.cursor.length;
     expect(before).toBeLessThan(60);
     expect(position.follow(me, channelPost('channel-500', 101, 100))).toBe('next');
@@ -104,14 +104,14 @@ describe('TrackedPosition', () => {
 
   it('asks for a new base once more than REBASE_AFTER channels moved, and names the same position after it', () => {
     const channels = manyChannels(100);
-    const position = new TrackedPosition({ pts: 0, channels }, { id: 1, channels });
+    const position = new TrackedPosition({ pts: 0, channels }, { id: 1, channels, rootId: 1, depth: 0 });
     for (let i = 0; i < REBASE_AFTER; i++) position.follow(me, channelPost(`channel-${i}`, 101, 100));
     expect(position.wantsBase).toBe(false);
     position.follow(me, channelPost(`channel-${REBASE_AFTER}`, 101, 100));
     expect(position.wantsBase).toBe(true);
     const before = named(position.cursor, channels);
     const seqs = position.channelSeqs();
-    position.rebase({ id: 2, channels: seqs });
+    position.rebase({ id: 2, channels: seqs, rootId: 1, depth: 1 });
     expect(position.wantsBase).toBe(false);
     expect(named(position.cursor, seqs)).toEqual(before);
     expect(parseCursor(position.cursor)).toMatchObject({ kind: 'relative', baseId: 2, changed: {}, dropped: [] });

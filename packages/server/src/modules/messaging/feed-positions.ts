@@ -24,7 +24,7 @@ export class FeedPositions {
   async rebase(userId: string, position: FeedPosition): Promise<void> {
     if (!(position instanceof TrackedPosition)) throw new TypeError('not a position this module opened');
     try {
-      position.rebase(await storeCursorBase(this.db, userId, position.channelSeqs()));
+      position.rebase(await storeCursorBase(this.db, userId, position.channelSeqs(), position.storedBase));
     } catch (error) {
       position.rebaseFailed();
       throw error;

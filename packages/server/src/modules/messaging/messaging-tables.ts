@@ -2,7 +2,7 @@ import { type Kysely, type Migration, sql } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/database.js';
 import type { ChatEventType, ChatRole, ChatType } from './api.js';
 import { createAppendBatchFunction } from './append-batch-function.js';
-import { type FeedCursorBasesTable, createFeedCursorBases } from './cursor-bases.js';
+import { type FeedCursorBasesTable, chainFeedCursorBases, createFeedCursorBases } from './cursor-bases.js';
 import { createMessageSearchIndex } from './search-index.js';
 import { addMessageMedia } from './message-media-migration.js';
 import { createOpenBatchFunction } from './open-batch-function.js';
@@ -247,5 +247,6 @@ export const messagingMigrations: ModuleMigrations = {
     '0006_transfer_messages': createTransferMessages,
     '0007_open_batch': createOpenBatchFunction,
     '0008_feed_cursor_bases': createFeedCursorBases,
+    '0009_feed_cursor_base_chains': chainFeedCursorBases,
   },
 };
