@@ -5,7 +5,9 @@
  * the full cursor every live frame carried before relative cursors (decode
  * the text, move one channel, encode it again). Pure CPU: the base a
  * follower stores (one row) is counted, not timed; `rebases per 1,000` is
- * that write rate.
+ * that write rate, and the bytes of those rows are given as stored (a link
+ * of a chain, or a full snapshot at a chain's start) and as they would be if
+ * every base were a full snapshot.
  *
  *   npx tsx bench/messaging/live-cursor.ts [--events 20000] [--groups 10,100,1000]
  */
@@ -15,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { ChatId, UserId } from '@kaif/protocol';
 import type { LiveChatEvent } from '../../packages/server/src/modules/messaging/api.js';
 import { decodeCursor, encodeCursor } from '../../packages/server/src/modules/messaging/feed-cursor.js';
+import { type CursorBase, baseRowOf } from '../../packages/server/src/modules/messaging/cursor-bases.js';
 import { TrackedPosition } from '../../packages/server/src/modules/messaging/feed-position.js';
 import { writeChart } from '../support/svg-chart.js';
 
@@ -29,6 +32,8 @@ interface Result {
   readonly usPerEvent: number;
   readonly cursorBytes: number;
   readonly rebasesPer1000?: number;
+  /** Bytes of base rows written per 1,000 events: as stored (chains), and all in full. */
+  readonly baseBytesPer1000?: { readonly chained: number; readonly full: number };
 }
 
 /** Events spread over the groups at random, each the next of its chat. */
@@ -57,25 +62,37 @@ function runFull(channels: Record<string, number>, events: readonly LiveChatEven
 
 function runRelative(channels: Record<string, number>, events: readonly LiveChatEvent[]): Result {
   const position = new TrackedPosition({ pts: 0, channels }, null);
-  let baseId = 0;
+  let base: CursorBase | null = null;
   let rebases = 0;
   let bytes = 0;
-  const started = process.hrtime.bigint();
+  const baseBytes = { chained: 0, full: 0 };
+  let timed = 0n;
+  let started = process.hrtime.bigint();
   for (const event of events) {
     if (position.follow(me, event) !== 'next') throw new Error(`event ${event.chatId}/${event.seq} was not next`);
     bytes += position.cursor.length;
     if (position.wantsBase) {
-      position.rebase({ id: ++baseId, channels: position.channelSeqs(), rootId: 1, depth: baseId - 1 });
+      const seqs = position.channelSeqs();
+      // Counting the bytes is not the follower's work: the clock stops for it.
+      timed += process.hrtime.bigint() - started;
+      const row = baseRowOf(seqs, base);
+      baseBytes.chained += JSON.stringify(row.channels).length + JSON.stringify(row.dropped).length;
+      baseBytes.full += JSON.stringify(seqs).length;
+      base = { id: rebases + 1, channels: seqs, rootId: row.rootId ?? rebases + 1, depth: row.depth };
+      started = process.hrtime.bigint();
+      position.rebase(base);
       rebases++;
     }
   }
-  const us = Number(process.hrtime.bigint() - started) / 1000;
+  const us = Number(timed + process.hrtime.bigint() - started) / 1000;
+  const per1000 = (value: number) => Math.round((value * 1000) / events.length);
   return {
     groups: Object.keys(channels).length,
     path: 'relative cursor',
     usPerEvent: round(us / events.length),
     cursorBytes: Math.round(bytes / events.length),
     rebasesPer1000: round((rebases * 1000) / events.length),
+    baseBytesPer1000: { chained: per1000(baseBytes.chained), full: per1000(baseBytes.full) },
   };
 }
 
@@ -92,11 +109,11 @@ async function main() {
     runRelative(channels, events.slice(0, 500));
     results.push(runFull(channels, events), runRelative(channels, events));
   }
-  console.log('| groups | path | µs per event | cursor bytes per frame | rebases per 1,000 events | time vs baseline |');
-  console.log('|---:|---|---:|---:|---:|---:|');
+  console.log('| groups | path | µs per event | cursor bytes per frame | rebases per 1,000 events | base bytes per 1,000 events: chained / all full | time vs baseline |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const baseline = results.find((b) => b.groups === r.groups && b.path === 'full cursor (baseline)')!;
-    console.log(`| ${r.groups} | ${r.path} | ${r.usPerEvent} | ${r.cursorBytes.toLocaleString('en-US')} | ${r.rebasesPer1000 ?? '—'} | ${round(r.usPerEvent / baseline.usPerEvent)}× |`);
+    console.log(`| ${r.groups} | ${r.path} | ${r.usPerEvent} | ${r.cursorBytes.toLocaleString('en-US')} | ${r.rebasesPer1000 ?? '—'} | ${r.baseBytesPer1000 ? `${r.baseBytesPer1000.chained.toLocaleString('en-US')} / ${r.baseBytesPer1000.full.toLocaleString('en-US')}` : '—'} | ${round(r.usPerEvent / baseline.usPerEvent)}× |`);
   }
   const out = join(import.meta.dirname, '..', 'results', 'messaging-live-cursor');
   await mkdir(join(import.meta.dirname, '..', 'results'), { recursive: true });

@@ -41,16 +41,21 @@ export async function storeCursorBase(
   channels: Readonly<Record<string, number>>,
   parent: CursorBase | null,
 ): Promise<CursorBase> {
-  const linked = parent !== null && parent.depth < CHAIN_MAX_DEPTH ? parent : null;
-  const { changed, dropped } = linked ? diffFromBase(channels, linked.channels) : { changed: channels, dropped: [] };
+  const row = baseRowOf(channels, parent);
   const { rows } = await sql<{ id: string | number }>`
     insert into messaging.feed_cursor_bases (user_id, channels, dropped, parent_id, root_id, depth)
-    values (${userId}, ${JSON.stringify(changed)}::jsonb, ${JSON.stringify(dropped)}::jsonb, ${linked?.id ?? null}, ${linked?.rootId ?? null},
-            ${linked ? linked.depth + 1 : 0})
+    values (${userId}, ${JSON.stringify(row.channels)}::jsonb, ${JSON.stringify(row.dropped)}::jsonb, ${row.parentId}, ${row.rootId}, ${row.depth})
     returning id`.execute(db);
   const id = Number(rows[0]!.id);
   await prune(db, userId);
-  return { id, channels, rootId: linked?.rootId ?? id, depth: linked ? linked.depth + 1 : 0 };
+  return { id, channels, rootId: row.rootId ?? id, depth: row.depth };
+}
+
+/** What a base stores: a link against `parent` while its chain is short, else a full snapshot that starts a chain (rootId null: itself). */
+export function baseRowOf(channels: Readonly<Record<string, number>>, parent: CursorBase | null) {
+  if (parent === null || parent.depth >= CHAIN_MAX_DEPTH) return { channels, dropped: [] as string[], parentId: null, rootId: null, depth: 0 };
+  const { changed, dropped } = diffFromBase(channels, parent.channels);
+  return { channels: changed, dropped, parentId: parent.id, rootId: parent.rootId, depth: parent.depth + 1 };
 }
 
 /**
