@@ -199,8 +199,8 @@ export interface MessagingApi {
   feedPosition(userId: UserId, cursor: string, known?: FeedPosition): Promise<FeedPosition>;
   /**
    * Stores the position's channel seqs as a base, so its cursor names only
-   * the channels that move after it (one row; a user keeps their newest
-   * bases only, see cursor-bases.ts).
+   * the channels that move after it (one row, the difference from the
+   * position's previous base; kept 30 days, see cursor-bases.ts).
    */
   rebaseFeedPosition(userId: UserId, position: FeedPosition): Promise<void>;
 }
